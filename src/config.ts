@@ -157,5 +157,4 @@ export const blobKeys = {
   entityDir: (account: number, entity: string) => `acct-${account}/export/${entity}`,
   mapping: (account: number) => `acct-${account}/mapping.json`,
   report: (account: number) => `acct-${account}/report.json`,
-  rollout: (account: number) => `rollout/${account}.json`,
 };

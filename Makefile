@@ -1,0 +1,41 @@
+# Everything a fresh machine needs is installed by these targets: node packages (npm ci), the
+# Temporal CLI (built once with `go install` into ~/.cache when none is on PATH), Chromium for the
+# browser test (Debian package) and an S3-compatible server for the storage test (PyPI, in a cache venv).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: all install build lint format test test-unit demo bench clean tools
+
+all: build
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.installed
+
+build: install
+	tsc -p tsconfig.json
+
+lint: install
+	biome check .
+
+format: install
+	biome check --write .
+
+tools:
+	@TEMPORAL_CLI="$$(scripts/ensure-temporal.sh)" && echo "temporal: $$TEMPORAL_CLI"
+	@scripts/ensure-chromium.sh >/dev/null && echo "chromium: ok"
+	@S3_SERVER="$$(scripts/ensure-s3-server.sh)" && echo "s3 server: $$S3_SERVER"
+
+test: build lint tools
+	TEMPORAL_CLI="$$(scripts/ensure-temporal.sh)" mocha
+
+demo: build
+	TEMPORAL_CLI="$$(scripts/ensure-temporal.sh)" node --enable-source-maps dist/src/demo.js
+
+bench: build
+	TEMPORAL_CLI="$$(scripts/ensure-temporal.sh)" node --enable-source-maps dist/scripts/bench.js
+
+clean:
+	rm -rf dist .data

@@ -1,0 +1,334 @@
+/**
+ * Contacts and conversations into Chatwoot, exactly once. Chatwoot has no idempotency key, so every
+ * write is preceded by a look-up of what the project stamped on it: contact `identifier`, the
+ * conversation's `intercom_conversation_id` attribute, each message's `source_id` (the Intercom part
+ * id). A retried, resumed or repeated import therefore only writes what is missing.
+ */
+import { Context, sleep } from '@temporalio/activity';
+import type { ChatwootClient } from '../clients/chatwoot/client.js';
+import { HttpFailure } from '../clients/http.js';
+import type { Contact, Conversation } from '../clients/intercom/schemas.js';
+import { blobKeys, type MigrationInput } from '../config.js';
+import {
+  contactPayload,
+  conversationAdditionalAttributes,
+  conversationCustomAttributes,
+  conversationLabels,
+  mapConversationStatus,
+  type PlannedMessage,
+  planMessages,
+} from '../mapping/index.js';
+import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
+import { readAttachmentIndex, type StoredAttachment } from './attachments.js';
+import { FROM_INTERCOM_LABEL, type MigrationMapping } from './chatwootSetup.js';
+import type { ContactImportResult, ConversationImportArgs, ConversationImportResult } from './contract.js';
+import type { ActivityDeps } from './deps.js';
+import { entityManifestKey, readChunk, readManifest, recordsOf } from './manifests.js';
+import { normalizeEmail } from '../mapping/index.js';
+
+/** Chatwoot refuses more than 200 messages per conversation per minute; stay a little under. */
+const MESSAGES_PER_MINUTE = 190;
+const CHUNK_CACHE_SIZE = 16;
+
+export interface MergePlan {
+  /** Intercom contact id -> the id of the contact it is merged into (same e-mail, other case). */
+  mergedInto: Record<string, string>;
+  merges: { email: string; canonicalId: string; mergedIds: string[] }[];
+}
+
+const mergePlanKey = (contactsManifestKey: string) => contactsManifestKey.replace(/manifest\.json$/, 'merge-plan.json');
+const aliasKey = (account: number, intercomContactId: string) =>
+  `${blobKeys.root(account)}/contacts/alias/${intercomContactId.replace(/[^A-Za-z0-9._=-]/g, '_')}.json`;
+export const identifierOf = (intercomContactId: string) => `intercom:${intercomContactId}`;
+
+function isStatus(error: unknown, status: number, text?: RegExp): boolean {
+  return error instanceof HttpFailure && error.status === status && (!text || text.test(error.message));
+}
+
+/** Small LRU of parsed chunks: a window of conversations mostly shares a few chunks. */
+class ChunkCache {
+  private readonly chunks = new Map<string, Promise<Conversation[]>>();
+  get(store: BlobStore, key: string): Promise<Conversation[]> {
+    let chunk = this.chunks.get(key);
+    if (chunk) {
+      this.chunks.delete(key);
+    } else {
+      chunk = readChunk<Conversation>(store, key);
+      chunk.catch(() => this.chunks.delete(key));
+    }
+    this.chunks.set(key, chunk);
+    while (this.chunks.size > CHUNK_CACHE_SIZE) this.chunks.delete(this.chunks.keys().next().value as string);
+    return chunk;
+  }
+}
+
+export function createChatwootImportActivities(deps: ActivityDeps) {
+  const chunkCache = new ChunkCache();
+  const jsonCache = new Map<string, Promise<unknown>>();
+  const cachedJson = <T>(store: BlobStore, key: string): Promise<T | undefined> => {
+    let value = jsonCache.get(key);
+    if (!value) {
+      value = getJson<T>(store, key);
+      jsonCache.set(key, value);
+      value.catch(() => jsonCache.delete(key));
+    }
+    return value as Promise<T | undefined>;
+  };
+
+  async function planContactMerges({ input }: { input: MigrationInput }, contactsManifestKey: string): Promise<number> {
+    const store = deps.store(input);
+    const manifest = await readManifest(store, contactsManifestKey);
+    // Only e-mail -> earliest contact is kept in memory: a reduced index, not the contacts themselves.
+    const canonical = new Map<string, { id: string; createdAt: number }>();
+    const groups = new Map<string, string[]>();
+    for await (const contact of recordsOf<Contact>(store, manifest)) {
+      const email = normalizeEmail(contact.email ?? '');
+      if (!email) continue;
+      const current = canonical.get(email);
+      const candidate = { id: contact.id, createdAt: contact.created_at };
+      if (!current) {
+        canonical.set(email, candidate);
+        continue;
+      }
+      const winner =
+        candidate.createdAt < current.createdAt || (candidate.createdAt === current.createdAt && candidate.id < current.id)
+          ? candidate
+          : current;
+      const loser = winner === candidate ? current : candidate;
+      canonical.set(email, winner);
+      groups.set(email, [...(groups.get(email) ?? []), loser.id]);
+    }
+    const plan: MergePlan = { mergedInto: {}, merges: [] };
+    for (const [email, losers] of groups) {
+      const canonicalId = (canonical.get(email) as { id: string }).id;
+      plan.merges.push({ email, canonicalId, mergedIds: losers });
+      for (const id of losers) plan.mergedInto[id] = canonicalId;
+    }
+    await putJson(store, mergePlanKey(contactsManifestKey), plan);
+    return plan.merges.length;
+  }
+
+  /** Finds or creates one contact; answers its Chatwoot id. Looks up before creating and after any 5xx. */
+  async function ensureContact(input: MigrationInput, chatwoot: ChatwootClient, contact: Contact): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
+    const payload = contactPayload(contact);
+    const found = await chatwoot.filterContacts('identifier', payload.identifier);
+    if (found[0]) return { id: found[0].id, created: false, mergedByEmail: false };
+    const alias = await getJson<{ chatwootId: number }>(deps.store(input), aliasKey(input.account, contact.id));
+    if (alias) return { id: alias.chatwootId, created: false, mergedByEmail: true };
+    let attempt = { ...payload };
+    for (let tries = 0; tries < 4; tries++) {
+      try {
+        const created = await chatwoot.createContact(attempt);
+        return { id: created.id, created: true, mergedByEmail: false };
+      } catch (error) {
+        if (isStatus(error, 422, /email/i) && attempt.email) {
+          // Same e-mail in another case, or a contact the live widget made during the parallel run.
+          const owner = (await chatwoot.filterContacts('email', attempt.email))[0];
+          if (owner) {
+            await putJson(deps.store(input), aliasKey(input.account, contact.id), { chatwootId: owner.id });
+            return { id: owner.id, created: false, mergedByEmail: true };
+          }
+          throw error;
+        }
+        if (isStatus(error, 422, /phone/i) && attempt.phone_number) {
+          // Phones are unique in Chatwoot; keep the number on the contact without claiming it.
+          attempt = {
+            ...attempt,
+            phone_number: undefined,
+            additional_attributes: { ...attempt.additional_attributes, original_phone: attempt.phone_number },
+          };
+          continue;
+        }
+        if (error instanceof HttpFailure && error.retryable) {
+          // A 5xx may hide a committed create (concurrent duplicates give 500): look before retrying.
+          const again = await chatwoot.filterContacts('identifier', payload.identifier);
+          if (again[0]) return { id: again[0].id, created: false, mergedByEmail: false };
+          await sleep(500 * (tries + 1));
+          continue;
+        }
+        throw error;
+      }
+    }
+    throw new HttpFailure(`could not create contact ${contact.id} after several attempts`, 'chatwoot', undefined, true);
+  }
+
+  async function importContacts({ input }: { input: MigrationInput }, chunkKey: string): Promise<ContactImportResult> {
+    const store = deps.store(input);
+    const chatwoot = deps.chatwoot(input);
+    const plan = (await getJson<MergePlan>(store, mergePlanKey(chunkKey.replace(/[^/]+$/, 'manifest.json')))) ?? {
+      mergedInto: {},
+      merges: [],
+    };
+    const contacts = await readChunk<Contact>(store, chunkKey);
+    const result: ContactImportResult = { created: 0, existing: 0, merged: 0, failed: 0 };
+    const start = (Context.current().info.heartbeatDetails as number | undefined) ?? 0;
+    for (let i = start; i < contacts.length; i++) {
+      const contact = contacts[i];
+      if (plan.mergedInto[contact.id]) {
+        result.merged++;
+        continue;
+      }
+      const outcome = await ensureContact(input, chatwoot, contact);
+      if (outcome.created) result.created++;
+      else if (outcome.mergedByEmail) result.merged++;
+      else result.existing++;
+      Context.current().heartbeat(i + 1);
+    }
+    return result;
+  }
+
+  async function resolveContactId(input: MigrationInput, chatwoot: ChatwootClient, conversation: Conversation): Promise<number> {
+    const store = deps.store(input);
+    const intercomId = conversation.contacts?.contacts[0]?.id ?? conversation.source.author.id ?? `conversation-${conversation.id}`;
+    const plan = await cachedJson<MergePlan>(store, mergePlanKey(entityManifestKey(input.account, 'contacts')));
+    const canonicalId = plan?.mergedInto[intercomId] ?? intercomId;
+    const found = await chatwoot.filterContacts('identifier', identifierOf(canonicalId));
+    if (found[0]) return found[0].id;
+    // A contact Intercom no longer lists (deleted, or new since the export): make one from the author.
+    const author = conversation.source.author;
+    const placeholder: Contact = {
+      id: canonicalId,
+      role: author.type === 'lead' ? 'lead' : 'user',
+      name: author.name ?? undefined,
+      email: author.email ?? undefined,
+      created_at: conversation.created_at,
+      updated_at: conversation.updated_at,
+    };
+    return (await ensureContact(input, chatwoot, placeholder)).id;
+  }
+
+  async function findOrCreateConversation(
+    chatwoot: ChatwootClient,
+    conversation: Conversation,
+    create: () => Promise<{ id: number }>,
+  ): Promise<{ id: number; created: boolean }> {
+    const lookup = async () =>
+      (await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id))[0];
+    const existing = await lookup();
+    if (existing) return { id: existing.id, created: false };
+    try {
+      return { id: (await create()).id, created: true };
+    } catch (error) {
+      if (error instanceof HttpFailure && error.retryable) {
+        const again = await lookup();
+        if (again) return { id: again.id, created: false };
+      }
+      throw error;
+    }
+  }
+
+  async function attachmentFiles(store: BlobStore, stored: StoredAttachment[]) {
+    return Promise.all(
+      stored.map(async (attachment) => ({
+        fileName: attachment.fileName,
+        contentType: attachment.contentType,
+        data: (await store.get(attachment.key)) ?? Buffer.alloc(0),
+      })),
+    );
+  }
+
+  async function importConversation(args: ConversationImportArgs): Promise<ConversationImportResult> {
+    const { input, conversationId, chunkKey } = args;
+    const store = deps.store(input);
+    const chatwoot = deps.chatwoot(input);
+    const conversation = (await chunkCache.get(store, chunkKey)).find((c) => c.id === conversationId);
+    if (!conversation) {
+      throw Object.assign(new Error(`conversation ${conversationId} is not in ${chunkKey}`), { name: 'InvalidData' });
+    }
+    const mapping = await cachedJson<MigrationMapping>(store, blobKeys.mapping(input.account));
+    if (!mapping) throw Object.assign(new Error('the mapping step has not run: no mapping.json'), { name: 'InvalidData' });
+    const planned = planMessages(conversation, {
+      activityParts: input.import.activityParts,
+      timestampLine: input.import.timestampLine,
+    });
+    const attachmentIndex = await readAttachmentIndex(store, input.account, conversation.id);
+    const storedFor = (message: PlannedMessage) =>
+      (attachmentIndex?.stored ?? []).filter((s) => s.messageSourceId === message.sourceId);
+
+    const contactId = await resolveContactId(input, chatwoot, conversation);
+    const target = await findOrCreateConversation(chatwoot, conversation, () =>
+      chatwoot.createConversation({
+        inbox_id: mapping.inboxId,
+        contact_id: contactId,
+        // Pending until every message is in: an incoming message would reopen a resolved conversation.
+        status: 'pending',
+        custom_attributes: conversationCustomAttributes(conversation),
+        additional_attributes: conversationAdditionalAttributes(conversation),
+      }),
+    );
+
+    const already = new Set<string>();
+    if (!target.created) {
+      for await (const page of chatwoot.messagesAfter(target.id)) {
+        for (const message of page) if (message.source_id) already.add(message.source_id);
+      }
+    }
+
+    const result: ConversationImportResult = {
+      conversationId,
+      chatwootConversationId: target.id,
+      created: target.created,
+      messagesPosted: 0,
+      messagesAlreadyThere: 0,
+      attachmentsUploaded: 0,
+      attachmentsMissing: 0,
+    };
+    const postedAt: number[] = [];
+    for (const message of planned) {
+      if (already.has(message.sourceId)) {
+        result.messagesAlreadyThere++;
+        continue;
+      }
+      await respectFloodGuard(postedAt);
+      const stored = storedFor(message);
+      result.attachmentsMissing += message.attachments.length - stored.length;
+      const author =
+        message.messageType === 'outgoing' && !message.private && deps.hasAgentToken(message.authorEmail)
+          ? deps.chatwoot(input, message.authorEmail ?? undefined)
+          : chatwoot;
+      await author.createMessage(target.id, {
+        content: message.content,
+        message_type: message.messageType,
+        private: message.private,
+        source_id: message.sourceId,
+        content_attributes: {
+          external_created_at: message.externalCreatedAt,
+          intercom_author: { type: message.authorType, id: message.authorId, name: message.authorName },
+        },
+        attachments: stored.length ? await attachmentFiles(store, stored) : undefined,
+      });
+      postedAt.push(Date.now());
+      result.messagesPosted++;
+      result.attachmentsUploaded += stored.length;
+      Context.current().heartbeat(result.messagesPosted);
+    }
+
+    const labels = conversationLabels((conversation.tags?.tags ?? []).map((tag) => tag.name));
+    await chatwoot.setLabels(target.id, labels.includes(FROM_INTERCOM_LABEL) ? labels : [...labels, FROM_INTERCOM_LABEL]);
+    const teamId = conversation.team_assignee_id ? mapping.teams[conversation.team_assignee_id] : undefined;
+    const assigneeId = conversation.admin_assignee_id ? mapping.agents[conversation.admin_assignee_id] : undefined;
+    // Team first: Chatwoot drops an assignee who is not in the conversation's team.
+    if (teamId !== undefined) await chatwoot.assign(target.id, { team_id: teamId });
+    if (assigneeId !== undefined) await chatwoot.assign(target.id, { assignee_id: assigneeId });
+    const status = mapConversationStatus(conversation.state);
+    await chatwoot.toggleStatus(
+      target.id,
+      status,
+      status === 'snoozed' && conversation.snoozed_until ? conversation.snoozed_until : undefined,
+    );
+    return result;
+  }
+
+  return { planContactMerges, importContacts, importConversation };
+}
+
+/** Keeps a conversation under Chatwoot's per-conversation message rate, heartbeating while it waits. */
+async function respectFloodGuard(postedAt: number[]): Promise<void> {
+  if (postedAt.length < MESSAGES_PER_MINUTE) return;
+  const windowStart = postedAt[postedAt.length - MESSAGES_PER_MINUTE];
+  const wait = windowStart + 60_000 - Date.now();
+  if (wait > 0) {
+    Context.current().heartbeat('waiting for the flood guard');
+    await sleep(wait);
+  }
+}

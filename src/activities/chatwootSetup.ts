@@ -1,0 +1,252 @@
+/**
+ * The mapping steps: everything conversations refer to, created once in Chatwoot. Each step looks
+ * up before it creates, so a retried or re-run step changes nothing the second time. Id maps are
+ * saved to the blob store; workflows only see counts.
+ */
+import type { AttributeDisplayType } from '../clients/chatwoot/client.js';
+import type { Admin, Article, Collection, DataAttribute, Macro, Tag, Team } from '../clients/intercom/schemas.js';
+import { blobKeys, type MigrationInput } from '../config.js';
+import {
+  articlePayload,
+  categorySlug,
+  customAttributeKey,
+  htmlToMarkdown,
+  labelSlug,
+  normalizeEmail,
+  splitArticle,
+  truncateShort,
+} from '../mapping/index.js';
+import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
+import type { ActivityDeps } from './deps.js';
+import { entityManifestKey, readManifest, recordsOf } from './manifests.js';
+
+export const FROM_INTERCOM_LABEL = 'from_intercom';
+
+/** Conversation attributes stamped on every migrated conversation; the first is the idempotency key. */
+export const CONVERSATION_ATTRIBUTES = [
+  { key: 'intercom_conversation_id', name: 'Intercom conversation id', type: 'text' },
+  { key: 'intercom_created_at', name: 'Intercom created at', type: 'text' },
+  { key: 'intercom_updated_at', name: 'Intercom updated at', type: 'text' },
+  { key: 'intercom_title', name: 'Intercom title', type: 'text' },
+  { key: 'intercom_priority', name: 'Intercom priority', type: 'text' },
+  { key: 'intercom_rating', name: 'Intercom rating', type: 'number' },
+] as const;
+
+export interface MigrationMapping {
+  inboxId: number;
+  /** Intercom admin id -> Chatwoot agent (user) id. */
+  agents: Record<string, number>;
+  /** Intercom team id -> Chatwoot team id. */
+  teams: Record<string, number>;
+}
+
+const partKey = (account: number, part: string) => `${blobKeys.root(account)}/mapping/${part}.json`;
+
+export async function* exported<T>(store: BlobStore, account: number, entity: string): AsyncGenerator<T> {
+  yield* recordsOf<T>(store, await readManifest(store, entityManifestKey(account, entity)));
+}
+
+async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+const DISPLAY_TYPES: Record<string, AttributeDisplayType> = {
+  string: 'text',
+  integer: 'number',
+  float: 'number',
+  boolean: 'checkbox',
+  date: 'date',
+};
+
+export function createChatwootSetupActivities(deps: ActivityDeps) {
+  async function ensureArchiveInbox({ input }: { input: MigrationInput }): Promise<number> {
+    const chatwoot = deps.chatwoot(input);
+    const existing = (await chatwoot.listInboxes()).find(
+      (inbox) => inbox.name === input.chatwoot.inboxName && inbox.channel_type === 'Channel::Api',
+    );
+    const inboxId = existing ? existing.id : (await chatwoot.createApiInbox({ name: input.chatwoot.inboxName })).id;
+    await putJson(deps.store(input), partKey(input.account, 'inbox'), { inboxId });
+    return inboxId;
+  }
+
+  async function ensureAttributeDefinitions({ input }: { input: MigrationInput }): Promise<number> {
+    const chatwoot = deps.chatwoot(input);
+    const store = deps.store(input);
+    let created = 0;
+    const conversationKeys = new Set(
+      (await chatwoot.listCustomAttributeDefinitions('conversation')).map((d) => d.attribute_key),
+    );
+    for (const attribute of CONVERSATION_ATTRIBUTES) {
+      if (conversationKeys.has(attribute.key)) continue;
+      await chatwoot.createCustomAttributeDefinition({
+        key: attribute.key,
+        displayName: attribute.name,
+        displayType: attribute.type,
+        model: 'conversation',
+        description: 'Set by the Intercom migration',
+      });
+      created++;
+    }
+    const contactKeys = new Set((await chatwoot.listCustomAttributeDefinitions('contact')).map((d) => d.attribute_key));
+    for await (const attribute of exported<DataAttribute>(store, input.account, 'dataAttributes')) {
+      if (attribute.model !== 'contact' || attribute.custom === false || attribute.archived) continue;
+      const key = customAttributeKey(attribute.name);
+      if (contactKeys.has(key)) continue;
+      contactKeys.add(key);
+      await chatwoot.createCustomAttributeDefinition({
+        key,
+        displayName: truncateShort(attribute.label ?? attribute.name),
+        displayType: DISPLAY_TYPES[attribute.data_type] ?? 'text',
+        model: 'contact',
+        description: truncateShort(attribute.description ?? 'Intercom custom attribute'),
+      });
+      created++;
+    }
+    return created;
+  }
+
+  async function mapAgents({ input }: { input: MigrationInput }): Promise<{ matched: number; unmatched: number }> {
+    const chatwoot = deps.chatwoot(input);
+    const store = deps.store(input);
+    const agentsByEmail = new Map((await chatwoot.listAgents()).map((agent) => [(agent.email ?? '').toLowerCase(), agent.id]));
+    const agents: Record<string, number> = {};
+    const unmatched: { adminId: string; name?: string | null; email?: string | null }[] = [];
+    for await (const admin of exported<Admin>(store, input.account, 'admins')) {
+      const email = normalizeEmail(admin.email ?? '');
+      const agentId = email ? agentsByEmail.get(email) : undefined;
+      if (agentId === undefined) unmatched.push({ adminId: admin.id, name: admin.name, email: admin.email });
+      else agents[admin.id] = agentId;
+    }
+    await putJson(store, partKey(input.account, 'agents'), agents);
+    await putJson(store, `${blobKeys.root(input.account)}/reports/unmatched-agents.json`, unmatched);
+    return { matched: Object.keys(agents).length, unmatched: unmatched.length };
+  }
+
+  async function syncLabels({ input }: { input: MigrationInput }): Promise<number> {
+    const chatwoot = deps.chatwoot(input);
+    const store = deps.store(input);
+    const existing = new Set((await chatwoot.listLabels()).map((label) => label.title));
+    const wanted = new Set([FROM_INTERCOM_LABEL]);
+    for await (const tag of exported<Tag>(store, input.account, 'tags')) wanted.add(labelSlug(tag.name));
+    for (const title of wanted) {
+      if (!existing.has(title)) await chatwoot.createLabel(title);
+    }
+    return wanted.size;
+  }
+
+  /** Teams with their members; members must exist before any assignment or Chatwoot drops the assignee. */
+  async function syncTeams({ input }: { input: MigrationInput }): Promise<number> {
+    const chatwoot = deps.chatwoot(input);
+    const store = deps.store(input);
+    const agents = (await getJson<Record<string, number>>(store, partKey(input.account, 'agents'))) ?? {};
+    const teamsByName = new Map((await chatwoot.listTeams()).map((team) => [team.name.toLowerCase(), team.id]));
+    const teams: Record<string, number> = {};
+    for await (const team of exported<Team>(store, input.account, 'teams')) {
+      const name = truncateShort(team.name);
+      let teamId = teamsByName.get(name.toLowerCase());
+      if (teamId === undefined) {
+        teamId = (await chatwoot.createTeam(name)).id;
+        teamsByName.set(name.toLowerCase(), teamId);
+      }
+      teams[team.id] = teamId;
+      const members = new Set((await chatwoot.listTeamMembers(teamId)).map((member) => member.id));
+      const missing = team.admin_ids.map((adminId) => agents[adminId]).filter((id): id is number => id !== undefined && !members.has(id));
+      if (missing.length) await chatwoot.addTeamMembers(teamId, missing);
+    }
+    await putJson(store, partKey(input.account, 'teams'), teams);
+    return Object.keys(teams).length;
+  }
+
+  async function syncCannedResponses({ input }: { input: MigrationInput }): Promise<number> {
+    const chatwoot = deps.chatwoot(input);
+    const store = deps.store(input);
+    const existing = new Set((await chatwoot.listCannedResponses()).map((c) => c.short_code));
+    let count = 0;
+    for await (const macro of exported<Macro>(store, input.account, 'macros')) {
+      // The macro id keeps short codes unique when two macro names slugify alike.
+      const shortCode = truncateShort(`${labelSlug(macro.name)}-${macro.id}`);
+      count++;
+      if (existing.has(shortCode)) continue;
+      const content = macro.body ? htmlToMarkdown(macro.body) : (macro.body_text ?? '');
+      await chatwoot.createCannedResponse(shortCode, content || macro.name);
+    }
+    return count;
+  }
+
+  async function syncHelpCenter({ input }: { input: MigrationInput }): Promise<number> {
+    const chatwoot = deps.chatwoot(input);
+    const store = deps.store(input);
+    const articles = await all(exported<Article>(store, input.account, 'articles'));
+    const collections = await all(exported<Collection>(store, input.account, 'collections'));
+    if (articles.length === 0 && collections.length === 0) return 0;
+    const slug = 'intercom-help-center';
+    const portals = await chatwoot.listPortals();
+    if (!portals.some((portal) => portal.slug === slug)) {
+      await chatwoot.createPortal({ name: 'Help Center (from Intercom)', slug });
+    }
+    const categoriesBySlug = new Map((await chatwoot.listCategories(slug)).map((c) => [c.slug, c.id]));
+    const categoryOfCollection = new Map<string, number>();
+    for (const collection of collections) {
+      const categorySlugValue = categorySlug(collection.name, collection.id);
+      let categoryId = categoriesBySlug.get(categorySlugValue);
+      if (categoryId === undefined) {
+        categoryId = (
+          await chatwoot.createCategory(slug, {
+            name: truncateShort(collection.name),
+            slug: categorySlugValue,
+            locale: collection.default_locale ?? 'en',
+            description: collection.description ?? '',
+          })
+        ).id;
+        categoriesBySlug.set(categorySlugValue, categoryId);
+      }
+      categoryOfCollection.set(collection.id, categoryId);
+    }
+    const existingTitles = new Set((await chatwoot.listArticles(slug)).map((article) => article.title));
+    const authorId = (await chatwoot.profile()).id;
+    let count = 0;
+    for (const article of articles) {
+      const payload = articlePayload(article);
+      const pieces = splitArticle(payload.content);
+      for (const [i, content] of pieces.entries()) {
+        const title = truncateShort(i === 0 ? payload.title : `${payload.title} (part ${i + 1})`);
+        count++;
+        if (existingTitles.has(title)) continue;
+        await chatwoot.createArticle(slug, {
+          title,
+          content,
+          description: payload.description,
+          status: payload.status === 'published' ? 1 : 0,
+          category_id: article.parent_id ? categoryOfCollection.get(article.parent_id) : undefined,
+          author_id: authorId,
+        });
+      }
+    }
+    return count;
+  }
+
+  async function saveMapping({ input }: { input: MigrationInput }, { inboxId }: { inboxId: number }): Promise<string> {
+    const store = deps.store(input);
+    const mapping: MigrationMapping = {
+      inboxId,
+      agents: (await getJson<Record<string, number>>(store, partKey(input.account, 'agents'))) ?? {},
+      teams: (await getJson<Record<string, number>>(store, partKey(input.account, 'teams'))) ?? {},
+    };
+    const key = blobKeys.mapping(input.account);
+    await putJson(store, key, mapping);
+    return key;
+  }
+
+  return {
+    ensureArchiveInbox,
+    ensureAttributeDefinitions,
+    mapAgents,
+    syncLabels,
+    syncTeams,
+    syncCannedResponses,
+    syncHelpCenter,
+    saveMapping,
+  };
+}

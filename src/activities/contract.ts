@@ -1,0 +1,137 @@
+/**
+ * The activity contract between workflows and activities: argument and result types only, so the
+ * workflow bundle can import it without pulling in Node-only code. Arguments carry ids, counts and
+ * blob keys, never bulk data, personal data or secrets.
+ */
+import type { MigrationInput } from '../config.js';
+
+export type ExportEntityName =
+  | 'contacts'
+  | 'companies'
+  | 'tags'
+  | 'teams'
+  | 'admins'
+  | 'macros'
+  | 'dataAttributes'
+  | 'collections'
+  | 'articles'
+  | 'conversations';
+
+export interface ChunkRef {
+  key: string;
+  count: number;
+  sha256: string;
+}
+
+export interface EntityExportResult {
+  entity: ExportEntityName;
+  count: number;
+  chunks: number;
+  manifestKey: string;
+  /** Companies' scroll had to start over (expired); duplicates were dropped by id. */
+  restarts?: number;
+  /** Conversations whose parts were cut at Intercom's 500-part cap. */
+  truncated?: number;
+}
+
+export interface ExportArgs {
+  input: MigrationInput;
+  /** Workflow id of the attachment rehosting child to signal with each written chunk. */
+  rehostWorkflowId?: string;
+}
+
+export interface DeltaExportArgs extends ExportArgs {
+  /** Unix seconds: export conversations updated after this (minus the overlap window). */
+  since: number;
+  /** Unix seconds: the high-water mark this run records (the run's start). */
+  until: number;
+  /** Distinguishes this delta's chunks from others'. */
+  runKey: string;
+}
+
+export interface DeltaExportResult {
+  /** Conversations created or updated in the window, deduplicated by id. */
+  count: number;
+  /** Manifest of the delta's conversation chunks (empty when count is 0). */
+  manifestKey: string;
+  /** Manifest of the contacts those conversations refer to. */
+  contactsManifestKey: string;
+  deletedCount: number;
+  highWater: number;
+}
+
+export interface RehostArgs {
+  input: MigrationInput;
+  chunkKey: string;
+}
+
+export interface RehostResult {
+  attachments: number;
+  downloaded: number;
+  alreadyStored: number;
+  refreshed: number;
+  failed: number;
+  bytes: number;
+}
+
+export interface MappingResult {
+  mappingKey: string;
+  inboxId: number;
+  labels: number;
+  teams: number;
+  agentsMatched: number;
+  agentsUnmatched: number;
+  cannedResponses: number;
+  articles: number;
+}
+
+export interface ContactImportResult {
+  created: number;
+  existing: number;
+  merged: number;
+  failed: number;
+}
+
+export interface ConversationImportArgs {
+  input: MigrationInput;
+  conversationId: string;
+  chunkKey: string;
+}
+
+export interface ConversationImportResult {
+  conversationId: string;
+  chatwootConversationId: number;
+  created: boolean;
+  messagesPosted: number;
+  messagesAlreadyThere: number;
+  attachmentsUploaded: number;
+  attachmentsMissing: number;
+}
+
+export interface ReconciliationSummary {
+  contacts: { expected: number; found: number };
+  conversations: { expected: number; found: number };
+  messages: { expected: number; found: number };
+  attachments: { expected: number; found: number };
+  duplicates: number;
+  missing: number;
+  reportKey: string;
+}
+
+export interface CsatComparison {
+  intercomScore: number | null;
+  chatwootScore: number | null;
+  intercomRatings: number;
+  chatwootRatings: number;
+  /** True when Chatwoot trails by more than the configured margin. */
+  behind: boolean;
+}
+
+export interface RolloutStateRecord {
+  account: number;
+  percentage: number;
+  /** "1/4" .. "4/4", "not-started", or "cut-over": what the widget router shows. */
+  phase: string;
+  updatedAt: string;
+  history: { at: string; percentage: number; reason: string }[];
+}

@@ -1,0 +1,106 @@
+/**
+ * What activities need from the worker process: tokens from its environment, one HTTP client per
+ * service and base URL (so a client's rate limiter is shared by every activity in the process),
+ * blob stores by URL, and a Temporal client for handing work to running workflows.
+ */
+import type { Client } from '@temporalio/client';
+import { ChatwootClient } from '../clients/chatwoot/client.js';
+import { IntercomClient } from '../clients/intercom/client.js';
+import { intercomBaseUrl, type MigrationInput } from '../config.js';
+import type { BlobStore } from '../storage/blobStore.js';
+import { createBlobStore } from '../storage/index.js';
+
+export interface WorkerEnvironment {
+  intercomToken?: string;
+  chatwootToken?: string;
+  /** Agent access tokens by lower-cased e-mail, so outgoing messages are credited to the right agent. */
+  chatwootAgentTokens: Record<string, string>;
+  /** Client-side pacing per process, on top of the task queues' global limits. */
+  intercomRequestsPerSecond?: number;
+  chatwootRequestsPerSecond?: number;
+}
+
+/** Reads the worker's environment; secrets never travel in workflow input. */
+export function workerEnvironmentFrom(env: NodeJS.ProcessEnv): WorkerEnvironment {
+  const agentTokens: Record<string, string> = {};
+  // CHATWOOT_AGENT_TOKENS="ann@example.com=token1,bob@example.com=token2"
+  for (const pair of (env.CHATWOOT_AGENT_TOKENS ?? '').split(',')) {
+    const at = pair.lastIndexOf('=');
+    if (at > 0) agentTokens[pair.slice(0, at).trim().toLowerCase()] = pair.slice(at + 1).trim();
+  }
+  const number = (value: string | undefined) => (value ? Number(value) : undefined);
+  return {
+    intercomToken: env.INTERCOM_TOKEN,
+    chatwootToken: env.CHATWOOT_TOKEN,
+    chatwootAgentTokens: agentTokens,
+    intercomRequestsPerSecond: number(env.INTERCOM_REQUESTS_PER_SECOND),
+    chatwootRequestsPerSecond: number(env.CHATWOOT_REQUESTS_PER_SECOND),
+  };
+}
+
+export class MissingSecretError extends Error {
+  constructor(variable: string) {
+    super(`${variable} is not set in the worker's environment: set it and restart the worker`);
+    this.name = 'InvalidInput';
+  }
+}
+
+export class ActivityDeps {
+  private readonly stores = new Map<string, BlobStore>();
+  private readonly intercomClients = new Map<string, IntercomClient>();
+  private readonly chatwootClients = new Map<string, ChatwootClient>();
+
+  constructor(
+    readonly env: WorkerEnvironment,
+    readonly temporal: Client | undefined,
+  ) {}
+
+  store(input: Pick<MigrationInput, 'blobStoreUrl'>): BlobStore {
+    let store = this.stores.get(input.blobStoreUrl);
+    if (!store) {
+      store = createBlobStore(input.blobStoreUrl);
+      this.stores.set(input.blobStoreUrl, store);
+    }
+    return store;
+  }
+
+  intercom(input: MigrationInput): IntercomClient {
+    const baseUrl = intercomBaseUrl(input.intercom);
+    const key = `${baseUrl}|${input.intercom.apiVersion}`;
+    let client = this.intercomClients.get(key);
+    if (!client) {
+      if (!this.env.intercomToken) throw new MissingSecretError('INTERCOM_TOKEN');
+      client = new IntercomClient({
+        baseUrl,
+        token: this.env.intercomToken,
+        apiVersion: input.intercom.apiVersion,
+        requestsPerSecond: this.env.intercomRequestsPerSecond,
+      });
+      this.intercomClients.set(key, client);
+    }
+    return client;
+  }
+
+  /** The administrator's client, or an agent's when a token for that e-mail is configured. */
+  chatwoot(input: MigrationInput, agentEmail?: string): ChatwootClient {
+    const agentToken = agentEmail ? this.env.chatwootAgentTokens[agentEmail.toLowerCase()] : undefined;
+    const token = agentToken ?? this.env.chatwootToken;
+    if (!token) throw new MissingSecretError('CHATWOOT_TOKEN');
+    const key = `${input.chatwoot.baseUrl}|${input.account}|${agentToken ? agentEmail?.toLowerCase() : 'admin'}`;
+    let client = this.chatwootClients.get(key);
+    if (!client) {
+      client = new ChatwootClient({
+        baseUrl: input.chatwoot.baseUrl,
+        accountId: input.account,
+        token,
+        requestsPerSecond: this.env.chatwootRequestsPerSecond,
+      });
+      this.chatwootClients.set(key, client);
+    }
+    return client;
+  }
+
+  hasAgentToken(email: string | null | undefined): boolean {
+    return !!email && email.toLowerCase() in this.env.chatwootAgentTokens;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The export's on-disk shape: each entity is a folder of JSONL chunks plus a manifest with counts,
+ * keys and checksums. Shared by export, import, rehosting and verification.
+ */
+import { createHash } from 'node:crypto';
+import { blobKeys } from '../config.js';
+import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
+import type { ChunkRef, ExportEntityName } from './contract.js';
+
+export interface EntityManifest {
+  entity: ExportEntityName | string;
+  count: number;
+  chunks: ChunkRef[];
+  complete: boolean;
+  exportedAt: string;
+  /** Conversations only: ids whose parts were cut at Intercom's cap (part count below the statistics). */
+  truncated?: { conversationId: string; returnedParts: number; totalParts: number }[];
+  /** Companies only: how often the scroll expired and had to start over. */
+  restarts?: number;
+}
+
+export const chunkKey = (dir: string, index: number) => `${dir}/chunk-${String(index).padStart(6, '0')}.jsonl`;
+export const manifestKeyOf = (dir: string) => `${dir}/manifest.json`;
+
+export function toJsonl(records: readonly unknown[]): string {
+  return records.map((record) => JSON.stringify(record)).join('\n') + (records.length ? '\n' : '');
+}
+
+export function parseJsonl<T>(body: Buffer | string): T[] {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
+export async function writeChunk(store: BlobStore, key: string, records: readonly unknown[]): Promise<ChunkRef> {
+  const body = toJsonl(records);
+  const info = await store.put(key, body, { contentType: 'application/x-ndjson' });
+  return { key, count: records.length, sha256: info.sha256 };
+}
+
+export async function readChunk<T>(store: BlobStore, key: string): Promise<T[]> {
+  const body = await store.get(key);
+  if (body === undefined) throw Object.assign(new Error(`blob ${key} is missing from the store`), { name: 'InvalidData' });
+  return parseJsonl<T>(body);
+}
+
+export async function readManifest(store: BlobStore, key: string): Promise<EntityManifest> {
+  const manifest = await getJson<EntityManifest>(store, key);
+  if (!manifest) {
+    throw Object.assign(new Error(`manifest ${key} is missing: run the export first`), { name: 'InvalidData' });
+  }
+  return manifest;
+}
+
+export function writeManifest(store: BlobStore, dir: string, manifest: EntityManifest): Promise<string> {
+  const key = manifestKeyOf(dir);
+  return putJson(store, key, manifest).then(() => key);
+}
+
+/** Iterates an entity's records chunk by chunk, never holding more than one chunk. */
+export async function* recordsOf<T>(store: BlobStore, manifest: EntityManifest): AsyncGenerator<T> {
+  for (const chunk of manifest.chunks) {
+    for (const record of await readChunk<T>(store, chunk.key)) yield record;
+  }
+}
+
+export function entityManifestKey(account: number, entity: string): string {
+  return manifestKeyOf(blobKeys.entityDir(account, entity));
+}
+
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}

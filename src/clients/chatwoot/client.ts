@@ -1,0 +1,793 @@
+/**
+ * Typed client of the Chatwoot 4.10 application API for one account. Conversation ids are the
+ * per-account display ids that Chatwoot returns as `id` and every conversation route takes.
+ * Creates are not replayed in-process after an ambiguous failure (5xx, timeout, dropped connection):
+ * Chatwoot has no idempotency key, so the activity's retry looks the object up before creating it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { HttpFailure, isRetryableStatus } from '../http.js';
+import {
+  bodyExcerpt,
+  type ClientTuning,
+  type FailedResponse,
+  HttpCore,
+  headerValue,
+  paginationStalled,
+  parseRetryAfter,
+  type RequestBody,
+  type RequestStats,
+  route,
+} from '../retry.js';
+import {
+  type Agent,
+  AgentList,
+  type Article,
+  ArticleCreated,
+  ArticlePage,
+  AssignmentResult,
+  type CannedResponse,
+  CannedResponseList,
+  CannedResponse as CannedResponseSchema,
+  type Category,
+  CategoryCreated,
+  CategoryList,
+  type Contact,
+  ContactCreated,
+  ContactPage,
+  ContactUpdated,
+  Conversation,
+  ConversationLabels,
+  ConversationPage,
+  type CsatMetrics,
+  CsatMetrics as CsatMetricsSchema,
+  type CustomAttributeDefinition,
+  CustomAttributeDefinitionList,
+  CustomAttributeDefinition as CustomAttributeDefinitionSchema,
+  Inbox,
+  InboxList,
+  type Label,
+  LabelCreated,
+  LabelList,
+  Message,
+  MessageList,
+  type Portal,
+  PortalCreated,
+  PortalList,
+  Profile,
+  type Team,
+  TeamList,
+  Team as TeamSchema,
+  ToggleStatusResult,
+} from './schemas.js';
+
+export interface ChatwootClientOptions extends ClientTuning {
+  baseUrl: string;
+  accountId: number;
+  token: string;
+  /** How long to wait after the per-conversation flood guard (200 messages a minute) trips; default 60 s. */
+  floodWaitMs?: number;
+  /** Idle (no bytes moving) timeout of attachment uploads; default 120 s. */
+  uploadIdleTimeoutMs?: number;
+}
+
+export type AttributeModel = 'conversation' | 'contact';
+export type AttributeDisplayType =
+  | 'text'
+  | 'number'
+  | 'currency'
+  | 'percent'
+  | 'link'
+  | 'date'
+  | 'list'
+  | 'checkbox';
+
+/** The integers of Chatwoot's enums, which the swagger asks for on create. */
+const ATTRIBUTE_MODEL_CODES: Record<AttributeModel, number> = { conversation: 0, contact: 1 };
+const DISPLAY_TYPE_CODES: Record<AttributeDisplayType, number> = {
+  text: 0,
+  number: 1,
+  currency: 2,
+  percent: 3,
+  link: 4,
+  date: 5,
+  list: 6,
+  checkbox: 7,
+};
+
+export interface NewCustomAttributeDefinition {
+  model: AttributeModel;
+  key: string;
+  displayName: string;
+  displayType: AttributeDisplayType;
+  description?: string;
+  /** Choices of a list attribute. */
+  values?: string[];
+}
+
+/**
+ * A JSON object sent as it is. `object` rather than Record<string, unknown> so that the mapping's
+ * interface types (which have no index signature) are accepted.
+ */
+export type AttributeBag = object;
+
+export interface ContactFields {
+  name?: string;
+  email?: string;
+  phone_number?: string;
+  identifier?: string;
+  avatar_url?: string;
+  custom_attributes?: AttributeBag;
+  additional_attributes?: AttributeBag;
+}
+
+export interface NewContact extends ContactFields {
+  /** Also creates the contact inbox (its source_id comes back in contact_inboxes); Chatwoot does not require it. */
+  inbox_id?: number;
+}
+
+export type ConversationStatus = 'open' | 'resolved' | 'pending' | 'snoozed';
+
+export interface NewConversation {
+  inbox_id: number;
+  contact_id: number;
+  status?: Exclude<ConversationStatus, 'snoozed'>;
+  custom_attributes?: AttributeBag;
+  additional_attributes?: AttributeBag;
+  /** The contact-inbox source id; Chatwoot finds or creates it from contact_id when absent. */
+  source_id?: string;
+  assignee_id?: number;
+  team_id?: number;
+}
+
+export interface OutgoingAttachment {
+  fileName: string;
+  contentType: string;
+  /** A Buffer, or a factory opening a fresh stream for every attempt (never buffered whole). */
+  data: Buffer | (() => Readable);
+}
+
+export interface NewMessage {
+  content: string;
+  message_type: 'incoming' | 'outgoing';
+  private: boolean;
+  /** The Intercom part id: stored by Chatwoot (not unique), used to find already-written messages. */
+  source_id?: string;
+  content_attributes?: AttributeBag;
+  attachments?: OutgoingAttachment[];
+}
+
+export interface NumberedPage<T> {
+  items: T[];
+  page: number;
+}
+
+export interface NewPortal {
+  name: string;
+  slug: string;
+  color?: string;
+  custom_domain?: string;
+  header_text?: string;
+  homepage_link?: string;
+  page_title?: string;
+  config?: { allowed_locales?: string[]; default_locale?: string };
+}
+
+export interface NewCategory {
+  name: string;
+  slug?: string;
+  locale: string;
+  description?: string;
+  position?: number;
+  parent_category_id?: number;
+}
+
+export interface NewArticle {
+  title: string;
+  content: string;
+  slug?: string;
+  description?: string;
+  category_id?: number;
+  author_id?: number;
+  /** 0 draft, 1 published, 2 archived (the swagger's integer enum). */
+  status?: 0 | 1 | 2;
+  locale?: string;
+  position?: number;
+}
+
+/** Chatwoot's messages?after= answers at most this many. */
+const MESSAGES_PAGE_SIZE = 100;
+const FLOOD_GUARD = /too many messages/i;
+
+export class ChatwootClient {
+  private readonly core: HttpCore;
+  private readonly accountId: number;
+  private readonly uploadIdleTimeoutMs: number;
+
+  constructor(options: ChatwootClientOptions) {
+    this.accountId = options.accountId;
+    this.uploadIdleTimeoutMs = options.uploadIdleTimeoutMs ?? 120_000;
+    const floodWaitMs = options.floodWaitMs ?? 60_000;
+    this.core = new HttpCore({
+      ...options,
+      service: 'chatwoot',
+      headers: {
+        api_access_token: options.token,
+        accept: 'application/json',
+        'user-agent': 'intercom-to-chatwoot',
+      },
+      classify: (response) => classifyChatwootFailure(response, options.accountId, floodWaitMs),
+    });
+  }
+
+  /** Requests sent so far by this instance (benchmarks compare them with the minimum). */
+  get stats(): RequestStats {
+    return this.core.stats;
+  }
+
+  profile(): Promise<Profile> {
+    return this.core.request({ method: 'GET', route: route('/api/v1/profile') }, Profile);
+  }
+
+  async listInboxes(): Promise<Inbox[]> {
+    return (await this.core.request({ method: 'GET', route: this.accountRoute('/inboxes') }, InboxList))
+      .payload;
+  }
+
+  /** An API-channel inbox (the only kind that takes incoming messages through the API), kept quiet. */
+  createApiInbox({ name }: { name: string }): Promise<Inbox> {
+    return this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/inboxes'),
+        json: {
+          name,
+          channel: { type: 'api' },
+          enable_auto_assignment: false,
+          csat_survey_enabled: false,
+          greeting_enabled: false,
+        },
+      },
+      Inbox,
+    );
+  }
+
+  listCustomAttributeDefinitions(model: AttributeModel): Promise<CustomAttributeDefinition[]> {
+    return this.core.request(
+      {
+        method: 'GET',
+        route: this.accountRoute('/custom_attribute_definitions'),
+        query: { attribute_model: ATTRIBUTE_MODEL_CODES[model] },
+      },
+      CustomAttributeDefinitionList,
+    );
+  }
+
+  createCustomAttributeDefinition(
+    definition: NewCustomAttributeDefinition,
+  ): Promise<CustomAttributeDefinition> {
+    return this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/custom_attribute_definitions'),
+        json: {
+          attribute_display_name: definition.displayName,
+          attribute_display_type: DISPLAY_TYPE_CODES[definition.displayType],
+          attribute_description: definition.description,
+          attribute_key: definition.key,
+          attribute_values: definition.values,
+          attribute_model: ATTRIBUTE_MODEL_CODES[definition.model],
+        },
+      },
+      CustomAttributeDefinitionSchema,
+    );
+  }
+
+  /** Exact look-up (equal_to) on one standard contact attribute; every page of matches. */
+  filterContacts(key: 'identifier' | 'email' | 'phone_number', value: string): Promise<Contact[]> {
+    const filterRoute = this.accountRoute('/contacts/filter');
+    return this.collectFiltered(filterRoute.path, key, value, async (page, body) => {
+      const answer = await this.core.request(
+        { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
+        ContactPage,
+      );
+      return { items: answer.payload, total: answer.meta?.count ?? undefined };
+    });
+  }
+
+  /** POST /contacts; answers payload.contact (with its contact_inboxes). */
+  async createContact(contact: NewContact): Promise<Contact> {
+    const answer = await this.core.request(
+      { method: 'POST', route: this.accountRoute('/contacts'), json: contact },
+      ContactCreated,
+    );
+    return answer.payload.contact;
+  }
+
+  updateContact(id: number, fields: ContactFields): Promise<Contact> {
+    return this.core.request(
+      { method: 'PUT', route: this.accountRoute('/contacts/{id}', { id }), json: fields },
+      ContactUpdated,
+    );
+  }
+
+  /** GET /contacts?page=: Chatwoot lists only contacts with an email, a phone number or an identifier. */
+  async *listContactPages(startPage = 1): AsyncGenerator<NumberedPage<Contact>> {
+    yield* this.numberedPages(startPage, async (page) => {
+      const answer = await this.core.request(
+        { method: 'GET', route: this.accountRoute('/contacts'), query: { page } },
+        ContactPage,
+      );
+      return { items: answer.payload, total: answer.meta?.count ?? undefined };
+    });
+  }
+
+  /** Conversations whose conversation custom attribute `key` equals `value` (needs an attribute definition). */
+  filterConversationsByCustomAttribute(key: string, value: string | number): Promise<Conversation[]> {
+    const filterRoute = this.accountRoute('/conversations/filter');
+    return this.collectFiltered(filterRoute.path, key, value, async (page, body) => {
+      const answer = await this.core.request(
+        { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
+        ConversationPage,
+      );
+      return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
+    });
+  }
+
+  createConversation(conversation: NewConversation): Promise<Conversation> {
+    return this.core.request(
+      { method: 'POST', route: this.accountRoute('/conversations'), json: conversation },
+      Conversation,
+    );
+  }
+
+  getConversation(id: number): Promise<Conversation> {
+    return this.core.request(
+      {
+        method: 'GET',
+        route: this.accountRoute('/conversations/{conversation_id}', { conversation_id: id }),
+      },
+      Conversation,
+    );
+  }
+
+  /** Sets the status; snoozedUntil is unix seconds. */
+  async toggleStatus(
+    id: number,
+    status: ConversationStatus,
+    snoozedUntil?: number,
+  ): Promise<ToggleStatusResult['payload']> {
+    const answer = await this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/conversations/{conversation_id}/toggle_status', { conversation_id: id }),
+        json: snoozedUntil === undefined ? { status } : { status, snoozed_until: snoozedUntil },
+        replaySafe: true,
+      },
+      ToggleStatusResult,
+    );
+    return answer.payload;
+  }
+
+  /** Replaces the conversation's labels with exactly these; answers the labels now set. */
+  async setLabels(id: number, labels: string[]): Promise<string[]> {
+    const answer = await this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/conversations/{conversation_id}/labels', { conversation_id: id }),
+        json: { labels },
+        replaySafe: true,
+      },
+      ConversationLabels,
+    );
+    return answer.payload;
+  }
+
+  /**
+   * Chatwoot's assignment route handles one of assignee_id or team_id per request, and a team change
+   * drops an assignee who is not in the team: so the team goes first, then the agent.
+   */
+  async assign(id: number, target: { assignee_id?: number; team_id?: number }): Promise<void> {
+    const assignmentRoute = this.accountRoute('/conversations/{conversation_id}/assignments', {
+      conversation_id: id,
+    });
+    if (target.team_id !== undefined) {
+      await this.core.request(
+        { method: 'POST', route: assignmentRoute, json: { team_id: target.team_id }, replaySafe: true },
+        AssignmentResult,
+      );
+    }
+    if (target.assignee_id !== undefined) {
+      await this.core.request(
+        {
+          method: 'POST',
+          route: assignmentRoute,
+          json: { assignee_id: target.assignee_id },
+          replaySafe: true,
+        },
+        AssignmentResult,
+      );
+    }
+  }
+
+  /** GET /conversations?status=all&assignee_type=all&page=, 25 a page, most recent activity first. */
+  async *listConversationPages(
+    options: { status?: ConversationStatus | 'all'; inboxId?: number; startPage?: number } = {},
+  ): AsyncGenerator<NumberedPage<Conversation>> {
+    yield* this.numberedPages(options.startPage ?? 1, async (page) => {
+      const answer = await this.core.request(
+        {
+          method: 'GET',
+          route: this.accountRoute('/conversations'),
+          query: { status: options.status ?? 'all', assignee_type: 'all', inbox_id: options.inboxId, page },
+        },
+        ConversationPage,
+      );
+      return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
+    });
+  }
+
+  /**
+   * Messages with an id above `afterId`, oldest first, one page (up to 100) at a time. The next page
+   * starts after the highest id seen, so a message is never listed twice.
+   */
+  async *messagesAfter(conversationId: number, afterId = 0): AsyncGenerator<Message[]> {
+    const messagesRoute = this.accountRoute('/conversations/{conversation_id}/messages', {
+      conversation_id: conversationId,
+    });
+    let after = afterId;
+    for (;;) {
+      const answer = await this.core.request(
+        { method: 'GET', route: messagesRoute, query: { after } },
+        MessageList,
+      );
+      const messages = answer.payload;
+      if (messages.length === 0) return;
+      yield messages;
+      const highest = Math.max(...messages.map((message) => message.id));
+      if (messages.length < MESSAGES_PAGE_SIZE || highest <= after) return;
+      after = highest;
+    }
+  }
+
+  /** JSON without attachments; multipart (attachments[]) with them, streamed part by part. */
+  createMessage(conversationId: number, message: NewMessage): Promise<Message> {
+    const messagesRoute = this.accountRoute('/conversations/{conversation_id}/messages', {
+      conversation_id: conversationId,
+    });
+    const { attachments, ...fields } = message;
+    if (!attachments || attachments.length === 0) {
+      return this.core.request({ method: 'POST', route: messagesRoute, json: fields }, Message);
+    }
+    const formFields: [string, string][] = [
+      ['content', fields.content],
+      ['message_type', fields.message_type],
+      ['private', String(fields.private)],
+    ];
+    if (fields.source_id !== undefined) formFields.push(['source_id', fields.source_id]);
+    if (fields.content_attributes !== undefined) {
+      formFields.push(['content_attributes', JSON.stringify(fields.content_attributes)]);
+    }
+    return this.core.request(
+      {
+        method: 'POST',
+        route: messagesRoute,
+        body: () => multipartBody(formFields, attachments),
+        timeout: { connect: this.uploadIdleTimeoutMs, socket: this.uploadIdleTimeoutMs },
+      },
+      Message,
+    );
+  }
+
+  async listLabels(): Promise<Label[]> {
+    return (await this.core.request({ method: 'GET', route: this.accountRoute('/labels') }, LabelList))
+      .payload;
+  }
+
+  /** Titles must be lower-case without spaces or dots (Chatwoot rejects others with a 422). */
+  createLabel(
+    title: string,
+    options: { description?: string; color?: string; show_on_sidebar?: boolean } = {},
+  ): Promise<Label> {
+    return this.core.request(
+      { method: 'POST', route: this.accountRoute('/labels'), json: { title, ...options } },
+      LabelCreated,
+    );
+  }
+
+  listTeams(): Promise<Team[]> {
+    return this.core.request({ method: 'GET', route: this.accountRoute('/teams') }, TeamList);
+  }
+
+  createTeam(
+    name: string,
+    options: { description?: string; allow_auto_assign?: boolean } = {},
+  ): Promise<Team> {
+    return this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/teams'),
+        json: { name, allow_auto_assign: false, ...options },
+      },
+      TeamSchema,
+    );
+  }
+
+  /** Adds agents to a team (members already in it stay); answers the members added. */
+  addTeamMembers(teamId: number, userIds: number[]): Promise<Agent[]> {
+    return this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/teams/{team_id}/team_members', { team_id: teamId }),
+        json: { user_ids: userIds },
+        replaySafe: true,
+      },
+      AgentList,
+    );
+  }
+
+  listTeamMembers(teamId: number): Promise<Agent[]> {
+    return this.core.request(
+      { method: 'GET', route: this.accountRoute('/teams/{team_id}/team_members', { team_id: teamId }) },
+      AgentList,
+    );
+  }
+
+  listAgents(): Promise<Agent[]> {
+    return this.core.request({ method: 'GET', route: this.accountRoute('/agents') }, AgentList);
+  }
+
+  listCannedResponses(): Promise<CannedResponse[]> {
+    return this.core.request(
+      { method: 'GET', route: this.accountRoute('/canned_responses') },
+      CannedResponseList,
+    );
+  }
+
+  createCannedResponse(shortCode: string, content: string): Promise<CannedResponse> {
+    return this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/canned_responses'),
+        json: { short_code: shortCode, content },
+      },
+      CannedResponseSchema,
+    );
+  }
+
+  async listPortals(): Promise<Portal[]> {
+    return (await this.core.request({ method: 'GET', route: this.accountRoute('/portals') }, PortalList))
+      .payload;
+  }
+
+  createPortal(portal: NewPortal): Promise<Portal> {
+    return this.core.request(
+      { method: 'POST', route: this.accountRoute('/portals'), json: portal },
+      PortalCreated,
+    );
+  }
+
+  async listCategories(portalSlug: string, locale?: string): Promise<Category[]> {
+    const answer = await this.core.request(
+      {
+        method: 'GET',
+        route: this.accountRoute('/portals/{portal_slug}/categories', { portal_slug: portalSlug }),
+        query: { locale },
+      },
+      CategoryList,
+    );
+    return answer.payload;
+  }
+
+  createCategory(portalSlug: string, category: NewCategory): Promise<Category> {
+    return this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/portals/{portal_slug}/categories', { portal_slug: portalSlug }),
+        json: category,
+      },
+      CategoryCreated,
+    );
+  }
+
+  /** Every article of the portal (all pages). */
+  async listArticles(portalSlug: string, locale?: string): Promise<Article[]> {
+    const articlesRoute = this.accountRoute('/portals/{portal_slug}/articles', { portal_slug: portalSlug });
+    const articles: Article[] = [];
+    for await (const page of this.numberedPages(1, async (page) => {
+      const answer = await this.core.request(
+        { method: 'GET', route: articlesRoute, query: { page, locale } },
+        ArticlePage,
+      );
+      return { items: answer.payload, total: answer.meta?.articles_count ?? undefined };
+    })) {
+      articles.push(...page.items);
+    }
+    return articles;
+  }
+
+  createArticle(portalSlug: string, article: NewArticle): Promise<Article> {
+    return this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/portals/{portal_slug}/articles', { portal_slug: portalSlug }),
+        json: article,
+      },
+      ArticleCreated,
+    );
+  }
+
+  /** CSAT ratings between two unix times (seconds), optionally of one inbox. */
+  csatMetrics(range: { since: number; until: number; inboxId?: number }): Promise<CsatMetrics> {
+    return this.core.request(
+      {
+        method: 'GET',
+        route: this.accountRoute('/csat_survey_responses/metrics'),
+        query: { since: range.since, until: range.until, inbox_id: range.inboxId },
+      },
+      CsatMetricsSchema,
+    );
+  }
+
+  private accountRoute(suffix: string, params: Record<string, string | number> = {}) {
+    return route(`/api/v1/accounts/{account_id}${suffix}`, { account_id: this.accountId, ...params });
+  }
+
+  /** Runs a one-condition equal_to filter and gathers every page of matches. */
+  private async collectFiltered<T extends { id: number }>(
+    label: string,
+    key: string,
+    value: string | number,
+    fetchPage: (page: number, body: unknown) => Promise<{ items: T[]; total?: number }>,
+  ): Promise<T[]> {
+    // query_operator is omitted: on the last (here the only) condition Chatwoot expects none.
+    const body = { payload: [{ attribute_key: key, filter_operator: 'equal_to', values: [value] }] };
+    const matches: T[] = [];
+    for await (const page of this.numberedPages(1, (page) => fetchPage(page, body), `POST ${label}`)) {
+      matches.push(...page.items);
+    }
+    return matches;
+  }
+
+  /**
+   * Walks ?page=1,2,... until an empty page or, when the answer gives a total, until that many items
+   * were seen (which saves the request for the empty page).
+   */
+  private async *numberedPages<T extends { id: number }>(
+    startPage: number,
+    fetchPage: (page: number) => Promise<{ items: T[]; total?: number }>,
+    label = 'a paged list',
+  ): AsyncGenerator<NumberedPage<T>> {
+    let seen = 0;
+    let previousIds = '';
+    for (let page = startPage; ; page++) {
+      const { items, total } = await fetchPage(page);
+      if (items.length === 0) return;
+      const ids = items.map((item) => item.id).join(',');
+      // A server that ignores ?page= would otherwise be walked forever.
+      if (ids === previousIds) throw paginationStalled('chatwoot', label, `page ${page}`);
+      previousIds = ids;
+      yield { items, page };
+      seen += items.length;
+      if (total !== undefined && startPage === 1 && seen >= total) return;
+    }
+  }
+}
+
+export function classifyChatwootFailure(
+  response: FailedResponse,
+  accountId: number,
+  floodWaitMs: number,
+): HttpFailure {
+  const { status, endpoint, headers } = response;
+  const detail = chatwootErrorDetail(response.bodyText);
+  const said = detail ? ` (Chatwoot said: ${detail})` : '';
+  const fail = (message: string) => new HttpFailure(message, 'chatwoot', status, false);
+  switch (status) {
+    case 401:
+      return fail(
+        `Chatwoot rejected the access token (401) for ${endpoint}${said}: set CHATWOOT_TOKEN in the worker's environment to an administrator's access token (Chatwoot also answers 401 when the token's user is not an administrator of account ${accountId})`,
+      );
+    case 403:
+      return fail(
+        `Chatwoot refused ${endpoint} (403)${said}: the token's user lacks a permission; use an administrator of account ${accountId}`,
+      );
+    case 404:
+      return fail(
+        `Chatwoot has no such resource (404) at ${endpoint}${said}: check the account id (${accountId}), the Chatwoot base URL, and that the object still exists`,
+      );
+    case 422:
+      if (FLOOD_GUARD.test(response.bodyText)) {
+        return new HttpFailure(
+          `Chatwoot's flood guard refused ${endpoint} (422 Too many messages: 200 a minute per conversation); waiting for the minute to pass`,
+          'chatwoot',
+          422,
+          true,
+          floodWaitMs,
+        );
+      }
+      return fail(`Chatwoot rejected the data sent to ${endpoint} (422)${said}`);
+  }
+  if (!isRetryableStatus(status)) return fail(`Chatwoot answered HTTP ${status} to ${endpoint}${said}`);
+  // Chatwoot's throttle (rack-attack) answers 429 "Retry later" without Retry-After: back off then.
+  const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'));
+  const what =
+    status === 429
+      ? 'throttled the requests (429); lower requestsPerSecond or the task queue rate if this persists'
+      : status >= 500
+        ? `answered a server error (HTTP ${status})`
+        : `answered a temporary refusal (HTTP ${status})`;
+  return new HttpFailure(`Chatwoot ${what} on ${endpoint}${said}`, 'chatwoot', status, true, retryAfterMs);
+}
+
+/** Chatwoot error bodies are `{ message }`, `{ error }` or `{ errors: [...] }`; rack-attack's is plain text. */
+function chatwootErrorDetail(bodyText: string): string {
+  try {
+    const body: unknown = JSON.parse(bodyText);
+    if (typeof body === 'object' && body !== null) {
+      const { message, error, errors } = body as Record<string, unknown>;
+      const parts = [message, error, errors]
+        .filter((part) => part !== undefined && part !== null)
+        .map((part) => (typeof part === 'string' ? part : JSON.stringify(part)));
+      if (parts.length > 0) return bodyExcerpt(parts.join('; '));
+    }
+  } catch {
+    // Not JSON: quote the text instead.
+  }
+  return bodyExcerpt(bodyText);
+}
+
+/**
+ * multipart/form-data written part by part, so attachments stream from their source instead of
+ * being assembled in memory (a Blob in FormData would need every byte up front). The length is sent
+ * when every part is a Buffer; otherwise the body goes chunked.
+ */
+export function multipartBody(fields: [string, string][], files: OutgoingAttachment[]): RequestBody {
+  const boundary = `----intercom-to-chatwoot-${randomUUID()}`;
+  const heads = fields.map(([name, value]) =>
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`,
+      'utf8',
+    ),
+  );
+  const fileHeads = files.map((file) =>
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="attachments[]"; filename="${escapeQuoted(file.fileName)}"\r\n` +
+        `Content-Type: ${safeContentType(file.contentType)}\r\n\r\n`,
+      'utf8',
+    ),
+  );
+  const lineBreak = Buffer.from('\r\n');
+  const closing = Buffer.from(`--${boundary}--\r\n`, 'utf8');
+  const headers: Record<string, string> = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+  if (files.every((file) => Buffer.isBuffer(file.data))) {
+    const length =
+      heads.reduce((sum, part) => sum + part.length, 0) +
+      files.reduce(
+        (sum, file, index) => sum + fileHeads[index].length + (file.data as Buffer).length + 2,
+        0,
+      ) +
+      closing.length;
+    headers['content-length'] = String(length);
+  }
+  async function* generate(): AsyncGenerator<Uint8Array> {
+    yield* heads;
+    for (const [index, file] of files.entries()) {
+      yield fileHeads[index];
+      if (Buffer.isBuffer(file.data)) yield file.data;
+      else yield* file.data() as AsyncIterable<Uint8Array>;
+      yield lineBreak;
+    }
+    yield closing;
+  }
+  return { body: generate(), headers };
+}
+
+/** As browsers do for multipart names and filenames (WHATWG HTML): escape the quote and line breaks. */
+function escapeQuoted(text: string): string {
+  return text.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
+}
+
+function safeContentType(contentType: string): string {
+  return /^[\w.+-]+\/[\w.+-]+$/.test(contentType.trim()) ? contentType.trim() : 'application/octet-stream';
+}

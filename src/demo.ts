@@ -1,0 +1,125 @@
+/**
+ * `make demo`: a whole migration on the embedded defaults. Starts the local Temporal server (Web UI
+ * on :8233), the Intercom sandbox with a generated workspace, the Chatwoot sandbox and a worker;
+ * starts the migration with `temporal workflow start`; shows progress; and ends with the
+ * reconciliation of the Chatwoot sandbox's state against the Intercom sandbox's.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Runtime } from '@temporalio/worker';
+import cliProgress from 'cli-progress';
+import type { MigrationInputRaw } from './config.js';
+import { startDevServer, temporalCliPath } from './localStack.js';
+import { reconcileSandboxes, reconciliationLine } from './sandbox/reconcile.js';
+import { startChatwootSandbox } from './sandbox/chatwoot/index.js';
+import { generateWorkspace, startIntercomSandbox } from './sandbox/intercom/index.js';
+import { watchMigration } from './progress.js';
+import { createWorkerSet } from './worker.js';
+
+const run = promisify(execFile);
+
+async function main(): Promise<void> {
+  const conversations = Number(process.env.DEMO_CONVERSATIONS ?? 240);
+  const account = 1;
+  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
+  const dataDir = mkdtempSync(join(tmpdir(), 'intercom-to-chatwoot-demo-'));
+  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dataDir, { recursive: true, force: true })];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step();
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    console.log('starting the local Temporal server (Web UI: http://127.0.0.1:8233) ...');
+    const server = await startDevServer();
+    cleanups.push(() => server.stop());
+
+    const dataset = generateWorkspace({
+      seed: 42,
+      conversations,
+      partsPerConversation: 6,
+      caseDuplicateContacts: 6,
+      attachmentEvery: 5,
+      inlineImageEvery: 9,
+      longConversations: 1,
+    });
+    const intercomToken = 'demo-intercom-token';
+    const intercom = await startIntercomSandbox({ dataset, token: intercomToken });
+    cleanups.push(() => intercom.close());
+    const chatwoot = await startChatwootSandbox({});
+    cleanups.push(() => chatwoot.close());
+    const admin = chatwoot.state.adminToken(account);
+    console.log(`Intercom sandbox: ${intercom.url} (${dataset.conversations.length} conversations, ${dataset.contacts.length} contacts)`);
+    console.log(`Chatwoot sandbox: ${chatwoot.url}`);
+
+    const workers = await createWorkerSet({
+      address: server.address,
+      namespace: 'default',
+      env: { intercomToken, chatwootToken: admin, chatwootAgentTokens: chatwoot.state.agentTokens(account) },
+    });
+    const running = workers.run();
+    cleanups.push(async () => {
+      workers.shutdown();
+      await running;
+    });
+
+    const input: MigrationInputRaw = {
+      account,
+      intercom: { baseUrl: intercom.url },
+      chatwoot: { baseUrl: chatwoot.url },
+      blobStoreUrl: `file://${join(dataDir, 'blobs')}`,
+      attachments: { allowLoopbackHttp: true },
+      rollout: { phaseDuration: '3s', deltaSyncInterval: '2s' },
+      retention: { after: '365 days' },
+    };
+    const workflowId = `migration-${account}`;
+    console.log(`$ temporal workflow start --type accountMigration --task-queue migration --workflow-id ${workflowId} --input '{...}'`);
+    await run(temporalCliPath(), [
+      'workflow',
+      'start',
+      '--address',
+      server.address,
+      '--type',
+      'accountMigration',
+      '--task-queue',
+      'migration',
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify(input),
+    ]);
+
+    const bar = new cliProgress.SingleBar(
+      { format: '{phase} |{bar}| {value}/{total} conversations | {messages} messages', hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(dataset.conversations.length, 0, { phase: 'export'.padEnd(9), messages: 0 });
+    await watchMigration(workers.client, workflowId, (status, progress) => {
+      bar.update(progress?.completed ?? 0, { phase: status.phase.padEnd(9), messages: progress?.messages ?? 0 });
+    });
+    bar.stop();
+    const result = await workers.client.workflow.getHandle(workflowId).result();
+    console.log(`workflow verification: ${result.reconciled}`);
+
+    const summary = reconcileSandboxes(intercom.dataset, chatwoot.dump(), {
+      account,
+      activityParts: 'note',
+      timestampLine: true,
+      partsCap: 500,
+    });
+    console.log(reconciliationLine(summary));
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

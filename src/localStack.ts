@@ -1,0 +1,79 @@
+/**
+ * The embedded defaults: a local Temporal dev server (Web UI on :8233), the Intercom and Chatwoot
+ * sandboxes and a worker, all in or under this process. Used by `make demo` and the benchmark.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export function temporalCliPath(): string {
+  if (process.env.TEMPORAL_CLI) return process.env.TEMPORAL_CLI;
+  return execFileSync(`${repoRoot}scripts/ensure-temporal.sh`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+  process: ChildProcess;
+}
+
+/** Starts `temporal server start-dev` and waits until it answers. */
+export async function startDevServer(options: { port?: number; uiPort?: number; dbFilename?: string } = {}): Promise<DevServer> {
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  if (await portOpen(port)) {
+    throw new Error(`port ${port} is in use: stop the other Temporal server or set TEMPORAL_ADDRESS to use it`);
+  }
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--search-attribute',
+    'MigrationPhase=Keyword',
+    '--log-level',
+    'error',
+  ];
+  if (options.dbFilename) {
+    mkdirSync(new URL('.', `file://${options.dbFilename}`).pathname, { recursive: true });
+    args.push('--db-filename', options.dbFilename);
+  }
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const deadline = Date.now() + 60_000;
+  while (!(await portOpen(port))) {
+    if (child.exitCode !== null) throw new Error(`temporal server exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('temporal server did not start within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    address: `127.0.0.1:${port}`,
+    uiUrl: `http://127.0.0.1:${uiPort}`,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}

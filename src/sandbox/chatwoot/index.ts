@@ -1,0 +1,8 @@
+export {
+  type ChatwootSandbox,
+  type ChatwootSandboxOptions,
+  parseMultipart,
+  type SandboxStats,
+  startChatwootSandbox,
+} from './server.js';
+export * from './state.js';

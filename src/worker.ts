@@ -1,0 +1,131 @@
+/**
+ * The worker process: workflows and light activities on the "migration" queue, Intercom reads and
+ * Chatwoot writes on their own queues whose task rates are global across all workers
+ * (maxTaskQueueActivitiesPerSecond), so adding workers adds throughput without overrunning either
+ * service. Tokens come from this process's environment only.
+ *
+ *   TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), INTERCOM_TOKEN, CHATWOOT_TOKEN,
+ *   CHATWOOT_AGENT_TOKENS, WORKER_QUEUES (all | comma list of migration,intercom-reads,chatwoot-writes),
+ *   INTERCOM_ACTIVITIES_PER_SECOND, CHATWOOT_ACTIVITIES_PER_SECOND, INTERCOM_REQUESTS_PER_SECOND,
+ *   CHATWOOT_REQUESTS_PER_SECOND
+ */
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { ActivityDeps, createActivities, workerEnvironmentFrom } from './activities/index.js';
+import type { WorkerEnvironment } from './activities/deps.js';
+import { taskQueues } from './config.js';
+import { ensureSearchAttributes } from './temporal.js';
+
+export interface WorkerSetOptions {
+  address: string;
+  namespace: string;
+  env: WorkerEnvironment;
+  queues?: string[];
+  intercomActivitiesPerSecond?: number;
+  chatwootActivitiesPerSecond?: number;
+  /** A prebuilt bundle (tests build it once); otherwise bundled from the workflows folder. */
+  workflowBundle?: WorkflowBundle;
+  /** Conversations imported at once per worker (activity slots on the Chatwoot queue). */
+  maxConcurrentChatwootActivities?: number;
+}
+
+export const workflowsPath = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+
+let bundlePromise: Promise<WorkflowBundle> | undefined;
+/** Bundling takes seconds: do it once per process. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundlePromise ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  return bundlePromise;
+}
+
+export interface WorkerSet {
+  run(): Promise<void>;
+  shutdown(): void;
+  client: Client;
+}
+
+export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
+  const nativeConnection = await NativeConnection.connect({ address: options.address });
+  const clientConnection = await Connection.connect({ address: options.address });
+  const client = new Client({ connection: clientConnection, namespace: options.namespace });
+  await ensureSearchAttributes(client, options.namespace);
+  const activities = createActivities(new ActivityDeps(options.env, client));
+  const queues = options.queues ?? Object.values(taskQueues);
+  const bundle = options.workflowBundle ?? (await workflowBundle());
+  const workers: Worker[] = [];
+  if (queues.includes(taskQueues.main)) {
+    workers.push(
+      await Worker.create({
+        connection: nativeConnection,
+        namespace: options.namespace,
+        taskQueue: taskQueues.main,
+        workflowBundle: bundle,
+        activities,
+        maxConcurrentActivityTaskExecutions: 20,
+      }),
+    );
+  }
+  if (queues.includes(taskQueues.intercom)) {
+    workers.push(
+      await Worker.create({
+        connection: nativeConnection,
+        namespace: options.namespace,
+        taskQueue: taskQueues.intercom,
+        activities,
+        maxConcurrentActivityTaskExecutions: 20,
+        maxTaskQueueActivitiesPerSecond: options.intercomActivitiesPerSecond,
+      }),
+    );
+  }
+  if (queues.includes(taskQueues.chatwoot)) {
+    workers.push(
+      await Worker.create({
+        connection: nativeConnection,
+        namespace: options.namespace,
+        taskQueue: taskQueues.chatwoot,
+        activities,
+        maxConcurrentActivityTaskExecutions: options.maxConcurrentChatwootActivities ?? 40,
+        maxTaskQueueActivitiesPerSecond: options.chatwootActivitiesPerSecond,
+      }),
+    );
+  }
+  return {
+    client,
+    run: async () => {
+      try {
+        await Promise.all(workers.map((worker) => worker.run()));
+      } finally {
+        await nativeConnection.close();
+        await clientConnection.close();
+      }
+    },
+    shutdown: () => {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const number = (value: string | undefined) => (value ? Number(value) : undefined);
+  Runtime.install({});
+  const set = await createWorkerSet({
+    address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    env: workerEnvironmentFrom(env),
+    queues: env.WORKER_QUEUES && env.WORKER_QUEUES !== 'all' ? env.WORKER_QUEUES.split(',') : undefined,
+    intercomActivitiesPerSecond: number(env.INTERCOM_ACTIVITIES_PER_SECOND),
+    chatwootActivitiesPerSecond: number(env.CHATWOOT_ACTIVITIES_PER_SECOND),
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => set.shutdown());
+  console.log(`worker running on ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);
+  await set.run();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,247 @@
+/**
+ * The parallel run: website visitors move from the Intercom widget to Chatwoot's in phases
+ * (10 -> 30 -> 60 -> 100 by default), each lasting a durable timer (a week by default) unless a signal
+ * moves it. Meanwhile a delta sync imports what changed in Intercom, and each phase end compares
+ * CSAT: when Chatwoot trails by more than the margin the rollout holds itself until someone signals.
+ * At the end of the last phase comes the cut-over: a final delta sync, label check, Intercom
+ * conversations tagged as migrated, and the snapshot sealed.
+ */
+import {
+  condition,
+  continueAsNew,
+  executeChild,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type * as activities from '../activities/index.js';
+import { type MigrationInput, workflowIds } from '../config.js';
+import { chatwootWriteOptions, intercomExportOptions, shortOptions } from './activityOptions.js';
+import {
+  advanceRolloutSignal,
+  holdRolloutSignal,
+  pauseSignal,
+  type RolloutPhaseChange,
+  type RolloutStatus,
+  resumeSignal,
+  rollbackRolloutSignal,
+  rolloutStatusQuery,
+  signalDescriptions,
+} from './definitions.js';
+import { toMilliseconds } from './durations.js';
+import { importWorkflow } from './importWorkflow.js';
+
+type Activities = ReturnType<typeof activities.createActivities>;
+const intercom = proxyActivities<Activities>(intercomExportOptions);
+const chatwoot = proxyActivities<Activities>(chatwootWriteOptions);
+const bookkeeping = proxyActivities<Activities>(shortOptions);
+
+/** Delta windows overlap by this much: Intercom's search cursor can skip items updated while paging. */
+const DELTA_OVERLAP_SECONDS = 600;
+const HISTORY_EVENTS_BEFORE_CONTINUE = 8000;
+
+export interface RolloutCarry {
+  phaseIndex: number;
+  phaseStartedAt: number;
+  held: boolean;
+  holdReason?: string;
+  paused: boolean;
+  history: RolloutPhaseChange[];
+  highWater: number;
+  nextDeltaAt: number;
+  deltaRuns: number;
+  deltaConversations: number;
+}
+
+export interface RolloutArgs {
+  input: MigrationInput;
+  /** Unix seconds when the export began: the first delta sync starts there. */
+  exportStartedAt: number;
+  state?: RolloutCarry;
+}
+
+export interface RolloutResult {
+  percentage: number;
+  finished: boolean;
+  cutoverAt: number;
+  deltaRuns: number;
+  deltaConversations: number;
+  migratedTagged: number;
+  sealedManifestKey: string;
+}
+
+type Command = { kind: 'advance' } | { kind: 'hold'; reason: string } | { kind: 'rollback'; reason: string };
+
+export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult> {
+  const { input } = args;
+  const phases = input.rollout.phases;
+  const phaseDuration = toMilliseconds(input.rollout.phaseDuration);
+  const deltaInterval = toMilliseconds(input.rollout.deltaSyncInterval);
+  const state: RolloutCarry = args.state ?? {
+    phaseIndex: -1,
+    phaseStartedAt: Date.now(),
+    held: !input.rollout.autoStart,
+    holdReason: input.rollout.autoStart ? undefined : 'waiting for advanceRollout to start',
+    paused: false,
+    history: [],
+    highWater: args.exportStartedAt,
+    nextDeltaAt: Date.now() + deltaInterval,
+    deltaRuns: 0,
+    deltaConversations: 0,
+  };
+  const commands: Command[] = [];
+  const percentage = () => (state.phaseIndex < 0 ? 0 : phases[state.phaseIndex]);
+
+  setHandler(advanceRolloutSignal, () => void commands.push({ kind: 'advance' }), {
+    description: signalDescriptions.advanceRollout,
+  });
+  setHandler(
+    holdRolloutSignal,
+    (arg) => void commands.push({ kind: 'hold', reason: arg?.reason ?? 'held by an operator' }),
+    { description: signalDescriptions.holdRollout },
+  );
+  setHandler(
+    rollbackRolloutSignal,
+    (arg) => void commands.push({ kind: 'rollback', reason: arg?.reason ?? 'rolled back by an operator' }),
+    { description: signalDescriptions.rollbackRollout },
+  );
+  setHandler(pauseSignal, () => void (state.paused = true), { description: signalDescriptions.pause });
+  setHandler(resumeSignal, () => void (state.paused = false), { description: signalDescriptions.resume });
+  setHandler(
+    rolloutStatusQuery,
+    (): RolloutStatus => ({
+      phaseIndex: state.phaseIndex,
+      percentage: percentage(),
+      held: state.held,
+      holdReason: state.holdReason,
+      paused: state.paused,
+      history: state.history,
+      finished: false,
+    }),
+    { description: 'Current phase and percentage, whether held and why, and every change so far.' },
+  );
+
+  const describe = () =>
+    setCurrentDetails(
+      [
+        `## Rollout for account ${input.account}`,
+        `**${percentage()}%** of visitors on Chatwoot (phase ${state.phaseIndex + 1} of ${phases.length})`,
+        state.held ? `**Held:** ${state.holdReason ?? ''}` : '',
+        state.paused ? '**Paused**' : '',
+        `Delta syncs: ${state.deltaRuns}, conversations synced: ${state.deltaConversations}`,
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+
+  async function goTo(index: number, reason: string): Promise<void> {
+    state.phaseIndex = index;
+    state.phaseStartedAt = Date.now();
+    state.history.push({ at: new Date().toISOString(), percentage: percentage(), reason });
+    await bookkeeping.publishRolloutState({ input }, {
+      account: input.account,
+      percentage: percentage(),
+      phase: state.phaseIndex < 0 ? 'not-started' : `${state.phaseIndex + 1}/${phases.length}`,
+      updatedAt: new Date().toISOString(),
+      history: state.history,
+    });
+    describe();
+  }
+
+  async function deltaSync(): Promise<void> {
+    const until = Math.floor(Date.now() / 1000);
+    const runKey = `delta-${String(state.deltaRuns + 1).padStart(5, '0')}`;
+    const delta = await intercom.exportDelta({
+      input,
+      since: Math.max(0, state.highWater - DELTA_OVERLAP_SECONDS),
+      until,
+      runKey,
+    });
+    state.deltaRuns++;
+    if (delta.count > 0) {
+      const totals = await executeChild(importWorkflow, {
+        workflowId: workflowIds.child(input.account, runKey),
+        args: [{ input, manifestKey: delta.manifestKey, contactsManifestKey: delta.contactsManifestKey }],
+      });
+      state.deltaConversations += totals.completed;
+    }
+    state.highWater = delta.highWater;
+    state.nextDeltaAt = Date.now() + deltaInterval;
+    describe();
+  }
+
+  if (state.phaseIndex < 0 && input.rollout.autoStart) await goTo(0, 'rollout started after import');
+  describe();
+
+  for (;;) {
+    const phaseDeadline = state.phaseIndex >= 0 ? state.phaseStartedAt + phaseDuration : Number.POSITIVE_INFINITY;
+    const timerDue = state.held || state.paused ? Number.POSITIVE_INFINITY : phaseDeadline;
+    const wakeAt = Math.min(timerDue, state.paused ? Number.POSITIVE_INFINITY : state.nextDeltaAt);
+    const waitMs = wakeAt - Date.now();
+    const pausedBefore = state.paused;
+    const woken = () => commands.length > 0 || state.paused !== pausedBefore;
+    if (waitMs > 0) {
+      if (Number.isFinite(waitMs)) await condition(woken, waitMs);
+      else await condition(woken);
+    }
+
+    let finishNow = false;
+    while (commands.length > 0) {
+      const command = commands.shift() as Command;
+      if (command.kind === 'advance') {
+        state.held = false;
+        state.holdReason = undefined;
+        if (state.phaseIndex >= phases.length - 1) finishNow = true;
+        else await goTo(state.phaseIndex + 1, 'advanced by signal');
+      } else if (command.kind === 'hold') {
+        state.held = true;
+        state.holdReason = command.reason;
+        describe();
+      } else {
+        state.held = true;
+        state.holdReason = command.reason;
+        if (state.phaseIndex >= 0) await goTo(state.phaseIndex - 1, command.reason);
+      }
+    }
+
+    if (!state.paused && Date.now() >= state.nextDeltaAt) await deltaSync();
+
+    if (!finishNow && !state.held && !state.paused && state.phaseIndex >= 0 && Date.now() >= phaseDeadline) {
+      const csat = await chatwoot.compareCsat({ input }, { since: Math.floor(state.phaseStartedAt / 1000), until: Math.floor(Date.now() / 1000) });
+      if (csat.behind) {
+        state.held = true;
+        state.holdReason =
+          `Chatwoot CSAT ${csat.chatwootScore?.toFixed(1)} trails Intercom ${csat.intercomScore?.toFixed(1)} ` +
+          `by more than ${input.rollout.csatMargin} points; signal advanceRollout to continue anyway`;
+        log.warn('rollout held by CSAT gate', { account: input.account, ...csat });
+        describe();
+      } else if (state.phaseIndex >= phases.length - 1) finishNow = true;
+      else await goTo(state.phaseIndex + 1, 'phase duration elapsed');
+    }
+
+    if (finishNow) break;
+    if (workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof rolloutWorkflow>({ input, exportStartedAt: args.exportStartedAt, state });
+    }
+  }
+
+  // Cut-over: nothing may be left behind in Intercom, and the record of what moved is sealed.
+  await deltaSync();
+  await chatwoot.verifyMigratedLabels({ input });
+  const migratedTagged = await intercom.tagMigratedInIntercom({ input });
+  const sealedManifestKey = await bookkeeping.sealSnapshot({ input });
+  const cutoverAt = Date.now();
+  state.history.push({ at: new Date(cutoverAt).toISOString(), percentage: 100, reason: 'cut-over' });
+  describe();
+  return {
+    percentage: percentage(),
+    finished: true,
+    cutoverAt,
+    deltaRuns: state.deltaRuns,
+    deltaConversations: state.deltaConversations,
+    migratedTagged,
+    sealedManifestKey,
+  };
+}

@@ -1,0 +1,768 @@
+import assert from 'node:assert/strict';
+import { Article, Contact, Conversation } from '../src/clients/intercom/schemas.js';
+import {
+  articlePartTitle,
+  articlePayload,
+  CHATWOOT_LIMITS,
+  categorySlug,
+  contactPayload,
+  conversationAdditionalAttributes,
+  conversationCustomAttributes,
+  conversationLabels,
+  customAttributeKey,
+  customAttributes,
+  extractImageSources,
+  FROM_INTERCOM_LABEL,
+  formatTimestampLine,
+  htmlToMarkdown,
+  htmlToPlainText,
+  isoUtc,
+  labelSlug,
+  mapConversationStatus,
+  mergeContactsByEmail,
+  messageDirection,
+  normalizeEmail,
+  normalizePhone,
+  type PlanMessagesOptions,
+  planMessages,
+  splitArticle,
+  splitMessageBody,
+  stableHash,
+  truncateShort,
+} from '../src/mapping/index.js';
+
+const SEP_13_2020 = 1_600_000_000; // 2020-09-13 12:26:40 UTC
+
+const ann = { type: 'admin', id: '9', name: 'Ann Smith', email: 'Ann@Example.com' };
+const joe = { type: 'user', id: 'u1', name: 'Joe Bloggs', email: 'joe@bloggs.com' };
+
+function conversation(parts: unknown[], overrides: Record<string, unknown> = {}) {
+  return Conversation.parse({
+    id: '525',
+    created_at: SEP_13_2020,
+    updated_at: SEP_13_2020 + 500,
+    state: 'closed',
+    source: { type: 'conversation', id: '4039', body: '<p>Where is my <b>order</b>?</p>', author: joe },
+    conversation_parts: { conversation_parts: parts },
+    ...overrides,
+  });
+}
+
+function part(
+  id: string,
+  partType: string,
+  body: string | null,
+  createdAt: number,
+  author: object,
+  extra = {},
+) {
+  return {
+    type: 'conversation_part',
+    id,
+    part_type: partType,
+    body,
+    created_at: createdAt,
+    author,
+    ...extra,
+  };
+}
+
+const plain: PlanMessagesOptions = { activityParts: 'note', timestampLine: false };
+
+describe('mapping: htmlToMarkdown', () => {
+  it('converts paragraphs, emphasis, headings, lists, links and line breaks', () => {
+    assert.equal(
+      htmlToMarkdown('<p>Hello <b>world</b> and <i>you</i></p><p>Line<br>break</p>'),
+      'Hello **world** and _you_\n\nLine  \nbreak',
+    );
+    assert.equal(
+      htmlToMarkdown('<h2>Drinks</h2><ul><li>Coffee</li><li>Tea</li></ul><ol><li>one</li></ol>'),
+      '## Drinks\n\n-   Coffee\n-   Tea\n\n1.  one',
+    );
+    assert.equal(
+      htmlToMarkdown('<p>See <a href="https://example.com/a b">the docs</a></p>'),
+      'See [the docs](https://example.com/a%20b)',
+    );
+    assert.equal(htmlToMarkdown('<p><del>old</del> new</p>'), '~~old~~ new');
+  });
+
+  it('keeps code blocks fenced, with their language and blank lines', () => {
+    assert.equal(
+      htmlToMarkdown('<pre><code class="language-js">const a = 1;\n\n\n\nif (a &lt; 2) {}</code></pre>'),
+      '```js\nconst a = 1;\n\n\n\nif (a < 2) {}\n```',
+    );
+    assert.equal(
+      htmlToMarkdown('<pre>line1<br>line2\n  indented</pre>'),
+      '```\nline1\nline2\n  indented\n```',
+    );
+  });
+
+  it('turns tables into GFM tables', () => {
+    assert.equal(
+      htmlToMarkdown(
+        '<table><thead><tr><th>Name</th><th>A|B</th></tr></thead><tbody><tr><td>x</td><td>y<br>z</td></tr></tbody></table>',
+      ),
+      '| Name | A\\|B |\n| --- | --- |\n| x | y z |',
+    );
+  });
+
+  it('keeps inline images with their source, or a rewritten one', () => {
+    const html =
+      '<p>Look: <img src="https://downloads.intercomcdn.com/i/o/1/a.png?x=1&amp;y=2" alt="screen"></p>';
+    assert.equal(
+      htmlToMarkdown(html),
+      'Look: ![screen](https://downloads.intercomcdn.com/i/o/1/a.png?x=1&y=2)',
+    );
+    assert.equal(
+      htmlToMarkdown(html, {
+        imageSrc: (src) => src.replace('https://downloads.intercomcdn.com/', 'https://blobs/'),
+      }),
+      'Look: ![screen](https://blobs/i/o/1/a.png?x=1&y=2)',
+    );
+  });
+
+  it('collapses runs of blank lines and returns "" for empty or whitespace-only bodies', () => {
+    assert.equal(
+      htmlToMarkdown('<p>a</p><p></p><p><br></p><p>&nbsp;</p><p>b<br><br><br><br>c</p>'),
+      'a\n\nb  \n\nc',
+    );
+    for (const empty of [
+      '',
+      '   ',
+      '<p></p>',
+      '<p>&nbsp;</p><br>',
+      '<script>alert(1)</script>',
+      null,
+      undefined,
+    ]) {
+      assert.equal(htmlToMarkdown(empty), '', String(empty));
+    }
+  });
+
+  it('drops scripts, styles, iframes, event handlers and javascript: URLs', () => {
+    const markdown = htmlToMarkdown(
+      '<script>alert(1)</script><style>p{color:red}</style><iframe src="https://evil.example">x</iframe>' +
+        '<p onclick="steal()">Hi <a href="javascript:alert(1)">click</a> <img src="x" onerror="alert(2)">' +
+        '<img src="javascript:alert(3)"><a href="JaVaScRiPt:alert(4)">again</a></p>',
+    );
+    assert.equal(markdown, 'Hi click again');
+    assert.equal(htmlToMarkdown('<p>A <img src="/relative.png" alt="logo"> B</p>'), 'A logo B');
+  });
+
+  it('keeps HTML written as text from becoming HTML or a link in Markdown', () => {
+    const markdown = htmlToMarkdown(
+      '<p>&lt;script&gt;alert(1)&lt;/script&gt; a &lt; b, &amp;lt; &lt;john@example.com&gt; [x](javascript:y)</p>',
+    );
+    assert.equal(
+      markdown,
+      '&lt;script>alert(1)&lt;/script> a < b, &amp;lt; &lt;john@example.com> \\[x\\](javascript:y)',
+    );
+  });
+
+  it('extracts the absolute http(s) inline image sources, in order, once each', () => {
+    const html =
+      '<p><img src="https://a.example/1.png"><img src="/relative.png"><img src="data:image/png;base64,AAAA">' +
+      '<img src="https://b.example/2.jpg?sig=a&amp;exp=1"><img src="https://a.example/1.png"><img src="javascript:x"></p>';
+    assert.deepEqual(extractImageSources(html), [
+      'https://a.example/1.png',
+      'https://b.example/2.jpg?sig=a&exp=1',
+    ]);
+    assert.deepEqual(extractImageSources(''), []);
+  });
+
+  it('gives one-line plain text for short fields', () => {
+    assert.equal(
+      htmlToPlainText('<p>Refund *now* &amp; &lt;b&gt;</p><p>please</p>'),
+      'Refund *now* & <b> please',
+    );
+  });
+});
+
+describe('mapping: text', () => {
+  it('truncates without cutting surrogate pairs or graphemes', () => {
+    assert.equal(truncateShort('hello', 10), 'hello');
+    assert.equal(truncateShort('hello', 3), 'hel');
+    assert.equal(truncateShort('ab😀', 3), 'ab');
+    assert.equal(truncateShort('a👩‍👩‍👧b', 6), 'a');
+    assert.equal(truncateShort('x'.repeat(300)).length, 255);
+    assert.equal(truncateShort('abc', 0), '');
+  });
+
+  it('splits long bodies on paragraph, then line, then word boundaries', () => {
+    assert.deepEqual(splitMessageBody('short', 10), ['short']);
+    assert.deepEqual(splitMessageBody('', 10), ['']);
+    assert.deepEqual(splitMessageBody('aaaa bbbb\n\ncccc dddd', 12), ['aaaa bbbb', 'cccc dddd']);
+    assert.deepEqual(splitMessageBody('aaaa\nbbbb cccc', 12), ['aaaa\nbbbb', 'cccc']);
+    assert.deepEqual(splitMessageBody('aaaa bbbb cccc', 10), ['aaaa bbbb', 'cccc']);
+    assert.deepEqual(splitMessageBody('abcdefghij', 4), ['abcd', 'efgh', 'ij']);
+    assert.deepEqual(splitMessageBody('abc😀def', 4), ['abc', '😀de', 'f']);
+    assert.throws(() => splitMessageBody('abc', 1), RangeError);
+  });
+
+  it('formats the timestamp line in UTC with the author', () => {
+    assert.equal(formatTimestampLine(SEP_13_2020, 'Ann Smith'), '— 2020-09-13 12:26:40 UTC · Ann Smith');
+    assert.equal(formatTimestampLine(SEP_13_2020), '— 2020-09-13 12:26:40 UTC');
+    assert.equal(
+      formatTimestampLine(0, '  Ann\n  *Bold*_x '),
+      '— 1970-01-01 00:00:00 UTC · Ann \\*Bold\\*\\_x',
+    );
+    assert.equal(isoUtc(SEP_13_2020), '2020-09-13T12:26:40.000Z');
+    assert.throws(() => isoUtc(Number.NaN), RangeError);
+  });
+
+  it('hashes stably and makes safe custom attribute keys', () => {
+    assert.equal(stableHash('abc'), stableHash('abc'));
+    assert.notEqual(stableHash('abc'), stableHash('abd'));
+    assert.match(stableHash(''), /^[0-9a-f]{8}$/);
+    assert.equal(customAttributeKey('Plan Type'), 'plan_type');
+    assert.equal(customAttributeKey('planType'), 'plan_type');
+    assert.equal(customAttributeKey('HTTPServer URL'), 'http_server_url');
+    assert.equal(customAttributeKey('MRR ($)'), 'mrr');
+    assert.equal(customAttributeKey('Café Größe'), 'café_größe');
+    assert.equal(customAttributeKey('email'), 'intercom_email');
+    assert.equal(customAttributeKey('$$$'), `attr_${stableHash('$$$')}`);
+  });
+});
+
+describe('mapping: contacts', () => {
+  it('normalizes emails the way Chatwoot stores them', () => {
+    assert.equal(normalizeEmail('  Ann.Smith@Example.COM '), 'ann.smith@example.com');
+    for (const invalid of [
+      '',
+      '   ',
+      'no-at-sign',
+      'two@@example.com',
+      'a b@example.com',
+      'a@',
+      null,
+      undefined,
+    ]) {
+      assert.equal(normalizeEmail(invalid), undefined, String(invalid));
+    }
+    assert.equal(normalizeEmail(`${'a'.repeat(250)}@example.com`), undefined);
+  });
+
+  it('makes phones E.164 when valid and keeps the original otherwise', () => {
+    assert.deepEqual(normalizePhone('+1 (415) 555-2671'), { e164: '+14155552671' });
+    assert.deepEqual(normalizePhone('(415) 555-2671', 'US'), { e164: '+14155552671' });
+    assert.deepEqual(normalizePhone('020 7946 0958', 'GB'), { e164: '+442079460958' });
+    assert.deepEqual(normalizePhone('(415) 555-2671'), { original: '(415) 555-2671' });
+    assert.deepEqual(normalizePhone(' call me '), { original: 'call me' });
+    assert.deepEqual(normalizePhone('+1 415 555 2671 ext. 12'), {
+      e164: '+14155552671',
+      original: '+1 415 555 2671 ext. 12',
+    });
+    assert.deepEqual(normalizePhone(''), {});
+    assert.deepEqual(normalizePhone(null), {});
+  });
+
+  it('builds the Chatwoot contact payload', () => {
+    const contact = Contact.parse({
+      id: '6762f1571bb69f9f2193bbbb',
+      role: 'user',
+      external_id: 'ext-70',
+      email: ' Joe@Bloggs.COM ',
+      phone: '555-2671',
+      name: ' Joe Bloggs ',
+      created_at: SEP_13_2020,
+      updated_at: SEP_13_2020,
+      location: { city: 'Dublin', country: 'Ireland', region: null },
+      companies: { data: [{ id: 'co-1' }, { id: 'co-2' }] },
+      custom_attributes: {
+        'Plan Type': 'pro',
+        seats: 12,
+        trial: false,
+        tags: ['a', 'b'],
+        profile: { tier: 2 },
+        gone: null,
+        name: 'shadow',
+      },
+    });
+    assert.deepEqual(contactPayload(contact, { companyNames: { 'co-2': 'Acme', other: 'X' } }), {
+      identifier: 'intercom:6762f1571bb69f9f2193bbbb',
+      name: 'Joe Bloggs',
+      email: 'joe@bloggs.com',
+      additional_attributes: {
+        intercom_id: '6762f1571bb69f9f2193bbbb',
+        intercom_role: 'user',
+        intercom_external_id: 'ext-70',
+        original_phone: '555-2671',
+        company_name: 'Acme',
+        city: 'Dublin',
+        country: 'Ireland',
+        intercom_created_at: '2020-09-13T12:26:40.000Z',
+      },
+      custom_attributes: {
+        intercom_name: 'shadow',
+        plan_type: 'pro',
+        profile: '{"tier":2}',
+        seats: 12,
+        tags: '["a","b"]',
+        trial: false,
+      },
+    });
+  });
+
+  it('always sets an identifier and falls back to the email, then role and id, for the name', () => {
+    const base = { role: 'lead', created_at: SEP_13_2020, updated_at: SEP_13_2020 };
+    const withEmail = contactPayload(Contact.parse({ ...base, id: '1', email: 'A@B.CO', name: '  ' }));
+    assert.equal(withEmail.name, 'a@b.co');
+    assert.equal(withEmail.identifier, 'intercom:1');
+    const anonymous = contactPayload(Contact.parse({ ...base, id: '2', phone: '+353 1 234 5678' }));
+    assert.equal(anonymous.name, 'Intercom lead 2');
+    assert.equal(anonymous.identifier, 'intercom:2');
+    assert.equal(anonymous.phone_number, '+35312345678');
+    assert.equal(anonymous.email, undefined);
+    assert.equal(contactPayload(Contact.parse({ ...base, id: '3', name: 'n'.repeat(400) })).name.length, 255);
+  });
+
+  it('keeps colliding custom attribute keys apart', () => {
+    assert.deepEqual(customAttributes({ planType: 'b', 'Plan Type': 'a', plan_type: 'c' }), {
+      plan_type: 'a',
+      plan_type_2: 'b',
+      plan_type_3: 'c',
+    });
+  });
+
+  it('merges contacts whose emails differ only by case, keeping the earliest', () => {
+    const contacts = [
+      { id: 'c3', email: 'ANN@example.com', created_at: 300, updated_at: 300 },
+      { id: 'c1', email: 'ann@example.com', created_at: 100, updated_at: 100 },
+      { id: 'c2', email: ' Ann@Example.com ', created_at: 100, updated_at: 100 },
+      { id: 'c4', email: 'bob@example.com', created_at: 50, updated_at: 50 },
+      { id: 'c5', email: null, created_at: 10, updated_at: 10 },
+      { id: 'c6', email: 'not an email', created_at: 10, updated_at: 10 },
+    ];
+    const plan = mergeContactsByEmail(contacts);
+    assert.deepEqual(plan, {
+      canonicalIdByEmail: { 'ann@example.com': 'c1', 'bob@example.com': 'c4' },
+      canonicalIdByContactId: { c1: 'c1', c2: 'c1', c3: 'c1', c4: 'c4', c5: 'c5', c6: 'c6' },
+      merged: [{ email: 'ann@example.com', canonicalId: 'c1', mergedIds: ['c2', 'c3'] }],
+    });
+    assert.deepEqual(mergeContactsByEmail([...contacts].reverse()), plan);
+  });
+
+  it('counts a contact listed twice once, in its latest version', () => {
+    const plan = mergeContactsByEmail([
+      { id: 'c1', email: 'old@example.com', created_at: 1, updated_at: 1 },
+      { id: 'c1', email: 'new@example.com', created_at: 1, updated_at: 2 },
+      { id: 'c2', email: 'old@example.com', created_at: 5, updated_at: 5 },
+    ]);
+    assert.deepEqual(plan.canonicalIdByEmail, { 'new@example.com': 'c1', 'old@example.com': 'c2' });
+    assert.deepEqual(plan.merged, []);
+  });
+});
+
+describe('mapping: labels', () => {
+  it('turns tag names into Chatwoot label titles', () => {
+    assert.equal(labelSlug('Billing / VAT 2.0'), 'billing-vat-2-0');
+    assert.equal(labelSlug('  VIP  '), 'vip');
+    assert.equal(labelSlug('needs_review'), 'needs_review');
+    assert.equal(labelSlug('中文 标签'), '中文-标签');
+    assert.equal(labelSlug('Ünïcödé'), 'ünïcödé');
+    assert.equal(labelSlug('...'), `tag-${stableHash('...')}`);
+    assert.equal(labelSlug('a'.repeat(300)).length, 255);
+  });
+
+  it('gives each conversation its unique, sorted labels plus from_intercom', () => {
+    assert.deepEqual(conversationLabels(['VIP', 'vip', 'Billing issue']), [
+      'billing-issue',
+      FROM_INTERCOM_LABEL,
+      'vip',
+    ]);
+    assert.deepEqual(conversationLabels([]), ['from_intercom']);
+  });
+});
+
+describe('mapping: conversations', () => {
+  it('maps states to Chatwoot statuses', () => {
+    assert.equal(mapConversationStatus('open'), 'open');
+    assert.equal(mapConversationStatus('closed'), 'resolved');
+    assert.equal(mapConversationStatus('snoozed'), 'snoozed');
+    assert.equal(mapConversationStatus('Closed '), 'resolved');
+    assert.equal(mapConversationStatus('archived'), 'open');
+    assert.equal(mapConversationStatus(undefined), 'open');
+  });
+
+  it('stamps the conversation with scalar custom attributes', () => {
+    const conv = conversation([], {
+      title: ' Refund ',
+      priority: 'priority',
+      conversation_rating: { rating: 4, remark: 'Quick!' },
+    });
+    assert.deepEqual(conversationCustomAttributes(conv), {
+      intercom_conversation_id: '525',
+      intercom_created_at: '2020-09-13T12:26:40.000Z',
+      intercom_updated_at: '2020-09-13T12:35:00.000Z',
+      intercom_title: 'Refund',
+      intercom_priority: 'priority',
+      intercom_rating: 4,
+    });
+    assert.deepEqual(conversationCustomAttributes(conversation([])), {
+      intercom_conversation_id: '525',
+      intercom_created_at: '2020-09-13T12:26:40.000Z',
+      intercom_updated_at: '2020-09-13T12:35:00.000Z',
+    });
+  });
+
+  it('keeps conversation context in additional attributes', () => {
+    const conv = conversation([part('1', 'comment', '<p>x</p>', SEP_13_2020 + 1, ann)], {
+      source: {
+        type: 'email',
+        id: '77',
+        delivered_as: 'customer_initiated',
+        subject: '<p>Order &amp; refund</p>',
+        body: '<p>Hi</p>',
+        author: joe,
+        url: 'https://shop.example/checkout',
+      },
+      admin_assignee_id: 991267715,
+      team_assignee_id: '5017691',
+      contacts: { contacts: [{ type: 'contact', id: 'c1' }] },
+      snoozed_until: SEP_13_2020 + 3600,
+      conversation_rating: { rating: 5, remark: 'Great' },
+      statistics: { count_conversation_parts: 3 },
+      custom_attributes: { 'Issue Type': 'Bug' },
+    });
+    assert.deepEqual(conversationAdditionalAttributes(conv), {
+      intercom_state: 'closed',
+      referer: 'https://shop.example/checkout',
+      intercom_subject: 'Order & refund',
+      intercom_source_type: 'email',
+      intercom_delivered_as: 'customer_initiated',
+      intercom_admin_assignee_id: '991267715',
+      intercom_team_assignee_id: '5017691',
+      intercom_contact_ids: ['c1'],
+      intercom_snoozed_until: '2020-09-13T13:26:40.000Z',
+      intercom_rating_remark: 'Great',
+      intercom_parts_count: 3,
+      intercom_parts_exported: 1,
+      intercom_custom_attributes: { 'Issue Type': 'Bug' },
+    });
+  });
+});
+
+describe('mapping: planMessages', () => {
+  it('puts the opening message first, then the parts in time order, ties in original order', () => {
+    const conv = conversation([
+      part('3', 'comment', '<p>third</p>', SEP_13_2020 + 20, joe),
+      part('1', 'comment', '<p>first</p>', SEP_13_2020 + 10, ann),
+      part('2', 'note', '<p>second</p>', SEP_13_2020 + 10, ann),
+    ]);
+    const plan = planMessages(conv, plain);
+    assert.deepEqual(
+      plan.map((m) => [m.sourceId, m.content]),
+      [
+        ['source:4039', 'Where is my **order**?'],
+        ['1', 'first'],
+        ['2', 'second'],
+        ['3', 'third'],
+      ],
+    );
+  });
+
+  it('sets direction by author and makes notes private outgoing messages', () => {
+    const lead = { type: 'lead', id: 'l1', name: 'Lee' };
+    const contact = { type: 'contact', id: 'k1' };
+    const bot = { type: 'bot', id: '278', name: 'Fin' };
+    const plan = planMessages(
+      conversation([
+        part('1', 'comment', '<p>a</p>', 1, ann),
+        part('2', 'comment', '<p>b</p>', 2, lead),
+        part('3', 'comment', '<p>c</p>', 3, contact),
+        part('4', 'comment', '<p>d</p>', 4, bot),
+        part('5', 'note', '<p>e</p>', 5, ann),
+        part('6', 'note_and_reopen', '<p>f</p>', 6, ann),
+      ]),
+      plain,
+    );
+    assert.deepEqual(
+      plan.map((m) => [m.sourceId, m.kind, m.messageType, m.private]),
+      [
+        ['source:4039', 'message', 'incoming', false],
+        ['1', 'message', 'outgoing', false],
+        ['2', 'message', 'incoming', false],
+        ['3', 'message', 'incoming', false],
+        ['4', 'message', 'outgoing', false],
+        ['5', 'note', 'outgoing', true],
+        ['6', 'note', 'outgoing', true],
+      ],
+    );
+    assert.equal(messageDirection('USER'), 'incoming');
+    assert.equal(messageDirection('team'), 'outgoing');
+    assert.equal(messageDirection(undefined), 'outgoing');
+  });
+
+  it('prefixes each message with its original UTC time and author', () => {
+    const [opening, reply] = planMessages(
+      conversation([part('1', 'comment', '<p>Hello</p>', SEP_13_2020 + 60, ann)]),
+      {
+        activityParts: 'note',
+        timestampLine: true,
+      },
+    );
+    assert.equal(opening.content, '— 2020-09-13 12:26:40 UTC · Joe Bloggs\n\nWhere is my **order**?');
+    assert.equal(reply.content, '— 2020-09-13 12:27:40 UTC · Ann Smith\n\nHello');
+    assert.equal(reply.externalCreatedAt, SEP_13_2020 + 60);
+    assert.equal(reply.authorType, 'admin');
+    assert.equal(reply.authorId, '9');
+    assert.equal(reply.authorName, 'Ann Smith');
+    assert.equal(reply.authorEmail, 'ann@example.com');
+  });
+
+  it('describes state changes without a body as activity notes, or skips them', () => {
+    const conv = conversation([
+      part('1', 'assignment', null, 1, ann, { assigned_to: { type: 'team', id: '5' } }),
+      part('2', 'assignment', '', 2, ann, { assigned_to: { type: 'admin', id: '10' } }),
+      part('3', 'assignment', null, 3, ann, { assigned_to: { type: 'nobody_admin', id: null } }),
+      part('4', 'close', null, 4, ann),
+      part('5', 'open', null, 5, { type: 'admin', id: '11' }),
+      part('6', 'snoozed', null, 6, ann, { snoozed_until: SEP_13_2020 }),
+      part('7', 'custom_action_started', null, 7, { type: 'bot', id: '278', name: 'Fin' }),
+      part('8', 'assign_and_reopen', null, 8, ann, { assigned_to: { type: 'admin', id: '10' } }),
+    ]);
+    const notes = planMessages(conv, { ...plain, teamNames: { '5': 'Billing' }, adminNames: { '10': 'Bo' } });
+    assert.deepEqual(
+      notes.slice(1).map((m) => [m.sourceId, m.kind, m.private, m.messageType, m.content]),
+      [
+        ['1', 'activity', true, 'outgoing', 'Assigned to team Billing by Ann Smith'],
+        ['2', 'activity', true, 'outgoing', 'Assigned to Bo by Ann Smith'],
+        ['3', 'activity', true, 'outgoing', 'Unassigned by Ann Smith'],
+        ['4', 'activity', true, 'outgoing', 'Closed by Ann Smith'],
+        ['5', 'activity', true, 'outgoing', 'Reopened by Intercom admin 11'],
+        ['6', 'activity', true, 'outgoing', 'Snoozed until 2020-09-13T12:26:40.000Z by Ann Smith'],
+        ['7', 'activity', true, 'outgoing', 'Custom action started (Fin)'],
+        ['8', 'activity', true, 'outgoing', 'Reopened and assigned to Bo by Ann Smith'],
+      ],
+    );
+    assert.equal(
+      planMessages(conv, { ...plain, teamNames: {} })[1].content,
+      'Assigned to team 5 by Ann Smith',
+    );
+    assert.deepEqual(
+      planMessages(conv, { ...plain, activityParts: 'skip' }).map((m) => m.sourceId),
+      ['source:4039'],
+    );
+  });
+
+  it('keeps the body of a state change as a public message, with the event as a note', () => {
+    const conv = conversation([
+      part('132', 'open', '<p>Thanks again :)</p>', 1, joe),
+      part('133', 'close', '<p>Done!</p>', 2, ann),
+    ]);
+    assert.deepEqual(
+      planMessages(conv, plain).map((m) => [m.sourceId, m.kind, m.messageType, m.private, m.content]),
+      [
+        ['source:4039', 'message', 'incoming', false, 'Where is my **order**?'],
+        ['132', 'message', 'incoming', false, 'Thanks again :)'],
+        ['132:event', 'activity', 'outgoing', true, 'Reopened by Joe Bloggs'],
+        ['133', 'message', 'outgoing', false, 'Done!'],
+        ['133:event', 'activity', 'outgoing', true, 'Closed by Ann Smith'],
+      ],
+    );
+    assert.deepEqual(
+      planMessages(conv, { ...plain, activityParts: 'skip' }).map((m) => m.sourceId),
+      ['source:4039', '132', '133'],
+    );
+  });
+
+  it('keeps unknown part types with a body as private notes naming the type', () => {
+    const plan = planMessages(conversation([part('9', 'quick_reply', '<p>Yes please</p>', 1, joe)]), {
+      ...plain,
+      activityParts: 'skip',
+    });
+    assert.deepEqual(
+      plan.slice(1).map((m) => [m.sourceId, m.kind, m.private, m.messageType, m.content]),
+      [['9', 'note', true, 'outgoing', '_Intercom quick\\_reply_\n\nYes please']],
+    );
+  });
+
+  it('keeps empty comments that carry attachments and drops empty ones without', () => {
+    const attachment = {
+      type: 'upload',
+      name: 'invoice.pdf',
+      url: 'https://downloads.intercomcdn.com/i/o/2/invoice.pdf',
+      content_type: 'application/pdf',
+      filesize: 2048,
+    };
+    const plan = planMessages(
+      conversation([
+        part('1', 'comment', '', 1, joe, { attachments: [attachment] }),
+        part('2', 'comment', '<p> </p>', 2, joe),
+      ]),
+      plain,
+    );
+    assert.deepEqual(
+      plan.map((m) => m.sourceId),
+      ['source:4039', '1'],
+    );
+    assert.equal(plan[1].content, '');
+    assert.deepEqual(plan[1].attachments, [
+      {
+        url: attachment.url,
+        name: 'invoice.pdf',
+        contentType: 'application/pdf',
+        size: 2048,
+        index: 0,
+        inline: false,
+      },
+    ]);
+  });
+
+  it('lists inline images as attachments after the regular ones, without repeats', () => {
+    const body =
+      '<p>See <img src="https://downloads.intercomcdn.com/i/o/3/shot.png"> and ' +
+      '<img src="https://downloads.intercomcdn.com/i/o/4/file.bin"></p>';
+    const [opening] = planMessages(
+      conversation([], {
+        source: {
+          id: '1',
+          body,
+          author: joe,
+          attachments: [{ url: 'https://downloads.intercomcdn.com/i/o/4/file.bin', name: 'file.bin' }],
+        },
+      }),
+      plain,
+    );
+    assert.deepEqual(opening.attachments, [
+      {
+        url: 'https://downloads.intercomcdn.com/i/o/4/file.bin',
+        name: 'file.bin',
+        contentType: 'application/octet-stream',
+        index: 0,
+        inline: false,
+      },
+      {
+        url: 'https://downloads.intercomcdn.com/i/o/3/shot.png',
+        name: 'shot.png',
+        contentType: 'image/png',
+        index: 1,
+        inline: true,
+      },
+    ]);
+    assert.match(opening.content, /!\[\]\(https:\/\/downloads\.intercomcdn\.com\/i\/o\/3\/shot\.png\)/);
+  });
+
+  it('shows the subject of an email conversation first', () => {
+    const [opening] = planMessages(
+      conversation([], { source: { id: '1', subject: 'Refund', body: '<p>Hi</p>', author: joe } }),
+      plain,
+    );
+    assert.equal(opening.content, '**Refund**\n\nHi');
+  });
+
+  it('splits long bodies so that every content, timestamp line included, fits', () => {
+    const paragraphs = Array.from({ length: 6 }, (_, i) => `<p>${String(i).repeat(40)}</p>`).join('');
+    const plan = planMessages(conversation([part('7', 'comment', paragraphs, 1, ann)]), {
+      activityParts: 'note',
+      timestampLine: true,
+      maxContentLength: 120,
+    });
+    const pieces = plan.filter((m) => m.partId === '7');
+    assert.deepEqual(
+      pieces.map((m) => m.sourceId),
+      ['7', '7:2', '7:3', '7:4', '7:5', '7:6'],
+    );
+    for (const piece of pieces) assert.ok(piece.content.length <= 120, piece.content);
+    assert.ok(pieces[0].content.startsWith('— 1970-01-01 00:00:01 UTC · Ann Smith\n\n0000'));
+    assert.ok(pieces[1].content.startsWith('— 1970-01-01 00:00:01 UTC · Ann Smith (continued)\n\n1111'));
+    assert.deepEqual(
+      pieces.map((m) => m.content.split('\n\n')[1]),
+      Array.from({ length: 6 }, (_, i) => String(i).repeat(40)),
+    );
+    assert.throws(
+      () =>
+        planMessages(conversation([]), { activityParts: 'note', timestampLine: true, maxContentLength: 30 }),
+      RangeError,
+    );
+  });
+
+  it('spills attachments beyond the per-message limit into extra messages', () => {
+    const attachments = Array.from({ length: 33 }, (_, i) => ({
+      url: `https://downloads.intercomcdn.com/i/o/${i}/f${i}.txt`,
+      name: `f${i}.txt`,
+    }));
+    const plan = planMessages(
+      conversation([part('8', 'comment', '<p>files</p>', 1, ann, { attachments })]),
+      plain,
+    );
+    const messages = plan.filter((m) => m.partId === '8');
+    assert.deepEqual(
+      messages.map((m) => [m.sourceId, m.content, m.attachments.length]),
+      [
+        ['8', 'files', 15],
+        ['8:a2', '', 15],
+        ['8:a3', '', 3],
+      ],
+    );
+    assert.deepEqual(
+      messages.flatMap((m) => m.attachments.map((a) => a.index)),
+      Array.from({ length: 33 }, (_, i) => i),
+    );
+    const few = planMessages(conversation([part('8', 'comment', '', 1, ann, { attachments })]), {
+      ...plain,
+      maxAttachmentsPerMessage: 20,
+    });
+    assert.deepEqual(
+      few.map((m) => m.sourceId),
+      ['source:4039', '8', '8:a2'],
+    );
+  });
+
+  it('plans a part listed twice once', () => {
+    const plan = planMessages(
+      conversation([part('1', 'comment', '<p>a</p>', 1, ann), part('1', 'comment', '<p>a</p>', 1, ann)]),
+      plain,
+    );
+    assert.deepEqual(
+      plan.map((m) => m.sourceId),
+      ['source:4039', '1'],
+    );
+  });
+});
+
+describe('mapping: help center', () => {
+  it('builds article payloads from HTML bodies', () => {
+    const article = Article.parse({
+      id: '42',
+      title: '  Getting   started ',
+      description: 'How to begin',
+      body: '<h1>Welcome</h1><p>Read <a href="https://example.com">this</a>.</p>',
+      state: 'published',
+      default_locale: 'en',
+    });
+    assert.deepEqual(articlePayload(article), {
+      title: 'Getting started',
+      content: '# Welcome\n\nRead [this](https://example.com).',
+      description: 'How to begin',
+      status: 'published',
+      locale: 'en',
+    });
+    assert.equal(
+      articlePayload(Article.parse({ id: '43', title: '', state: 'draft' })).title,
+      'Intercom article 43',
+    );
+    assert.equal(articlePayload(Article.parse({ id: '44', title: 'x' })).status, 'draft');
+  });
+
+  it('splits long articles and titles the parts', () => {
+    const markdown = Array.from({ length: 5 }, (_, i) => `${i}`.repeat(9000)).join('\n\n');
+    const pieces = splitArticle(markdown);
+    assert.equal(pieces.length, 3);
+    for (const piece of pieces) assert.ok(piece.length <= CHATWOOT_LIMITS.text);
+    assert.equal(pieces.join('\n\n'), markdown);
+    assert.equal(articlePartTitle('Guide', 1), 'Guide');
+    assert.equal(articlePartTitle('Guide', 2), 'Guide (part 2)');
+    const long = articlePartTitle('t'.repeat(300), 12);
+    assert.equal(long.length, 255);
+    assert.ok(long.endsWith(' (part 12)'));
+  });
+
+  it('makes category slugs', () => {
+    assert.equal(categorySlug('Getting Started!'), 'getting-started');
+    assert.equal(categorySlug('Café & Crème'), 'cafe-creme');
+    assert.equal(categorySlug('Billing', '123'), 'billing-123');
+    assert.equal(categorySlug('常见问题', '9'), 'category-9');
+    assert.equal(categorySlug('常见问题'), `category-${stableHash('常见问题')}`);
+  });
+});
