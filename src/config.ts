@@ -58,6 +58,11 @@ export const MigrationInputSchema = z
         activityParts: z.enum(['note', 'skip']).default('note'),
         /** Prefix each message with a visible line holding its original UTC time and author. */
         timestampLine: z.boolean().default(true),
+        /**
+         * Messages posted per conversation per minute: stay under Chatwoot's flood guard
+         * (CONVERSATION_MESSAGE_PER_MINUTE_LIMIT, 200 by default; raise both for a faster migration).
+         */
+        messagesPerMinute: z.number().int().min(1).max(100_000).default(190),
         /** Stop after this many conversations (a rehearsal on a sample); 0 means all. */
         limit: z.number().int().nonnegative().default(0),
       })

@@ -14,8 +14,7 @@ import cliProgress from 'cli-progress';
 import type { MigrationInputRaw } from './config.js';
 import { startDevServer, temporalCliPath } from './localStack.js';
 import { reconcileSandboxes, reconciliationLine } from './sandbox/reconcile.js';
-import { startChatwootSandbox } from './sandbox/chatwoot/index.js';
-import { generateWorkspace, startIntercomSandbox } from './sandbox/intercom/index.js';
+import { startScenario } from './sandbox/scenario.js';
 import { watchMigration } from './progress.js';
 import { createWorkerSet } from './worker.js';
 
@@ -23,7 +22,6 @@ const run = promisify(execFile);
 
 async function main(): Promise<void> {
   const conversations = Number(process.env.DEMO_CONVERSATIONS ?? 240);
-  const account = 1;
   Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
   const dataDir = mkdtempSync(join(tmpdir(), 'intercom-to-chatwoot-demo-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dataDir, { recursive: true, force: true })];
@@ -37,7 +35,7 @@ async function main(): Promise<void> {
     const server = await startDevServer();
     cleanups.push(() => server.stop());
 
-    const dataset = generateWorkspace({
+    const scenario = await startScenario({
       seed: 42,
       conversations,
       partsPerConversation: 6,
@@ -45,20 +43,24 @@ async function main(): Promise<void> {
       attachmentEvery: 5,
       inlineImageEvery: 9,
       longConversations: 1,
+      agentTokens: true,
+      // As an operator would raise CONVERSATION_MESSAGE_PER_MINUTE_LIMIT for the migration.
+      chatwootMessagesPerMinute: 3000,
     });
-    const intercomToken = 'demo-intercom-token';
-    const intercom = await startIntercomSandbox({ dataset, token: intercomToken });
-    cleanups.push(() => intercom.close());
-    const chatwoot = await startChatwootSandbox({});
-    cleanups.push(() => chatwoot.close());
-    const admin = chatwoot.state.adminToken(account);
+    cleanups.push(() => scenario.close());
+    const { intercom, chatwoot } = scenario;
+    const dataset = intercom.dataset;
     console.log(`Intercom sandbox: ${intercom.url} (${dataset.conversations.length} conversations, ${dataset.contacts.length} contacts)`);
     console.log(`Chatwoot sandbox: ${chatwoot.url}`);
 
     const workers = await createWorkerSet({
       address: server.address,
       namespace: 'default',
-      env: { intercomToken, chatwootToken: admin, chatwootAgentTokens: chatwoot.state.agentTokens(account) },
+      env: {
+        intercomToken: scenario.intercomToken,
+        chatwootToken: scenario.chatwootToken,
+        chatwootAgentTokens: scenario.chatwootAgentTokens,
+      },
     });
     const running = workers.run();
     cleanups.push(async () => {
@@ -67,15 +69,11 @@ async function main(): Promise<void> {
     });
 
     const input: MigrationInputRaw = {
-      account,
-      intercom: { baseUrl: intercom.url },
-      chatwoot: { baseUrl: chatwoot.url },
-      blobStoreUrl: `file://${join(dataDir, 'blobs')}`,
-      attachments: { allowLoopbackHttp: true },
+      ...scenario.input(`file://${join(dataDir, 'blobs')}`),
       rollout: { phaseDuration: '3s', deltaSyncInterval: '2s' },
       retention: { after: '365 days' },
     };
-    const workflowId = `migration-${account}`;
+    const workflowId = `migration-${scenario.account}`;
     console.log(`$ temporal workflow start --type accountMigration --task-queue migration --workflow-id ${workflowId} --input '{...}'`);
     await run(temporalCliPath(), [
       'workflow',
@@ -105,7 +103,8 @@ async function main(): Promise<void> {
     console.log(`workflow verification: ${result.reconciled}`);
 
     const summary = reconcileSandboxes(intercom.dataset, chatwoot.dump(), {
-      account,
+      account: scenario.account,
+      deletedConversationIds: dataset.deletedConversations.map((d) => d.id),
       activityParts: 'note',
       timestampLine: true,
       partsCap: 500,

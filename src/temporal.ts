@@ -1,8 +1,8 @@
 /** Small Temporal helpers shared by the worker, the CLI, the demo and the tests. */
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
-export const SEARCH_ATTRIBUTES = { MigrationPhase: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD };
+export const SEARCH_ATTRIBUTES = { MigrationPhase: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD };
 
 /** Registers the MigrationPhase search attribute; a workflow that upserts an unknown one would fail. */
 export async function ensureSearchAttributes(client: Client, namespace: string): Promise<void> {

@@ -18,7 +18,9 @@ import { taskQueues } from './config.js';
 import { ensureSearchAttributes } from './temporal.js';
 
 export interface WorkerSetOptions {
-  address: string;
+  /** Either an address to connect to, or connections to reuse (tests pass the test environment's). */
+  address?: string;
+  connections?: { native: NativeConnection; client: Client };
   namespace: string;
   env: WorkerEnvironment;
   queues?: string[];
@@ -46,9 +48,10 @@ export interface WorkerSet {
 }
 
 export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
-  const nativeConnection = await NativeConnection.connect({ address: options.address });
-  const clientConnection = await Connection.connect({ address: options.address });
-  const client = new Client({ connection: clientConnection, namespace: options.namespace });
+  const owned = !options.connections;
+  const nativeConnection = options.connections?.native ?? (await NativeConnection.connect({ address: options.address }));
+  const clientConnection = options.connections?.client.connection ?? (await Connection.connect({ address: options.address }));
+  const client = options.connections?.client ?? new Client({ connection: clientConnection, namespace: options.namespace });
   await ensureSearchAttributes(client, options.namespace);
   const activities = createActivities(new ActivityDeps(options.env, client));
   const queues = options.queues ?? Object.values(taskQueues);
@@ -96,8 +99,10 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       try {
         await Promise.all(workers.map((worker) => worker.run()));
       } finally {
-        await nativeConnection.close();
-        await clientConnection.close();
+        if (owned) {
+          await nativeConnection.close();
+          await clientConnection.close();
+        }
       }
     },
     shutdown: () => {

@@ -153,14 +153,22 @@ describe('mapping properties: planMessages', () => {
     );
   });
 
-  it('orders by time whatever the order parts were listed in, when times differ', () => {
+  it('puts the opening message first, then parts by time, ties in the order they were listed', () => {
     fc.assert(
       fc.property(conversationArbitrary, optionsArbitrary, (conversation, options) => {
-        const parts = partsOf(conversation);
-        fc.pre(new Set(parts.map((part) => part.created_at)).size === parts.length);
-        const reversed = structuredClone(conversation);
-        reversed.conversation_parts = { conversation_parts: [...parts].reverse() };
-        assert.deepEqual(planMessages(reversed, options), planMessages(conversation, options));
+        const plan = planMessages(conversation, options);
+        const plannedParts = [...new Set(plan.map((message) => message.partId))];
+        const expected = partsOf(conversation)
+          .map((part, order) => ({ part, order }))
+          .sort((a, b) => a.part.created_at - b.part.created_at || a.order - b.order)
+          .map(({ part }) => part.id);
+        const opening = plannedParts[0] === 'source:99' ? ['source:99'] : [];
+        assert.deepEqual(plannedParts, [...opening, ...expected.filter((id) => plannedParts.includes(id))]);
+        // Every piece of a part comes right after the part's first message.
+        const runs = plan
+          .map((message) => message.partId)
+          .filter((id, i, ids) => i === 0 || ids[i - 1] !== id);
+        assert.equal(runs.length, plannedParts.length);
       }),
     );
   });

@@ -1,16 +1,27 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { type ChatwootSandbox, type ChatwootSandboxOptions, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
+import {
+  type ChatwootSandbox,
+  type ChatwootSandboxOptions,
+  startChatwootSandbox,
+} from '../src/sandbox/chatwoot/index.js';
 
 const ADMIN = 'sandbox-admin-token';
 const ALICE = 'sandbox-alice-token';
+
+/** A parsed answer walked by property names; leaves are compared with assert, lists go through `list`. */
+interface JsonNode {
+  readonly [key: string]: JsonNode;
+}
+
+const list = (node: JsonNode): JsonNode[] => (Array.isArray(node) ? (node as JsonNode[]) : []);
+const text = (node: JsonNode): string => (typeof node === 'string' ? node : JSON.stringify(node));
 
 interface Answer {
   status: number;
   headers: Headers;
   text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary JSON answers
-  json: any;
+  json: JsonNode;
 }
 
 async function call(
@@ -22,21 +33,21 @@ async function call(
   const headers: Record<string, string> = {};
   const token = options.token === undefined ? ADMIN : options.token;
   if (token !== null) headers.api_access_token = token;
-  let body: string | FormData | undefined;
-  if (options.form) body = options.form;
+  let payload: string | FormData | undefined;
+  if (options.form) payload = options.form;
   else if (options.body !== undefined) {
     headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.body);
+    payload = JSON.stringify(options.body);
   }
-  const response = await fetch(`${sandbox.url}${path}`, { method, headers, body });
-  const text = await response.text();
-  let json: unknown;
+  const response = await fetch(`${sandbox.url}${path}`, { method, headers, body: payload });
+  const body = await response.text();
+  let json: unknown = {};
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(body);
   } catch {
-    json = undefined;
+    // Not JSON (throttling, proxies): the tests read `text`.
   }
-  return { status: response.status, headers: response.headers, text, json };
+  return { status: response.status, headers: response.headers, text: body, json: json as JsonNode };
 }
 
 const A1 = '/api/v1/accounts/1';
@@ -46,23 +57,27 @@ async function apiInbox(sandbox: ChatwootSandbox, account = A1, name = 'Intercom
     body: { name, channel: { type: 'api', webhook_url: '' }, enable_auto_assignment: false },
   });
   assert.equal(created.status, 200, created.text);
-  return created.json.id;
+  return Number(created.json.id);
 }
 
-async function contact(sandbox: ChatwootSandbox, body: Record<string, unknown>, account = A1): Promise<number> {
+async function contact(
+  sandbox: ChatwootSandbox,
+  body: Record<string, unknown>,
+  account = A1,
+): Promise<number> {
   const created = await call(sandbox, 'POST', `${account}/contacts`, { body });
   assert.equal(created.status, 200, created.text);
-  return created.json.payload.contact.id;
+  return Number(created.json.payload.contact.id);
 }
 
 async function conversation(
   sandbox: ChatwootSandbox,
   body: Record<string, unknown>,
   account = A1,
-): Promise<{ id: number; status: string; json: Answer['json'] }> {
+): Promise<{ id: number; json: JsonNode }> {
   const created = await call(sandbox, 'POST', `${account}/conversations`, { body });
   assert.equal(created.status, 200, created.text);
-  return { id: created.json.id, status: created.json.status, json: created.json };
+  return { id: Number(created.json.id), json: created.json };
 }
 
 describe('Chatwoot sandbox', () => {
@@ -89,12 +104,16 @@ describe('Chatwoot sandbox', () => {
           {
             id: 1,
             name: 'One',
-            users: [{ id: 1, name: 'Admin', email: 'admin@one.test', role: 'administrator', accessToken: 'one' }],
+            users: [
+              { id: 1, name: 'Admin', email: 'admin@one.test', role: 'administrator', accessToken: 'one' },
+            ],
           },
           {
             id: 2,
             name: 'Two',
-            users: [{ id: 2, name: 'Other', email: 'other@two.test', role: 'administrator', accessToken: 'two' }],
+            users: [
+              { id: 2, name: 'Other', email: 'other@two.test', role: 'administrator', accessToken: 'two' },
+            ],
           },
         ],
       });
@@ -114,7 +133,7 @@ describe('Chatwoot sandbox', () => {
       assert.equal(profile.status, 200);
       assert.equal(profile.json.email, 'other@two.test');
       assert.deepEqual(
-        profile.json.accounts.map((account: { id: number }) => account.id),
+        list(profile.json.accounts).map((account) => account.id),
         [2],
       );
     });
@@ -144,8 +163,10 @@ describe('Chatwoot sandbox', () => {
       assert.equal(created.status, 200);
       assert.equal(created.json.payload.contact.email, 'ann.lee@example.com');
       assert.equal(created.json.payload.contact_inbox.inbox.id, inboxId);
-      assert.match(created.json.payload.contact_inbox.source_id, /^[0-9a-f-]{36}$/);
-      const duplicate = await call(sandbox, 'POST', `${A1}/contacts`, { body: { email: 'ann.lee@EXAMPLE.com' } });
+      assert.match(text(created.json.payload.contact_inbox.source_id), /^[0-9a-f-]{36}$/);
+      const duplicate = await call(sandbox, 'POST', `${A1}/contacts`, {
+        body: { email: 'ann.lee@EXAMPLE.com' },
+      });
       assert.equal(duplicate.status, 422);
       assert.deepEqual(duplicate.json, { message: 'Email has already been taken', attributes: ['email'] });
     });
@@ -153,7 +174,9 @@ describe('Chatwoot sandbox', () => {
     it('requires strict E.164 phone numbers, unique per account, and unique identifiers', async () => {
       const sandbox = await start();
       for (const phone of ['0151 1234567', '+0151234', '4915112345678', '+49 151 1234']) {
-        const rejected = await call(sandbox, 'POST', `${A1}/contacts`, { body: { name: 'P', phone_number: phone } });
+        const rejected = await call(sandbox, 'POST', `${A1}/contacts`, {
+          body: { name: 'P', phone_number: phone },
+        });
         assert.equal(rejected.status, 422, phone);
         assert.deepEqual(rejected.json, {
           message: 'Phone number should be in e164 format',
@@ -161,12 +184,17 @@ describe('Chatwoot sandbox', () => {
         });
       }
       await contact(sandbox, { name: 'P', phone_number: '+4915112345678', identifier: 'ic-9' });
-      const phoneAgain = await call(sandbox, 'POST', `${A1}/contacts`, { body: { phone_number: '+4915112345678' } });
+      const phoneAgain = await call(sandbox, 'POST', `${A1}/contacts`, {
+        body: { phone_number: '+4915112345678' },
+      });
       assert.equal(phoneAgain.status, 422);
       assert.equal(phoneAgain.json.message, 'Phone number has already been taken');
       const identifierAgain = await call(sandbox, 'POST', `${A1}/contacts`, { body: { identifier: 'ic-9' } });
       assert.equal(identifierAgain.status, 422);
-      assert.deepEqual(identifierAgain.json, { message: 'Identifier has already been taken', attributes: ['identifier'] });
+      assert.deepEqual(identifierAgain.json, {
+        message: 'Identifier has already been taken',
+        attributes: ['identifier'],
+      });
       const longName = await call(sandbox, 'POST', `${A1}/contacts`, { body: { name: 'x'.repeat(256) } });
       assert.equal(longName.status, 422);
       assert.equal(longName.json.message, 'Name is too long (maximum is 255 characters)');
@@ -180,7 +208,13 @@ describe('Chatwoot sandbox', () => {
         call(sandbox, 'POST', `${A1}/contacts/filter`, {
           body: {
             payload: [
-              { attribute_key: 'identifier', filter_operator: 'equal_to', values, query_operator: null, ...extra },
+              {
+                attribute_key: 'identifier',
+                filter_operator: 'equal_to',
+                values,
+                query_operator: null,
+                ...extra,
+              },
             ],
           },
         });
@@ -197,19 +231,19 @@ describe('Chatwoot sandbox', () => {
         body: { payload: [{ attribute_key: 'intercom_id', filter_operator: 'equal_to', values: ['1'] }] },
       });
       assert.equal(undefinedKey.status, 422);
-      assert.match(undefinedKey.json.error, /^Invalid attribute key - \[intercom_id\]/);
+      assert.match(text(undefinedKey.json.error), /^Invalid attribute key - \[intercom_id\]/);
     });
 
     it('does not list contacts without email, phone and identifier', async () => {
       const sandbox = await start();
       const hidden = await contact(sandbox, { name: 'Visitor only' });
       const shown = await contact(sandbox, { name: 'Known', email: 'known@example.com' });
-      const list = await call(sandbox, 'GET', `${A1}/contacts`);
+      const listed = await call(sandbox, 'GET', `${A1}/contacts`);
       assert.deepEqual(
-        list.json.payload.map((item: { id: number }) => item.id),
+        list(listed.json.payload).map((item) => item.id),
         [shown],
       );
-      assert.deepEqual(list.json.meta, { count: 1, current_page: 1 });
+      assert.deepEqual(listed.json.meta, { count: 1, current_page: 1 });
       const direct = await call(sandbox, 'GET', `${A1}/contacts/${hidden}`);
       assert.equal(direct.status, 200);
       assert.equal(direct.json.payload.name, 'Visitor only');
@@ -267,7 +301,11 @@ describe('Chatwoot sandbox', () => {
       const second = await conversation(sandbox, { inbox_id: inbox1, contact_id: contact1 });
       const inbox7 = await apiInbox(sandbox, '/api/v1/accounts/7');
       const contact7 = await contact(sandbox, { identifier: 'a' }, '/api/v1/accounts/7');
-      const other = await conversation(sandbox, { inbox_id: inbox7, contact_id: contact7 }, '/api/v1/accounts/7');
+      const other = await conversation(
+        sandbox,
+        { inbox_id: inbox7, contact_id: contact7 },
+        '/api/v1/accounts/7',
+      );
       assert.deepEqual([first.id, second.id, other.id], [1, 2, 1]);
       const internal = sandbox.state.accounts.get(7)?.conversations[0]?.id;
       assert.equal(internal, 3, 'the database id is global and differs from the display id');
@@ -282,7 +320,7 @@ describe('Chatwoot sandbox', () => {
       const created = await call(sandbox, 'POST', `${A1}/contacts`, {
         body: { identifier: 'x', inbox_id: inboxId, source_id: 'src-x' },
       });
-      const contactId = created.json.payload.contact.id;
+      const contactId = Number(created.json.payload.contact.id);
       await conversation(sandbox, { inbox_id: inboxId, contact_id: contactId, source_id: 'src-x' });
       const otherId = await contact(sandbox, { identifier: 'y' });
       const clash = await call(sandbox, 'POST', `${A1}/conversations`, {
@@ -299,14 +337,21 @@ describe('Chatwoot sandbox', () => {
     it('replaces the whole label list and validates label titles', async () => {
       const sandbox = await start();
       const inboxId = await apiInbox(sandbox);
-      const { id } = await conversation(sandbox, { inbox_id: inboxId, contact_id: await contact(sandbox, { identifier: 'l' }) });
+      const { id } = await conversation(sandbox, {
+        inbox_id: inboxId,
+        contact_id: await contact(sandbox, { identifier: 'l' }),
+      });
       const first = await call(sandbox, 'POST', `${A1}/conversations/${id}/labels`, {
         body: { labels: ['from_intercom', 'billing'] },
       });
       assert.deepEqual(first.json, { payload: ['from_intercom', 'billing'] });
-      const second = await call(sandbox, 'POST', `${A1}/conversations/${id}/labels`, { body: { labels: ['vip'] } });
+      const second = await call(sandbox, 'POST', `${A1}/conversations/${id}/labels`, {
+        body: { labels: ['vip'] },
+      });
       assert.deepEqual(second.json, { payload: ['vip'] }, 'POST replaces, it does not add');
-      assert.deepEqual((await call(sandbox, 'GET', `${A1}/conversations/${id}/labels`)).json, { payload: ['vip'] });
+      assert.deepEqual((await call(sandbox, 'GET', `${A1}/conversations/${id}/labels`)).json, {
+        payload: ['vip'],
+      });
 
       const created = await call(sandbox, 'POST', `${A1}/labels`, { body: { title: 'From_Intercom' } });
       assert.equal(created.json.title, 'from_intercom');
@@ -369,13 +414,20 @@ describe('Chatwoot sandbox', () => {
       });
       assert.equal(definition.json.attribute_model, 'conversation_attribute');
       const again = await call(sandbox, 'POST', `${A1}/custom_attribute_definitions`, {
-        body: { attribute_display_name: 'Again', attribute_key: 'intercom_conversation_id', attribute_model: 0 },
+        body: {
+          attribute_display_name: 'Again',
+          attribute_key: 'intercom_conversation_id',
+          attribute_model: 0,
+        },
       });
       assert.equal(again.status, 422);
       assert.equal(again.json.message, 'Attribute key has already been taken');
       const listed = await call(sandbox, 'GET', `${A1}/custom_attribute_definitions?attribute_model=0`);
       assert.equal(listed.json.length, 1);
-      assert.equal((await call(sandbox, 'GET', `${A1}/custom_attribute_definitions?attribute_model=1`)).json.length, 0);
+      assert.equal(
+        (await call(sandbox, 'GET', `${A1}/custom_attribute_definitions?attribute_model=1`)).json.length,
+        0,
+      );
 
       const contactId = await contact(sandbox, { identifier: 'f' });
       const { id } = await conversation(sandbox, {
@@ -386,14 +438,18 @@ describe('Chatwoot sandbox', () => {
       });
       const filter = (key: string) =>
         call(sandbox, 'POST', `${A1}/conversations/filter`, {
-          body: { payload: [{ attribute_key: key, filter_operator: 'equal_to', values: ['215'], query_operator: null }] },
+          body: {
+            payload: [
+              { attribute_key: key, filter_operator: 'equal_to', values: ['215'], query_operator: null },
+            ],
+          },
         });
       const found = await filter('intercom_conversation_id');
       assert.equal(found.json.meta.all_count, 1);
       assert.equal(found.json.payload[0].id, id);
       const invalid = await filter('intercom_id');
       assert.equal(invalid.status, 422);
-      assert.match(invalid.json.error, /^Invalid attribute key - \[intercom_id\]\./);
+      assert.match(text(invalid.json.error), /^Invalid attribute key - \[intercom_id\]\./);
 
       const replaced = await call(sandbox, 'POST', `${A1}/conversations/${id}/custom_attributes`, {
         body: { custom_attributes: { topic: 'y' } },
@@ -428,7 +484,11 @@ describe('Chatwoot sandbox', () => {
 
     it('defaults to outgoing from the token’s user, ignores created_at and keeps external_created_at', async () => {
       const { sandbox, contactId, post } = await setup();
-      const outgoing = await post({ content: 'hi', created_at: 1_500_000_000, external_created_at: 1_500_000_000 });
+      const outgoing = await post({
+        content: 'hi',
+        created_at: 1_500_000_000,
+        external_created_at: 1_500_000_000,
+      });
       assert.equal(outgoing.status, 200);
       assert.equal(outgoing.json.message_type, 1);
       assert.equal(outgoing.json.created_at, Math.floor(clock / 1000));
@@ -470,23 +530,26 @@ describe('Chatwoot sandbox', () => {
 
     it('reopens a resolved conversation on an incoming message, leaves pending alone', async () => {
       const { sandbox, inboxId, contactId, id, post } = await setup();
-      await call(sandbox, 'POST', `${A1}/conversations/${id}/toggle_status`, { body: { status: 'resolved' } });
+      await call(sandbox, 'POST', `${A1}/conversations/${id}/toggle_status`, {
+        body: { status: 'resolved' },
+      });
       await post({ content: 'again', message_type: 'incoming' });
       const reopened = await call(sandbox, 'GET', `${A1}/conversations/${id}`);
       assert.equal(reopened.json.status, 'open');
       const messages = await call(sandbox, 'GET', `${A1}/conversations/${id}/messages`);
       assert.deepEqual(
-        messages.json.payload.map((message: { message_type: number; content: string }) => [
-          message.message_type,
-          message.content,
-        ]),
+        list(messages.json.payload).map((message) => [message.message_type, message.content]),
         [
           [2, 'Conversation was marked resolved by Migration Bot'],
           [0, 'again'],
           [2, 'System reopened the conversation due to a new incoming message.'],
         ],
       );
-      const pending = await conversation(sandbox, { inbox_id: inboxId, contact_id: contactId, status: 'pending' });
+      const pending = await conversation(sandbox, {
+        inbox_id: inboxId,
+        contact_id: contactId,
+        status: 'pending',
+      });
       await call(sandbox, 'POST', `${A1}/conversations/${pending.id}/messages`, {
         body: { content: 'old', message_type: 'incoming' },
       });
@@ -508,22 +571,23 @@ describe('Chatwoot sandbox', () => {
     it('pages with after= (100 ascending) and shows the latest 20 without it', async () => {
       const { sandbox, id, post } = await setup({ floodLimitPerMinute: 1000 });
       const ids: number[] = [];
-      for (let index = 0; index < 230; index++) ids.push((await post({ content: `m${index}` })).json.id);
-      const list = (query: string) => call(sandbox, 'GET', `${A1}/conversations/${id}/messages${query}`);
-      const latest = await list('');
+      for (let index = 0; index < 230; index++)
+        ids.push(Number((await post({ content: `m${index}` })).json.id));
+      const messages = (query: string) => call(sandbox, 'GET', `${A1}/conversations/${id}/messages${query}`);
+      const latest = await messages('');
       assert.deepEqual(
-        latest.json.payload.map((message: { id: number }) => message.id),
+        list(latest.json.payload).map((message) => message.id),
         ids.slice(-20),
       );
       const seen: number[] = [];
       let after = 0;
       for (;;) {
-        const pageAnswer = await list(`?after=${after}`);
-        const pageIds = pageAnswer.json.payload.map((message: { id: number }) => message.id);
+        const pageAnswer = await messages(`?after=${after}`);
+        const pageIds = list(pageAnswer.json.payload).map((message) => Number(message.id));
         assert.ok(pageIds.length <= 100);
         if (pageIds.length === 0) break;
         seen.push(...pageIds);
-        after = pageIds.at(-1);
+        after = pageIds.at(-1) ?? after;
       }
       assert.deepEqual(seen, ids);
     });
@@ -537,7 +601,11 @@ describe('Chatwoot sandbox', () => {
         data.append('private', 'false');
         data.append('source_id', 'intercom-part-9');
         for (let index = 0; index < count; index++) {
-          data.append('attachments[]', new Blob([`file number ${index}`], { type: 'text/plain' }), `f${index}.txt`);
+          data.append(
+            'attachments[]',
+            new Blob([`file number ${index}`], { type: 'text/plain' }),
+            `f${index}.txt`,
+          );
         }
         return data;
       };
@@ -606,7 +674,10 @@ describe('Chatwoot sandbox', () => {
       const failed = await call(sandbox, 'GET', `${A1}/inboxes`);
       assert.ok([500, 502, 503].includes(failed.status));
       assert.equal((await call(sandbox, 'GET', '/__sandbox/dump', { token: null })).status, 200);
-      const configured = await call(sandbox, 'POST', '/__sandbox/faults', { token: null, body: { rate5xx: 0, rate429: 1 } });
+      const configured = await call(sandbox, 'POST', '/__sandbox/faults', {
+        token: null,
+        body: { rate5xx: 0, rate429: 1 },
+      });
       assert.equal(configured.json.rate429, 1);
       const limited = await call(sandbox, 'GET', `${A1}/inboxes`);
       assert.equal(limited.status, 429);
@@ -619,7 +690,10 @@ describe('Chatwoot sandbox', () => {
     it('seeds CSAT answers and reports metrics by time range and inbox', async () => {
       const sandbox = await start();
       const inboxId = await apiInbox(sandbox);
-      const { id } = await conversation(sandbox, { inbox_id: inboxId, contact_id: await contact(sandbox, { identifier: 'c' }) });
+      const { id } = await conversation(sandbox, {
+        inbox_id: inboxId,
+        contact_id: await contact(sandbox, { identifier: 'c' }),
+      });
       const since = Math.floor(clock / 1000) - 10;
       const seeded = await call(sandbox, 'POST', '/__sandbox/csat', {
         token: null,
@@ -639,7 +713,11 @@ describe('Chatwoot sandbox', () => {
         'GET',
         `${A1}/csat_survey_responses/metrics?since=${since}&until=${since + 20}&inbox_id[]=${inboxId}`,
       );
-      assert.deepEqual(metrics.json, { total_count: 2, ratings_count: { '5': 1, '2': 1 }, total_sent_messages_count: 3 });
+      assert.deepEqual(metrics.json, {
+        total_count: 2,
+        ratings_count: { '5': 1, '2': 1 },
+        total_sent_messages_count: 3,
+      });
       const listed = await call(sandbox, 'GET', `${A1}/csat_survey_responses`);
       assert.equal(listed.json.length, 3);
       assert.equal(listed.json[0].conversation_id, id);
@@ -654,7 +732,13 @@ describe('Chatwoot sandbox', () => {
       });
       assert.equal(category.json.payload.name, 'Billing');
       const article = await call(sandbox, 'POST', `${A1}/portals/help/articles`, {
-        body: { title: 'Refunds', content: '# Refunds', category_id: category.json.payload.id, author_id: 1, status: 'published' },
+        body: {
+          title: 'Refunds',
+          content: '# Refunds',
+          category_id: category.json.payload.id,
+          author_id: 1,
+          status: 'published',
+        },
       });
       assert.equal(article.status, 200, article.text);
       assert.equal(article.json.payload.status, 'published');
@@ -662,8 +746,8 @@ describe('Chatwoot sandbox', () => {
         body: { title: 'Long', content: 'x'.repeat(20_001), author_id: 1 },
       });
       assert.equal(tooLong.status, 422);
-      const list = await call(sandbox, 'GET', `${A1}/portals/help/articles`);
-      assert.equal(list.json.meta.published_count, 1);
+      const articles = await call(sandbox, 'GET', `${A1}/portals/help/articles`);
+      assert.equal(articles.json.meta.published_count, 1);
     });
 
     it('dumps plain JSON with display ids, labels, members and message details', async () => {
@@ -671,21 +755,28 @@ describe('Chatwoot sandbox', () => {
       const inboxId = await apiInbox(sandbox);
       const team = await call(sandbox, 'POST', `${A1}/teams`, { body: { name: 'support' } });
       await call(sandbox, 'POST', `${A1}/teams/${team.json.id}/team_members`, { body: { user_ids: [2, 3] } });
-      await call(sandbox, 'POST', `${A1}/canned_responses`, { body: { short_code: 'thanks', content: 'Thanks!' } });
+      await call(sandbox, 'POST', `${A1}/canned_responses`, {
+        body: { short_code: 'thanks', content: 'Thanks!' },
+      });
       const contactId = await contact(sandbox, { identifier: 'd', custom_attributes: { plan: 'pro' } });
       const { id } = await conversation(sandbox, {
         inbox_id: inboxId,
         contact_id: contactId,
         message: { content: 'opening' },
       });
-      await call(sandbox, 'POST', `${A1}/conversations/${id}/labels`, { body: { labels: ['from_intercom'] } });
+      await call(sandbox, 'POST', `${A1}/conversations/${id}/labels`, {
+        body: { labels: ['from_intercom'] },
+      });
       const fromRoute = await call(sandbox, 'GET', '/__sandbox/dump', { token: null });
       const dump = sandbox.dump();
       assert.deepEqual(fromRoute.json, JSON.parse(JSON.stringify(dump)));
       const [account] = dump.accounts;
       assert.equal(account?.teams[0]?.name, 'support');
       assert.deepEqual(account?.teams[0]?.member_ids, [2, 3]);
-      assert.deepEqual(account?.canned_responses.map((canned) => canned.short_code), ['thanks']);
+      assert.deepEqual(
+        account?.canned_responses.map((canned) => canned.short_code),
+        ['thanks'],
+      );
       assert.deepEqual(account?.contacts[0]?.custom_attributes, { plan: 'pro' });
       const dumped = account?.conversations[0];
       assert.equal(dumped?.display_id, 1);

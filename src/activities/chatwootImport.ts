@@ -26,8 +26,6 @@ import type { ActivityDeps } from './deps.js';
 import { entityManifestKey, readChunk, readManifest, recordsOf } from './manifests.js';
 import { normalizeEmail } from '../mapping/index.js';
 
-/** Chatwoot refuses more than 200 messages per conversation per minute; stay a little under. */
-const MESSAGES_PER_MINUTE = 190;
 const CHUNK_CACHE_SIZE = 16;
 
 export interface MergePlan {
@@ -279,7 +277,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
         result.messagesAlreadyThere++;
         continue;
       }
-      await respectFloodGuard(postedAt);
+      await respectFloodGuard(postedAt, input.import.messagesPerMinute);
       const stored = storedFor(message);
       result.attachmentsMissing += message.attachments.length - stored.length;
       const author =
@@ -323,9 +321,9 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
 }
 
 /** Keeps a conversation under Chatwoot's per-conversation message rate, heartbeating while it waits. */
-async function respectFloodGuard(postedAt: number[]): Promise<void> {
-  if (postedAt.length < MESSAGES_PER_MINUTE) return;
-  const windowStart = postedAt[postedAt.length - MESSAGES_PER_MINUTE];
+async function respectFloodGuard(postedAt: number[], perMinute: number): Promise<void> {
+  if (postedAt.length < perMinute) return;
+  const windowStart = postedAt[postedAt.length - perMinute];
   const wait = windowStart + 60_000 - Date.now();
   if (wait > 0) {
     Context.current().heartbeat('waiting for the flood guard');

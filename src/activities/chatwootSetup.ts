@@ -7,7 +7,9 @@ import type { AttributeDisplayType } from '../clients/chatwoot/client.js';
 import type { Admin, Article, Collection, DataAttribute, Macro, Tag, Team } from '../clients/intercom/schemas.js';
 import { blobKeys, type MigrationInput } from '../config.js';
 import {
+  articlePartTitle,
   articlePayload,
+  FROM_INTERCOM_LABEL,
   categorySlug,
   customAttributeKey,
   htmlToMarkdown,
@@ -20,7 +22,7 @@ import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
 import type { ActivityDeps } from './deps.js';
 import { entityManifestKey, readManifest, recordsOf } from './manifests.js';
 
-export const FROM_INTERCOM_LABEL = 'from_intercom';
+export { FROM_INTERCOM_LABEL } from '../mapping/index.js';
 
 /** Conversation attributes stamped on every migrated conversation; the first is the idempotency key. */
 export const CONVERSATION_ATTRIBUTES = [
@@ -128,7 +130,7 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     const chatwoot = deps.chatwoot(input);
     const store = deps.store(input);
     const existing = new Set((await chatwoot.listLabels()).map((label) => label.title));
-    const wanted = new Set([FROM_INTERCOM_LABEL]);
+    const wanted = new Set<string>([FROM_INTERCOM_LABEL]);
     for await (const tag of exported<Tag>(store, input.account, 'tags')) wanted.add(labelSlug(tag.name));
     for (const title of wanted) {
       if (!existing.has(title)) await chatwoot.createLabel(title);
@@ -211,7 +213,7 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
       const payload = articlePayload(article);
       const pieces = splitArticle(payload.content);
       for (const [i, content] of pieces.entries()) {
-        const title = truncateShort(i === 0 ? payload.title : `${payload.title} (part ${i + 1})`);
+        const title = i === 0 ? truncateShort(payload.title) : articlePartTitle(payload.title, i + 1);
         count++;
         if (existingTitles.has(title)) continue;
         await chatwoot.createArticle(slug, {

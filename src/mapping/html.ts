@@ -76,7 +76,7 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
 
 const ABSOLUTE_HTTP_URL = /^https?:\/\//i;
 
-export function sanitize(html: string): string {
+export function sanitizeBodyHtml(html: string): string {
   return sanitizeHtml(html, SANITIZE_OPTIONS);
 }
 
@@ -218,7 +218,7 @@ function collapseBlankLines(markdown: string): string {
 /** Sanitized Markdown of an Intercom HTML body; '' when it has no visible content. */
 export function htmlToMarkdown(html: string | null | undefined, options: HtmlToMarkdownOptions = {}): string {
   if (!html?.trim()) return '';
-  const clean = sanitize(html);
+  const clean = sanitizeBodyHtml(html);
   if (!clean.trim()) return '';
   const converter = options.imageSrc ? createConverter(options.imageSrc) : defaultConverter;
   return collapseBlankLines(converter.turndown(clean));
@@ -231,7 +231,7 @@ export function htmlToMarkdown(html: string | null | undefined, options: HtmlToM
 export function extractImageSources(html: string | null | undefined): string[] {
   if (!html?.trim()) return [];
   const sources = new Set<string>();
-  sanitizeHtml(sanitize(html), {
+  sanitizeHtml(sanitizeBodyHtml(html), {
     allowedTags: ['img'],
     allowedAttributes: { img: ['src'] },
     exclusiveFilter: (frame) => {

@@ -21,7 +21,7 @@ export interface SandboxReconciliation {
 
 export interface SandboxReconcileOptions extends Pick<PlanMessagesOptions, 'activityParts' | 'timestampLine'> {
   account: number;
-  /** Intercom returns at most this many parts per conversation; the rest cannot be migrated. */
+  /** Intercom returns at most this many parts per conversation, the most recent ones; older ones cannot be migrated. */
   partsCap: number;
   /** Conversations deleted in Intercom, not expected in Chatwoot. */
   deletedConversationIds?: readonly string[];
@@ -40,7 +40,7 @@ export function capParts(conversation: Conversation, partsCap: number): Conversa
   if (parts.length <= partsCap) return conversation;
   return {
     ...conversation,
-    conversation_parts: { ...conversation.conversation_parts, conversation_parts: parts.slice(0, partsCap) },
+    conversation_parts: { ...conversation.conversation_parts, conversation_parts: parts.slice(parts.length - partsCap) },
   };
 }
 

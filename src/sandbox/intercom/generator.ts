@@ -204,7 +204,7 @@ const MACRO_TEMPLATES = [
   },
   {
     name: 'Welcome message',
-    body: "<p>Welcome! I'm <attribute key=\"teammate.name\"/>. How can I help you today?</p>",
+    body: '<p>Welcome! I\'m <attribute key="teammate.name"/>. How can I help you today?</p>',
     text: "Welcome! I'm {{teammate.name}}. How can I help you today?",
   },
   {
@@ -228,8 +228,10 @@ const USER_BODIES: readonly ((n: number) => string)[] = [
   () => "<p>Hi, I can't log in since this morning.</p>",
   (n) =>
     `<p>My order <b>#${n}</b> hasn't arrived. Tracking: <a href="https://track.example.com/${n}">link</a></p>`,
-  () => '<p>Steps to reproduce:</p><ol><li>Open settings</li><li>Click <i>Export</i></li><li>Nothing happens</li></ol>',
-  () => '<p>Error log:</p><pre><code>TypeError: cannot read properties of undefined\n  at main.js:12:7</code></pre>',
+  () =>
+    '<p>Steps to reproduce:</p><ol><li>Open settings</li><li>Click <i>Export</i></li><li>Nothing happens</li></ol>',
+  () =>
+    '<p>Error log:</p><pre><code>TypeError: cannot read properties of undefined\n  at main.js:12:7</code></pre>',
   () => '<p>Danke für die schnelle Hilfe! 🙏 Grüße aus München</p>',
   () => '<p>你好，我的账户被锁定了。😅</p>',
   () => '<p>Line one<br>Line two<br>Line three &amp; more &lt;stuff&gt;</p>',
@@ -242,7 +244,8 @@ const ADMIN_BODIES: readonly ((n: number) => string)[] = [
   (n) => `<p>I've issued a refund of <b>€${(n % 90) + 10}.00</b>. It takes 3-5 business days.</p>`,
   () =>
     '<p>Here is the guide: <a href="https://help.example.com/articles/42-reset" target="_blank">Resetting your password</a></p>',
-  () => '<p>Run this:</p><pre><code>curl -H "Authorization: Bearer …" https://api.example.com/v1/me</code></pre>',
+  () =>
+    '<p>Run this:</p><pre><code>curl -H "Authorization: Bearer …" https://api.example.com/v1/me</code></pre>',
   () => '<p>Merci beaucoup ! Bonne journée ☀️</p>',
 ];
 const NOTE_BODIES: readonly ((n: number) => string)[] = [
@@ -265,7 +268,12 @@ const ATTACHMENT_KINDS = [
   },
   {
     contentType: 'application/pdf',
-    names: ['invoice-2024.pdf', 'report 2024?.pdf', 'Contract<final>.pdf', `${'very-long-name-'.repeat(18)}.pdf`],
+    names: [
+      'invoice-2024.pdf',
+      'report 2024?.pdf',
+      'Contract<final>.pdf',
+      `${'very-long-name-'.repeat(18)}.pdf`,
+    ],
   },
   {
     contentType: 'text/plain',
@@ -351,6 +359,7 @@ class WorkspaceBuilder {
     const owner = admins[0] as Admin;
     return {
       ...owner,
+      team_ids: [...owner.team_ids],
       email_verified: true,
       app: {
         type: 'app',
@@ -372,7 +381,9 @@ class WorkspaceBuilder {
       const [first, last] = name.split(' ') as [string, string];
       // Intercom keeps admin emails as typed: mixed case, matched case-insensitively by Chatwoot.
       const email =
-        i % 2 === 0 ? `${first}.${last}@Example.com` : `${first.toLowerCase()}.${last.toLowerCase()}@example.com`;
+        i % 2 === 0
+          ? `${first}.${last}@Example.com`
+          : `${first.toLowerCase()}.${last.toLowerCase()}@example.com`;
       admins.push({
         type: 'admin',
         id: String(991_267_400 + i * 7),
@@ -393,7 +404,7 @@ class WorkspaceBuilder {
     const teams: Team[] = [];
     for (let i = 0; i < count; i++) {
       const id = String(5_017_600 + i * 13);
-      const members = admins.filter((_, index) => index % count === i || (index === 0 && i === 0));
+      const members = admins.filter((_, index) => index % count === i);
       for (const admin of members) admin.team_ids.push(id);
       teams.push({
         type: 'team',
@@ -424,8 +435,10 @@ class WorkspaceBuilder {
         id: this.dice.hex(24),
         company_id: `cmp-${1000 + i}`,
         app_id: this.appId,
-        name: ['Acme GmbH', 'Globex Inc.', 'Initech', 'Umbrella Ltd', 'Hooli', 'Société Générale du Test'][i % 6] +
-          (i >= 6 ? ` ${i}` : ''),
+        name:
+          ['Acme GmbH', 'Globex Inc.', 'Initech', 'Umbrella Ltd', 'Hooli', 'Société Générale du Test'][
+            i % 6
+          ] + (i >= 6 ? ` ${i}` : ''),
         remote_created_at: created,
         created_at: created,
         updated_at: created + this.dice.int(0, 86_400 * 20),
@@ -435,10 +448,16 @@ class WorkspaceBuilder {
         size: this.dice.int(1, 500),
         website: `https://company${i}.example.com`,
         industry: this.dice.pick(['SaaS', 'ecommerce', 'Logistics', 'Education']),
-        plan: i % 3 === 0 ? {} : { type: 'plan', id: String(300 + (i % 3)), name: i % 3 === 1 ? 'Pro' : 'Enterprise' },
+        plan:
+          i % 3 === 0
+            ? {}
+            : { type: 'plan', id: String(300 + (i % 3)), name: i % 3 === 1 ? 'Pro' : 'Enterprise' },
         tags: { type: 'tag.list', tags: [] },
         segments: { type: 'segment.list', segments: [] },
-        custom_attributes: { tier: this.dice.pick(['gold', 'silver', 'bronze']), region: this.dice.pick(['EMEA', 'AMER', 'APAC']) },
+        custom_attributes: {
+          tier: this.dice.pick(['gold', 'silver', 'bronze']),
+          region: this.dice.pick(['EMEA', 'AMER', 'APAC']),
+        },
       });
     }
     return companies;
@@ -490,7 +509,8 @@ class WorkspaceBuilder {
           ? `${capitalise(person.slug)}${i}@${capitalise(domain)}`
           : `${person.slug}${i}@${domain}`;
       }
-      const phone = kind === 'phone' || kind === 'both' ? this.phoneNumber(i === 2 ? 1 : i === 1 ? 0 : i, i) : null;
+      const phone =
+        kind === 'phone' || kind === 'both' ? this.phoneNumber(i === 2 ? 1 : i === 1 ? 0 : i, i) : null;
       const created = this.startTime - this.dice.int(86_400, 86_400 * 400);
       const company = companies.length > 0 && this.dice.chance(0.6) ? this.dice.pick(companies) : undefined;
       const id = this.dice.hex(24);
@@ -692,9 +712,16 @@ class WorkspaceBuilder {
     const articles: Article[] = [];
     for (let i = 0; i < count; i++) {
       const created = this.startTime - this.dice.int(86_400 * 5, 86_400 * 250);
-      const collection = collections.length > 0 ? (collections[i % collections.length] as Collection) : undefined;
-      const title = ['How to reset your password', 'Understanding your invoice', 'Exporting data', 'Using the API', 'Två språk: svenska'][i % 5] +
-        (i >= 5 ? ` (${i})` : '');
+      const collection =
+        collections.length > 0 ? (collections[i % collections.length] as Collection) : undefined;
+      const title =
+        [
+          'How to reset your password',
+          'Understanding your invoice',
+          'Exporting data',
+          'Using the API',
+          'Två språk: svenska',
+        ][i % 5] + (i >= 5 ? ` (${i})` : '');
       let body =
         `<h1>${title}</h1><p>This article explains <b>${title.toLowerCase()}</b>.</p>` +
         '<ol><li>Open <i>Settings</i></li><li>Choose <code>Export</code></li></ol>' +
@@ -744,7 +771,11 @@ class WorkspaceBuilder {
     let nextId = 1_000 + this.dice.int(0, 99);
     for (let i = 0; i < count; i++) {
       // Ids leave gaps, as in a real workspace; some gaps are conversations deleted later.
-      if (deleteEvery > 0 && deleted.length < deletedTarget && i % deleteEvery === Math.floor(deleteEvery / 2)) {
+      if (
+        deleteEvery > 0 &&
+        deleted.length < deletedTarget &&
+        i % deleteEvery === Math.floor(deleteEvery / 2)
+      ) {
         deleted.push({
           type: 'conversation',
           id: String(nextId),
@@ -874,7 +905,9 @@ class WorkspaceBuilder {
       const roll = dice.float();
       const remaining = regular - parts.length;
       if (parts.length === 0 && (assignee || team) && dice.chance(0.5)) {
-        const target = assignee ? { type: 'admin', id: assignee.id } : { type: 'team', id: (team as Team).id };
+        const target = assignee
+          ? { type: 'admin', id: assignee.id }
+          : { type: 'team', id: (team as Team).id };
         push('assignment', adminAuthor(dice.pick(refs.admins)), noBody, { assigned_to: target });
       } else if (roll < 0.4) {
         push('comment', contactAuthor, this.messageBody(USER_BODIES, index));
@@ -891,7 +924,8 @@ class WorkspaceBuilder {
         push('snoozed', adminAuthor(someAdmin()), noBody);
         pendingReopen = 'snoozed';
       } else if (roll < 0.96) {
-        const target = team && dice.chance(0.5) ? { type: 'team', id: team.id } : { type: 'admin', id: someAdmin().id };
+        const target =
+          team && dice.chance(0.5) ? { type: 'team', id: team.id } : { type: 'admin', id: someAdmin().id };
         push('assignment', adminAuthor(dice.pick(refs.admins)), noBody, { assigned_to: target });
       } else if (roll < 0.98) {
         push('custom_action_started', adminAuthor(someAdmin()), noBody, {
@@ -925,7 +959,13 @@ class WorkspaceBuilder {
     const closes = parts.filter((part) => part.part_type === 'close');
     const closedAt = closes.length > 0 ? (closes[closes.length - 1] as ConversationPart).created_at : null;
     const tagCount = refs.tags.length > 0 ? dice.int(0, Math.min(2, refs.tags.length)) : 0;
-    const conversationTags: Record<string, unknown>[] = [];
+    const conversationTags: {
+      type: string;
+      id: string;
+      name: string;
+      applied_at: number;
+      applied_by: { type: string; id: string };
+    }[] = [];
     for (const tag of pickDistinct(dice, refs.tags, tagCount)) {
       conversationTags.push({
         type: 'tag',
@@ -981,7 +1021,11 @@ class WorkspaceBuilder {
       teammates: { type: 'admin.list', admins: teammates.map((adminId) => ({ type: 'admin', id: adminId })) },
       first_contact_reply: adminInitiated
         ? contactReplies.length > 0
-          ? { created_at: (contactReplies[0] as ConversationPart).created_at, type: 'conversation', url: null }
+          ? {
+              created_at: (contactReplies[0] as ConversationPart).created_at,
+              type: 'conversation',
+              url: null,
+            }
           : null
         : { created_at: createdAt, type: 'conversation', url: source.url },
       custom_attributes: customAttributes,
@@ -995,11 +1039,16 @@ class WorkspaceBuilder {
             ? (contactReplies[0] as ConversationPart).created_at
             : null
           : createdAt,
-        first_admin_reply_at: adminReplies.length > 0 ? (adminReplies[0] as ConversationPart).created_at : null,
+        first_admin_reply_at:
+          adminReplies.length > 0 ? (adminReplies[0] as ConversationPart).created_at : null,
         last_contact_reply_at:
-          contactReplies.length > 0 ? (contactReplies[contactReplies.length - 1] as ConversationPart).created_at : null,
+          contactReplies.length > 0
+            ? (contactReplies[contactReplies.length - 1] as ConversationPart).created_at
+            : null,
         last_admin_reply_at:
-          adminReplies.length > 0 ? (adminReplies[adminReplies.length - 1] as ConversationPart).created_at : null,
+          adminReplies.length > 0
+            ? (adminReplies[adminReplies.length - 1] as ConversationPart).created_at
+            : null,
         last_close_at: closedAt,
         count_reopens: parts.filter((part) => part.part_type === 'open').length,
         count_assignments: parts.filter((part) => part.part_type === 'assignment').length,
@@ -1106,7 +1155,8 @@ function safeSlug(name: string, n: number): string {
 function pickDistinct<T>(dice: Dice, items: readonly T[], count: number): T[] {
   const pool = [...items];
   const out: T[] = [];
-  while (out.length < count && pool.length > 0) out.push(pool.splice(dice.int(0, pool.length - 1), 1)[0] as T);
+  while (out.length < count && pool.length > 0)
+    out.push(pool.splice(dice.int(0, pool.length - 1), 1)[0] as T);
   return out;
 }
 
@@ -1136,19 +1186,40 @@ export function imageDimensions(seed: number, path: string): { width: number; he
  * The bytes of a generated attachment: a valid PNG, a minimal PDF or plain text, exactly
  * `descriptor.size` bytes long, the same for the same (seed, path).
  */
-export function generateAttachmentBytes(seed: number, path: string, descriptor: AttachmentDescriptor): Buffer {
+export function generateAttachmentBytes(
+  seed: number,
+  path: string,
+  descriptor: AttachmentDescriptor,
+): Buffer {
   const random = seededRandom(seedFor(seed, path));
   switch (descriptor.contentType) {
     case 'image/png':
       return pngBytes(descriptor.size, imageDimensions(seed, path), random);
     case 'application/pdf':
-      return padded('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n', 'trailer << /Root 1 0 R >>\n%%EOF\n', descriptor.size, random, '%');
+      return padded(
+        '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n',
+        'trailer << /Root 1 0 R >>\n%%EOF\n',
+        descriptor.size,
+        random,
+        '%',
+      );
     default:
       return padded('', '\n', descriptor.size, random, '');
   }
 }
 
-const WORDS = ['lorem', 'ipsum', 'order', 'refund', 'error', 'login', 'invoice', 'retry', 'export', 'support'];
+const WORDS = [
+  'lorem',
+  'ipsum',
+  'order',
+  'refund',
+  'error',
+  'login',
+  'invoice',
+  'retry',
+  'export',
+  'support',
+];
 
 function padded(head: string, tail: string, size: number, random: () => number, linePrefix: string): Buffer {
   const room = size - head.length - tail.length;
@@ -1226,4 +1297,3 @@ function pngBytes(size: number, dims: { width: number; height: number }, random:
   for (let i = 0; i < padLength; i++) padding[i] = Math.floor(random() * 256);
   return Buffer.concat([head, pngChunk('paDd', padding), end]);
 }
-

@@ -119,7 +119,9 @@ export function conversationToWire(
     wire.statistics = { ...conversation.statistics, count_conversation_parts: allParts.length };
   }
   if (parts.kind === 'none') return wire;
-  const selected = parts.kind === 'latest' ? allParts.slice(Math.max(0, allParts.length - parts.cap)) : allParts;
+  if (parts.kind === 'all' && !partList) return { ...wire, conversation_parts: partList };
+  const selected =
+    parts.kind === 'latest' ? allParts.slice(Math.max(0, allParts.length - parts.cap)) : allParts;
   wire.conversation_parts = {
     ...(partList ?? {}),
     type: 'conversation_part.list',
@@ -161,7 +163,7 @@ function optionId(attributeId: string, label: string): string {
 export function conversationAttributeToWire(attribute: DataAttributeT): Json {
   const { model: _model, options, ...rest } = attribute;
   const id = String(attribute.id ?? attribute.name);
-  const wire: Json = { type: 'conversation_attribute', ...rest, id: wireNumber(id) };
+  const wire: Json = { ...rest, type: 'conversation_attribute', id: wireNumber(id) };
   if (options) wire.options = options.map((label) => ({ id: optionId(id, label), label, archived: false }));
   return wire;
 }
@@ -171,7 +173,11 @@ function conversationAttributeFromWire(raw: unknown): DataAttributeT {
   const labels = Array.isArray(options)
     ? options.map((option) => z.looseObject({ label: z.string() }).parse(option).label)
     : options;
-  return DataAttribute.parse({ ...rest, ...(labels === undefined ? {} : { options: labels }), model: 'conversation' });
+  return DataAttribute.parse({
+    ...rest,
+    ...(labels === undefined ? {} : { options: labels }),
+    model: 'conversation',
+  });
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]+$/;
@@ -224,7 +230,10 @@ export async function saveWorkspace(dataset: IntercomDataset, dir: string): Prom
     total_count: dataset.companies.length,
   });
   await writeJson(join(dir, 'macros.json'), { type: 'list', data: dataset.macros });
-  await writeJson(join(dir, 'data_attributes.json'), { type: 'list', data: otherAttributes.map(dataAttributeToWire) });
+  await writeJson(join(dir, 'data_attributes.json'), {
+    type: 'list',
+    data: otherAttributes.map(dataAttributeToWire),
+  });
   await writeJson(join(dir, 'conversation_attributes.json'), {
     type: 'list',
     data: conversationAttributes.map(conversationAttributeToWire),
@@ -246,7 +255,8 @@ export async function saveWorkspace(dataset: IntercomDataset, dir: string): Prom
   });
   await mkdir(join(dir, 'conversations'), { recursive: true });
   for (const conversation of dataset.conversations) {
-    if (!SAFE_ID.test(conversation.id)) throw new Error(`saveWorkspace: unsafe conversation id ${conversation.id}`);
+    if (!SAFE_ID.test(conversation.id))
+      throw new Error(`saveWorkspace: unsafe conversation id ${conversation.id}`);
     await writeJson(
       join(dir, 'conversations', `${conversation.id}.json`),
       conversationToWire(conversation, { kind: 'all' }),
@@ -324,9 +334,13 @@ function localiseLink(link: string, known: Set<string>): string {
 
 function localiseBody(body: string | null | undefined, known: Set<string>): string | null | undefined {
   if (typeof body !== 'string' || known.size === 0) return body;
-  return body.replace(/(<img\b[^>]*?\bsrc=")([^"]+)(")/gi, (_m, before: string, link: string, after: string) => {
-    return `${before}${localiseLink(link.replace(/&amp;/g, '&'), known)}${after}`;
-  });
+  return body.replace(
+    /(<img\b[^>]*?\bsrc=")([^"]+)(")/gi,
+    (match, before: string, link: string, after: string) => {
+      const localised = localiseLink(link.replace(/&amp;/g, '&'), known);
+      return localised.startsWith(ATTACHMENT_PLACEHOLDER_PREFIX) ? `${before}${localised}${after}` : match;
+    },
+  );
 }
 
 /** Reads a folder written by saveWorkspace, or captured from the real API in the same layout. */
@@ -345,9 +359,12 @@ export async function loadWorkspace(dir: string): Promise<IntercomDataset> {
       : Admin.parse(meRaw);
   const dataAttributes = [
     ...listOf(await read('data_attributes.json'), 'data', DataAttribute, 'data_attributes.json'),
-    ...listOf(await read('conversation_attributes.json'), 'data', z.unknown(), 'conversation_attributes.json').map(
-      conversationAttributeFromWire,
-    ),
+    ...listOf(
+      await read('conversation_attributes.json'),
+      'data',
+      z.unknown(),
+      'conversation_attributes.json',
+    ).map(conversationAttributeFromWire),
   ];
 
   const conversationFiles = (await listFiles(join(root, 'conversations'))).filter(
@@ -366,11 +383,15 @@ export async function loadWorkspace(dir: string): Promise<IntercomDataset> {
     const localise = <T extends { body?: string | null; attachments: { url: string }[] }>(message: T): T => ({
       ...message,
       body: localiseBody(message.body, known),
-      attachments: message.attachments.map((attachment) => ({ ...attachment, url: localiseLink(attachment.url, known) })),
+      attachments: message.attachments.map((attachment) => ({
+        ...attachment,
+        url: localiseLink(attachment.url, known),
+      })),
     });
     conversation.source = localise(conversation.source);
     if (conversation.conversation_parts) {
-      conversation.conversation_parts.conversation_parts = conversation.conversation_parts.conversation_parts.map(localise);
+      conversation.conversation_parts.conversation_parts =
+        conversation.conversation_parts.conversation_parts.map(localise);
     }
     conversations.push(conversation);
   }

@@ -1,0 +1,156 @@
+/**
+ * The operator's command line, the same as `temporal workflow ...` but shorter and with progress:
+ *   node dist/src/cli.js start --input migration.json [--wait]
+ *   node dist/src/cli.js status|pause|resume|advance|hold|rollback|report --account 1
+ * Connects to TEMPORAL_ADDRESS (localhost:7233), namespace TEMPORAL_NAMESPACE (default).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import { blobKeys, parseMigrationInput, taskQueues, workflowIds } from './config.js';
+import { watchMigration } from './progress.js';
+import { createBlobStore } from './storage/index.js';
+import { ensureSearchAttributes } from './temporal.js';
+import {
+  advanceRolloutSignal,
+  holdRolloutSignal,
+  pauseSignal,
+  resumeSignal,
+  retentionDecisionSignal,
+  rollbackRolloutSignal,
+  statusQuery,
+} from './workflows/definitions.js';
+
+async function connect(): Promise<Client> {
+  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
+  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+}
+
+const accountOption = (value: string) => {
+  const account = Number(value);
+  if (!Number.isInteger(account) || account <= 0) throw new Error(`--account must be a positive integer, not ${value}`);
+  return account;
+};
+
+export function buildCli(): Command {
+  const program = new Command('intercom-to-chatwoot').description('Migrate an Intercom workspace into Chatwoot on Temporal.');
+
+  program
+    .command('start')
+    .description('start the migration of one Chatwoot account')
+    .requiredOption('--input <file>', 'migration input JSON (see README)')
+    .option('--wait', 'show progress until the migration finishes')
+    .action(async (options: { input: string; wait?: boolean }) => {
+      const parsed = parseMigrationInput(JSON.parse(readFileSync(options.input, 'utf8')));
+      if (!parsed.ok) throw new Error(`invalid migration input: ${parsed.problems}`);
+      const client = await connect();
+      await ensureSearchAttributes(client, client.options.namespace);
+      const workflowId = workflowIds.migration(parsed.input.account);
+      await client.workflow.start('accountMigration', { taskQueue: taskQueues.main, workflowId, args: [parsed.input] });
+      console.log(`started ${workflowId}`);
+      if (options.wait) await follow(client, workflowId);
+    });
+
+  program
+    .command('status')
+    .description('phase, counts and rollout of a migration')
+    .requiredOption('--account <id>', 'Chatwoot account id', accountOption)
+    .option('--follow', 'keep showing progress until it finishes')
+    .action(async (options: { account: number; follow?: boolean }) => {
+      const client = await connect();
+      const workflowId = workflowIds.migration(options.account);
+      if (options.follow) return follow(client, workflowId);
+      const status = await client.workflow.getHandle(workflowId).query(statusQuery);
+      console.log(JSON.stringify(status, null, 2));
+    });
+
+  const signalCommand = (name: string, description: string, send: (client: Client, workflowId: string, reason?: string) => Promise<void>) =>
+    program
+      .command(name)
+      .description(description)
+      .requiredOption('--account <id>', 'Chatwoot account id', accountOption)
+      .option('--reason <text>', 'why (shown in the rollout history)')
+      .action(async (options: { account: number; reason?: string }) => {
+        const client = await connect();
+        const workflowId = workflowIds.migration(options.account);
+        await send(client, workflowId, options.reason);
+        console.log(`${name}: signalled ${workflowId}`);
+      });
+
+  signalCommand('pause', 'pause after the work in flight', (c, id) => c.workflow.getHandle(id).signal(pauseSignal));
+  signalCommand('resume', 'resume a paused migration', (c, id) => c.workflow.getHandle(id).signal(resumeSignal));
+  signalCommand('advance', 'move the rollout to its next percentage', (c, id) => c.workflow.getHandle(id).signal(advanceRolloutSignal));
+  signalCommand('hold', 'hold the rollout at its percentage', (c, id, reason) =>
+    c.workflow.getHandle(id).signal(holdRolloutSignal, { reason }),
+  );
+  signalCommand('rollback', 'move the rollout back one phase', (c, id, reason) =>
+    c.workflow.getHandle(id).signal(rollbackRolloutSignal, { reason }),
+  );
+
+  program
+    .command('decide')
+    .description('answer the retention reminder: keep the Intercom data longer, or delete it')
+    .requiredOption('--account <id>', 'Chatwoot account id', accountOption)
+    .requiredOption('--action <action>', 'keep | delete')
+    .option('--for <duration>', 'with keep: how much longer, e.g. "180 days"')
+    .action(async (options: { account: number; action: string; for?: string }) => {
+      if (options.action !== 'keep' && options.action !== 'delete') throw new Error('--action must be keep or delete');
+      const client = await connect();
+      const workflowId = workflowIds.child(options.account, 'retention');
+      const decision = options.action === 'keep' ? { action: 'keep' as const, for: options.for } : { action: 'delete' as const };
+      await client.workflow.getHandle(workflowId).signal(retentionDecisionSignal, decision);
+      console.log(`retention decision sent to ${workflowId}`);
+    });
+
+  program
+    .command('report')
+    .description('print the reconciliation report (Markdown) of a migration')
+    .requiredOption('--account <id>', 'Chatwoot account id', accountOption)
+    .requiredOption('--blob-store <url>', 'the blobStoreUrl of the migration input')
+    .option('--json', 'the JSON report instead')
+    .action(async (options: { account: number; blobStore: string; json?: boolean }) => {
+      const store = createBlobStore(options.blobStore);
+      const key = blobKeys.report(options.account);
+      const body = await store.get(options.json ? key : key.replace(/\.json$/, '.md'));
+      if (!body) throw new Error(`no report at ${key} in ${store.url}: has the verify step run?`);
+      process.stdout.write(body);
+    });
+
+  return program;
+}
+
+async function follow(client: Client, workflowId: string): Promise<void> {
+  const bar = new cliProgress.SingleBar(
+    { format: '{phase} |{bar}| {value}/{total} conversations | {messages} messages', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  await watchMigration(client, workflowId, (status, progress) => {
+    const total = status.exported?.conversations ?? 0;
+    if (!started && total > 0) {
+      bar.start(total, 0, { phase: status.phase, messages: 0 });
+      started = true;
+    }
+    if (started) {
+      bar.update(progress?.completed ?? status.imported?.conversations ?? 0, {
+        phase: status.phase.padEnd(9),
+        messages: progress?.messages ?? status.imported?.messages ?? 0,
+      });
+    }
+  });
+  if (started) bar.stop();
+  const description = await client.workflow.getHandle(workflowId).describe();
+  console.log(`${workflowId}: ${description.status.name}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  buildCli()
+    .parseAsync(process.argv)
+    .then(() => process.exit(0))
+    .catch((error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * A rehearsal set-up: an Intercom sandbox with a generated workspace and a Chatwoot sandbox whose
+ * agents are the Intercom admins (all but one, so the unmatched-agent report has something to say),
+ * with the tokens a worker needs. Shared by the demo, the integration tests and the benchmark.
+ */
+import type { MigrationInputRaw } from '../config.js';
+import type { FaultConfig } from './faults.js';
+import { type ChatwootSandbox, type SandboxAccountSeed, startChatwootSandbox } from './chatwoot/index.js';
+import { type GenerateOptions, generateWorkspace, type IntercomSandbox, startIntercomSandbox } from './intercom/index.js';
+
+export interface ScenarioOptions extends GenerateOptions {
+  account?: number;
+  intercomFaults?: Partial<FaultConfig>;
+  chatwootFaults?: Partial<FaultConfig>;
+  intercomRateLimitPer10s?: number;
+  chatwootThrottlePerMinute?: number;
+  /** Chatwoot's CONVERSATION_MESSAGE_PER_MINUTE_LIMIT (200 by default, as in Chatwoot). */
+  chatwootMessagesPerMinute?: number;
+  /** Give agents their own tokens, so outgoing messages are credited to them. */
+  agentTokens?: boolean;
+}
+
+export interface Scenario {
+  account: number;
+  intercom: IntercomSandbox;
+  chatwoot: ChatwootSandbox;
+  intercomToken: string;
+  chatwootToken: string;
+  chatwootAgentTokens: Record<string, string>;
+  /** The sandbox-specific part of a migration input. */
+  input(blobStoreUrl: string): MigrationInputRaw;
+  close(): Promise<void>;
+}
+
+export async function startScenario(options: ScenarioOptions): Promise<Scenario> {
+  const account = options.account ?? 1;
+  const dataset = generateWorkspace(options);
+  const intercomToken = `sandbox-intercom-${options.seed}`;
+  const chatwootToken = 'sandbox-admin-token';
+  const agents = dataset.admins.slice(0, Math.max(0, dataset.admins.length - 1));
+  const chatwootAgentTokens: Record<string, string> = {};
+  const seed: SandboxAccountSeed = {
+    id: account,
+    name: 'Sandbox Support',
+    users: [
+      { id: 1, name: 'Migration Bot', email: 'migration-bot@sandbox.test', role: 'administrator', accessToken: chatwootToken },
+      ...agents.map((admin, i) => {
+        const email = (admin.email ?? `agent${i}@sandbox.test`).trim().toLowerCase();
+        const accessToken = `sandbox-agent-token-${i + 2}`;
+        if (options.agentTokens) chatwootAgentTokens[email] = accessToken;
+        return { id: i + 2, name: admin.name ?? `Agent ${i + 2}`, email, role: 'agent' as const, accessToken };
+      }),
+    ],
+    inboxes: [{ name: 'Website', channelType: 'web_widget' }],
+  };
+  const intercom = await startIntercomSandbox({
+    dataset,
+    token: intercomToken,
+    faults: options.intercomFaults,
+    rateLimitPer10s: options.intercomRateLimitPer10s,
+  });
+  const chatwoot = await startChatwootSandbox({
+    accounts: [seed],
+    faults: options.chatwootFaults,
+    throttlePerMinute: options.chatwootThrottlePerMinute,
+    floodLimitPerMinute: options.chatwootMessagesPerMinute,
+  });
+  return {
+    account,
+    intercom,
+    chatwoot,
+    intercomToken,
+    chatwootToken,
+    chatwootAgentTokens,
+    input: (blobStoreUrl) => ({
+      account,
+      intercom: { baseUrl: intercom.url },
+      chatwoot: { baseUrl: chatwoot.url },
+      blobStoreUrl,
+      attachments: { allowLoopbackHttp: true },
+      import: options.chatwootMessagesPerMinute
+        ? { messagesPerMinute: Math.floor(options.chatwootMessagesPerMinute * 0.95) }
+        : undefined,
+    }),
+    close: async () => {
+      await Promise.all([intercom.close(), chatwoot.close()]);
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * A whole migration on the real local Temporal server against the two sandboxes, reconciled from
+ * the sandboxes' own state: everything Intercom's API delivers is in Chatwoot exactly once.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime } from '@temporalio/worker';
+import type { MigrationInputRaw } from '../src/config.js';
+import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
+import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
+import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
+import type { MigrationResult } from '../src/workflows/accountMigration.js';
+import { MIGRATION_PHASE } from '../src/workflows/definitions.js';
+import { importWorkflow } from '../src/workflows/importWorkflow.js';
+import { startLocalTemporal } from './helpers/temporal.js';
+
+describe('a migration on the embedded defaults', function () {
+  this.timeout(300_000);
+  let env: TestWorkflowEnvironment;
+  let scenario: Scenario;
+  let workers: WorkerSet;
+  let running: Promise<void>;
+  let dataDir: string;
+  let input: MigrationInputRaw;
+
+  before(async () => {
+    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    env = await startLocalTemporal();
+    scenario = await startScenario({
+      seed: 7,
+      conversations: 60,
+      partsPerConversation: 5,
+      caseDuplicateContacts: 4,
+      attachmentEvery: 4,
+      inlineImageEvery: 7,
+      longConversations: 1,
+      agentTokens: true,
+      chatwootMessagesPerMinute: 3000,
+    });
+    dataDir = mkdtempSync(join(tmpdir(), 'i2c-migration-'));
+    workers = await createWorkerSet({
+      connections: { native: env.nativeConnection, client: env.client },
+      namespace: 'default',
+      env: {
+        intercomToken: scenario.intercomToken,
+        chatwootToken: scenario.chatwootToken,
+        chatwootAgentTokens: scenario.chatwootAgentTokens,
+      },
+      workflowBundle: await workflowBundle(),
+    });
+    running = workers.run();
+    input = {
+      ...scenario.input(`file://${join(dataDir, 'blobs')}`),
+      import: { ...scenario.input('').import, windowSize: 8, childrenPerRun: 25 },
+      rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
+    };
+  });
+
+  after(async () => {
+    workers?.shutdown();
+    await running;
+    await scenario?.close();
+    await env?.teardown();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const reconcile = () => {
+    const dataset = scenario.intercom.dataset;
+    return reconcileSandboxes(dataset, scenario.chatwoot.dump(), {
+      account: scenario.account,
+      activityParts: 'note',
+      timestampLine: true,
+      partsCap: 500,
+      deletedConversationIds: dataset.deletedConversations.map((d) => d.id),
+    });
+  };
+
+  it('migrates every contact, conversation, message and attachment exactly once', async () => {
+    const handle = await env.client.workflow.start('accountMigration', {
+      taskQueue: 'migration',
+      workflowId: 'migration-1',
+      args: [input],
+    });
+    const result = (await handle.result()) as MigrationResult;
+    const summary = reconcile();
+    assert.deepEqual(summary.problems, []);
+    assert.equal(summary.duplicates, 0);
+    assert.equal(summary.missing, 0);
+    assert.ok(summary.conversations.expected >= 50, `expected at least 50 conversations, got ${summary.conversations.expected}`);
+    assert.ok(summary.attachments.expected > 0);
+    assert.equal(summary.conversations.found, summary.conversations.expected);
+    // The workflow's own verification, through Chatwoot's API, agrees with the sandbox's state.
+    assert.equal(result.reconciliation.conversations.found, summary.conversations.found);
+    assert.equal(result.reconciliation.messages.found, summary.messages.found);
+    assert.equal(result.reconciliation.duplicates, 0);
+    assert.ok(result.rolloutFinished);
+    const description = await handle.describe();
+    assert.equal(description.typedSearchAttributes.get(MIGRATION_PHASE), 'done');
+
+    const dump = scenario.chatwoot.dump().accounts[0];
+    const migrated = dump.conversations.filter((c) => typeof c.custom_attributes.intercom_conversation_id === 'string');
+    assert.ok(migrated.every((c) => c.labels.includes('from_intercom')));
+    const byIntercomId = new Map(migrated.map((c) => [c.custom_attributes.intercom_conversation_id as string, c]));
+    for (const conversation of scenario.intercom.dataset.conversations) {
+      const target = byIntercomId.get(conversation.id);
+      if (!target) continue;
+      const expected = conversation.state === 'closed' ? 'resolved' : conversation.state;
+      assert.equal(target.status, expected, `status of ${conversation.id}`);
+    }
+  });
+
+  it('changes nothing when the import runs again (exactly once)', async () => {
+    const before = scenario.chatwoot.dump().accounts[0];
+    const messagesBefore = before.conversations.reduce((sum, c) => sum + c.messages.length, 0);
+    const parsed = (await import('../src/config.js')).MigrationInputSchema.parse(input);
+    await env.client.workflow.execute(importWorkflow, {
+      taskQueue: 'migration',
+      workflowId: 'migration-1/import-again',
+      args: [{ input: parsed, manifestKey: 'acct-1/export/conversations/manifest.json' }],
+    });
+    const after = scenario.chatwoot.dump().accounts[0];
+    assert.equal(after.conversations.length, before.conversations.length);
+    assert.equal(after.conversations.reduce((sum, c) => sum + c.messages.length, 0), messagesBefore);
+    assert.equal(reconcile().duplicates, 0);
+  });
+
+  it('refuses an invalid input with a clear, non-retryable error', async () => {
+    const handle = await env.client.workflow.start('accountMigration', {
+      taskQueue: 'migration',
+      workflowId: 'migration-invalid',
+      args: [{ account: -3, chatwoot: { baseUrl: 'not a url' } }],
+    });
+    await assert.rejects(handle.result(), (error: unknown) => {
+      assert.ok(error instanceof WorkflowFailedError);
+      const message = String(error.cause?.message);
+      assert.match(message, /invalid migration input/);
+      assert.match(message, /account/);
+      assert.match(message, /chatwoot\.baseUrl/);
+      return true;
+    });
+  });
+});
