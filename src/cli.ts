@@ -30,12 +30,15 @@ async function connect(): Promise<Client> {
 
 const accountOption = (value: string) => {
   const account = Number(value);
-  if (!Number.isInteger(account) || account <= 0) throw new Error(`--account must be a positive integer, not ${value}`);
+  if (!Number.isInteger(account) || account <= 0)
+    throw new Error(`--account must be a positive integer, not ${value}`);
   return account;
 };
 
 export function buildCli(): Command {
-  const program = new Command('intercom-to-chatwoot').description('Migrate an Intercom workspace into Chatwoot on Temporal.');
+  const program = new Command('intercom-to-chatwoot').description(
+    'Migrate an Intercom workspace into Chatwoot on Temporal.',
+  );
 
   program
     .command('start')
@@ -48,7 +51,11 @@ export function buildCli(): Command {
       const client = await connect();
       await ensureSearchAttributes(client, client.options.namespace);
       const workflowId = workflowIds.migration(parsed.input.account);
-      await client.workflow.start('accountMigration', { taskQueue: taskQueues.main, workflowId, args: [parsed.input] });
+      await client.workflow.start('accountMigration', {
+        taskQueue: taskQueues.main,
+        workflowId,
+        args: [parsed.input],
+      });
       console.log(`started ${workflowId}`);
       if (options.wait) await follow(client, workflowId);
     });
@@ -66,7 +73,11 @@ export function buildCli(): Command {
       console.log(JSON.stringify(status, null, 2));
     });
 
-  const signalCommand = (name: string, description: string, send: (client: Client, workflowId: string, reason?: string) => Promise<void>) =>
+  const signalCommand = (
+    name: string,
+    description: string,
+    send: (client: Client, workflowId: string, reason?: string) => Promise<void>,
+  ) =>
     program
       .command(name)
       .description(description)
@@ -79,9 +90,15 @@ export function buildCli(): Command {
         console.log(`${name}: signalled ${workflowId}`);
       });
 
-  signalCommand('pause', 'pause after the work in flight', (c, id) => c.workflow.getHandle(id).signal(pauseSignal));
-  signalCommand('resume', 'resume a paused migration', (c, id) => c.workflow.getHandle(id).signal(resumeSignal));
-  signalCommand('advance', 'move the rollout to its next percentage', (c, id) => c.workflow.getHandle(id).signal(advanceRolloutSignal));
+  signalCommand('pause', 'pause after the work in flight', (c, id) =>
+    c.workflow.getHandle(id).signal(pauseSignal),
+  );
+  signalCommand('resume', 'resume a paused migration', (c, id) =>
+    c.workflow.getHandle(id).signal(resumeSignal),
+  );
+  signalCommand('advance', 'move the rollout to its next percentage', (c, id) =>
+    c.workflow.getHandle(id).signal(advanceRolloutSignal),
+  );
   signalCommand('hold', 'hold the rollout at its percentage', (c, id, reason) =>
     c.workflow.getHandle(id).signal(holdRolloutSignal, { reason }),
   );
@@ -96,10 +113,14 @@ export function buildCli(): Command {
     .requiredOption('--action <action>', 'keep | delete')
     .option('--for <duration>', 'with keep: how much longer, e.g. "180 days"')
     .action(async (options: { account: number; action: string; for?: string }) => {
-      if (options.action !== 'keep' && options.action !== 'delete') throw new Error('--action must be keep or delete');
+      if (options.action !== 'keep' && options.action !== 'delete')
+        throw new Error('--action must be keep or delete');
       const client = await connect();
       const workflowId = workflowIds.child(options.account, 'retention');
-      const decision = options.action === 'keep' ? { action: 'keep' as const, for: options.for } : { action: 'delete' as const };
+      const decision =
+        options.action === 'keep'
+          ? { action: 'keep' as const, for: options.for }
+          : { action: 'delete' as const };
       await client.workflow.getHandle(workflowId).signal(retentionDecisionSignal, decision);
       console.log(`retention decision sent to ${workflowId}`);
     });

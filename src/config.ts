@@ -137,7 +137,9 @@ export function parseMigrationInput(
   raw: unknown,
 ): { ok: true; input: MigrationInput } | { ok: false; problems: string } {
   const result = MigrationInputSchema.safeParse(raw);
-  return result.success ? { ok: true, input: result.data } : { ok: false, problems: describeInputProblems(result.error) };
+  return result.success
+    ? { ok: true, input: result.data }
+    : { ok: false, problems: describeInputProblems(result.error) };
 }
 
 export const workflowIds = {

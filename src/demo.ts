@@ -13,16 +13,18 @@ import { Runtime } from '@temporalio/worker';
 import cliProgress from 'cli-progress';
 import type { MigrationInputRaw } from './config.js';
 import { startDevServer, temporalCliPath } from './localStack.js';
+import { watchMigration } from './progress.js';
 import { reconcileSandboxes, reconciliationLine } from './sandbox/reconcile.js';
 import { startScenario } from './sandbox/scenario.js';
-import { watchMigration } from './progress.js';
 import { createWorkerSet } from './worker.js';
 
 const run = promisify(execFile);
 
 async function main(): Promise<void> {
   const conversations = Number(process.env.DEMO_CONVERSATIONS ?? 240);
-  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) } });
+  Runtime.install({
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) },
+  });
   const dataDir = mkdtempSync(join(tmpdir(), 'intercom-to-chatwoot-demo-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dataDir, { recursive: true, force: true })];
   const cleanup = async () => {
@@ -50,7 +52,9 @@ async function main(): Promise<void> {
     cleanups.push(() => scenario.close());
     const { intercom, chatwoot } = scenario;
     const dataset = intercom.dataset;
-    console.log(`Intercom sandbox: ${intercom.url} (${dataset.conversations.length} conversations, ${dataset.contacts.length} contacts)`);
+    console.log(
+      `Intercom sandbox: ${intercom.url} (${dataset.conversations.length} conversations, ${dataset.contacts.length} contacts)`,
+    );
     console.log(`Chatwoot sandbox: ${chatwoot.url}`);
 
     const workers = await createWorkerSet({
@@ -74,7 +78,9 @@ async function main(): Promise<void> {
       retention: { after: '365 days' },
     };
     const workflowId = `migration-${scenario.account}`;
-    console.log(`$ temporal workflow start --type accountMigration --task-queue migration --workflow-id ${workflowId} --input '{...}'`);
+    console.log(
+      `$ temporal workflow start --type accountMigration --task-queue migration --workflow-id ${workflowId} --input '{...}'`,
+    );
     await run(temporalCliPath(), [
       'workflow',
       'start',
@@ -96,7 +102,10 @@ async function main(): Promise<void> {
     );
     bar.start(dataset.conversations.length, 0, { phase: 'export'.padEnd(9), messages: 0 });
     await watchMigration(workers.client, workflowId, (status, progress) => {
-      bar.update(progress?.completed ?? 0, { phase: status.phase.padEnd(9), messages: progress?.messages ?? 0 });
+      bar.update(progress?.completed ?? 0, {
+        phase: status.phase.padEnd(9),
+        messages: progress?.messages ?? 0,
+      });
     });
     bar.stop();
     const result = await workers.client.workflow.getHandle(workflowId).result();

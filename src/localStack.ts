@@ -11,7 +11,10 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export function temporalCliPath(): string {
   if (process.env.TEMPORAL_CLI) return process.env.TEMPORAL_CLI;
-  return execFileSync(`${repoRoot}scripts/ensure-temporal.sh`, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return execFileSync(`${repoRoot}scripts/ensure-temporal.sh`, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }
 
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -33,11 +36,15 @@ export interface DevServer {
 }
 
 /** Starts `temporal server start-dev` and waits until it answers. */
-export async function startDevServer(options: { port?: number; uiPort?: number; dbFilename?: string } = {}): Promise<DevServer> {
+export async function startDevServer(
+  options: { port?: number; uiPort?: number; dbFilename?: string } = {},
+): Promise<DevServer> {
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? 8233;
   if (await portOpen(port)) {
-    throw new Error(`port ${port} is in use: stop the other Temporal server or set TEMPORAL_ADDRESS to use it`);
+    throw new Error(
+      `port ${port} is in use: stop the other Temporal server or set TEMPORAL_ADDRESS to use it`,
+    );
   }
   const args = [
     'server',

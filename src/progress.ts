@@ -1,6 +1,11 @@
 /** Polls a migration's status and its import's progress for the CLI and the demo. */
 import type { Client } from '@temporalio/client';
-import { type ImportProgress, importProgressQuery, type MigrationStatus, statusQuery } from './workflows/definitions.js';
+import {
+  type ImportProgress,
+  importProgressQuery,
+  type MigrationStatus,
+  statusQuery,
+} from './workflows/definitions.js';
 
 export async function watchMigration(
   client: Client,

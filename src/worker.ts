@@ -11,9 +11,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { ActivityDeps, createActivities, workerEnvironmentFrom } from './activities/index.js';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import type { WorkerEnvironment } from './activities/deps.js';
+import { ActivityDeps, createActivities, workerEnvironmentFrom } from './activities/index.js';
 import { taskQueues } from './config.js';
 import { ensureSearchAttributes } from './temporal.js';
 
@@ -37,7 +43,10 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.js', impor
 let bundlePromise: Promise<WorkflowBundle> | undefined;
 /** Bundling takes seconds: do it once per process. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundlePromise ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  bundlePromise ??= bundleWorkflowCode({
+    workflowsPath,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
   return bundlePromise;
 }
 
@@ -49,9 +58,12 @@ export interface WorkerSet {
 
 export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
   const owned = !options.connections;
-  const nativeConnection = options.connections?.native ?? (await NativeConnection.connect({ address: options.address }));
-  const clientConnection = options.connections?.client.connection ?? (await Connection.connect({ address: options.address }));
-  const client = options.connections?.client ?? new Client({ connection: clientConnection, namespace: options.namespace });
+  const nativeConnection =
+    options.connections?.native ?? (await NativeConnection.connect({ address: options.address }));
+  const clientConnection =
+    options.connections?.client.connection ?? (await Connection.connect({ address: options.address }));
+  const client =
+    options.connections?.client ?? new Client({ connection: clientConnection, namespace: options.namespace });
   await ensureSearchAttributes(client, options.namespace);
   const activities = createActivities(new ActivityDeps(options.env, client));
   const queues = options.queues ?? Object.values(taskQueues);

@@ -90,7 +90,10 @@ describe('a migration on the embedded defaults', function () {
     assert.deepEqual(summary.problems, []);
     assert.equal(summary.duplicates, 0);
     assert.equal(summary.missing, 0);
-    assert.ok(summary.conversations.expected >= 50, `expected at least 50 conversations, got ${summary.conversations.expected}`);
+    assert.ok(
+      summary.conversations.expected >= 50,
+      `expected at least 50 conversations, got ${summary.conversations.expected}`,
+    );
     assert.ok(summary.attachments.expected > 0);
     assert.equal(summary.conversations.found, summary.conversations.expected);
     // The workflow's own verification, through Chatwoot's API, agrees with the sandbox's state.
@@ -102,9 +105,13 @@ describe('a migration on the embedded defaults', function () {
     assert.equal(description.typedSearchAttributes.get(MIGRATION_PHASE), 'done');
 
     const dump = scenario.chatwoot.dump().accounts[0];
-    const migrated = dump.conversations.filter((c) => typeof c.custom_attributes.intercom_conversation_id === 'string');
+    const migrated = dump.conversations.filter(
+      (c) => typeof c.custom_attributes.intercom_conversation_id === 'string',
+    );
     assert.ok(migrated.every((c) => c.labels.includes('from_intercom')));
-    const byIntercomId = new Map(migrated.map((c) => [c.custom_attributes.intercom_conversation_id as string, c]));
+    const byIntercomId = new Map(
+      migrated.map((c) => [c.custom_attributes.intercom_conversation_id as string, c]),
+    );
     for (const conversation of scenario.intercom.dataset.conversations) {
       const target = byIntercomId.get(conversation.id);
       if (!target) continue;
@@ -124,7 +131,10 @@ describe('a migration on the embedded defaults', function () {
     });
     const after = scenario.chatwoot.dump().accounts[0];
     assert.equal(after.conversations.length, before.conversations.length);
-    assert.equal(after.conversations.reduce((sum, c) => sum + c.messages.length, 0), messagesBefore);
+    assert.equal(
+      after.conversations.reduce((sum, c) => sum + c.messages.length, 0),
+      messagesBefore,
+    );
     assert.equal(reconcile().duplicates, 0);
   });
 

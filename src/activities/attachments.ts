@@ -128,7 +128,8 @@ export function createAttachmentActivities(deps: ActivityDeps) {
           await download(again.attachment.url);
         }
       } catch (error) {
-        const refused = error instanceof AttachmentRefused || error instanceof AttachmentExpired || isTooLarge(error);
+        const refused =
+          error instanceof AttachmentRefused || error instanceof AttachmentExpired || isTooLarge(error);
         if (!refused) throw error;
         totals.failed++;
         failed.push({
@@ -152,7 +153,14 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   async function rehostAttachments({ input, chunkKey }: RehostArgs): Promise<RehostResult> {
     const store = deps.store(input);
     const conversations = await readChunk<Conversation>(store, chunkKey);
-    const totals: RehostResult = { attachments: 0, downloaded: 0, alreadyStored: 0, refreshed: 0, failed: 0, bytes: 0 };
+    const totals: RehostResult = {
+      attachments: 0,
+      downloaded: 0,
+      alreadyStored: 0,
+      refreshed: 0,
+      failed: 0,
+      bytes: 0,
+    };
     for (const [i, conversation] of conversations.entries()) {
       await rehostConversation(input, conversation, totals);
       Context.current().heartbeat(i);

@@ -27,16 +27,25 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
     return key;
   }
 
-  async function listManifestChunks({ input }: { input: MigrationInput }, manifestKey: string): Promise<string[]> {
+  async function listManifestChunks(
+    { input }: { input: MigrationInput },
+    manifestKey: string,
+  ): Promise<string[]> {
     return (await readManifest(deps.store(input), manifestKey)).chunks.map((c) => c.key);
   }
 
-  async function listChunkConversationIds({ input }: { input: MigrationInput }, chunkKey: string): Promise<string[]> {
+  async function listChunkConversationIds(
+    { input }: { input: MigrationInput },
+    chunkKey: string,
+  ): Promise<string[]> {
     return (await readChunk<Conversation>(deps.store(input), chunkKey)).map((c) => c.id);
   }
 
   /** The state the widget router serves at /rollout/<account>.json. */
-  async function publishRolloutState({ input }: { input: MigrationInput }, state: RolloutStateRecord): Promise<void> {
+  async function publishRolloutState(
+    { input }: { input: MigrationInput },
+    state: RolloutStateRecord,
+  ): Promise<void> {
     await putJson(deps.store(input), rolloutKey(String(state.account)), rolloutDocumentSchema.parse(state));
   }
 
@@ -74,7 +83,11 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
         `--input '{"action":"keep","for":"180 days"}' (or {"action":"delete"}).`,
     };
     if (!input.retention.webhookUrl) return false;
-    await got.post(input.retention.webhookUrl, { json: message, timeout: { request: 30_000 }, retry: { limit: 0 } });
+    await got.post(input.retention.webhookUrl, {
+      json: message,
+      timeout: { request: 30_000 },
+      retry: { limit: 0 },
+    });
     return true;
   }
 

@@ -15,6 +15,7 @@ import {
   conversationCustomAttributes,
   conversationLabels,
   mapConversationStatus,
+  normalizeEmail,
   type PlannedMessage,
   planMessages,
 } from '../mapping/index.js';
@@ -24,7 +25,6 @@ import { FROM_INTERCOM_LABEL, type MigrationMapping } from './chatwootSetup.js';
 import type { ContactImportResult, ConversationImportArgs, ConversationImportResult } from './contract.js';
 import type { ActivityDeps } from './deps.js';
 import { entityManifestKey, readChunk, readManifest, recordsOf } from './manifests.js';
-import { normalizeEmail } from '../mapping/index.js';
 
 const CHUNK_CACHE_SIZE = 16;
 
@@ -34,7 +34,8 @@ export interface MergePlan {
   merges: { email: string; canonicalId: string; mergedIds: string[] }[];
 }
 
-const mergePlanKey = (contactsManifestKey: string) => contactsManifestKey.replace(/manifest\.json$/, 'merge-plan.json');
+const mergePlanKey = (contactsManifestKey: string) =>
+  contactsManifestKey.replace(/manifest\.json$/, 'merge-plan.json');
 const aliasKey = (account: number, intercomContactId: string) =>
   `${blobKeys.root(account)}/contacts/alias/${intercomContactId.replace(/[^A-Za-z0-9._=-]/g, '_')}.json`;
 export const identifierOf = (intercomContactId: string) => `intercom:${intercomContactId}`;
@@ -73,7 +74,10 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     return value as Promise<T | undefined>;
   };
 
-  async function planContactMerges({ input }: { input: MigrationInput }, contactsManifestKey: string): Promise<number> {
+  async function planContactMerges(
+    { input }: { input: MigrationInput },
+    contactsManifestKey: string,
+  ): Promise<number> {
     const store = deps.store(input);
     const manifest = await readManifest(store, contactsManifestKey);
     // Only e-mail -> earliest contact is kept in memory: a reduced index, not the contacts themselves.
@@ -89,7 +93,8 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
         continue;
       }
       const winner =
-        candidate.createdAt < current.createdAt || (candidate.createdAt === current.createdAt && candidate.id < current.id)
+        candidate.createdAt < current.createdAt ||
+        (candidate.createdAt === current.createdAt && candidate.id < current.id)
           ? candidate
           : current;
       const loser = winner === candidate ? current : candidate;
@@ -107,11 +112,18 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
   }
 
   /** Finds or creates one contact; answers its Chatwoot id. Looks up before creating and after any 5xx. */
-  async function ensureContact(input: MigrationInput, chatwoot: ChatwootClient, contact: Contact): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
+  async function ensureContact(
+    input: MigrationInput,
+    chatwoot: ChatwootClient,
+    contact: Contact,
+  ): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
     const payload = contactPayload(contact);
     const found = await chatwoot.filterContacts('identifier', payload.identifier);
     if (found[0]) return { id: found[0].id, created: false, mergedByEmail: false };
-    const alias = await getJson<{ chatwootId: number }>(deps.store(input), aliasKey(input.account, contact.id));
+    const alias = await getJson<{ chatwootId: number }>(
+      deps.store(input),
+      aliasKey(input.account, contact.id),
+    );
     if (alias) return { id: alias.chatwootId, created: false, mergedByEmail: true };
     let attempt = { ...payload };
     for (let tries = 0; tries < 4; tries++) {
@@ -147,13 +159,24 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
         throw error;
       }
     }
-    throw new HttpFailure(`could not create contact ${contact.id} after several attempts`, 'chatwoot', undefined, true);
+    throw new HttpFailure(
+      `could not create contact ${contact.id} after several attempts`,
+      'chatwoot',
+      undefined,
+      true,
+    );
   }
 
-  async function importContacts({ input }: { input: MigrationInput }, chunkKey: string): Promise<ContactImportResult> {
+  async function importContacts(
+    { input }: { input: MigrationInput },
+    chunkKey: string,
+  ): Promise<ContactImportResult> {
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
-    const plan = (await getJson<MergePlan>(store, mergePlanKey(chunkKey.replace(/[^/]+$/, 'manifest.json')))) ?? {
+    const plan = (await getJson<MergePlan>(
+      store,
+      mergePlanKey(chunkKey.replace(/[^/]+$/, 'manifest.json')),
+    )) ?? {
       mergedInto: {},
       merges: [],
     };
@@ -175,10 +198,20 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     return result;
   }
 
-  async function resolveContactId(input: MigrationInput, chatwoot: ChatwootClient, conversation: Conversation): Promise<number> {
+  async function resolveContactId(
+    input: MigrationInput,
+    chatwoot: ChatwootClient,
+    conversation: Conversation,
+  ): Promise<number> {
     const store = deps.store(input);
-    const intercomId = conversation.contacts?.contacts[0]?.id ?? conversation.source.author.id ?? `conversation-${conversation.id}`;
-    const plan = await cachedJson<MergePlan>(store, mergePlanKey(entityManifestKey(input.account, 'contacts')));
+    const intercomId =
+      conversation.contacts?.contacts[0]?.id ??
+      conversation.source.author.id ??
+      `conversation-${conversation.id}`;
+    const plan = await cachedJson<MergePlan>(
+      store,
+      mergePlanKey(entityManifestKey(input.account, 'contacts')),
+    );
     const canonicalId = plan?.mergedInto[intercomId] ?? intercomId;
     const found = await chatwoot.filterContacts('identifier', identifierOf(canonicalId));
     if (found[0]) return found[0].id;
@@ -231,10 +264,15 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     const chatwoot = deps.chatwoot(input);
     const conversation = (await chunkCache.get(store, chunkKey)).find((c) => c.id === conversationId);
     if (!conversation) {
-      throw Object.assign(new Error(`conversation ${conversationId} is not in ${chunkKey}`), { name: 'InvalidData' });
+      throw Object.assign(new Error(`conversation ${conversationId} is not in ${chunkKey}`), {
+        name: 'InvalidData',
+      });
     }
     const mapping = await cachedJson<MigrationMapping>(store, blobKeys.mapping(input.account));
-    if (!mapping) throw Object.assign(new Error('the mapping step has not run: no mapping.json'), { name: 'InvalidData' });
+    if (!mapping)
+      throw Object.assign(new Error('the mapping step has not run: no mapping.json'), {
+        name: 'InvalidData',
+      });
     const planned = planMessages(conversation, {
       activityParts: input.import.activityParts,
       timestampLine: input.import.timestampLine,
@@ -302,9 +340,14 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     }
 
     const labels = conversationLabels((conversation.tags?.tags ?? []).map((tag) => tag.name));
-    await chatwoot.setLabels(target.id, labels.includes(FROM_INTERCOM_LABEL) ? labels : [...labels, FROM_INTERCOM_LABEL]);
+    await chatwoot.setLabels(
+      target.id,
+      labels.includes(FROM_INTERCOM_LABEL) ? labels : [...labels, FROM_INTERCOM_LABEL],
+    );
     const teamId = conversation.team_assignee_id ? mapping.teams[conversation.team_assignee_id] : undefined;
-    const assigneeId = conversation.admin_assignee_id ? mapping.agents[conversation.admin_assignee_id] : undefined;
+    const assigneeId = conversation.admin_assignee_id
+      ? mapping.agents[conversation.admin_assignee_id]
+      : undefined;
     // Team first: Chatwoot drops an assignee who is not in the conversation's team.
     if (teamId !== undefined) await chatwoot.assign(target.id, { team_id: teamId });
     if (assigneeId !== undefined) await chatwoot.assign(target.id, { assignee_id: assigneeId });

@@ -4,14 +4,22 @@
  * saved to the blob store; workflows only see counts.
  */
 import type { AttributeDisplayType } from '../clients/chatwoot/client.js';
-import type { Admin, Article, Collection, DataAttribute, Macro, Tag, Team } from '../clients/intercom/schemas.js';
+import type {
+  Admin,
+  Article,
+  Collection,
+  DataAttribute,
+  Macro,
+  Tag,
+  Team,
+} from '../clients/intercom/schemas.js';
 import { blobKeys, type MigrationInput } from '../config.js';
 import {
   articlePartTitle,
   articlePayload,
-  FROM_INTERCOM_LABEL,
   categorySlug,
   customAttributeKey,
+  FROM_INTERCOM_LABEL,
   htmlToMarkdown,
   labelSlug,
   normalizeEmail,
@@ -68,7 +76,9 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     const existing = (await chatwoot.listInboxes()).find(
       (inbox) => inbox.name === input.chatwoot.inboxName && inbox.channel_type === 'Channel::Api',
     );
-    const inboxId = existing ? existing.id : (await chatwoot.createApiInbox({ name: input.chatwoot.inboxName })).id;
+    const inboxId = existing
+      ? existing.id
+      : (await chatwoot.createApiInbox({ name: input.chatwoot.inboxName })).id;
     await putJson(deps.store(input), partKey(input.account, 'inbox'), { inboxId });
     return inboxId;
   }
@@ -91,7 +101,9 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
       });
       created++;
     }
-    const contactKeys = new Set((await chatwoot.listCustomAttributeDefinitions('contact')).map((d) => d.attribute_key));
+    const contactKeys = new Set(
+      (await chatwoot.listCustomAttributeDefinitions('contact')).map((d) => d.attribute_key),
+    );
     for await (const attribute of exported<DataAttribute>(store, input.account, 'dataAttributes')) {
       if (attribute.model !== 'contact' || attribute.custom === false || attribute.archived) continue;
       const key = customAttributeKey(attribute.name);
@@ -109,10 +121,16 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     return created;
   }
 
-  async function mapAgents({ input }: { input: MigrationInput }): Promise<{ matched: number; unmatched: number }> {
+  async function mapAgents({
+    input,
+  }: {
+    input: MigrationInput;
+  }): Promise<{ matched: number; unmatched: number }> {
     const chatwoot = deps.chatwoot(input);
     const store = deps.store(input);
-    const agentsByEmail = new Map((await chatwoot.listAgents()).map((agent) => [(agent.email ?? '').toLowerCase(), agent.id]));
+    const agentsByEmail = new Map(
+      (await chatwoot.listAgents()).map((agent) => [(agent.email ?? '').toLowerCase(), agent.id]),
+    );
     const agents: Record<string, number> = {};
     const unmatched: { adminId: string; name?: string | null; email?: string | null }[] = [];
     for await (const admin of exported<Admin>(store, input.account, 'admins')) {
@@ -143,7 +161,9 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     const chatwoot = deps.chatwoot(input);
     const store = deps.store(input);
     const agents = (await getJson<Record<string, number>>(store, partKey(input.account, 'agents'))) ?? {};
-    const teamsByName = new Map((await chatwoot.listTeams()).map((team) => [team.name.toLowerCase(), team.id]));
+    const teamsByName = new Map(
+      (await chatwoot.listTeams()).map((team) => [team.name.toLowerCase(), team.id]),
+    );
     const teams: Record<string, number> = {};
     for await (const team of exported<Team>(store, input.account, 'teams')) {
       const name = truncateShort(team.name);
@@ -154,7 +174,9 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
       }
       teams[team.id] = teamId;
       const members = new Set((await chatwoot.listTeamMembers(teamId)).map((member) => member.id));
-      const missing = team.admin_ids.map((adminId) => agents[adminId]).filter((id): id is number => id !== undefined && !members.has(id));
+      const missing = team.admin_ids
+        .map((adminId) => agents[adminId])
+        .filter((id): id is number => id !== undefined && !members.has(id));
       if (missing.length) await chatwoot.addTeamMembers(teamId, missing);
     }
     await putJson(store, partKey(input.account, 'teams'), teams);
@@ -229,7 +251,10 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     return count;
   }
 
-  async function saveMapping({ input }: { input: MigrationInput }, { inboxId }: { inboxId: number }): Promise<string> {
+  async function saveMapping(
+    { input }: { input: MigrationInput },
+    { inboxId }: { inboxId: number },
+  ): Promise<string> {
     const store = deps.store(input);
     const mapping: MigrationMapping = {
       inboxId,

@@ -9,7 +9,11 @@ import { HttpFailure } from '../clients/http.js';
 export function classifyFailure(error: unknown): unknown {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof HttpFailure && !error.retryable) {
-    return ApplicationFailure.create({ type: 'NonRetryableHttpFailure', message: error.message, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: 'NonRetryableHttpFailure',
+      message: error.message,
+      nonRetryable: true,
+    });
   }
   if (error instanceof Error && (error.name === 'InvalidInput' || error.name === 'InvalidData')) {
     return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true });
@@ -18,7 +22,9 @@ export function classifyFailure(error: unknown): unknown {
 }
 
 /** Wraps every function of an activity object so failures leave it classified. */
-export function withClassifiedFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+export function withClassifiedFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+): T {
   const wrapped: Record<string, (...args: never[]) => Promise<unknown>> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {

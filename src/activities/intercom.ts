@@ -18,7 +18,14 @@ import type {
   ExportEntityName,
 } from './contract.js';
 import type { ActivityDeps } from './deps.js';
-import { chunkKey, type EntityManifest, readManifest, recordsOf, writeChunk, writeManifest } from './manifests.js';
+import {
+  chunkKey,
+  type EntityManifest,
+  readManifest,
+  recordsOf,
+  writeChunk,
+  writeManifest,
+} from './manifests.js';
 
 interface PagedCheckpoint {
   cursor?: string;
@@ -50,7 +57,9 @@ function resumeCheckpoint(): PagedCheckpoint {
 }
 
 export function hasAttachments(conversation: Conversation): boolean {
-  return planMessages(conversation, { activityParts: 'note', timestampLine: false }).some((m) => m.attachments.length > 0);
+  return planMessages(conversation, { activityParts: 'note', timestampLine: false }).some(
+    (m) => m.attachments.length > 0,
+  );
 }
 
 export function createIntercomActivities(deps: ActivityDeps) {
@@ -104,7 +113,12 @@ export function createIntercomActivities(deps: ActivityDeps) {
     }
   }
 
-  function manifestOf(entity: string, checkpoint: PagedCheckpoint, chunks: ChunkRef[], complete: boolean): EntityManifest {
+  function manifestOf(
+    entity: string,
+    checkpoint: PagedCheckpoint,
+    chunks: ChunkRef[],
+    complete: boolean,
+  ): EntityManifest {
     return {
       entity,
       count: chunks.reduce((sum, c) => sum + c.count, 0),
@@ -117,8 +131,11 @@ export function createIntercomActivities(deps: ActivityDeps) {
   }
 
   /** Page-numbered lists checkpoint the next page number as their cursor. */
-  async function* numbered<T>(pages: AsyncGenerator<{ items: T[]; nextPage?: number }>): AsyncGenerator<Page<T>> {
-    for await (const page of pages) yield { items: page.items, next: page.nextPage === undefined ? undefined : String(page.nextPage) };
+  async function* numbered<T>(
+    pages: AsyncGenerator<{ items: T[]; nextPage?: number }>,
+  ): AsyncGenerator<Page<T>> {
+    for await (const page of pages)
+      yield { items: page.items, next: page.nextPage === undefined ? undefined : String(page.nextPage) };
   }
 
   /** One-shot lists (tags, teams, admins, attribute definitions) as a single chunk. */
@@ -126,7 +143,10 @@ export function createIntercomActivities(deps: ActivityDeps) {
     yield { items: await load() };
   }
 
-  async function exportEntity({ input }: { input: MigrationInput }, entity: ExportEntityName): Promise<EntityExportResult> {
+  async function exportEntity(
+    { input }: { input: MigrationInput },
+    entity: ExportEntityName,
+  ): Promise<EntityExportResult> {
     const intercom = deps.intercom(input);
     const perPage = input.export.pageSize;
     switch (entity) {
@@ -151,9 +171,13 @@ export function createIntercomActivities(deps: ActivityDeps) {
           }),
         );
       case 'collections':
-        return exportPaged(input, entity, (cursor) => numbered(intercom.collectionPages(cursor ? Number(cursor) : 1)));
+        return exportPaged(input, entity, (cursor) =>
+          numbered(intercom.collectionPages(cursor ? Number(cursor) : 1)),
+        );
       case 'articles':
-        return exportPaged(input, entity, (cursor) => numbered(intercom.articlePages(cursor ? Number(cursor) : 1)));
+        return exportPaged(input, entity, (cursor) =>
+          numbered(intercom.articlePages(cursor ? Number(cursor) : 1)),
+        );
       case 'conversations':
         return exportConversations({ input });
     }
@@ -181,7 +205,13 @@ export function createIntercomActivities(deps: ActivityDeps) {
     }
     const manifest = manifestOf('companies', checkpoint, chunks, true);
     const manifestKey = await writeManifest(store, dir, manifest);
-    return { entity: 'companies', count: manifest.count, chunks: chunks.length, manifestKey, restarts: checkpoint.restarts };
+    return {
+      entity: 'companies',
+      count: manifest.count,
+      chunks: chunks.length,
+      manifestKey,
+      restarts: checkpoint.restarts,
+    };
   }
 
   /**
@@ -211,11 +241,17 @@ export function createIntercomActivities(deps: ActivityDeps) {
           const returned = conversation.conversation_parts?.conversation_parts.length ?? 0;
           const total = conversation.statistics?.count_conversation_parts ?? returned;
           if (total > returned) {
-            checkpoint.truncated?.push({ conversationId: conversation.id, returnedParts: returned, totalParts: total });
+            checkpoint.truncated?.push({
+              conversationId: conversation.id,
+              returnedParts: returned,
+              totalParts: total,
+            });
           }
         }
         if (rehostWorkflowId && deps.temporal && conversations.some(hasAttachments)) {
-          await deps.temporal.workflow.getHandle(rehostWorkflowId).signal(attachmentsFoundSignal, { chunkKey: ref.key });
+          await deps.temporal.workflow
+            .getHandle(rehostWorkflowId)
+            .signal(attachmentsFoundSignal, { chunkKey: ref.key });
         }
       },
     );
@@ -237,7 +273,11 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const contactIds = new Set<string>();
     const chunks: ChunkRef[] = [];
     let highWater = args.since;
-    for await (const page of intercom.searchConversationsUpdatedSince(args.since, undefined, input.export.pageSize)) {
+    for await (const page of intercom.searchConversationsUpdatedSince(
+      args.since,
+      undefined,
+      input.export.pageSize,
+    )) {
       const fresh = page.items.filter((c) => !seen.has(c.id) && c.updated_at <= args.until);
       for (const c of fresh) seen.add(c.id);
       if (fresh.length === 0) continue;
@@ -271,7 +311,12 @@ export function createIntercomActivities(deps: ActivityDeps) {
       complete: true,
       exportedAt: now,
     });
-    if (deleted.length) await writeChunk(store, `${dir}/deleted.jsonl`, deleted.map((id) => ({ id })));
+    if (deleted.length)
+      await writeChunk(
+        store,
+        `${dir}/deleted.jsonl`,
+        deleted.map((id) => ({ id })),
+      );
     return {
       count: seen.size,
       manifestKey,
@@ -288,8 +333,14 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const tag = await intercom.createTag('migrated-to-chatwoot');
     const admins = await intercom.admins();
     const adminId = admins[0]?.id;
-    if (!adminId) throw Object.assign(new Error('Intercom has no admin to tag conversations as'), { name: 'InvalidData' });
-    const manifest = await readManifest(store, `${blobKeys.entityDir(input.account, 'conversations')}/manifest.json`);
+    if (!adminId)
+      throw Object.assign(new Error('Intercom has no admin to tag conversations as'), {
+        name: 'InvalidData',
+      });
+    const manifest = await readManifest(
+      store,
+      `${blobKeys.entityDir(input.account, 'conversations')}/manifest.json`,
+    );
     const done = (Context.current().info.heartbeatDetails as number | undefined) ?? 0;
     let index = 0;
     for await (const conversation of recordsOf<Conversation>(store, manifest)) {
@@ -305,7 +356,10 @@ export function createIntercomActivities(deps: ActivityDeps) {
   async function deleteIntercomData({ input }: { input: MigrationInput }): Promise<number> {
     const intercom = deps.intercom(input);
     const store = deps.store(input);
-    const manifest = await readManifest(store, `${blobKeys.entityDir(input.account, 'contacts')}/manifest.json`);
+    const manifest = await readManifest(
+      store,
+      `${blobKeys.entityDir(input.account, 'contacts')}/manifest.json`,
+    );
     const done = (Context.current().info.heartbeatDetails as number | undefined) ?? 0;
     let index = 0;
     for await (const contact of recordsOf<{ id: string }>(store, manifest)) {

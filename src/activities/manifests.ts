@@ -19,7 +19,8 @@ export interface EntityManifest {
   restarts?: number;
 }
 
-export const chunkKey = (dir: string, index: number) => `${dir}/chunk-${String(index).padStart(6, '0')}.jsonl`;
+export const chunkKey = (dir: string, index: number) =>
+  `${dir}/chunk-${String(index).padStart(6, '0')}.jsonl`;
 export const manifestKeyOf = (dir: string) => `${dir}/manifest.json`;
 
 export function toJsonl(records: readonly unknown[]): string {
@@ -34,7 +35,11 @@ export function parseJsonl<T>(body: Buffer | string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
-export async function writeChunk(store: BlobStore, key: string, records: readonly unknown[]): Promise<ChunkRef> {
+export async function writeChunk(
+  store: BlobStore,
+  key: string,
+  records: readonly unknown[],
+): Promise<ChunkRef> {
   const body = toJsonl(records);
   const info = await store.put(key, body, { contentType: 'application/x-ndjson' });
   return { key, count: records.length, sha256: info.sha256 };
@@ -42,14 +47,17 @@ export async function writeChunk(store: BlobStore, key: string, records: readonl
 
 export async function readChunk<T>(store: BlobStore, key: string): Promise<T[]> {
   const body = await store.get(key);
-  if (body === undefined) throw Object.assign(new Error(`blob ${key} is missing from the store`), { name: 'InvalidData' });
+  if (body === undefined)
+    throw Object.assign(new Error(`blob ${key} is missing from the store`), { name: 'InvalidData' });
   return parseJsonl<T>(body);
 }
 
 export async function readManifest(store: BlobStore, key: string): Promise<EntityManifest> {
   const manifest = await getJson<EntityManifest>(store, key);
   if (!manifest) {
-    throw Object.assign(new Error(`manifest ${key} is missing: run the export first`), { name: 'InvalidData' });
+    throw Object.assign(new Error(`manifest ${key} is missing: run the export first`), {
+      name: 'InvalidData',
+    });
   }
   return manifest;
 }

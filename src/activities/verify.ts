@@ -9,11 +9,11 @@ import { blobKeys, type MigrationInput } from '../config.js';
 import { conversationLabels, planMessages } from '../mapping/index.js';
 import { getJson, putJson } from '../storage/blobStore.js';
 import { readAttachmentIndex } from './attachments.js';
-import { FROM_INTERCOM_LABEL } from './chatwootSetup.js';
 import { identifierOf, type MergePlan } from './chatwootImport.js';
+import { FROM_INTERCOM_LABEL } from './chatwootSetup.js';
 import type { CsatComparison, ReconciliationSummary } from './contract.js';
 import type { ActivityDeps } from './deps.js';
-import { entityManifestKey, type EntityManifest, readManifest, recordsOf } from './manifests.js';
+import { type EntityManifest, entityManifestKey, readManifest, recordsOf } from './manifests.js';
 
 const CONCURRENCY = 4;
 /** Fewer ratings than this on either side say nothing about quality: the CSAT gate stays open. */
@@ -34,7 +34,11 @@ export interface ReconciliationReport {
   unmatchedAgents: unknown[];
 }
 
-async function forEachConcurrently<T>(items: AsyncIterable<T>, concurrency: number, fn: (item: T) => Promise<void>) {
+async function forEachConcurrently<T>(
+  items: AsyncIterable<T>,
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+) {
   const running = new Set<Promise<void>>();
   for await (const item of items) {
     const task = fn(item).finally(() => running.delete(task));
@@ -46,9 +50,12 @@ async function forEachConcurrently<T>(items: AsyncIterable<T>, concurrency: numb
 
 export function renderReportMarkdown(report: ReconciliationReport): string {
   const s = report.summary;
-  const row = (name: string, p: { expected: number; found: number }) => `| ${name} | ${p.expected} | ${p.found} |`;
+  const row = (name: string, p: { expected: number; found: number }) =>
+    `| ${name} | ${p.expected} | ${p.found} |`;
   const list = (title: string, items: string[]) =>
-    items.length ? [`## ${title} (${items.length})`, '', ...items.slice(0, 200).map((i) => `- ${i}`), ''] : [];
+    items.length
+      ? [`## ${title} (${items.length})`, '', ...items.slice(0, 200).map((i) => `- ${i}`), '']
+      : [];
   return [
     `# Migration report for Chatwoot account ${report.account}`,
     '',
@@ -65,26 +72,37 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
     ...list('Duplicated conversations', report.duplicateConversations),
     ...list(
       'Conversations with missing messages',
-      report.conversationsWithMissingMessages.map((c) => `${c.conversationId}: ${c.missingSourceIds.join(', ')}`),
+      report.conversationsWithMissingMessages.map(
+        (c) => `${c.conversationId}: ${c.missingSourceIds.join(', ')}`,
+      ),
     ),
     ...list(
       'Conversations with duplicated messages',
-      report.conversationsWithDuplicateMessages.map((c) => `${c.conversationId}: ${c.duplicateSourceIds.join(', ')}`),
+      report.conversationsWithDuplicateMessages.map(
+        (c) => `${c.conversationId}: ${c.duplicateSourceIds.join(', ')}`,
+      ),
     ),
     ...list('Missing contacts (Intercom ids)', report.missingContacts),
     ...list(
       'Conversations truncated by Intercom at 500 parts',
-      report.truncatedConversations.map((t) => `${t.conversationId}: ${t.returnedParts} of ${t.totalParts} parts`),
+      report.truncatedConversations.map(
+        (t) => `${t.conversationId}: ${t.returnedParts} of ${t.totalParts} parts`,
+      ),
     ),
     ...list(
       'Attachments that could not be rehosted',
-      report.attachmentFailures.map((f) => `${f.conversationId} / ${f.messageSourceId} / ${f.fileName}: ${f.reason}`),
+      report.attachmentFailures.map(
+        (f) => `${f.conversationId} / ${f.messageSourceId} / ${f.fileName}: ${f.reason}`,
+      ),
     ),
     ...list(
       'Contacts merged because their e-mails differ only by case',
       report.contactMerges.map((m) => `${m.canonicalId} <- ${m.mergedIds.join(', ')}`),
     ),
-    ...list('Intercom admins without a Chatwoot agent', report.unmatchedAgents.map((a) => JSON.stringify(a))),
+    ...list(
+      'Intercom admins without a Chatwoot agent',
+      report.unmatchedAgents.map((a) => JSON.stringify(a)),
+    ),
   ].join('\n');
 }
 
@@ -93,10 +111,16 @@ export function createVerifyActivities(deps: ActivityDeps) {
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
     const root = blobKeys.root(input.account);
-    const conversationsManifest = await readManifest(store, entityManifestKey(input.account, 'conversations'));
+    const conversationsManifest = await readManifest(
+      store,
+      entityManifestKey(input.account, 'conversations'),
+    );
     const contactsManifestKey = entityManifestKey(input.account, 'contacts');
     const contactsManifest = await readManifest(store, contactsManifestKey);
-    const plan = (await getJson<MergePlan>(store, contactsManifestKey.replace(/manifest\.json$/, 'merge-plan.json'))) ?? {
+    const plan = (await getJson<MergePlan>(
+      store,
+      contactsManifestKey.replace(/manifest\.json$/, 'merge-plan.json'),
+    )) ?? {
       mergedInto: {},
       merges: [],
     };
@@ -124,78 +148,111 @@ export function createVerifyActivities(deps: ActivityDeps) {
     const s = report.summary;
     let checked = 0;
 
-    await forEachConcurrently(recordsOf<Contact>(store, contactsManifest), CONCURRENCY * 2, async (contact) => {
-      if (plan.mergedInto[contact.id]) return;
-      s.contacts.expected++;
-      const found = await chatwoot.filterContacts('identifier', identifierOf(contact.id));
-      const alias = found.length === 0 ? await getJson(store, `${root}/contacts/alias/${contact.id.replace(/[^A-Za-z0-9._=-]/g, '_')}.json`) : undefined;
-      if (found.length > 0 || alias) s.contacts.found++;
-      else report.missingContacts.push(contact.id);
-      if (found.length > 1) s.duplicates += found.length - 1;
-    });
+    await forEachConcurrently(
+      recordsOf<Contact>(store, contactsManifest),
+      CONCURRENCY * 2,
+      async (contact) => {
+        if (plan.mergedInto[contact.id]) return;
+        s.contacts.expected++;
+        const found = await chatwoot.filterContacts('identifier', identifierOf(contact.id));
+        const alias =
+          found.length === 0
+            ? await getJson(
+                store,
+                `${root}/contacts/alias/${contact.id.replace(/[^A-Za-z0-9._=-]/g, '_')}.json`,
+              )
+            : undefined;
+        if (found.length > 0 || alias) s.contacts.found++;
+        else report.missingContacts.push(contact.id);
+        if (found.length > 1) s.duplicates += found.length - 1;
+      },
+    );
 
-    await forEachConcurrently(recordsOf<Conversation>(store, conversationsManifest), CONCURRENCY, async (conversation) => {
-      const planned = planMessages(conversation, {
-        activityParts: input.import.activityParts,
-        timestampLine: input.import.timestampLine,
-      });
-      s.conversations.expected++;
-      s.messages.expected += planned.length;
-      const attachmentIndex = await readAttachmentIndex(store, input.account, conversation.id);
-      for (const failure of attachmentIndex?.failed ?? []) report.attachmentFailures.push(failure);
-      const expectedAttachments = planned.reduce((sum, m) => sum + m.attachments.length, 0);
-      s.attachments.expected += expectedAttachments;
-      const matches = await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id);
-      if (matches.length === 0) {
-        report.missingConversations.push(conversation.id);
-        return;
-      }
-      s.conversations.found++;
-      if (matches.length > 1) {
-        s.duplicates += matches.length - 1;
-        report.duplicateConversations.push(conversation.id);
-      }
-      const seen = new Map<string, number>();
-      let attachmentsFound = 0;
-      for await (const page of chatwoot.messagesAfter(matches[0].id)) {
-        for (const message of page) {
-          if (!message.source_id) continue;
-          seen.set(message.source_id, (seen.get(message.source_id) ?? 0) + 1);
-          attachmentsFound += message.attachments?.length ?? 0;
+    await forEachConcurrently(
+      recordsOf<Conversation>(store, conversationsManifest),
+      CONCURRENCY,
+      async (conversation) => {
+        const planned = planMessages(conversation, {
+          activityParts: input.import.activityParts,
+          timestampLine: input.import.timestampLine,
+        });
+        s.conversations.expected++;
+        s.messages.expected += planned.length;
+        const attachmentIndex = await readAttachmentIndex(store, input.account, conversation.id);
+        for (const failure of attachmentIndex?.failed ?? []) report.attachmentFailures.push(failure);
+        const expectedAttachments = planned.reduce((sum, m) => sum + m.attachments.length, 0);
+        s.attachments.expected += expectedAttachments;
+        const matches = await chatwoot.filterConversationsByCustomAttribute(
+          'intercom_conversation_id',
+          conversation.id,
+        );
+        if (matches.length === 0) {
+          report.missingConversations.push(conversation.id);
+          return;
         }
-      }
-      const missing = planned.filter((m) => !seen.has(m.sourceId)).map((m) => m.sourceId);
-      const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
-      s.messages.found += planned.length - missing.length;
-      s.attachments.found += Math.min(attachmentsFound, expectedAttachments);
-      s.duplicates += duplicated.reduce((sum, id) => sum + (seen.get(id) ?? 1) - 1, 0);
-      if (missing.length) report.conversationsWithMissingMessages.push({ conversationId: conversation.id, missingSourceIds: missing });
-      if (duplicated.length) {
-        report.conversationsWithDuplicateMessages.push({ conversationId: conversation.id, duplicateSourceIds: duplicated });
-      }
-      Context.current().heartbeat(++checked);
-    });
+        s.conversations.found++;
+        if (matches.length > 1) {
+          s.duplicates += matches.length - 1;
+          report.duplicateConversations.push(conversation.id);
+        }
+        const seen = new Map<string, number>();
+        let attachmentsFound = 0;
+        for await (const page of chatwoot.messagesAfter(matches[0].id)) {
+          for (const message of page) {
+            if (!message.source_id) continue;
+            seen.set(message.source_id, (seen.get(message.source_id) ?? 0) + 1);
+            attachmentsFound += message.attachments?.length ?? 0;
+          }
+        }
+        const missing = planned.filter((m) => !seen.has(m.sourceId)).map((m) => m.sourceId);
+        const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+        s.messages.found += planned.length - missing.length;
+        s.attachments.found += Math.min(attachmentsFound, expectedAttachments);
+        s.duplicates += duplicated.reduce((sum, id) => sum + (seen.get(id) ?? 1) - 1, 0);
+        if (missing.length)
+          report.conversationsWithMissingMessages.push({
+            conversationId: conversation.id,
+            missingSourceIds: missing,
+          });
+        if (duplicated.length) {
+          report.conversationsWithDuplicateMessages.push({
+            conversationId: conversation.id,
+            duplicateSourceIds: duplicated,
+          });
+        }
+        Context.current().heartbeat(++checked);
+      },
+    );
 
     s.missing =
-      s.contacts.expected - s.contacts.found +
+      s.contacts.expected -
+      s.contacts.found +
       (s.conversations.expected - s.conversations.found) +
       (s.messages.expected - s.messages.found) +
       (s.attachments.expected - s.attachments.found);
     const reportKey = blobKeys.report(input.account);
     await putJson(store, reportKey, report);
-    await store.put(reportKey.replace(/\.json$/, '.md'), renderReportMarkdown(report), { contentType: 'text/markdown' });
+    await store.put(reportKey.replace(/\.json$/, '.md'), renderReportMarkdown(report), {
+      contentType: 'text/markdown',
+    });
     return { ...s, reportKey };
   }
 
   /** Cut-over check: every migrated conversation carries from_intercom; any that lost it gets it back. */
-  async function verifyMigratedLabels({ input }: { input: MigrationInput }): Promise<{ checked: number; repaired: number }> {
+  async function verifyMigratedLabels({
+    input,
+  }: {
+    input: MigrationInput;
+  }): Promise<{ checked: number; repaired: number }> {
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
     const manifest = await readManifest(store, entityManifestKey(input.account, 'conversations'));
     let checked = 0;
     let repaired = 0;
     await forEachConcurrently(recordsOf<Conversation>(store, manifest), CONCURRENCY, async (conversation) => {
-      const match = (await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id))[0];
+      const match = (
+        await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id)
+      )[0];
       if (!match) return;
       checked++;
       const labels = match.labels ?? [];
@@ -229,7 +286,8 @@ export function createVerifyActivities(deps: ActivityDeps) {
       for await (const conversation of recordsOf<Conversation>(store, await readManifest(store, key))) {
         const rating = conversation.conversation_rating;
         const at = rating?.created_at ?? 0;
-        if (rating?.rating && at >= window.since && at <= window.until) ratings.set(conversation.id, rating.rating);
+        if (rating?.rating && at >= window.since && at <= window.until)
+          ratings.set(conversation.id, rating.rating);
       }
     }
     const intercomGood = [...ratings.values()].filter((r) => r >= 4).length;
@@ -238,7 +296,11 @@ export function createVerifyActivities(deps: ActivityDeps) {
     let chatwootRatings = 0;
     let chatwootGood = 0;
     for (const inbox of live) {
-      const metrics = await chatwoot.csatMetrics({ since: window.since, until: window.until, inboxId: inbox.id });
+      const metrics = await chatwoot.csatMetrics({
+        since: window.since,
+        until: window.until,
+        inboxId: inbox.id,
+      });
       // ratings_count maps each rating (1-5) to how many responses gave it.
       for (const [rating, count] of Object.entries(metrics.ratings_count)) {
         chatwootRatings += count;
@@ -253,7 +315,11 @@ export function createVerifyActivities(deps: ActivityDeps) {
       chatwootScore,
       intercomRatings: ratings.size,
       chatwootRatings,
-      behind: enough && intercomScore !== null && chatwootScore !== null && chatwootScore < intercomScore - input.rollout.csatMargin,
+      behind:
+        enough &&
+        intercomScore !== null &&
+        chatwootScore !== null &&
+        chatwootScore < intercomScore - input.rollout.csatMargin,
     };
   }
 

@@ -57,10 +57,21 @@ export function isInternalAddress(address: string): boolean {
   }
   const v6 = address.toLowerCase();
   if (v6.startsWith('::ffff:')) return isInternalAddress(v6.slice(7));
-  return v6 === '::' || v6 === '::1' || v6.startsWith('fc') || v6.startsWith('fd') || v6.startsWith('fe8') || v6.startsWith('fe9') || v6.startsWith('fea') || v6.startsWith('feb') || v6.startsWith('ff');
+  return (
+    v6 === '::' ||
+    v6 === '::1' ||
+    v6.startsWith('fc') ||
+    v6.startsWith('fd') ||
+    v6.startsWith('fe8') ||
+    v6.startsWith('fe9') ||
+    v6.startsWith('fea') ||
+    v6.startsWith('feb') ||
+    v6.startsWith('ff')
+  );
 }
 
-const isLoopback = (address: string) => address === '::1' || address.startsWith('127.') || address === 'localhost';
+const isLoopback = (address: string) =>
+  address === '::1' || address.startsWith('127.') || address === 'localhost';
 
 export async function checkUrl(raw: string, policy: SafeFetchPolicy): Promise<URL> {
   let url: URL;
@@ -73,11 +84,13 @@ export async function checkUrl(raw: string, policy: SafeFetchPolicy): Promise<UR
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
   const loopbackOnly = addresses.length > 0 && addresses.every(isLoopback);
   if (url.protocol === 'http:' && policy.allowLoopbackHttp && loopbackOnly) return url;
-  if (url.protocol !== 'https:') throw new AttachmentRefused(`refused ${url.protocol} link to ${host}: only https is fetched`);
+  if (url.protocol !== 'https:')
+    throw new AttachmentRefused(`refused ${url.protocol} link to ${host}: only https is fetched`);
   if (!hostAllowed(host, policy.allowedHosts)) {
     throw new AttachmentRefused(`refused link to ${host}: not in attachments.allowedHosts`);
   }
-  if (addresses.some(isInternalAddress)) throw new AttachmentRefused(`refused link to ${host}: it resolves to an internal address`);
+  if (addresses.some(isInternalAddress))
+    throw new AttachmentRefused(`refused link to ${host}: it resolves to an internal address`);
   return url;
 }
 
@@ -99,12 +112,13 @@ export async function openAttachment(raw: string, policy: SafeFetchPolicy): Prom
       timeout: { request: policy.timeoutMs ?? 120_000 },
       decompress: true,
     });
-    const response = await new Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined> }>(
-      (resolve, reject) => {
-        stream.once('response', resolve);
-        stream.once('error', reject);
-      },
-    );
+    const response = await new Promise<{
+      statusCode: number;
+      headers: Record<string, string | string[] | undefined>;
+    }>((resolve, reject) => {
+      stream.once('response', resolve);
+      stream.once('error', reject);
+    });
     const status = response.statusCode;
     if (status >= 300 && status < 400 && typeof response.headers.location === 'string') {
       stream.destroy();

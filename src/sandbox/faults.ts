@@ -19,9 +19,20 @@ export interface FaultConfig {
   seed: number;
 }
 
-export const noFaults: FaultConfig = { latencyMs: 0, jitterMs: 0, rate429: 0, rate5xx: 0, rateDrop: 0, seed: 1 };
+export const noFaults: FaultConfig = {
+  latencyMs: 0,
+  jitterMs: 0,
+  rate429: 0,
+  rate5xx: 0,
+  rateDrop: 0,
+  seed: 1,
+};
 
-export type FaultDecision = { kind: 'none' } | { kind: '429' } | { kind: '5xx'; status: 500 | 502 | 503 } | { kind: 'drop' };
+export type FaultDecision =
+  | { kind: 'none' }
+  | { kind: '429' }
+  | { kind: '5xx'; status: 500 | 502 | 503 }
+  | { kind: 'drop' };
 
 /** mulberry32: small, fast, good enough for choosing faults and generating data. */
 export function seededRandom(seed: number): () => number {

@@ -6,8 +6,14 @@
  * attachments on them, byte for byte where the size is known.
  */
 import type { Contact, Conversation } from '../clients/intercom/schemas.js';
-import { contactIdentifier, normalizeEmail, type PlanMessagesOptions, planMessages } from '../mapping/index.js';
+import {
+  contactIdentifier,
+  normalizeEmail,
+  type PlanMessagesOptions,
+  planMessages,
+} from '../mapping/index.js';
 import type { SandboxDump } from './chatwoot/state.js';
+import { ATTACHMENT_PLACEHOLDER_PATTERN } from './intercom/generator.js';
 
 export interface SandboxReconciliation {
   contacts: { expected: number; found: number };
@@ -19,7 +25,8 @@ export interface SandboxReconciliation {
   problems: string[];
 }
 
-export interface SandboxReconcileOptions extends Pick<PlanMessagesOptions, 'activityParts' | 'timestampLine'> {
+export interface SandboxReconcileOptions
+  extends Pick<PlanMessagesOptions, 'activityParts' | 'timestampLine'> {
   account: number;
   /** Intercom returns at most this many parts per conversation, the most recent ones; older ones cannot be migrated. */
   partsCap: number;
@@ -27,7 +34,12 @@ export interface SandboxReconcileOptions extends Pick<PlanMessagesOptions, 'acti
   deletedConversationIds?: readonly string[];
 }
 
-export function reconciliationLine(r: Pick<SandboxReconciliation, 'contacts' | 'conversations' | 'messages' | 'attachments' | 'duplicates' | 'missing'>): string {
+export function reconciliationLine(
+  r: Pick<
+    SandboxReconciliation,
+    'contacts' | 'conversations' | 'messages' | 'attachments' | 'duplicates' | 'missing'
+  >,
+): string {
   const pair = (p: { expected: number; found: number }) => `${p.found}/${p.expected}`;
   return (
     `reconciled: contacts ${pair(r.contacts)}, conversations ${pair(r.conversations)}, ` +
@@ -35,12 +47,27 @@ export function reconciliationLine(r: Pick<SandboxReconciliation, 'contacts' | '
   );
 }
 
+/**
+ * The sandbox keeps placeholders where Intercom has signed links; give them a URL shape so that the
+ * plan counts inline images exactly as it does for the exported conversation.
+ */
+function withPlaceholderLinks(conversation: Conversation): Conversation {
+  const text = JSON.stringify(conversation).replace(
+    ATTACHMENT_PLACEHOLDER_PATTERN,
+    (_match, path: string) => `https://intercom-sandbox.invalid/attachments/${path}`,
+  );
+  return JSON.parse(text) as Conversation;
+}
+
 export function capParts(conversation: Conversation, partsCap: number): Conversation {
   const parts = conversation.conversation_parts?.conversation_parts ?? [];
   if (parts.length <= partsCap) return conversation;
   return {
     ...conversation,
-    conversation_parts: { ...conversation.conversation_parts, conversation_parts: parts.slice(parts.length - partsCap) },
+    conversation_parts: {
+      ...conversation.conversation_parts,
+      conversation_parts: parts.slice(parts.length - partsCap),
+    },
   };
 }
 
@@ -86,7 +113,8 @@ export function reconcileSandboxes(
 
   const contactsByIdentifier = new Map<string, number>();
   for (const contact of account.contacts) {
-    if (contact.identifier) contactsByIdentifier.set(contact.identifier, (contactsByIdentifier.get(contact.identifier) ?? 0) + 1);
+    if (contact.identifier)
+      contactsByIdentifier.set(contact.identifier, (contactsByIdentifier.get(contact.identifier) ?? 0) + 1);
   }
   for (const contact of canonicalContacts(workspace.contacts)) {
     result.contacts.expected++;
@@ -97,7 +125,8 @@ export function reconcileSandboxes(
   }
   // Contacts are unique per e-mail in Chatwoot too; two with one e-mail would be a duplicate.
   const emails = new Map<string, number>();
-  for (const contact of account.contacts) if (contact.email) emails.set(contact.email, (emails.get(contact.email) ?? 0) + 1);
+  for (const contact of account.contacts)
+    if (contact.email) emails.set(contact.email, (emails.get(contact.email) ?? 0) + 1);
   for (const [email, count] of emails) if (count > 1) problems.push(`e-mail ${email} on ${count} contacts`);
 
   const conversationsByIntercomId = new Map<string, typeof account.conversations>();
@@ -109,7 +138,7 @@ export function reconcileSandboxes(
   const deleted = new Set(options.deletedConversationIds ?? []);
   for (const source of workspace.conversations) {
     if (deleted.has(source.id)) continue;
-    const conversation = capParts(source, options.partsCap);
+    const conversation = withPlaceholderLinks(capParts(source, options.partsCap));
     const planned = planMessages(conversation, options);
     const expectedAttachments = planned.reduce((sum, m) => sum + m.attachments.length, 0);
     result.conversations.expected++;
@@ -143,12 +172,15 @@ export function reconcileSandboxes(
       }
       result.attachments.found += Math.min(matched, uploaded.length);
       if (matched < plannedMessage.attachments.length) {
-        problems.push(`conversation ${conversation.id}: message ${plannedMessage.sourceId} lacks attachments`);
+        problems.push(
+          `conversation ${conversation.id}: message ${plannedMessage.sourceId} lacks attachments`,
+        );
       }
     }
     const expectedIds = new Set(planned.map((m) => m.sourceId));
     for (const sourceId of bySourceId.keys()) {
-      if (!expectedIds.has(sourceId)) problems.push(`conversation ${conversation.id}: unexpected message ${sourceId}`);
+      if (!expectedIds.has(sourceId))
+        problems.push(`conversation ${conversation.id}: unexpected message ${sourceId}`);
     }
   }
   result.missing =

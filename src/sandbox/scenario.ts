@@ -4,9 +4,14 @@
  * with the tokens a worker needs. Shared by the demo, the integration tests and the benchmark.
  */
 import type { MigrationInputRaw } from '../config.js';
-import type { FaultConfig } from './faults.js';
 import { type ChatwootSandbox, type SandboxAccountSeed, startChatwootSandbox } from './chatwoot/index.js';
-import { type GenerateOptions, generateWorkspace, type IntercomSandbox, startIntercomSandbox } from './intercom/index.js';
+import type { FaultConfig } from './faults.js';
+import {
+  type GenerateOptions,
+  generateWorkspace,
+  type IntercomSandbox,
+  startIntercomSandbox,
+} from './intercom/index.js';
 
 export interface ScenarioOptions extends GenerateOptions {
   account?: number;
@@ -43,12 +48,24 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     id: account,
     name: 'Sandbox Support',
     users: [
-      { id: 1, name: 'Migration Bot', email: 'migration-bot@sandbox.test', role: 'administrator', accessToken: chatwootToken },
+      {
+        id: 1,
+        name: 'Migration Bot',
+        email: 'migration-bot@sandbox.test',
+        role: 'administrator',
+        accessToken: chatwootToken,
+      },
       ...agents.map((admin, i) => {
         const email = (admin.email ?? `agent${i}@sandbox.test`).trim().toLowerCase();
         const accessToken = `sandbox-agent-token-${i + 2}`;
         if (options.agentTokens) chatwootAgentTokens[email] = accessToken;
-        return { id: i + 2, name: admin.name ?? `Agent ${i + 2}`, email, role: 'agent' as const, accessToken };
+        return {
+          id: i + 2,
+          name: admin.name ?? `Agent ${i + 2}`,
+          email,
+          role: 'agent' as const,
+          accessToken,
+        };
       }),
     ],
     inboxes: [{ name: 'Website', channelType: 'web_widget' }],

@@ -80,7 +80,9 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     }
   };
 
-  setHandler(statusQuery, () => status, { description: 'Phase, counts and rollout state of this migration.' });
+  setHandler(statusQuery, () => status, {
+    description: 'Phase, counts and rollout state of this migration.',
+  });
   setHandler(
     pauseSignal,
     async () => {
@@ -99,14 +101,22 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     },
     { description: signalDescriptions.resume },
   );
-  setHandler(advanceRolloutSignal, () => forward('advanceRollout'), { description: signalDescriptions.advanceRollout });
-  setHandler(holdRolloutSignal, (arg) => forward('holdRollout', [arg]), { description: signalDescriptions.holdRollout });
+  setHandler(advanceRolloutSignal, () => forward('advanceRollout'), {
+    description: signalDescriptions.advanceRollout,
+  });
+  setHandler(holdRolloutSignal, (arg) => forward('holdRollout', [arg]), {
+    description: signalDescriptions.holdRollout,
+  });
   setHandler(rollbackRolloutSignal, (arg) => forward('rollbackRollout', [arg]), {
     description: signalDescriptions.rollbackRollout,
   });
 
   function describe(): void {
-    const lines = [`## Migration of Chatwoot account ${account}`, '', `**Phase:** ${status.phase}${status.paused ? ' (paused)' : ''}`];
+    const lines = [
+      `## Migration of Chatwoot account ${account}`,
+      '',
+      `**Phase:** ${status.phase}${status.paused ? ' (paused)' : ''}`,
+    ];
     if (status.exported) {
       lines.push(
         `**Exported:** ${status.exported.conversations} conversations, ${status.exported.contacts} contacts, ${status.exported.truncated} truncated at 500 parts`,
@@ -119,7 +129,9 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     }
     if (status.reconciled) lines.push(`**Verification:** \`${status.reconciled}\``);
     if (status.rollout) {
-      lines.push(`**Rollout:** ${status.rollout.percentage}% on Chatwoot${status.rollout.held ? ` (held: ${status.rollout.reason ?? ''})` : ''}`);
+      lines.push(
+        `**Rollout:** ${status.rollout.percentage}% on Chatwoot${status.rollout.held ? ` (held: ${status.rollout.reason ?? ''})` : ''}`,
+      );
     }
     if (activeChildId) lines.push('', `Current step: \`${activeChildId}\``);
     setCurrentDetails(lines.join('\n'));
@@ -164,7 +176,11 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
       },
     ],
   });
-  status.imported = { conversations: imported.completed, messages: imported.messages, failed: imported.failed };
+  status.imported = {
+    conversations: imported.completed,
+    messages: imported.messages,
+    failed: imported.failed,
+  };
 
   await enterPhase('verify');
   const reconciliation = await executeChild(verifyWorkflow, { ...childOptions('verify'), args: [{ input }] });

@@ -12,7 +12,12 @@ export const intercomExportOptions: ActivityOptions = {
   taskQueue: taskQueues.intercom,
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 };
 
 /** Writes to Chatwoot, on the globally rate-limited queue. */
@@ -47,5 +52,10 @@ export const localWorkOptions: ActivityOptions = {
 export const shortOptions: ActivityOptions = {
   taskQueue: taskQueues.main,
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 };

@@ -5,8 +5,8 @@
  * so its history stays small.
  */
 import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type * as activities from '../activities/index.js';
 import type { RehostResult } from '../activities/contract.js';
+import type * as activities from '../activities/index.js';
 import type { MigrationInput } from '../config.js';
 import { localWorkOptions } from './activityOptions.js';
 import { attachmentsFoundSignal, exportFinishedSignal } from './definitions.js';
@@ -64,7 +64,9 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
   };
 
   for (;;) {
-    await condition(() => (pending.length > 0 && inFlight < CONCURRENT_CHUNKS) || (finished && pending.length === 0));
+    await condition(
+      () => (pending.length > 0 && inFlight < CONCURRENT_CHUNKS) || (finished && pending.length === 0),
+    );
     if (pending.length === 0) break;
     if (processedThisRun >= CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(() => inFlight === 0);

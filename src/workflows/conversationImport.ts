@@ -4,8 +4,8 @@
  * messages already there and posts only the missing ones, so any retry or re-run is exactly-once.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type * as activities from '../activities/index.js';
 import type { ConversationImportArgs, ConversationImportResult } from '../activities/contract.js';
+import type * as activities from '../activities/index.js';
 import { chatwootWriteOptions } from './activityOptions.js';
 
 type Activities = ReturnType<typeof activities.createActivities>;

@@ -4,8 +4,8 @@
  * to it the moment the chunk is written (they expire in about 30 minutes).
  */
 import { proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
-import type * as activities from '../activities/index.js';
 import type { EntityExportResult, ExportEntityName, RehostResult } from '../activities/contract.js';
+import type * as activities from '../activities/index.js';
 import { type MigrationInput, workflowIds } from '../config.js';
 import { intercomExportOptions, shortOptions } from './activityOptions.js';
 import { attachmentRehost } from './attachmentRehost.js';

@@ -18,7 +18,13 @@ import type * as activities from '../activities/index.js';
 import { type MigrationInput, workflowIds } from '../config.js';
 import { chatwootWriteOptions, shortOptions } from './activityOptions.js';
 import { conversationImport } from './conversationImport.js';
-import { type ImportProgress, importProgressQuery, pauseSignal, resumeSignal, signalDescriptions } from './definitions.js';
+import {
+  type ImportProgress,
+  importProgressQuery,
+  pauseSignal,
+  resumeSignal,
+  signalDescriptions,
+} from './definitions.js';
 
 type Activities = ReturnType<typeof activities.createActivities>;
 const chatwoot = proxyActivities<Activities>(chatwootWriteOptions);
@@ -75,13 +81,23 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
   totals.runs++;
   let inFlight = 0;
 
+  setHandler(importProgressQuery, (): ImportProgress => ({ ...totals, inFlight, paused }), {
+    description: 'Conversations started, completed and failed; messages posted; in flight.',
+  });
   setHandler(
-    importProgressQuery,
-    (): ImportProgress => ({ ...totals, inFlight, paused }),
-    { description: 'Conversations started, completed and failed; messages posted; in flight.' },
+    pauseSignal,
+    () => {
+      paused = true;
+    },
+    { description: signalDescriptions.pause },
   );
-  setHandler(pauseSignal, () => void (paused = true), { description: signalDescriptions.pause });
-  setHandler(resumeSignal, () => void (paused = false), { description: signalDescriptions.resume });
+  setHandler(
+    resumeSignal,
+    () => {
+      paused = false;
+    },
+    { description: signalDescriptions.resume },
+  );
 
   if (!position.contactsDone && args.contactsManifestKey) {
     const contactChunks = await bookkeeping.listManifestChunks({ input }, args.contactsManifestKey);
@@ -89,7 +105,9 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
     for (let i = 0; i < contactChunks.length; i += CONTACT_CHUNKS_AT_ONCE) {
       await condition(() => !paused);
       const results = await Promise.all(
-        contactChunks.slice(i, i + CONTACT_CHUNKS_AT_ONCE).map((chunkKey) => chatwoot.importContacts({ input }, chunkKey)),
+        contactChunks
+          .slice(i, i + CONTACT_CHUNKS_AT_ONCE)
+          .map((chunkKey) => chatwoot.importContacts({ input }, chunkKey)),
       );
       for (const r of results) {
         totals.contactsCreated += r.created;
@@ -121,7 +139,10 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
       if (totals.failedConversationIds.length < 1000) totals.failedConversationIds.push(conversationId);
       log.error('conversation import failed', {
         conversationId,
-        error: error instanceof ChildWorkflowFailure ? String(error.cause?.message ?? error.message) : String(error),
+        error:
+          error instanceof ChildWorkflowFailure
+            ? String(error.cause?.message ?? error.message)
+            : String(error),
       });
     } finally {
       inFlight--;

@@ -5,8 +5,8 @@
  * and its id maps are saved to the blob store for the import.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type * as activities from '../activities/index.js';
 import type { MappingResult } from '../activities/contract.js';
+import type * as activities from '../activities/index.js';
 import type { MigrationInput } from '../config.js';
 import { chatwootWriteOptions } from './activityOptions.js';
 

@@ -4,7 +4,14 @@
  * webhook, then the workflow waits for an explicit decision: nothing in Intercom is deleted without
  * the retentionDecision signal.
  */
-import { condition, continueAsNew, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import type { MigrationInput } from '../config.js';
 import { intercomExportOptions, shortOptions } from './activityOptions.js';
@@ -45,7 +52,10 @@ export async function retentionReminder(args: RetentionArgs): Promise<RetentionR
   const wait = remindAt - Date.now();
   if (wait > 0) await sleep(wait);
 
-  await notify.sendRetentionReminder({ input }, { cutoverAt: args.cutoverAt, remindAt, workflowId: workflowInfo().workflowId });
+  await notify.sendRetentionReminder(
+    { input },
+    { cutoverAt: args.cutoverAt, remindAt, workflowId: workflowInfo().workflowId },
+  );
   await condition(() => decision !== undefined);
   const decided = decision as RetentionDecision;
   if (decided.action === 'keep') {

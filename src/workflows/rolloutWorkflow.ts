@@ -107,8 +107,20 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     (arg) => void commands.push({ kind: 'rollback', reason: arg?.reason ?? 'rolled back by an operator' }),
     { description: signalDescriptions.rollbackRollout },
   );
-  setHandler(pauseSignal, () => void (state.paused = true), { description: signalDescriptions.pause });
-  setHandler(resumeSignal, () => void (state.paused = false), { description: signalDescriptions.resume });
+  setHandler(
+    pauseSignal,
+    () => {
+      state.paused = true;
+    },
+    { description: signalDescriptions.pause },
+  );
+  setHandler(
+    resumeSignal,
+    () => {
+      state.paused = false;
+    },
+    { description: signalDescriptions.resume },
+  );
   setHandler(
     rolloutStatusQuery,
     (): RolloutStatus => ({
@@ -140,13 +152,16 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     state.phaseIndex = index;
     state.phaseStartedAt = Date.now();
     state.history.push({ at: new Date().toISOString(), percentage: percentage(), reason });
-    await bookkeeping.publishRolloutState({ input }, {
-      account: input.account,
-      percentage: percentage(),
-      phase: state.phaseIndex < 0 ? 'not-started' : `${state.phaseIndex + 1}/${phases.length}`,
-      updatedAt: new Date().toISOString(),
-      history: state.history,
-    });
+    await bookkeeping.publishRolloutState(
+      { input },
+      {
+        account: input.account,
+        percentage: percentage(),
+        phase: state.phaseIndex < 0 ? 'not-started' : `${state.phaseIndex + 1}/${phases.length}`,
+        updatedAt: new Date().toISOString(),
+        history: state.history,
+      },
+    );
     describe();
   }
 
@@ -176,7 +191,8 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
   describe();
 
   for (;;) {
-    const phaseDeadline = state.phaseIndex >= 0 ? state.phaseStartedAt + phaseDuration : Number.POSITIVE_INFINITY;
+    const phaseDeadline =
+      state.phaseIndex >= 0 ? state.phaseStartedAt + phaseDuration : Number.POSITIVE_INFINITY;
     const timerDue = state.held || state.paused ? Number.POSITIVE_INFINITY : phaseDeadline;
     const wakeAt = Math.min(timerDue, state.paused ? Number.POSITIVE_INFINITY : state.nextDeltaAt);
     const waitMs = wakeAt - Date.now();
@@ -209,7 +225,10 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     if (!state.paused && Date.now() >= state.nextDeltaAt) await deltaSync();
 
     if (!finishNow && !state.held && !state.paused && state.phaseIndex >= 0 && Date.now() >= phaseDeadline) {
-      const csat = await chatwoot.compareCsat({ input }, { since: Math.floor(state.phaseStartedAt / 1000), until: Math.floor(Date.now() / 1000) });
+      const csat = await chatwoot.compareCsat(
+        { input },
+        { since: Math.floor(state.phaseStartedAt / 1000), until: Math.floor(Date.now() / 1000) },
+      );
       if (csat.behind) {
         state.held = true;
         state.holdReason =
@@ -222,7 +241,10 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     }
 
     if (finishNow) break;
-    if (workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE || workflowInfo().continueAsNewSuggested) {
+    if (
+      workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE ||
+      workflowInfo().continueAsNewSuggested
+    ) {
       await continueAsNew<typeof rolloutWorkflow>({ input, exportStartedAt: args.exportStartedAt, state });
     }
   }

@@ -14,7 +14,9 @@ export function temporalCliPath(): string {
   return execFileSync(`${repoRoot}scripts/ensure-temporal.sh`, { encoding: 'utf8' }).trim();
 }
 
-export async function startLocalTemporal(options: { dbFilename?: string } = {}): Promise<TestWorkflowEnvironment> {
+export async function startLocalTemporal(
+  options: { dbFilename?: string } = {},
+): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },

@@ -95,13 +95,18 @@ export const Conversation = z.looseObject({
   source: ConversationSource,
   contacts: z
     .looseObject({
-      contacts: z.array(z.looseObject({ type: z.string().optional(), id: IntercomId, external_id: z.string().nullish() })),
+      contacts: z.array(
+        z.looseObject({ type: z.string().optional(), id: IntercomId, external_id: z.string().nullish() }),
+      ),
     })
     .nullish(),
   custom_attributes: z.record(z.string(), z.unknown()).nullish(),
   statistics: z.looseObject({ count_conversation_parts: z.number().nullish() }).nullish(),
   conversation_parts: z
-    .looseObject({ conversation_parts: z.array(ConversationPart).default([]), total_count: z.number().optional() })
+    .looseObject({
+      conversation_parts: z.array(ConversationPart).default([]),
+      total_count: z.number().optional(),
+    })
     .nullish(),
 });
 
