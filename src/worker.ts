@@ -11,6 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -20,6 +21,7 @@ import {
 } from '@temporalio/worker';
 import type { WorkerEnvironment } from './activities/deps.js';
 import { ActivityDeps, createActivities, workerEnvironmentFrom } from './activities/index.js';
+import { payloadCodecFromEnv } from './codec/aesGcmCodec.js';
 import { taskQueues } from './config.js';
 import { ensureSearchAttributes } from './temporal.js';
 
@@ -36,6 +38,8 @@ export interface WorkerSetOptions {
   workflowBundle?: WorkflowBundle;
   /** Conversations imported at once per worker (activity slots on the Chatwoot queue). */
   maxConcurrentChatwootActivities?: number;
+  /** Encrypts every payload the workers and their client write (PAYLOAD_CODEC_KEY in main). */
+  payloadCodec?: PayloadCodec;
 }
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
@@ -62,8 +66,11 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
     options.connections?.native ?? (await NativeConnection.connect({ address: options.address }));
   const clientConnection =
     options.connections?.client.connection ?? (await Connection.connect({ address: options.address }));
+  const dataConverter = options.payloadCodec ? { payloadCodecs: [options.payloadCodec] } : undefined;
+  // A reused client keeps its own data converter: the caller gives it the same codec.
   const client =
-    options.connections?.client ?? new Client({ connection: clientConnection, namespace: options.namespace });
+    options.connections?.client ??
+    new Client({ connection: clientConnection, namespace: options.namespace, dataConverter });
   await ensureSearchAttributes(client, options.namespace);
   const activities = createActivities(new ActivityDeps(options.env, client));
   const queues = options.queues ?? Object.values(taskQueues);
@@ -74,6 +81,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       await Worker.create({
         connection: nativeConnection,
         namespace: options.namespace,
+        dataConverter,
         taskQueue: taskQueues.main,
         workflowBundle: bundle,
         activities,
@@ -86,6 +94,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       await Worker.create({
         connection: nativeConnection,
         namespace: options.namespace,
+        dataConverter,
         taskQueue: taskQueues.intercom,
         activities,
         maxConcurrentActivityTaskExecutions: 20,
@@ -98,6 +107,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       await Worker.create({
         connection: nativeConnection,
         namespace: options.namespace,
+        dataConverter,
         taskQueue: taskQueues.chatwoot,
         activities,
         maxConcurrentActivityTaskExecutions: options.maxConcurrentChatwootActivities ?? 40,
@@ -134,6 +144,7 @@ async function main(): Promise<void> {
     queues: env.WORKER_QUEUES && env.WORKER_QUEUES !== 'all' ? env.WORKER_QUEUES.split(',') : undefined,
     intercomActivitiesPerSecond: number(env.INTERCOM_ACTIVITIES_PER_SECOND),
     chatwootActivitiesPerSecond: number(env.CHATWOOT_ACTIVITIES_PER_SECOND),
+    payloadCodec: payloadCodecFromEnv(env),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => set.shutdown());
   console.log(`worker running on ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime } from '@temporalio/worker';
 import type { MigrationInputRaw } from '../src/config.js';
 import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
 import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
@@ -28,7 +27,6 @@ describe('a migration on the embedded defaults', function () {
   let input: MigrationInputRaw;
 
   before(async () => {
-    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
     env = await startLocalTemporal();
     scenario = await startScenario({
       seed: 7,
