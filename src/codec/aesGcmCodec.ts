@@ -132,7 +132,9 @@ function parseKey(base64: string, what: string): Buffer {
   const key = Buffer.from(text, 'base64');
   // Buffer.from ignores stray characters; a key that does not round-trip is a typo, not a key.
   if (key.toString('base64') !== text || key.length !== KEY_BYTES) {
-    throw new ValueError(`${what} must be the base64 of exactly ${KEY_BYTES} bytes (openssl rand -base64 32)`);
+    throw new ValueError(
+      `${what} must be the base64 of exactly ${KEY_BYTES} bytes (openssl rand -base64 32)`,
+    );
   }
   return key;
 }
@@ -149,7 +151,10 @@ export function codecKeysFromEnv(env: NodeJS.ProcessEnv): AesGcmCodecOptions | u
     // Base64 has no ':', so the first one separates an explicit id from the key.
     const separator = trimmed.indexOf(':');
     const oldKey = parseKey(trimmed.slice(separator + 1), 'each PAYLOAD_CODEC_OLD_KEYS key');
-    previous.push({ id: separator >= 0 ? trimmed.slice(0, separator).trim() : keyFingerprint(oldKey), key: oldKey });
+    previous.push({
+      id: separator >= 0 ? trimmed.slice(0, separator).trim() : keyFingerprint(oldKey),
+      key: oldKey,
+    });
   }
   return { current, previous };
 }

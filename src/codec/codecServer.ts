@@ -112,7 +112,8 @@ export function codecRequestHandler(
     response.setHeader('Vary', 'Origin');
     if (origin !== undefined) {
       // Browsers send Origin; a page from anywhere else must not get payloads decrypted for it.
-      if (!anyOrigin && !origins.includes(origin)) throw new HttpError(403, `origin ${origin} is not allowed`);
+      if (!anyOrigin && !origins.includes(origin))
+        throw new HttpError(403, `origin ${origin} is not allowed`);
       response.setHeader('Access-Control-Allow-Origin', anyOrigin ? '*' : origin);
       // The UI's "Include cross-origin credentials" option needs this; never with a wildcard origin.
       if (!anyOrigin) response.setHeader('Access-Control-Allow-Credentials', 'true');

@@ -1,6 +1,6 @@
 export {
-  AesGcmPayloadCodec,
   type AesGcmCodecOptions,
+  AesGcmPayloadCodec,
   type CodecKey,
   codecKeysFromEnv,
   ENCRYPTED_ENCODING,

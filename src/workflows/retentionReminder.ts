@@ -2,18 +2,22 @@
  * A year after cut-over someone must decide about the Intercom data. A durable timer waits out the
  * retention period (surviving worker and server restarts), a reminder goes to the configured
  * webhook, then the workflow waits for an explicit decision: nothing in Intercom is deleted without
- * the retentionDecision signal.
+ * a well-formed retentionDecision signal, and a malformed one is logged and ignored rather than
+ * read as anything.
  */
 import {
   condition,
   continueAsNew,
+  log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import { z } from 'zod';
 import type * as activities from '../activities/index.js';
-import type { MigrationInput } from '../config.js';
+import { DurationSchema, type MigrationInput } from '../config.js';
 import { intercomExportOptions, shortOptions } from './activityOptions.js';
 import { type RetentionDecision, retentionDecisionSignal, signalDescriptions } from './definitions.js';
 import { toMilliseconds } from './durations.js';
@@ -37,18 +41,55 @@ export interface RetentionResult {
   deletedContacts: number;
 }
 
+/** Signals come from people typing JSON into the Web UI: a typo must never read as "delete". */
+const decisionSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('delete') }),
+  z.strictObject({
+    action: z.literal('keep'),
+    for: DurationSchema.refine((duration) => toMilliseconds(duration) > 0, 'a positive duration').optional(),
+  }),
+]);
+
 export async function retentionReminder(args: RetentionArgs): Promise<RetentionResult> {
   const { input } = args;
+  const remindAt = args.remindAt ?? args.cutoverAt + toMilliseconds(input.retention.after);
   let decision: RetentionDecision | undefined;
+  let reminded = false;
+  let rejected: string | undefined;
+
+  const describe = () =>
+    setCurrentDetails(
+      [
+        `## Intercom data retention for account ${input.account}`,
+        `Cut over ${new Date(args.cutoverAt).toISOString()}; review due ${new Date(remindAt).toISOString()}` +
+          ` (reminders sent so far: ${(args.remindersSent ?? 0) + (reminded ? 1 : 0)}).`,
+        reminded && !decision
+          ? `**Waiting for a decision:** signal \`retentionDecision\` with {"action":"delete"} or ` +
+            `{"action":"keep","for":"180 days"}.`
+          : '',
+        rejected ? `Ignored a malformed decision: ${rejected}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+
   setHandler(
     retentionDecisionSignal,
-    (value) => {
-      decision = value;
+    (value: unknown) => {
+      const parsed = decisionSchema.safeParse(value);
+      if (!parsed.success) {
+        rejected = `${JSON.stringify(value)} (${parsed.error.issues.map((i) => i.message).join('; ')})`;
+        log.warn('ignored a malformed retention decision', { value, problems: rejected });
+        describe();
+        return;
+      }
+      decision = parsed.data;
+      describe();
     },
     { description: signalDescriptions.retentionDecision },
   );
 
-  const remindAt = args.remindAt ?? args.cutoverAt + toMilliseconds(input.retention.after);
+  describe();
   const wait = remindAt - Date.now();
   if (wait > 0) await sleep(wait);
 
@@ -56,6 +97,8 @@ export async function retentionReminder(args: RetentionArgs): Promise<RetentionR
     { input },
     { cutoverAt: args.cutoverAt, remindAt, workflowId: workflowInfo().workflowId },
   );
+  reminded = true;
+  describe();
   await condition(() => decision !== undefined);
   const decided = decision as RetentionDecision;
   if (decided.action === 'keep') {

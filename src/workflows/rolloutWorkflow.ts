@@ -11,6 +11,7 @@ import {
   continueAsNew,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -39,7 +40,8 @@ const chatwoot = proxyActivities<Activities>(chatwootWriteOptions);
 const bookkeeping = proxyActivities<Activities>(shortOptions);
 
 /** Delta windows overlap by this much: Intercom's search cursor can skip items updated while paging. */
-const DELTA_OVERLAP_SECONDS = 600;
+export const DELTA_OVERLAP_SECONDS = 600;
+/** Far below Temporal's 51,200-event limit, so a month of hourly delta syncs never nears it. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 8000;
 
 export interface RolloutCarry {
@@ -48,6 +50,10 @@ export interface RolloutCarry {
   held: boolean;
   holdReason?: string;
   paused: boolean;
+  /** When the current pause began (workflow time, ms). */
+  pausedAt?: number;
+  /** Time the current phase spent paused: a paused phase's clock stands still. */
+  phasePausedMs?: number;
   history: RolloutPhaseChange[];
   highWater: number;
   nextDeltaAt: number;
@@ -60,6 +66,8 @@ export interface RolloutArgs {
   /** Unix seconds when the export began: the first delta sync starts there. */
   exportStartedAt: number;
   state?: RolloutCarry;
+  /** Continue as new once the history holds this many events (default 8000). */
+  continueAfterEvents?: number;
 }
 
 export interface RolloutResult {
@@ -73,6 +81,9 @@ export interface RolloutResult {
 }
 
 type Command = { kind: 'advance' } | { kind: 'hold'; reason: string } | { kind: 'rollback'; reason: string };
+
+/** Marks histories recorded after the cut-over started publishing its own rollout state. */
+const PUBLISH_CUTOVER_PATCH = 'publish-cutover-state';
 
 export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult> {
   const { input } = args;
@@ -91,7 +102,9 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     deltaRuns: 0,
     deltaConversations: 0,
   };
+  const continueAfterEvents = args.continueAfterEvents ?? HISTORY_EVENTS_BEFORE_CONTINUE;
   const commands: Command[] = [];
+  let finished = false;
   const percentage = () => (state.phaseIndex < 0 ? 0 : phases[state.phaseIndex]);
 
   setHandler(advanceRolloutSignal, () => void commands.push({ kind: 'advance' }), {
@@ -110,14 +123,19 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
   setHandler(
     pauseSignal,
     () => {
+      if (state.paused) return;
       state.paused = true;
+      state.pausedAt = Date.now();
     },
     { description: signalDescriptions.pause },
   );
   setHandler(
     resumeSignal,
     () => {
+      if (!state.paused) return;
       state.paused = false;
+      state.phasePausedMs = (state.phasePausedMs ?? 0) + Date.now() - (state.pausedAt ?? Date.now());
+      state.pausedAt = undefined;
     },
     { description: signalDescriptions.resume },
   );
@@ -130,7 +148,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
       holdReason: state.holdReason,
       paused: state.paused,
       history: state.history,
-      finished: false,
+      finished,
     }),
     { description: 'Current phase and percentage, whether held and why, and every change so far.' },
   );
@@ -148,22 +166,33 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
         .join('\n\n'),
     );
 
-  async function goTo(index: number, reason: string): Promise<void> {
-    state.phaseIndex = index;
-    state.phaseStartedAt = Date.now();
-    state.history.push({ at: new Date().toISOString(), percentage: percentage(), reason });
-    await bookkeeping.publishRolloutState(
+  const publish = (phase: string) =>
+    bookkeeping.publishRolloutState(
       { input },
       {
         account: input.account,
         percentage: percentage(),
-        phase: state.phaseIndex < 0 ? 'not-started' : `${state.phaseIndex + 1}/${phases.length}`,
+        phase,
         updatedAt: new Date().toISOString(),
         history: state.history,
       },
     );
+
+  async function goTo(index: number, reason: string): Promise<void> {
+    state.phaseIndex = index;
+    state.phaseStartedAt = Date.now();
+    state.phasePausedMs = 0;
+    if (state.paused) state.pausedAt = state.phaseStartedAt;
+    state.history.push({ at: new Date().toISOString(), percentage: percentage(), reason });
+    await publish(state.phaseIndex < 0 ? 'not-started' : `${state.phaseIndex + 1}/${phases.length}`);
     describe();
   }
+
+  /** Infinite before the first phase; a pause moves the end of the phase by as long as it lasted. */
+  const phaseDeadline = () =>
+    state.phaseIndex < 0
+      ? Number.POSITIVE_INFINITY
+      : state.phaseStartedAt + phaseDuration + (state.phasePausedMs ?? 0);
 
   async function deltaSync(): Promise<void> {
     const until = Math.floor(Date.now() / 1000);
@@ -191,9 +220,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
   describe();
 
   for (;;) {
-    const phaseDeadline =
-      state.phaseIndex >= 0 ? state.phaseStartedAt + phaseDuration : Number.POSITIVE_INFINITY;
-    const timerDue = state.held || state.paused ? Number.POSITIVE_INFINITY : phaseDeadline;
+    const timerDue = state.held || state.paused ? Number.POSITIVE_INFINITY : phaseDeadline();
     const wakeAt = Math.min(timerDue, state.paused ? Number.POSITIVE_INFINITY : state.nextDeltaAt);
     const waitMs = wakeAt - Date.now();
     const pausedBefore = state.paused;
@@ -224,7 +251,8 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
 
     if (!state.paused && Date.now() >= state.nextDeltaAt) await deltaSync();
 
-    if (!finishNow && !state.held && !state.paused && state.phaseIndex >= 0 && Date.now() >= phaseDeadline) {
+    // The deadline is read again here: a signal handled just above may have started a new phase.
+    if (!finishNow && !state.held && !state.paused && Date.now() >= phaseDeadline()) {
       const csat = await chatwoot.compareCsat(
         { input },
         { since: Math.floor(state.phaseStartedAt / 1000), until: Math.floor(Date.now() / 1000) },
@@ -241,14 +269,25 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     }
 
     if (finishNow) break;
-    if (
-      workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE ||
-      workflowInfo().continueAsNewSuggested
-    ) {
-      await continueAsNew<typeof rolloutWorkflow>({ input, exportStartedAt: args.exportStartedAt, state });
+    // Signals that arrived while an activity ran are still queued: handle them before moving on,
+    // since continuing as new would drop them.
+    const historyFull =
+      workflowInfo().historyLength > continueAfterEvents || workflowInfo().continueAsNewSuggested;
+    if (historyFull && commands.length === 0) {
+      await continueAsNew<typeof rolloutWorkflow>({
+        input,
+        exportStartedAt: args.exportStartedAt,
+        state,
+        continueAfterEvents: args.continueAfterEvents,
+      });
     }
   }
 
+  // Cut-over does work against both services: a paused rollout waits for resume before it starts.
+  if (state.paused) {
+    describe();
+    await condition(() => !state.paused);
+  }
   // Cut-over: nothing may be left behind in Intercom, and the record of what moved is sealed.
   await deltaSync();
   await chatwoot.verifyMigratedLabels({ input });
@@ -256,6 +295,8 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
   const sealedManifestKey = await bookkeeping.sealSnapshot({ input });
   const cutoverAt = Date.now();
   state.history.push({ at: new Date(cutoverAt).toISOString(), percentage: 100, reason: 'cut-over' });
+  if (patched(PUBLISH_CUTOVER_PATCH)) await publish('cut-over');
+  finished = true;
   describe();
   return {
     percentage: percentage(),
