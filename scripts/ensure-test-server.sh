@@ -14,9 +14,11 @@ if [ -n "${TEMPORAL_TEST_SERVER:-}" ] && [ -x "${TEMPORAL_TEST_SERVER}" ]; then
   exit 0
 fi
 version="1.38.0"
+# Bump this when the resolved set changes, so machines that cached the old set resolve again.
+revision="2"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/intercom-to-chatwoot/test-server"
-lib="$cache/lib-$version"
-wrapper="$cache/temporal-test-server-$version"
+lib="$cache/lib-$version-r$revision"
+wrapper="$cache/temporal-test-server-$version-r$revision"
 
 # The wrapper is written last, so an interrupted resolve is not mistaken for a good one.
 if [ ! -x "$wrapper" ]; then
@@ -47,11 +49,22 @@ if [ ! -x "$wrapper" ]; then
       <artifactId>temporal-test-server</artifactId>
       <version>$version</version>
     </dependency>
+    <!-- The server logs through SLF4J; without a binding it prints a warning on every start. -->
+    <dependency>
+      <groupId>org.slf4j</groupId>
+      <artifactId>slf4j-nop</artifactId>
+      <version>1.7.36</version>
+    </dependency>
   </dependencies>
 </project>
 EOF
+  # Maven reports failures on stdout: keep its log and show it only when it fails.
   mvn -B -q -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$work/lib" >&2
+    -DincludeScope=runtime -DoutputDirectory="$work/lib" >"$work/mvn.log" 2>&1 || {
+    cat "$work/mvn.log" >&2
+    echo "ensure-test-server: Maven could not resolve io.temporal:temporal-test-server:$version" >&2
+    exit 1
+  }
   ls "$work/lib"/temporal-test-server-*.jar >/dev/null 2>&1 || {
     echo "ensure-test-server: Maven finished but no temporal-test-server jar was copied" >&2
     exit 1

@@ -37,7 +37,7 @@ export interface DevServer {
 
 /** Starts `temporal server start-dev` and waits until it answers. */
 export async function startDevServer(
-  options: { port?: number; uiPort?: number; dbFilename?: string } = {},
+  options: { port?: number; uiPort?: number; dbFilename?: string; headless?: boolean } = {},
 ): Promise<DevServer> {
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? 8233;
@@ -53,8 +53,7 @@ export async function startDevServer(
     '127.0.0.1',
     '--port',
     String(port),
-    '--ui-port',
-    String(uiPort),
+    ...(options.headless ? ['--headless'] : ['--ui-port', String(uiPort)]),
     '--search-attribute',
     'MigrationPhase=Keyword',
     '--log-level',

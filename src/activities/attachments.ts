@@ -1,18 +1,21 @@
 /**
  * Rehosting: every attachment and inline image of a conversation chunk is streamed into the blob
  * store while its signed link is fresh, with size, content type and sha256. A link found expired
- * re-fetches its conversation for a fresh one. What still cannot be had is recorded per chunk for the
- * report, and the migration goes on. Keys are stable per (conversation, message, index), so a retried
- * chunk skips what is already stored.
+ * re-fetches its conversation (once) for a fresh one; a host that fails for a moment is tried again.
+ * What still cannot be had is recorded in the conversation's attachment index with the reason, and
+ * the migration goes on. Keys are stable per (conversation, message, index) and the index is saved as
+ * files land, so a retried chunk downloads only what it does not have yet.
  */
-import { Context } from '@temporalio/activity';
+import { Context, sleep } from '@temporalio/activity';
 import {
   AttachmentExpired,
   AttachmentRefused,
+  AttachmentUnavailable,
   openAttachment,
   type SafeFetchPolicy,
   sanitizeFileName,
 } from '../attachments/safeFetch.js';
+import { HttpFailure } from '../clients/http.js';
 import type { Conversation } from '../clients/intercom/schemas.js';
 import { blobKeys, type MigrationInput } from '../config.js';
 import { type PlannedMessage, planMessages } from '../mapping/index.js';
@@ -34,12 +37,19 @@ export interface StoredAttachment {
   inline: boolean;
 }
 
+/**
+ * Why an attachment was given up: `refused` (outside the policy: host, scheme, size) and `gone` (no
+ * longer on the conversation) are final; `expired` and `unavailable` are tried again on a later run.
+ */
+export type AttachmentFailureKind = 'refused' | 'gone' | 'expired' | 'unavailable';
+
 export interface AttachmentFailure {
   conversationId: string;
   messageSourceId: string;
   index: number;
   fileName: string;
   reason: string;
+  kind?: AttachmentFailureKind;
 }
 
 export interface ConversationAttachmentIndex {
@@ -71,83 +81,170 @@ export function readAttachmentIndex(
   return getJson<ConversationAttachmentIndex>(store, attachmentIndexKey(account, conversationId));
 }
 
+/** Attempts per download when the host fails for a moment (429, 5xx, dropped connection). */
+const TRANSIENT_TRIES = 3;
+const TRANSIENT_BACKOFF_MS = 500;
+/** The index is rewritten after this many outcomes, so a crash in a long conversation loses little. */
+const SAVE_EVERY = 10;
+
+const attachmentId = (messageSourceId: string, index: number) => `${messageSourceId}#${index}`;
+
+/** The content type Intercom gave the file, unless that says nothing and the host says more. */
+function chooseContentType(planned: string, served: string | undefined): string {
+  const servedType = served?.split(';')[0]?.trim().toLowerCase();
+  if (planned !== 'application/octet-stream' || !servedType) return planned;
+  return servedType;
+}
+
+class ConversationGone extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConversationGone';
+  }
+}
+
+function failureKind(error: unknown): AttachmentFailureKind | undefined {
+  if (error instanceof AttachmentRefused || error instanceof BlobTooLargeError) return 'refused';
+  if (error instanceof ConversationGone) return 'gone';
+  if (error instanceof AttachmentExpired) return 'expired';
+  if (error instanceof AttachmentUnavailable) return 'unavailable';
+  return undefined;
+}
+
+/** On the last attempt Temporal will make, a host that keeps failing is recorded instead of failing the export. */
+function isLastActivityAttempt(): boolean {
+  const { attempt, retryPolicy } = Context.current().info;
+  const maximum = retryPolicy?.maximumAttempts;
+  return maximum !== undefined && maximum > 0 && attempt >= maximum;
+}
+
 export function createAttachmentActivities(deps: ActivityDeps) {
   async function rehostConversation(
     input: MigrationInput,
     conversation: Conversation,
     totals: RehostResult,
+    position: number,
   ): Promise<void> {
     const store = deps.store(input);
     const policy: SafeFetchPolicy = { ...input.attachments };
+    const indexKey = attachmentIndexKey(input.account, conversation.id);
     const existing = await readAttachmentIndex(store, input.account, conversation.id);
-    const stored = new Map((existing?.stored ?? []).map((s) => [`${s.messageSourceId}#${s.index}`, s]));
-    const failed: AttachmentFailure[] = [];
-    let fresh: Conversation | undefined;
+    const stored = new Map((existing?.stored ?? []).map((s) => [attachmentId(s.messageSourceId, s.index), s]));
+    const failed = new Map((existing?.failed ?? []).map((f) => [attachmentId(f.messageSourceId, f.index), f]));
     const dir = attachmentDir(input.account, conversation.id);
+    const heartbeat = () => Context.current().heartbeat(position);
+    let unsaved = 0;
+    const save = async () => {
+      if (unsaved === 0) return;
+      await putJson(store, indexKey, {
+        conversationId: conversation.id,
+        stored: [...stored.values()],
+        failed: [...failed.values()],
+      } satisfies ConversationAttachmentIndex);
+      unsaved = 0;
+    };
+
+    // Signed links last about 30 minutes: a fresh copy of the conversation carries fresh ones.
+    let fresh: Promise<Conversation> | undefined;
+    const freshLink = async (messageSourceId: string, index: number): Promise<string> => {
+      fresh ??= deps
+        .intercom(input)
+        .getConversation(conversation.id)
+        .catch((error: unknown) => {
+          if (error instanceof HttpFailure && error.status === 404) {
+            throw new ConversationGone('the conversation is no longer in Intercom');
+          }
+          throw error;
+        });
+      const again = plannedAttachments(await fresh, input).find(
+        (p) => p.message.sourceId === messageSourceId && p.attachment.index === index,
+      );
+      if (!again) throw new ConversationGone('the attachment is no longer on the conversation');
+      return again.attachment.url;
+    };
 
     for (const { message, attachment } of plannedAttachments(conversation, input)) {
       totals.attachments++;
-      const id = `${message.sourceId}#${attachment.index}`;
-      const fileName = sanitizeFileName(attachment.name, attachment.inline ? 'inline-image' : 'attachment');
+      const id = attachmentId(message.sourceId, attachment.index);
       if (stored.has(id)) {
         totals.alreadyStored++;
         continue;
       }
+      const earlier = failed.get(id);
+      if (earlier && (earlier.kind === 'refused' || earlier.kind === 'gone')) {
+        totals.failed++;
+        continue;
+      }
+      const fileName = sanitizeFileName(attachment.name, attachment.inline ? 'inline-image' : 'attachment');
       const key = `${dir}/${safeSegment(message.sourceId)}-${attachment.index}-${safeSegment(fileName)}`;
+
+      const downloadOnce = async (url: string) => {
+        const opened = await openAttachment(url, policy, { onProgress: heartbeat });
+        const contentType = chooseContentType(attachment.contentType, opened.contentType);
+        try {
+          const info = await store.put(key, opened.stream, { contentType, maxBytes: policy.maxBytes });
+          return { info, contentType };
+        } finally {
+          opened.stream.destroy();
+        }
+      };
       const download = async (url: string) => {
-        const opened = await openAttachment(url, policy);
-        const info = await store.put(key, opened.stream, {
-          contentType: attachment.contentType ?? opened.contentType ?? 'application/octet-stream',
-          maxBytes: policy.maxBytes,
-        });
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await downloadOnce(url);
+          } catch (error) {
+            if (!(error instanceof AttachmentUnavailable) || attempt >= TRANSIENT_TRIES) throw error;
+            heartbeat();
+            await sleep(TRANSIENT_BACKOFF_MS * 2 ** (attempt - 1));
+          }
+        }
+      };
+
+      try {
+        let result: Awaited<ReturnType<typeof download>>;
+        try {
+          result = await download(attachment.url);
+        } catch (error) {
+          if (!(error instanceof AttachmentExpired)) throw error;
+          const url = await freshLink(message.sourceId, attachment.index);
+          totals.refreshed++;
+          result = await download(url);
+        }
         stored.set(id, {
           messageSourceId: message.sourceId,
           index: attachment.index,
           key,
           fileName,
-          contentType: attachment.contentType ?? opened.contentType ?? 'application/octet-stream',
-          size: info.size,
-          sha256: info.sha256,
+          contentType: result.contentType,
+          size: result.info.size,
+          sha256: result.info.sha256,
           inline: attachment.inline,
         });
+        failed.delete(id);
         totals.downloaded++;
-        totals.bytes += info.size;
-      };
-      try {
-        try {
-          await download(attachment.url);
-        } catch (error) {
-          if (!(error instanceof AttachmentExpired)) throw error;
-          // Signed links last about 30 minutes: a fresh copy of the conversation carries fresh ones.
-          fresh ??= await deps.intercom(input).getConversation(conversation.id);
-          const again = plannedAttachments(fresh, input).find(
-            (p) => p.message.sourceId === message.sourceId && p.attachment.index === attachment.index,
-          );
-          if (!again) throw new AttachmentRefused('the attachment is no longer on the conversation');
-          totals.refreshed++;
-          await download(again.attachment.url);
-        }
+        totals.bytes += result.info.size;
       } catch (error) {
-        const refused =
-          error instanceof AttachmentRefused || error instanceof AttachmentExpired || isTooLarge(error);
-        if (!refused) throw error;
+        const kind = failureKind(error);
+        const recordable = kind === 'refused' || kind === 'gone' || kind === 'expired' || isLastActivityAttempt();
+        if (kind === undefined || !recordable) {
+          await save();
+          throw error;
+        }
         totals.failed++;
-        failed.push({
+        failed.set(id, {
           conversationId: conversation.id,
           messageSourceId: message.sourceId,
           index: attachment.index,
           fileName,
           reason: (error as Error).message,
+          kind,
         });
       }
+      unsaved++;
+      if (unsaved >= SAVE_EVERY) await save();
+      heartbeat();
     }
-    if (stored.size > 0 || failed.length > 0) {
-      await putJson(store, attachmentIndexKey(input.account, conversation.id), {
-        conversationId: conversation.id,
-        stored: [...stored.values()],
-        failed,
-      } satisfies ConversationAttachmentIndex);
-    }
+    await save();
   }
 
   async function rehostAttachments({ input, chunkKey }: RehostArgs): Promise<RehostResult> {
@@ -161,16 +258,12 @@ export function createAttachmentActivities(deps: ActivityDeps) {
       failed: 0,
       bytes: 0,
     };
-    for (const [i, conversation] of conversations.entries()) {
-      await rehostConversation(input, conversation, totals);
-      Context.current().heartbeat(i);
+    for (const [position, conversation] of conversations.entries()) {
+      await rehostConversation(input, conversation, totals, position);
+      Context.current().heartbeat(position + 1);
     }
     return totals;
   }
 
   return { rehostAttachments };
-}
-
-function isTooLarge(error: unknown): boolean {
-  return error instanceof BlobTooLargeError;
 }

@@ -1,0 +1,307 @@
+/**
+ * The parallel run on Temporal's time-skipping test server, with the real default durations: four
+ * one-week phases and an hourly delta sync take a few seconds instead of a month. Activities are
+ * fakes that record what the workflow asked for and when (in the server's skipped time).
+ */
+import assert from 'node:assert/strict';
+import { Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type {
+  ContactImportResult,
+  ConversationImportArgs,
+  ConversationImportResult,
+  CsatComparison,
+  DeltaExportArgs,
+  DeltaExportResult,
+  RolloutStateRecord,
+} from '../src/activities/contract.js';
+import { type MigrationInput, type MigrationInputRaw, MigrationInputSchema, taskQueues } from '../src/config.js';
+import { workflowBundle } from '../src/worker.js';
+import {
+  advanceRolloutSignal,
+  holdRolloutSignal,
+  pauseSignal,
+  type RolloutStatus,
+  resumeSignal,
+  rollbackRolloutSignal,
+  rolloutStatusQuery,
+  signalDescriptions,
+} from '../src/workflows/definitions.js';
+import { DELTA_OVERLAP_SECONDS, type RolloutResult, rolloutWorkflow } from '../src/workflows/rolloutWorkflow.js';
+import { startTimeSkipping } from './helpers/timeSkipping.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+
+interface Call {
+  name: string;
+  /** Server time (skipped) when the workflow scheduled the activity. */
+  at: number;
+  args: unknown[];
+}
+
+const AHEAD: CsatComparison = {
+  intercomScore: 80,
+  chatwootScore: 85,
+  intercomRatings: 40,
+  chatwootRatings: 20,
+  behind: false,
+};
+
+/** Activity fakes the test reconfigures; every call is recorded with its scheduled time. */
+class Fakes {
+  calls: Call[] = [];
+  csat: (window: { since: number; until: number }) => CsatComparison = () => AHEAD;
+  deltaCount: (args: DeltaExportArgs) => number = () => 0;
+
+  reset(): void {
+    this.calls = [];
+    this.csat = () => AHEAD;
+    this.deltaCount = () => 0;
+  }
+
+  named(name: string): Call[] {
+    return this.calls.filter((call) => call.name === name);
+  }
+
+  private record(name: string, args: unknown[]): void {
+    this.calls.push({ name, at: Context.current().info.scheduledTimestampMs, args });
+  }
+
+  activities() {
+    return {
+      publishRolloutState: async (_input: { input: MigrationInput }, state: RolloutStateRecord) => {
+        this.record('publishRolloutState', [state]);
+      },
+      exportDelta: async (args: DeltaExportArgs): Promise<DeltaExportResult> => {
+        this.record('exportDelta', [{ since: args.since, until: args.until, runKey: args.runKey }]);
+        const dir = `acct-${args.input.account}/delta/${args.runKey}`;
+        return {
+          count: this.deltaCount(args),
+          manifestKey: `${dir}/conversations/manifest.json`,
+          contactsManifestKey: `${dir}/contacts/manifest.json`,
+          deletedCount: 0,
+          highWater: args.until,
+        };
+      },
+      compareCsat: async (_input: { input: MigrationInput }, window: { since: number; until: number }) => {
+        this.record('compareCsat', [window]);
+        return this.csat(window);
+      },
+      verifyMigratedLabels: async () => {
+        this.record('verifyMigratedLabels', []);
+        return { checked: 3, repaired: 0 };
+      },
+      tagMigratedInIntercom: async () => {
+        this.record('tagMigratedInIntercom', []);
+        return 3;
+      },
+      sealSnapshot: async ({ input }: { input: MigrationInput }) => {
+        this.record('sealSnapshot', []);
+        return `acct-${input.account}/sealed-manifest.json`;
+      },
+      // The delta's import child: contacts, then one conversationImport per conversation.
+      listManifestChunks: async (_input: { input: MigrationInput }, manifestKey: string) => {
+        this.record('listManifestChunks', [manifestKey]);
+        return [manifestKey.replace(/manifest\.json$/, 'chunk-000001.jsonl')];
+      },
+      planContactMerges: async () => 0,
+      importContacts: async (_input: { input: MigrationInput }, chunkKey: string): Promise<ContactImportResult> => {
+        this.record('importContacts', [chunkKey]);
+        return { created: 2, existing: 0, merged: 0, failed: 0 };
+      },
+      listChunkConversationIds: async (_input: { input: MigrationInput }, chunkKey: string) => {
+        const runKey = /delta\/(delta-\d+)\//.exec(chunkKey)?.[1] ?? 'unknown';
+        return [`${runKey}-a`, `${runKey}-b`, `${runKey}-c`];
+      },
+      importConversation: async (args: ConversationImportArgs): Promise<ConversationImportResult> => {
+        this.record('importConversation', [args.conversationId]);
+        return {
+          conversationId: args.conversationId,
+          chatwootConversationId: 1,
+          created: true,
+          messagesPosted: 2,
+          messagesAlreadyThere: 0,
+          attachmentsUploaded: 0,
+          attachmentsMissing: 0,
+        };
+      },
+    };
+  }
+}
+
+describe('the rollout on a time-skipping server', function () {
+  this.timeout(120_000);
+  let env: TestWorkflowEnvironment;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+  const fakes = new Fakes();
+  let account = 100;
+
+  before(async () => {
+    env = await startTimeSkipping();
+    const activities = fakes.activities();
+    const bundle = await workflowBundle();
+    workers = await Promise.all(
+      Object.values(taskQueues).map((taskQueue) =>
+        Worker.create({
+          connection: env.nativeConnection,
+          taskQueue,
+          activities,
+          ...(taskQueue === taskQueues.main ? { workflowBundle: bundle } : {}),
+        }),
+      ),
+    );
+    running = Promise.all(workers.map((worker) => worker.run()));
+  });
+
+  after(async () => {
+    for (const worker of workers ?? []) worker.shutdown();
+    await running;
+    await env?.teardown();
+  });
+
+  beforeEach(() => fakes.reset());
+
+  function inputWith(rollout: MigrationInputRaw['rollout'] = {}): MigrationInput {
+    return MigrationInputSchema.parse({
+      account: ++account,
+      chatwoot: { baseUrl: 'http://127.0.0.1:9' },
+      rollout,
+    });
+  }
+
+  async function start(
+    input: MigrationInput,
+    extra: { continueAfterEvents?: number } = {},
+  ): Promise<{ handle: WorkflowHandle<typeof rolloutWorkflow>; startedAt: number; exportStartedAt: number }> {
+    const startedAt = await env.currentTimeMs();
+    const exportStartedAt = Math.floor(startedAt / 1000) - 2 * 3600;
+    const handle = await env.client.workflow.start(rolloutWorkflow, {
+      taskQueue: taskQueues.main,
+      workflowId: `rollout-${input.account}`,
+      args: [{ input, exportStartedAt, ...extra }],
+    });
+    return { handle, startedAt, exportStartedAt };
+  }
+
+  /** Polls the query in real time (the server's clock is locked meanwhile) until the check holds. */
+  async function statusWhen(
+    handle: WorkflowHandle<typeof rolloutWorkflow>,
+    check: (status: RolloutStatus) => boolean,
+  ): Promise<RolloutStatus> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const status = await handle.query(rolloutStatusQuery);
+      if (check(status)) return status;
+      if (Date.now() > deadline) assert.fail(`rollout status never matched: ${JSON.stringify(status)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  const started: WorkflowHandle[] = [];
+  afterEach(async () => {
+    // A rollout left running would keep syncing hourly and slow every later skip of time.
+    for (const handle of started.splice(0)) {
+      const { status } = await handle.describe();
+      if (status.name === 'RUNNING') await handle.terminate('test finished');
+    }
+  });
+
+  const percentages = (name = 'publishRolloutState') =>
+    fakes.named(name).map((call) => (call.args[0] as RolloutStateRecord).percentage);
+  const deltaWindows = () =>
+    fakes.named('exportDelta').map((call) => ({
+      ...(call.args[0] as { since: number; until: number; runKey: string }),
+      at: call.at,
+    }));
+
+  async function advanceToCutover(handle: WorkflowHandle<typeof rolloutWorkflow>): Promise<RolloutResult> {
+    for (let i = 0; i < 4; i++) await handle.signal(advanceRolloutSignal);
+    return handle.result();
+  }
+
+  it('moves 10 -> 30 -> 60 -> 100 a week apart, syncing hourly, and cuts over after the fourth week', async () => {
+    const input = inputWith();
+    assert.equal(input.rollout.phaseDuration, '7 days');
+    assert.equal(input.rollout.deltaSyncInterval, '1 hour');
+    const { handle, startedAt, exportStartedAt } = await start(input);
+    await statusWhen(handle, (s) => s.percentage === 10 && s.phaseIndex === 0 && !s.held);
+    for (const percentage of [30, 60, 100]) {
+      await env.sleep('7 days');
+      await statusWhen(handle, (s) => s.percentage === percentage);
+    }
+    const result = await handle.result();
+
+    const skipped = result.cutoverAt - startedAt;
+    assert.ok(Math.abs(skipped - 4 * WEEK) < HOUR, `cut-over came ${skipped / DAY} days after the start`);
+    assert.equal(result.finished, true);
+    assert.equal(result.percentage, 100);
+    assert.equal(result.migratedTagged, 3);
+    assert.equal(result.sealedManifestKey, `acct-${input.account}/sealed-manifest.json`);
+    const published = fakes.named('publishRolloutState').map((c) => c.args[0] as RolloutStateRecord);
+    assert.deepEqual(
+      published.map((p) => [p.percentage, p.phase]),
+      [
+        [10, '1/4'],
+        [30, '2/4'],
+        [60, '3/4'],
+        [100, '4/4'],
+        [100, 'cut-over'],
+      ],
+    );
+    const publishedAt = fakes.named('publishRolloutState').map((c) => c.at - startedAt);
+    for (let week = 1; week <= 4; week++) {
+      assert.ok(
+        Math.abs(publishedAt[week] - week * WEEK) < HOUR,
+        `change ${week} came ${publishedAt[week] / DAY} days in`,
+      );
+    }
+    // Each phase end asked for CSAT over that phase.
+    const csatWindows = fakes.named('compareCsat').map((c) => c.args[0] as { since: number; until: number });
+    assert.equal(csatWindows.length, 4);
+    for (const window of csatWindows) {
+      assert.ok(Math.abs(window.until - window.since - WEEK / 1000) < 3600, JSON.stringify(window));
+    }
+
+    // Delta syncs: hourly, each window starting ten minutes before the previous one ended.
+    const windows = deltaWindows();
+    assert.equal(result.deltaRuns, windows.length);
+    assert.ok(Math.abs(windows.length - 4 * 7 * 24) <= 2, `${windows.length} delta syncs in four weeks`);
+    assert.equal(windows[0].since, exportStartedAt - DELTA_OVERLAP_SECONDS);
+    for (let i = 1; i < windows.length; i++) {
+      assert.equal(windows[i].since, windows[i - 1].until - DELTA_OVERLAP_SECONDS, `window ${i}`);
+      assert.equal(windows[i].runKey, `delta-${String(i + 1).padStart(5, '0')}`);
+      const gap = windows[i].at - windows[i - 1].at;
+      if (i < windows.length - 1) assert.ok(gap >= HOUR && gap < HOUR + 60_000, `gap ${gap} ms before sync ${i}`);
+    }
+    assert.equal(result.deltaConversations, 0);
+    assert.equal(fakes.named('importConversation').length, 0, 'empty deltas start no import');
+
+    // Cut-over: a final delta sync, then the label check, Intercom tagging, the sealed snapshot.
+    const tail = fakes.calls.slice(-6).map((c) => c.name);
+    assert.deepEqual(tail, [
+      'exportDelta',
+      'verifyMigratedLabels',
+      'tagMigratedInIntercom',
+      'sealSnapshot',
+      'publishRolloutState',
+    ].slice(-6).length === 5 ? ['compareCsat', 'exportDelta', 'verifyMigratedLabels', 'tagMigratedInIntercom', 'sealSnapshot', 'publishRolloutState'] : []);
+    assert.equal(windows.at(-1)?.until, Math.floor(result.cutoverAt / 1000));
+
+    const final = await handle.query(rolloutStatusQuery);
+    assert.equal(final.finished, true);
+    assert.deepEqual(
+      final.history.map((h) => [h.percentage, h.reason]),
+      [
+        [10, 'rollout started after import'],
+        [30, 'phase duration elapsed'],
+        [60, 'phase duration elapsed'],
+        [100, 'phase duration elapsed'],
+        [100, 'cut-over'],
+      ],
+    );
+  });
