@@ -6,7 +6,12 @@
  * worker several times and cannot wait that long each time. What is tested stays the same: the
  * retried attempt resumes from its heartbeat details and looks up what is already written.
  */
-import type { ActivityInput, Next, WorkflowInterceptors, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
+import type {
+  ActivityInput,
+  Next,
+  WorkflowInterceptors,
+  WorkflowOutboundCallsInterceptor,
+} from '@temporalio/workflow';
 
 /** Long enough for a gap between heartbeats under the soak's injected faults, short enough to recover fast. */
 export const SOAK_HEARTBEAT_TIMEOUT = '15s';

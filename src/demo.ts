@@ -97,7 +97,13 @@ async function main(): Promise<void> {
     ]);
 
     const bar = new cliProgress.SingleBar(
-      { format: '{phase} |{bar}| {value}/{total} conversations | {messages} messages', hideCursor: true },
+      {
+        format: '{phase} |{bar}| {value}/{total} conversations | {messages} messages',
+        hideCursor: true,
+        // Logs and CI are not terminals: print a line every few seconds there.
+        noTTYOutput: true,
+        notTTYSchedule: 3000,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(dataset.conversations.length, 0, { phase: 'export'.padEnd(9), messages: 0 });

@@ -175,8 +175,9 @@ describe('workflow histories hold no personal data or secrets', function () {
   });
 
   it('in every execution a real migration creates', async () => {
+    const blobStoreUrl = `file://${join(dataDir, 'blobs')}`;
     const input = {
-      ...scenario.input(`file://${join(dataDir, 'blobs')}`),
+      ...scenario.input(blobStoreUrl),
       import: { ...scenario.input('').import, windowSize: 8, childrenPerRun: 8 },
       rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
     };
@@ -204,6 +205,7 @@ describe('workflow histories hold no personal data or secrets', function () {
     const types = new Set<string>();
     let executions = 0;
     let texts = 0;
+    let decodedInputs = 0;
     for await (const execution of env.client.workflow.list()) {
       executions++;
       types.add(execution.type);
@@ -215,6 +217,8 @@ describe('workflow histories hold no personal data or secrets', function () {
       const found: Found[] = [];
       textsOf(history, '', found);
       texts += found.length;
+      // The input is inside base64 payload data: seeing it proves payloads were decoded, not skipped.
+      if (found.some((f) => f.text.includes(blobStoreUrl))) decodedInputs++;
       leaks.push(...leaksIn(history, `${execution.workflowId} (${execution.runId})`, needles));
     }
     // Every kind of workflow the migration starts was searched, continued-as-new runs included.
@@ -233,6 +237,7 @@ describe('workflow histories hold no personal data or secrets', function () {
     }
     assert.ok(executions >= 20 + 8, `only ${executions} executions listed`);
     assert.ok(texts > 1000, `only ${texts} texts searched`);
+    assert.ok(decodedInputs >= executions - 1, `inputs decoded in only ${decodedInputs} of ${executions}`);
     assert.deepEqual(leaks, []);
   });
 

@@ -17,7 +17,12 @@ import type {
   DeltaExportResult,
   RolloutStateRecord,
 } from '../src/activities/contract.js';
-import { type MigrationInput, type MigrationInputRaw, MigrationInputSchema, taskQueues } from '../src/config.js';
+import {
+  type MigrationInput,
+  type MigrationInputRaw,
+  MigrationInputSchema,
+  taskQueues,
+} from '../src/config.js';
 import { workflowBundle } from '../src/worker.js';
 import {
   advanceRolloutSignal,
@@ -29,7 +34,11 @@ import {
   rolloutStatusQuery,
   signalDescriptions,
 } from '../src/workflows/definitions.js';
-import { DELTA_OVERLAP_SECONDS, type RolloutResult, rolloutWorkflow } from '../src/workflows/rolloutWorkflow.js';
+import {
+  DELTA_OVERLAP_SECONDS,
+  type RolloutResult,
+  rolloutWorkflow,
+} from '../src/workflows/rolloutWorkflow.js';
 import { startTimeSkipping } from './helpers/timeSkipping.js';
 
 const HOUR = 3_600_000;
@@ -109,7 +118,10 @@ class Fakes {
         return [manifestKey.replace(/manifest\.json$/, 'chunk-000001.jsonl')];
       },
       planContactMerges: async () => 0,
-      importContacts: async (_input: { input: MigrationInput }, chunkKey: string): Promise<ContactImportResult> => {
+      importContacts: async (
+        _input: { input: MigrationInput },
+        chunkKey: string,
+      ): Promise<ContactImportResult> => {
         this.record('importContacts', [chunkKey]);
         return { created: 2, existing: 0, merged: 0, failed: 0 };
       },
@@ -165,6 +177,7 @@ describe('the rollout on a time-skipping server', function () {
   });
 
   beforeEach(() => fakes.reset());
+  const started: WorkflowHandle[] = [];
 
   function inputWith(rollout: MigrationInputRaw['rollout'] = {}): MigrationInput {
     return MigrationInputSchema.parse({
@@ -185,6 +198,7 @@ describe('the rollout on a time-skipping server', function () {
       workflowId: `rollout-${input.account}`,
       args: [{ input, exportStartedAt, ...extra }],
     });
+    started.push(handle);
     return { handle, startedAt, exportStartedAt };
   }
 
@@ -202,7 +216,6 @@ describe('the rollout on a time-skipping server', function () {
     }
   }
 
-  const started: WorkflowHandle[] = [];
   afterEach(async () => {
     // A rollout left running would keep syncing hourly and slow every later skip of time.
     for (const handle of started.splice(0)) {
@@ -276,21 +289,26 @@ describe('the rollout on a time-skipping server', function () {
       assert.equal(windows[i].since, windows[i - 1].until - DELTA_OVERLAP_SECONDS, `window ${i}`);
       assert.equal(windows[i].runKey, `delta-${String(i + 1).padStart(5, '0')}`);
       const gap = windows[i].at - windows[i - 1].at;
-      if (i < windows.length - 1) assert.ok(gap >= HOUR && gap < HOUR + 60_000, `gap ${gap} ms before sync ${i}`);
+      if (i < windows.length - 1)
+        assert.ok(gap >= HOUR && gap < HOUR + 60_000, `gap ${gap} ms before sync ${i}`);
     }
     assert.equal(result.deltaConversations, 0);
     assert.equal(fakes.named('importConversation').length, 0, 'empty deltas start no import');
 
     // Cut-over: a final delta sync, then the label check, Intercom tagging, the sealed snapshot.
-    const tail = fakes.calls.slice(-6).map((c) => c.name);
-    assert.deepEqual(tail, [
-      'exportDelta',
-      'verifyMigratedLabels',
-      'tagMigratedInIntercom',
-      'sealSnapshot',
-      'publishRolloutState',
-    ].slice(-6).length === 5 ? ['compareCsat', 'exportDelta', 'verifyMigratedLabels', 'tagMigratedInIntercom', 'sealSnapshot', 'publishRolloutState'] : []);
-    assert.equal(windows.at(-1)?.until, Math.floor(result.cutoverAt / 1000));
+    assert.deepEqual(
+      fakes.calls.slice(-6).map((c) => c.name),
+      [
+        'compareCsat',
+        'exportDelta',
+        'verifyMigratedLabels',
+        'tagMigratedInIntercom',
+        'sealSnapshot',
+        'publishRolloutState',
+      ],
+    );
+    const finalSync = windows.at(-1);
+    assert.ok(finalSync && result.cutoverAt / 1000 - finalSync.until < 60, 'the final sync ran at cut-over');
 
     const final = await handle.query(rolloutStatusQuery);
     assert.equal(final.finished, true);
@@ -305,3 +323,211 @@ describe('the rollout on a time-skipping server', function () {
       ],
     );
   });
+
+  it('advanceRollout moves to the next phase at once, and past the last one into the cut-over', async () => {
+    const { handle, startedAt } = await start(inputWith());
+    await statusWhen(handle, (s) => s.percentage === 10);
+    await handle.signal(advanceRolloutSignal);
+    const status = await statusWhen(handle, (s) => s.percentage === 30);
+    assert.equal(status.history.at(-1)?.reason, 'advanced by signal');
+    assert.ok((await env.currentTimeMs()) - startedAt < 60_000, 'no phase timer was waited out');
+    const result = await advanceToCutover(handle);
+    assert.ok(result.cutoverAt - startedAt < 60_000, 'the cut-over followed the signals at once');
+    assert.deepEqual(percentages(), [10, 30, 60, 100, 100, 100]);
+    assert.equal(result.deltaRuns, 1, 'only the final delta sync ran');
+  });
+
+  it('holdRollout stops the phase timer, delta syncs go on, and advanceRollout releases it', async () => {
+    const { handle, startedAt } = await start(inputWith());
+    await statusWhen(handle, (s) => s.percentage === 10);
+    await handle.signal(holdRolloutSignal, { reason: 'waiting for the support lead' });
+    await statusWhen(handle, (s) => s.held);
+    await env.sleep('9 days');
+    const held = await handle.query(rolloutStatusQuery);
+    assert.equal(held.percentage, 10);
+    assert.equal(held.held, true);
+    assert.equal(held.holdReason, 'waiting for the support lead');
+    assert.equal(fakes.named('compareCsat').length, 0, 'a held phase never reaches its end');
+    assert.ok(fakes.named('exportDelta').length >= 9 * 24 - 2, 'delta syncs continue while held');
+
+    await handle.signal(advanceRolloutSignal);
+    const released = await statusWhen(handle, (s) => s.percentage === 30);
+    assert.equal(released.held, false);
+    assert.equal(released.holdReason, undefined);
+    const movedAt = fakes.named('publishRolloutState').at(-1)?.at ?? 0;
+    assert.ok(movedAt - startedAt >= 9 * DAY, 'the phase changed only when the signal came');
+  });
+
+  it('rollbackRollout goes back one phase and holds there', async () => {
+    const { handle } = await start(inputWith());
+    await statusWhen(handle, (s) => s.percentage === 10);
+    await handle.signal(advanceRolloutSignal);
+    await statusWhen(handle, (s) => s.percentage === 30);
+    await handle.signal(rollbackRolloutSignal, { reason: 'widget fails on Safari' });
+    const rolledBack = await statusWhen(handle, (s) => s.percentage === 10);
+    assert.equal(rolledBack.phaseIndex, 0);
+    assert.equal(rolledBack.held, true);
+    assert.equal(rolledBack.holdReason, 'widget fails on Safari');
+    assert.deepEqual(rolledBack.history.at(-1), {
+      at: rolledBack.history.at(-1)?.at,
+      percentage: 10,
+      reason: 'widget fails on Safari',
+    });
+    assert.deepEqual(percentages(), [10, 30, 10], 'the widget router was told at once');
+
+    await env.sleep('8 days');
+    assert.equal((await handle.query(rolloutStatusQuery)).percentage, 10, 'held: the week passed unnoticed');
+    await handle.signal(advanceRolloutSignal);
+    assert.equal((await statusWhen(handle, (s) => s.percentage === 30)).held, false);
+  });
+
+  it('pause stops delta syncs and the phase clock; resume catches up and continues where it stopped', async () => {
+    const { handle, startedAt } = await start(inputWith());
+    await statusWhen(handle, (s) => s.percentage === 10);
+    await env.sleep('2 days');
+    await handle.signal(pauseSignal);
+    await statusWhen(handle, (s) => s.paused);
+    const syncsBeforePause = fakes.named('exportDelta').length;
+    assert.ok(syncsBeforePause >= 47, `${syncsBeforePause} syncs in two days`);
+
+    await env.sleep('10 days');
+    const paused = await handle.query(rolloutStatusQuery);
+    assert.equal(paused.percentage, 10, 'no progression while paused');
+    assert.equal(fakes.named('exportDelta').length, syncsBeforePause, 'no delta sync while paused');
+
+    await handle.signal(resumeSignal);
+    await statusWhen(handle, (s) => !s.paused);
+    // The sync that fell due during the pause runs on resume.
+    const resumedAt = await env.currentTimeMs();
+    await env.sleep('1 minute');
+    const catchUp = fakes.named('exportDelta').slice(syncsBeforePause);
+    assert.ok(catchUp.length >= 1 && catchUp[0].at - resumedAt < 60_000, 'a delta sync ran on resume');
+
+    // Five of the phase's seven days remain: nothing at four days, the next phase by six.
+    await env.sleep('4 days');
+    assert.equal((await handle.query(rolloutStatusQuery)).percentage, 10);
+    await env.sleep('2 days');
+    await statusWhen(handle, (s) => s.percentage === 30);
+    const movedAfter = (fakes.named('publishRolloutState')[1]?.at ?? 0) - startedAt;
+    assert.ok(Math.abs(movedAfter - 17 * DAY) < HOUR, `phase 2 began ${movedAfter / DAY} days in`);
+  });
+
+  it('the CSAT gate holds the rollout itself with the scores, and advanceRollout overrides it', async () => {
+    fakes.csat = () => ({
+      intercomScore: 90,
+      chatwootScore: 62.5,
+      intercomRatings: 40,
+      chatwootRatings: 16,
+      behind: true,
+    });
+    const { handle } = await start(inputWith({ csatMargin: 10 }));
+    await statusWhen(handle, (s) => s.percentage === 10);
+    await env.sleep('7 days');
+    const gated = await statusWhen(handle, (s) => s.held);
+    assert.equal(gated.percentage, 10);
+    assert.match(gated.holdReason ?? '', /Chatwoot CSAT 62\.5 trails Intercom 90\.0 by more than 10 points/);
+    assert.match(gated.holdReason ?? '', /advanceRollout/);
+    assert.equal(fakes.named('compareCsat').length, 1);
+
+    await env.sleep('3 days');
+    assert.equal((await handle.query(rolloutStatusQuery)).percentage, 10, 'still held days later');
+    assert.equal(fakes.named('compareCsat').length, 1, 'the gate does not re-run while held');
+
+    fakes.csat = () => AHEAD;
+    await handle.signal(advanceRolloutSignal);
+    const overridden = await statusWhen(handle, (s) => s.percentage === 30);
+    assert.equal(overridden.held, false);
+    assert.equal(overridden.history.at(-1)?.reason, 'advanced by signal');
+  });
+
+  it('imports a non-empty delta through an importWorkflow child', async () => {
+    fakes.deltaCount = (args) => (args.runKey === 'delta-00001' ? 3 : 0);
+    const input = inputWith();
+    const { handle } = await start(input);
+    await statusWhen(handle, (s) => s.percentage === 10);
+    await env.sleep('61 minutes');
+    const deadline = Date.now() + 10_000;
+    while (fakes.named('importConversation').length < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.deepEqual(
+      fakes
+        .named('importConversation')
+        .map((c) => c.args[0])
+        .sort(),
+      ['delta-00001-a', 'delta-00001-b', 'delta-00001-c'],
+    );
+    const deltaDir = `acct-${input.account}/delta/delta-00001`;
+    assert.deepEqual(
+      fakes.named('importContacts').map((c) => c.args[0]),
+      [`${deltaDir}/contacts/chunk-000001.jsonl`],
+    );
+    assert.ok(
+      fakes.named('listManifestChunks').some((c) => c.args[0] === `${deltaDir}/conversations/manifest.json`),
+    );
+    const result = await advanceToCutover(handle);
+    assert.equal(result.deltaConversations, 3);
+    assert.equal(result.deltaRuns, 2, 'the hourly sync and the final one');
+    const child = env.client.workflow.getHandle(`migration-${input.account}/delta-00001`);
+    assert.equal((await child.describe()).status.name, 'COMPLETED');
+  });
+
+  it('continues as new when its history grows, keeping hold, history and delta windows', async () => {
+    const input = inputWith();
+    const { handle, exportStartedAt } = await start(input, { continueAfterEvents: 150 });
+    await statusWhen(handle, (s) => s.percentage === 10);
+    await handle.signal(holdRolloutSignal, { reason: 'kept across runs' });
+    await statusWhen(handle, (s) => s.held);
+    await env.sleep('3 days');
+    const { runId } = await handle.describe();
+    assert.notEqual(runId, handle.firstExecutionRunId, 'the rollout continued as new');
+    const status = await handle.query(rolloutStatusQuery);
+    assert.equal(status.held, true);
+    assert.equal(status.holdReason, 'kept across runs');
+    assert.deepEqual(
+      status.history.map((h) => h.percentage),
+      [10],
+    );
+
+    const result = await advanceToCutover(handle);
+    const windows = deltaWindows();
+    assert.equal(result.deltaRuns, windows.length);
+    assert.ok(windows.length >= 3 * 24, `${windows.length} delta syncs`);
+    assert.equal(windows[0].since, exportStartedAt - DELTA_OVERLAP_SECONDS);
+    for (let i = 1; i < windows.length; i++) {
+      assert.equal(windows[i].since, windows[i - 1].until - DELTA_OVERLAP_SECONDS, `window ${i}`);
+      assert.equal(windows[i].runKey, `delta-${String(i + 1).padStart(5, '0')}`);
+    }
+    assert.deepEqual(percentages(), [10, 30, 60, 100, 100]);
+    assert.equal(result.percentage, 100);
+  });
+
+  it('registers its signals and query with descriptions, so the Web UI lists them', async () => {
+    const { handle } = await start(inputWith());
+    await statusWhen(handle, (s) => s.percentage === 10);
+    const metadata = (await handle.query('__temporal_workflow_metadata')) as {
+      definition: {
+        type: string;
+        signalDefinitions: { name: string; description?: string }[];
+        queryDefinitions: { name: string; description?: string }[];
+      };
+    };
+    assert.equal(metadata.definition.type, 'rolloutWorkflow');
+    const signals = Object.fromEntries(
+      metadata.definition.signalDefinitions.map((d) => [d.name, d.description]),
+    );
+    assert.deepEqual(signals, {
+      advanceRollout: signalDescriptions.advanceRollout,
+      holdRollout: signalDescriptions.holdRollout,
+      pause: signalDescriptions.pause,
+      resume: signalDescriptions.resume,
+      rollbackRollout: signalDescriptions.rollbackRollout,
+    });
+    const queries = metadata.definition.queryDefinitions.map((d) => d.name);
+    assert.ok(queries.includes('rolloutStatus'), queries.join(', '));
+    assert.ok(
+      metadata.definition.queryDefinitions.every((d) => d.description),
+      'every query is described',
+    );
+  });
+});

@@ -4,8 +4,10 @@
  * deleting the Intercom data. They run on the intercom-reads task queue whose workers share one
  * global rate (maxTaskQueueActivitiesPerSecond); the client paces individual requests.
  */
-import { Context } from '@temporalio/activity';
-import type { Conversation, ConversationListItem } from '../clients/intercom/schemas.js';
+import { Context, sleep } from '@temporalio/activity';
+import { HttpFailure } from '../clients/http.js';
+import type { IntercomClient } from '../clients/intercom/client.js';
+import type { Contact, Conversation } from '../clients/intercom/schemas.js';
 import { blobKeys, type MigrationInput } from '../config.js';
 import { planMessages } from '../mapping/index.js';
 import { attachmentsFoundSignal } from '../workflows/definitions.js';
@@ -37,6 +39,15 @@ interface PagedCheckpoint {
 
 type Page<T> = { items: T[]; next?: string };
 
+/** How many times the delta re-reads its search when a pass still brings new conversations. */
+const MAX_DELTA_PASSES = 5;
+/** Intercom closes an idle companies scroll after a minute; wait a little longer for one left open. */
+const OPEN_SCROLL_WAIT_MS = 90_000;
+
+const isNotFound = (error: unknown) => error instanceof HttpFailure && error.status === 404;
+const isScrollExists = (error: unknown) =>
+  error instanceof HttpFailure && error.status === 400 && /scroll_exists/.test(error.message);
+
 /** Runs `fetchDetails` over items with a small concurrency, keeping their order. */
 async function mapInOrder<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -53,7 +64,24 @@ async function mapInOrder<T, R>(items: T[], concurrency: number, fn: (item: T) =
 
 function resumeCheckpoint(): PagedCheckpoint {
   const details = Context.current().info.heartbeatDetails as PagedCheckpoint | undefined;
-  return details ?? { chunkIndex: 0, count: 0, truncated: [], restarts: 0 };
+  return details ? structuredClone(details) : { chunkIndex: 0, count: 0, truncated: [], restarts: 0 };
+}
+
+/**
+ * Full conversations in list order. One deleted after it was listed answers 404: it is left out (it
+ * shows up in the deleted list) instead of failing the export for good.
+ */
+async function fetchConversations(intercom: IntercomClient, ids: string[]): Promise<Conversation[]> {
+  const fetched = await mapInOrder(ids, 4, async (id) => {
+    try {
+      return await intercom.getConversation(id);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      Context.current().log.warn('conversation deleted since it was listed; skipped', { conversationId: id });
+      return undefined;
+    }
+  });
+  return fetched.filter((conversation): conversation is Conversation => conversation !== undefined);
 }
 
 export function hasAttachments(conversation: Conversation): boolean {
@@ -71,7 +99,8 @@ export function createIntercomActivities(deps: ActivityDeps) {
   async function exportPaged<T>(
     input: MigrationInput,
     entity: ExportEntityName,
-    pages: (cursor: string | undefined) => AsyncGenerator<Page<T>>,
+    /** Pages from the checkpoint's cursor on; the checkpoint is kept current as chunks are written. */
+    pages: (checkpoint: Readonly<PagedCheckpoint>) => AsyncGenerator<Page<T>>,
     onChunk?: (records: T[], ref: ChunkRef, checkpoint: PagedCheckpoint) => Promise<void>,
   ): Promise<EntityExportResult> {
     const store = deps.store(input);
@@ -81,7 +110,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const chunks: ChunkRef[] = previous.slice(0, checkpoint.chunkIndex);
     const finishedBefore = checkpoint.chunkIndex > 0 && checkpoint.cursor === undefined;
     if (!finishedBefore) {
-      for await (const page of pages(checkpoint.cursor)) {
+      for await (const page of pages(checkpoint)) {
         const ref = await writeChunk(store, chunkKey(dir, checkpoint.chunkIndex + 1), page.items);
         if (onChunk) await onChunk(page.items, ref, checkpoint);
         chunks.push(ref);
@@ -89,7 +118,8 @@ export function createIntercomActivities(deps: ActivityDeps) {
         checkpoint.count += page.items.length;
         checkpoint.cursor = page.next;
         await writeManifest(store, dir, manifestOf(entity, checkpoint, chunks, false));
-        Context.current().heartbeat(checkpoint);
+        // A copy: the worker may serialise details after this returns, and the checkpoint moves on.
+        Context.current().heartbeat(structuredClone(checkpoint));
         if (!page.next) break;
       }
     }
@@ -151,7 +181,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const perPage = input.export.pageSize;
     switch (entity) {
       case 'contacts':
-        return exportPaged(input, entity, (cursor) => intercom.contactPages(cursor, perPage));
+        return exportPaged(input, entity, ({ cursor }) => intercom.contactPages(cursor, perPage));
       case 'companies':
         return exportCompanies(input);
       case 'tags':
@@ -161,21 +191,24 @@ export function createIntercomActivities(deps: ActivityDeps) {
       case 'admins':
         return exportPaged(input, entity, () => once(() => intercom.admins()));
       case 'macros':
-        return exportPaged(input, entity, (cursor) => intercom.macroPages(cursor));
+        return exportPaged(input, entity, ({ cursor }) => intercom.macroPages(cursor));
       case 'dataAttributes':
         return exportPaged(input, entity, () =>
           once(async () => {
             const models = ['contact', 'company', 'conversation'] as const;
-            const lists = await Promise.all(models.map((model) => intercom.dataAttributes(model)));
+            // Archived definitions too: contacts may still hold their values, and the export is the archive.
+            const lists = await Promise.all(
+              models.map((model) => intercom.dataAttributes(model, { includeArchived: true })),
+            );
             return lists.flat();
           }),
         );
       case 'collections':
-        return exportPaged(input, entity, (cursor) =>
+        return exportPaged(input, entity, ({ cursor }) =>
           numbered(intercom.collectionPages(cursor ? Number(cursor) : 1)),
         );
       case 'articles':
-        return exportPaged(input, entity, (cursor) =>
+        return exportPaged(input, entity, ({ cursor }) =>
           numbered(intercom.articlePages(cursor ? Number(cursor) : 1)),
         );
       case 'conversations':
@@ -186,6 +219,8 @@ export function createIntercomActivities(deps: ActivityDeps) {
   /**
    * Companies come through Intercom's scroll: one scroll per app, expiring after a minute idle, a
    * 500 meaning start over. A restart re-reads from the beginning, so ids already written are skipped.
+   * A scroll left open by a crashed attempt blocks a new one ("scroll_exists") until it expires, so
+   * the retry waits for that rather than failing the export.
    */
   async function exportCompanies(input: MigrationInput): Promise<EntityExportResult> {
     const store = deps.store(input);
@@ -194,14 +229,30 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const checkpoint: PagedCheckpoint = { chunkIndex: 0, count: 0, truncated: undefined, restarts: 0 };
     const seen = new Set<string>();
     const chunks: ChunkRef[] = [];
-    for await (const page of intercom.companyScroll()) {
-      if (page.restarted) checkpoint.restarts++;
-      const fresh = page.items.filter((company) => !seen.has(company.id));
-      for (const company of fresh) seen.add(company.id);
-      if (fresh.length === 0) continue;
-      checkpoint.chunkIndex++;
-      chunks.push(await writeChunk(store, chunkKey(dir, checkpoint.chunkIndex), fresh));
-      Context.current().heartbeat({ companies: seen.size });
+    const waitUntil = Date.now() + OPEN_SCROLL_WAIT_MS;
+    for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
+      try {
+        for await (const page of intercom.companyScroll()) {
+          if (page.restarted) checkpoint.restarts++;
+          const fresh = page.items.filter((company) => !seen.has(company.id));
+          for (const company of fresh) seen.add(company.id);
+          if (fresh.length === 0) continue;
+          checkpoint.chunkIndex++;
+          chunks.push(await writeChunk(store, chunkKey(dir, checkpoint.chunkIndex), fresh));
+          Context.current().heartbeat({ companies: seen.size });
+        }
+        break;
+      } catch (error) {
+        if (!isScrollExists(error)) throw error;
+        if (Date.now() + delayMs > waitUntil) {
+          // Retryable: Temporal tries again later, by when the other scroll has expired or finished.
+          throw new Error(
+            'another companies scroll is still open in this Intercom workspace (a crashed attempt, or another export): it expires after a minute idle',
+          );
+        }
+        Context.current().heartbeat({ companies: seen.size, waitingForOpenScroll: true });
+        await sleep(delayMs);
+      }
     }
     const manifest = manifestOf('companies', checkpoint, chunks, true);
     const manifestKey = await writeManifest(store, dir, manifest);
@@ -221,17 +272,20 @@ export function createIntercomActivities(deps: ActivityDeps) {
   async function exportConversations({ input, rehostWorkflowId }: ExportArgs): Promise<EntityExportResult> {
     const intercom = deps.intercom(input);
     const limit = input.import.limit;
-    let listed = 0;
     return exportPaged<Conversation>(
       input,
       'conversations',
-      async function* (cursor) {
-        for await (const page of intercom.conversationPages(cursor, input.export.pageSize)) {
-          let items: ConversationListItem[] = page.items;
-          if (limit > 0) items = items.slice(0, Math.max(0, limit - listed));
-          listed += items.length;
-          const full = await mapInOrder(items, 4, (item) => intercom.getConversation(item.id));
-          const reachedLimit = limit > 0 && listed >= limit;
+      async function* (checkpoint) {
+        for await (const page of intercom.conversationPages(checkpoint.cursor, input.export.pageSize)) {
+          // The limit counts what earlier attempts wrote too (checkpoint.count), so a resumed
+          // rehearsal stops at the same place.
+          const wanted = () => (limit > 0 ? limit - checkpoint.count - full.length : Number.POSITIVE_INFINITY);
+          const full: Conversation[] = [];
+          const listed = page.items.map((item) => item.id);
+          while (listed.length > 0 && wanted() > 0) {
+            full.push(...(await fetchConversations(intercom, listed.splice(0, Math.min(listed.length, wanted())))));
+          }
+          const reachedLimit = limit > 0 && wanted() <= 0;
           yield { items: full, next: reachedLimit ? undefined : page.next };
           if (reachedLimit) return;
         }
@@ -260,7 +314,10 @@ export function createIntercomActivities(deps: ActivityDeps) {
   /**
    * The parallel run's delta: conversations updated since the last high-water mark (the window
    * overlaps, because Intercom's search cursor can skip or repeat items updated while paging),
-   * deduplicated by id, plus the contacts they refer to and the deletions since.
+   * deduplicated by id, plus the contacts they refer to and the deletions since. The cursor is a
+   * position in a live ordering, so a conversation updated while paging shifts the rest and one can be
+   * skipped: the search is read again until a pass brings nothing new. Conversations updated after
+   * `until` are left to the next run, whose window starts before `until`.
    */
   async function exportDelta(args: DeltaExportArgs): Promise<DeltaExportResult> {
     const { input } = args;
@@ -272,41 +329,58 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const seen = new Set<string>();
     const contactIds = new Set<string>();
     const chunks: ChunkRef[] = [];
-    let highWater = args.since;
-    for await (const page of intercom.searchConversationsUpdatedSince(
-      args.since,
-      undefined,
-      input.export.pageSize,
-    )) {
-      const fresh = page.items.filter((c) => !seen.has(c.id) && c.updated_at <= args.until);
-      for (const c of fresh) seen.add(c.id);
-      if (fresh.length === 0) continue;
-      const full = await mapInOrder(fresh, 4, (item) => intercom.getConversation(item.id));
-      for (const c of full) {
-        highWater = Math.max(highWater, c.updated_at);
-        for (const contact of c.contacts?.contacts ?? []) contactIds.add(contact.id);
+    for (let pass = 1; pass <= MAX_DELTA_PASSES; pass++) {
+      let newInPass = 0;
+      for await (const page of intercom.searchConversationsUpdatedSince(
+        args.since,
+        undefined,
+        input.export.pageSize,
+      )) {
+        const fresh = page.items.filter((c) => !seen.has(c.id) && c.updated_at <= args.until);
+        for (const c of fresh) seen.add(c.id);
+        if (fresh.length === 0) continue;
+        newInPass += fresh.length;
+        const full = await fetchConversations(
+          intercom,
+          fresh.map((c) => c.id),
+        );
+        for (const c of full) {
+          for (const contact of c.contacts?.contacts ?? []) contactIds.add(contact.id);
+        }
+        if (full.length > 0) chunks.push(await writeChunk(store, chunkKey(convDir, chunks.length + 1), full));
+        Context.current().heartbeat({ pass, conversations: seen.size });
       }
-      chunks.push(await writeChunk(store, chunkKey(convDir, chunks.length + 1), full));
-      Context.current().heartbeat({ conversations: seen.size });
+      if (newInPass === 0) break;
     }
     const contactChunks: ChunkRef[] = [];
     const ids = [...contactIds];
     for (let i = 0; i < ids.length; i += 100) {
-      const contacts = await mapInOrder(ids.slice(i, i + 100), 4, (id) => intercom.getContact(id));
-      contactChunks.push(await writeChunk(store, chunkKey(contactDir, contactChunks.length + 1), contacts));
+      const contacts = await mapInOrder(ids.slice(i, i + 100), 4, async (id): Promise<Contact | undefined> => {
+        try {
+          return await intercom.getContact(id);
+        } catch (error) {
+          // Deleted since: its conversations are imported with a placeholder contact.
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      });
+      const found = contacts.filter((contact): contact is Contact => contact !== undefined);
+      contactChunks.push(await writeChunk(store, chunkKey(contactDir, contactChunks.length + 1), found));
+      Context.current().heartbeat({ contacts: i + found.length });
     }
     const deleted = await intercom.deletedConversationIdsSince(args.since);
     const now = new Date().toISOString();
+    const count = chunks.reduce((sum, chunk) => sum + chunk.count, 0);
     const manifestKey = await writeManifest(store, convDir, {
       entity: 'conversations',
-      count: seen.size,
+      count,
       chunks,
       complete: true,
       exportedAt: now,
     });
     const contactsManifestKey = await writeManifest(store, contactDir, {
       entity: 'contacts',
-      count: ids.length,
+      count: contactChunks.reduce((sum, chunk) => sum + chunk.count, 0),
       chunks: contactChunks,
       complete: true,
       exportedAt: now,
@@ -318,11 +392,11 @@ export function createIntercomActivities(deps: ActivityDeps) {
         deleted.map((id) => ({ id })),
       );
     return {
-      count: seen.size,
+      count,
       manifestKey,
       contactsManifestKey,
       deletedCount: deleted.length,
-      highWater: Math.max(highWater, args.until),
+      highWater: args.until,
     };
   }
 

@@ -1,0 +1,263 @@
+/**
+ * The fault soak: a whole migration while both services misbehave (429s, 5xx, dropped connections,
+ * latency) and the machinery under it crashes. The worker is a separate process, SIGKILLed during the
+ * export, while conversations are being imported, and during verification (or the rollout), and
+ * started again each time; the Temporal server itself is stopped and started again on its database
+ * file in the middle of the import. Afterwards the sandboxes' own state must hold every item exactly
+ * once, and the migration's own verification must say the same.
+ *
+ * Every wait follows the workflows' progress (describe, the import's `progress` query, the parent's
+ * `status` query) under a deadline; every child process is killed in the after hook.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { writeSoakWorkflowBundle } from '../scripts/soak-worker.js';
+import type { MigrationInputRaw } from '../src/config.js';
+import type { FaultConfig } from '../src/sandbox/faults.js';
+import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
+import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
+import type { MigrationResult } from '../src/workflows/accountMigration.js';
+import type { ImportProgress, MigrationStatus } from '../src/workflows/definitions.js';
+import type { ImportTotals } from '../src/workflows/importWorkflow.js';
+import {
+  freePort,
+  startTemporalServer,
+  startWorkerProcess,
+  stopAllChildren,
+  type TemporalServerProcess,
+  type WorkerProcess,
+  waitFor,
+} from './helpers/processes.js';
+
+const CONVERSATIONS = 80;
+const MIGRATION_ID = 'migration-1';
+const workerScript = fileURLToPath(new URL('../scripts/soak-worker.js', import.meta.url));
+
+const faults = (seed: number): Partial<FaultConfig> => ({
+  rate429: 0.05,
+  rate5xx: 0.05,
+  rateDrop: 0.03,
+  latencyMs: 2,
+  jitterMs: 10,
+  seed,
+});
+
+describe('fault soak: a migration through crashes, restarts and flaky services', function () {
+  this.timeout(240_000);
+  let dataDir: string;
+  let server: TemporalServerProcess;
+  let connection: Connection;
+  let client: Client;
+  let scenario: Scenario;
+  let worker: WorkerProcess | undefined;
+  let workerEnv: Record<string, string>;
+  const workerLogs: string[] = [];
+  const events: string[] = [];
+
+  const note = (event: string) => events.push(`${new Date().toISOString()} ${event}`);
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'i2c-soak-'));
+    const bundlePath = join(dataDir, 'soak-workflows.js');
+    const [port] = await Promise.all([freePort(), writeSoakWorkflowBundle(bundlePath)]);
+    server = await startTemporalServer({ dbFilename: join(dataDir, 'temporal.db'), port });
+    connection = await Connection.connect({ address: server.address });
+    client = new Client({ connection, namespace: 'default' });
+    scenario = await startScenario({
+      seed: 23,
+      conversations: CONVERSATIONS,
+      partsPerConversation: 5,
+      caseDuplicateContacts: 4,
+      attachmentEvery: 4,
+      inlineImageEvery: 7,
+      agentTokens: true,
+      chatwootMessagesPerMinute: 3000,
+      intercomFaults: faults(101),
+      chatwootFaults: faults(202),
+    });
+    workerEnv = {
+      TEMPORAL_ADDRESS: server.address,
+      INTERCOM_TOKEN: scenario.intercomToken,
+      CHATWOOT_TOKEN: scenario.chatwootToken,
+      CHATWOOT_AGENT_TOKENS: Object.entries(scenario.chatwootAgentTokens)
+        .map(([email, token]) => `${email}=${token}`)
+        .join(','),
+      SOAK_WORKFLOW_BUNDLE: bundlePath,
+    };
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    const logs = [...workerLogs, worker?.output() ?? ''].join('\n--- worker restarted ---\n');
+    console.error(
+      `soak events:\n${events.join('\n')}\nworker output (last 8000 chars):\n${logs.slice(-8000)}`,
+    );
+  });
+
+  after(async () => {
+    await stopAllChildren();
+    await scenario?.close();
+    await connection?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const startWorker = async () => {
+    worker = await startWorkerProcess({ script: workerScript, env: workerEnv, timeoutMs: 60_000 });
+    note(`worker ${worker.pid} running`);
+  };
+
+  let kills = 0;
+  const killAndRestartWorker = async (when: string) => {
+    const victim = worker as WorkerProcess;
+    await victim.kill();
+    kills++;
+    workerLogs.push(victim.output());
+    note(`worker ${victim.pid} SIGKILLed ${when}`);
+    await startWorker();
+  };
+
+  /** A query needs a live worker; while there is none it fails or waits, so it is bounded and optional. */
+  const tryQuery = async <T>(workflowId: string, query: string): Promise<T | undefined> => {
+    try {
+      return await client.withDeadline(Date.now() + 3000, () =>
+        client.workflow.getHandle(workflowId).query<T>(query),
+      );
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** The activities a workflow has running right now, by type, with whether they have heartbeated. */
+  const runningActivities = async (workflowId: string) => {
+    try {
+      const description = await client.withDeadline(Date.now() + 3000, () =>
+        client.workflow.getHandle(workflowId).describe(),
+      );
+      return (description.raw.pendingActivities ?? [])
+        .filter((a) => a.lastStartedTime)
+        .map((a) => ({
+          type: a.activityType?.name ?? '',
+          heartbeated: !!a.heartbeatDetails?.payloads?.length,
+        }));
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return [];
+      throw error;
+    }
+  };
+
+  const importProgress = () => tryQuery<ImportProgress>(`${MIGRATION_ID}/import`, 'progress');
+
+  it('loses nothing and duplicates nothing', async () => {
+    const started = Date.now();
+    await startWorker();
+    const base = scenario.input(`file://${join(dataDir, 'blobs')}`);
+    const input: MigrationInputRaw = {
+      ...base,
+      // Small pages: the export checkpoints several times, so the kill lands between checkpoints.
+      export: { pageSize: 10 },
+      import: { ...base.import, windowSize: 10, childrenPerRun: 25 },
+      rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
+    };
+    const handle = await client.workflow.start('accountMigration', {
+      taskQueue: 'migration',
+      workflowId: MIGRATION_ID,
+      args: [input],
+    });
+
+    // 1. During the export, once the conversation export has checkpointed at least once.
+    await waitFor(
+      'the conversation export to checkpoint',
+      async () =>
+        (await runningActivities(`${MIGRATION_ID}/export`)).some(
+          (a) => a.type === 'exportConversations' && a.heartbeated,
+        ),
+      { timeoutMs: 60_000, intervalMs: 50 },
+    );
+    await killAndRestartWorker('during the export');
+
+    // 2. While conversations are being imported.
+    const total = CONVERSATIONS - scenario.intercom.dataset.deletedConversations.length;
+    await waitFor(
+      'a quarter of the import',
+      async () => {
+        const progress = await importProgress();
+        return !!progress && progress.completed >= total / 4 && progress.inFlight > 0;
+      },
+      { timeoutMs: 90_000 },
+    );
+    await killAndRestartWorker(`with the import in flight`);
+
+    // 3. The Temporal server goes down and comes back on its database, mid-import, worker running.
+    await waitFor(
+      'half of the import',
+      async () => {
+        const progress = await importProgress();
+        return !!progress && progress.completed >= total / 2 && progress.inFlight > 0;
+      },
+      { timeoutMs: 90_000 },
+    );
+    await server.restart();
+    note('temporal server restarted');
+
+    // 4. During verification, or the rollout if verification was too quick to catch.
+    let lastPhase: string | undefined;
+    await waitFor(
+      'verification or the rollout',
+      async () => {
+        if ((await runningActivities(`${MIGRATION_ID}/verify`)).some((a) => a.type === 'reconcileMigration'))
+          return true;
+        lastPhase = (await tryQuery<MigrationStatus>(MIGRATION_ID, 'status'))?.phase ?? lastPhase;
+        return lastPhase === 'rollout';
+      },
+      { timeoutMs: 120_000, intervalMs: 50 },
+    );
+    await killAndRestartWorker(lastPhase === 'rollout' ? 'during the rollout' : 'during verification');
+
+    const result = await client.withDeadline(
+      started + 220_000,
+      () => handle.result() as Promise<MigrationResult>,
+    );
+    note(`migration finished: ${result.reconciled}`);
+    assert.ok(kills >= 3, `the worker was killed ${kills} times`);
+
+    const dataset = scenario.intercom.dataset;
+    const summary = reconcileSandboxes(dataset, scenario.chatwoot.dump(), {
+      account: scenario.account,
+      activityParts: 'note',
+      timestampLine: true,
+      partsCap: 500,
+      deletedConversationIds: dataset.deletedConversations.map((d) => d.id),
+    });
+    assert.deepEqual(summary.problems, []);
+    assert.equal(summary.duplicates, 0);
+    assert.equal(summary.missing, 0);
+    assert.equal(summary.conversations.expected, total);
+    assert.equal(summary.conversations.found, total);
+    assert.ok(summary.attachments.expected > 0);
+
+    // The migration's own verification, through Chatwoot's API, agrees with the sandbox's state.
+    assert.equal(result.reconciliation.duplicates, 0);
+    assert.equal(result.reconciliation.missing, 0);
+    assert.equal(result.reconciliation.conversations.found, summary.conversations.found);
+    assert.equal(result.reconciliation.messages.found, summary.messages.found);
+    assert.equal(result.reconciliation.attachments.found, summary.attachments.found);
+    assert.ok(result.rolloutFinished);
+    const imported = (await client.workflow.getHandle(`${MIGRATION_ID}/import`).result()) as ImportTotals;
+    assert.deepEqual(imported.failedConversationIds, []);
+    assert.equal(imported.completed, total);
+
+    // The faults did happen on both sides: a soak without them would prove nothing.
+    for (const counts of [scenario.intercom.faults.counts, scenario.chatwoot.faults.counts]) {
+      assert.ok(
+        counts.injected429 > 0 && counts.injected5xx > 0 && counts.dropped > 0,
+        JSON.stringify(counts),
+      );
+    }
+    note(`soak took ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(events.join('\n'));
+  });
+});
