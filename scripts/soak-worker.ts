@@ -37,9 +37,11 @@ async function main(): Promise<void> {
   const env = process.env;
   const address = env.TEMPORAL_ADDRESS ?? 'localhost:7233';
   // The soak reads this process's output on failure: keep the SDK's warnings, drop its chatter.
-  Runtime.install({
-    logger: { ...quiet, warn: (message) => console.error(`warn: ${message}`), error: console.error },
-  });
+  const print =
+    (level: string) =>
+    (message: string, meta?: Record<string, unknown>): void =>
+      console.error(`${level}: ${message} ${meta ? JSON.stringify(meta).slice(0, 2000) : ''}`);
+  Runtime.install({ logger: { ...quiet, warn: print('warn'), error: print('error') } });
   const set = await createWorkerSet({
     address,
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',

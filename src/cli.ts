@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
+import { payloadCodecFromEnv } from './codec/aesGcmCodec.js';
 import { blobKeys, parseMigrationInput, taskQueues, workflowIds } from './config.js';
 import { watchMigration } from './progress.js';
 import { createBlobStore } from './storage/index.js';
@@ -25,7 +26,10 @@ import {
 
 async function connect(): Promise<Client> {
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  // With PAYLOAD_CODEC_KEY set, inputs are encrypted and results decrypted as the workers do.
+  const codec = payloadCodecFromEnv(process.env);
+  const dataConverter = codec ? { payloadCodecs: [codec] } : undefined;
+  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default', dataConverter });
 }
 
 const accountOption = (value: string) => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { Context } from '@temporalio/activity';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type {
@@ -190,7 +190,11 @@ describe('the rollout on a time-skipping server', function () {
   async function start(
     input: MigrationInput,
     extra: { continueAfterEvents?: number } = {},
-  ): Promise<{ handle: WorkflowHandle<typeof rolloutWorkflow>; startedAt: number; exportStartedAt: number }> {
+  ): Promise<{
+    handle: WorkflowHandleWithFirstExecutionRunId<typeof rolloutWorkflow>;
+    startedAt: number;
+    exportStartedAt: number;
+  }> {
     const startedAt = await env.currentTimeMs();
     const exportStartedAt = Math.floor(startedAt / 1000) - 2 * 3600;
     const handle = await env.client.workflow.start(rolloutWorkflow, {

@@ -4,108 +4,36 @@
  */
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import {
-  CreateBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3BlobStore, SHA256_METADATA_KEY } from '../src/storage/index.js';
+import { type S3TestServer, startS3Server } from './helpers/s3Server.js';
 import { chunkedStream, describeBlobStoreBehaviour, patternedBytes } from './storage.test.js';
 
-const ensureScript = fileURLToPath(new URL('../../scripts/ensure-s3-server.sh', import.meta.url));
 const BUCKET = 'migration-test';
 const MiB = 1024 * 1024;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port from a TCP server');
-  return address.port;
-}
-
-async function waitUntilServing(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}:\n${output()}`);
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`moto_server did not answer at ${url} within 30 s:\n${output()}`);
-}
-
 describe('S3BlobStore against moto_server', function () {
   this.timeout(60_000);
-  let server: ChildProcess | undefined;
-  let endpoint = '';
+  let server: S3TestServer | undefined;
   let client: S3Client;
-  const savedEnvironment: Record<string, string | undefined> = {};
-  // The store finds credentials the way it does in production: through the SDK's default chain.
-  const testEnvironment = {
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-  };
 
   before(async function () {
     // The first run on a machine installs moto into a virtualenv, which takes a while.
     this.timeout(600_000);
-    const { stdout } = await promisify(execFile)('bash', [ensureScript], { timeout: 590_000 });
-    const executable = stdout.trim().split('\n').at(-1) ?? '';
-    assert.ok(executable.endsWith('moto_server'), `ensure-s3-server.sh printed ${stdout}`);
-
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    let output = '';
-    server = spawn(executable, ['-H', '127.0.0.1', '-p', String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server.stdout?.on('data', (data: Buffer) => {
-      output += data.toString('utf8');
-    });
-    server.stderr?.on('data', (data: Buffer) => {
-      output += data.toString('utf8');
-    });
-    await waitUntilServing(`${endpoint}/moto-api/`, server, () => output);
-
-    for (const [name, value] of Object.entries(testEnvironment)) {
-      savedEnvironment[name] = process.env[name];
-      process.env[name] = value;
-    }
-    client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
-    await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    server = await startS3Server();
+    client = server.client;
+    await server.createBucket(BUCKET);
   });
 
   after(async () => {
-    client?.destroy();
-    for (const [name, value] of Object.entries(savedEnvironment)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    if (server && server.exitCode === null) {
-      const exited = once(server, 'exit');
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await server?.stop();
   });
 
   let storeCounter = 0;
   function storeUrl(prefix: string, extra = ''): string {
-    return `s3://${BUCKET}/${prefix}?endpoint=${encodeURIComponent(endpoint)}&forcePathStyle=true${extra}`;
+    assert.ok(server, 'moto_server is running');
+    return server.storeUrl(BUCKET, prefix, extra);
   }
 
   // A small listing page makes the 250-key listing test cross several pages.

@@ -129,8 +129,12 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     const policy: SafeFetchPolicy = { ...input.attachments };
     const indexKey = attachmentIndexKey(input.account, conversation.id);
     const existing = await readAttachmentIndex(store, input.account, conversation.id);
-    const stored = new Map((existing?.stored ?? []).map((s) => [attachmentId(s.messageSourceId, s.index), s]));
-    const failed = new Map((existing?.failed ?? []).map((f) => [attachmentId(f.messageSourceId, f.index), f]));
+    const stored = new Map(
+      (existing?.stored ?? []).map((s) => [attachmentId(s.messageSourceId, s.index), s]),
+    );
+    const failed = new Map(
+      (existing?.failed ?? []).map((f) => [attachmentId(f.messageSourceId, f.index), f]),
+    );
     const dir = attachmentDir(input.account, conversation.id);
     const heartbeat = () => Context.current().heartbeat(position);
     let unsaved = 0;
@@ -225,7 +229,8 @@ export function createAttachmentActivities(deps: ActivityDeps) {
         totals.bytes += result.info.size;
       } catch (error) {
         const kind = failureKind(error);
-        const recordable = kind === 'refused' || kind === 'gone' || kind === 'expired' || isLastActivityAttempt();
+        const recordable =
+          kind === 'refused' || kind === 'gone' || kind === 'expired' || isLastActivityAttempt();
         if (kind === undefined || !recordable) {
           await save();
           throw error;

@@ -279,11 +279,14 @@ export function createIntercomActivities(deps: ActivityDeps) {
         for await (const page of intercom.conversationPages(checkpoint.cursor, input.export.pageSize)) {
           // The limit counts what earlier attempts wrote too (checkpoint.count), so a resumed
           // rehearsal stops at the same place.
-          const wanted = () => (limit > 0 ? limit - checkpoint.count - full.length : Number.POSITIVE_INFINITY);
           const full: Conversation[] = [];
+          const wanted = () =>
+            limit > 0 ? limit - checkpoint.count - full.length : Number.POSITIVE_INFINITY;
           const listed = page.items.map((item) => item.id);
           while (listed.length > 0 && wanted() > 0) {
-            full.push(...(await fetchConversations(intercom, listed.splice(0, Math.min(listed.length, wanted())))));
+            full.push(
+              ...(await fetchConversations(intercom, listed.splice(0, Math.min(listed.length, wanted())))),
+            );
           }
           const reachedLimit = limit > 0 && wanted() <= 0;
           yield { items: full, next: reachedLimit ? undefined : page.next };
@@ -355,15 +358,19 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const contactChunks: ChunkRef[] = [];
     const ids = [...contactIds];
     for (let i = 0; i < ids.length; i += 100) {
-      const contacts = await mapInOrder(ids.slice(i, i + 100), 4, async (id): Promise<Contact | undefined> => {
-        try {
-          return await intercom.getContact(id);
-        } catch (error) {
-          // Deleted since: its conversations are imported with a placeholder contact.
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }
-      });
+      const contacts = await mapInOrder(
+        ids.slice(i, i + 100),
+        4,
+        async (id): Promise<Contact | undefined> => {
+          try {
+            return await intercom.getContact(id);
+          } catch (error) {
+            // Deleted since: its conversations are imported with a placeholder contact.
+            if (isNotFound(error)) return undefined;
+            throw error;
+          }
+        },
+      );
       const found = contacts.filter((contact): contact is Contact => contact !== undefined);
       contactChunks.push(await writeChunk(store, chunkKey(contactDir, contactChunks.length + 1), found));
       Context.current().heartbeat({ contacts: i + found.length });
