@@ -275,10 +275,17 @@ function diffRoutes(after: Record<string, number>, before: Record<string, number
   return out;
 }
 
+/** The run cannot be measured as intended: stop rather than report wrong figures. */
+class MeasurementError extends Error {}
+
+/** Polls until `probe` answers something; its other errors (a query before the first task) are transient. */
 async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error: unknown) => {
+      if (error instanceof MeasurementError) throw error;
+      return undefined;
+    });
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
@@ -301,10 +308,10 @@ const ROUTE = {
   contactCreate: 'POST /api/v1/accounts/:account_id/contacts',
   conversationFilter: 'POST /api/v1/accounts/:account_id/conversations/filter',
   conversationCreate: 'POST /api/v1/accounts/:account_id/conversations',
-  messageCreate: 'POST /api/v1/accounts/:account_id/conversations/:conversation_id/messages',
-  labels: 'POST /api/v1/accounts/:account_id/conversations/:conversation_id/labels',
-  assignments: 'POST /api/v1/accounts/:account_id/conversations/:conversation_id/assignments',
-  toggle: 'POST /api/v1/accounts/:account_id/conversations/:conversation_id/toggle_status',
+  messageCreate: 'POST /api/v1/accounts/:account_id/conversations/:id/messages',
+  labels: 'POST /api/v1/accounts/:account_id/conversations/:id/labels',
+  assignments: 'POST /api/v1/accounts/:account_id/conversations/:id/assignments',
+  toggle: 'POST /api/v1/accounts/:account_id/conversations/:id/toggle_status',
 };
 
 /**
@@ -424,15 +431,37 @@ async function runPipeline(
       worker: worker.samples.at(-1)?.cpuMicros ?? 0,
     });
 
-    // Hold the migration at the mapping -> import boundary: what came before is not the import.
+    // Pausing holds the migration at its next phase boundary: once after the export (so the
+    // export's time is its own), then during the mapping, so that the import starts from a known count.
     await poll(
       'the export to start',
       async () => {
         const s = await status();
-        if (s.phase === 'import' || s.phase === 'verify') throw new Error('missed the export phase');
-        return s.phase === 'export' || s.phase === 'mapping' ? s : undefined;
+        if (s.phase !== 'starting' && s.phase !== 'export')
+          throw new MeasurementError(`missed the export (${s.phase})`);
+        return s.phase === 'export' ? s : undefined;
       },
       120_000,
+    );
+    await handle.signal(pauseSignal);
+    const exportDone = await poll(
+      'the export to finish',
+      async () => ((await status()).paused ? closed(child('export')) : undefined),
+      3_600_000,
+      100,
+    );
+    const exportResumedAt = Date.now();
+    await handle.signal(resumeSignal);
+    await poll(
+      'the mapping to start',
+      async () => {
+        const s = await status();
+        if (s.phase !== 'export' && s.phase !== 'mapping')
+          throw new MeasurementError(`missed the mapping (${s.phase})`);
+        return s.phase === 'mapping' && !s.paused ? s : undefined;
+      },
+      60_000,
+      10,
     );
     await handle.signal(pauseSignal);
     const mappingDone = await poll(
@@ -444,7 +473,6 @@ async function runPipeline(
       3_600_000,
       100,
     );
-    const exportDone = await child('export').describe();
     const atImportStart = cloneStats(scenario);
     const intercomAtImportStart = scenario.intercom.stats.requests;
     const cpuStart = cpuAt();
@@ -506,6 +534,12 @@ async function runPipeline(
       }
     }
 
+    if (process.env.BENCH_TRACE) {
+      writeFileSync(
+        `${process.env.BENCH_TRACE}-${size}.json`,
+        JSON.stringify({ resumedAt, importEndAt, series, memory: worker.samples }),
+      );
+    }
     const memoryWindow = worker.samples.filter((s) => s.t >= resumedAt && s.t <= importEndAt);
     const memory = memoryWindow.length > 0 ? memoryWindow : worker.samples.slice(-1);
     const sandboxCheck = reconcileSandboxes(scenario.intercom.dataset, scenario.chatwoot.dump(), {
@@ -527,7 +561,12 @@ async function runPipeline(
       if (execution.type === 'conversationImport') conversationImportEvents += execution.historyLength;
     }
 
-    const exportToVerifyMs = time(mappingDone) - start + importMs + (time(verify) - verifyResumedAt);
+    const exportToVerifyMs =
+      time(exportDone) -
+      start +
+      (time(mappingDone) - exportResumedAt) +
+      importMs +
+      (time(verify) - verifyResumedAt);
     return {
       size,
       conversations: minimum.conversations,
@@ -538,7 +577,7 @@ async function runPipeline(
       sandboxCheck: reconciliationLine(sandboxCheck),
       timings: {
         exportMs: time(exportDone) - start,
-        mappingMs: time(mappingDone) - time(exportDone),
+        mappingMs: time(mappingDone) - exportResumedAt,
         importMs,
         verifyMs: time(verify) - verifyResumedAt,
         exportToVerifyMs,
@@ -830,7 +869,9 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step();
   };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanup().then(() => process.exit(130)));
+  }
   try {
     console.log(
       `bench: sizes ${settings.sizes.join(', ')}, budget ${settings.chatwootRequestsPerSecond} req/s`,

@@ -50,7 +50,8 @@ describe('Intercom export activities against the sandbox', function () {
   let harness: IntercomHarness | undefined;
 
   afterEach(async () => {
-    if (harness) assert.equal(harness.sandbox.stats.withoutVersionHeader, 0, 'a request lacked Intercom-Version');
+    if (harness)
+      assert.equal(harness.sandbox.stats.withoutVersionHeader, 0, 'a request lacked Intercom-Version');
     await harness?.close();
     harness = undefined;
   });
@@ -83,10 +84,18 @@ describe('Intercom export activities against the sandbox', function () {
     const ids = (records: { id?: unknown }[]) => records.map((record) => String(record.id));
 
     const contacts = (await exported<Contact>('contacts')).records;
-    assertExactlyOnce(ids(contacts), dataset.contacts.map((c) => c.id), 'contacts');
+    assertExactlyOnce(
+      ids(contacts),
+      dataset.contacts.map((c) => c.id),
+      'contacts',
+    );
     assert.deepEqual(new Set(contacts.map((c) => c.role)), new Set(['user', 'lead']));
     const companies = await exported<Company>('companies');
-    assertExactlyOnce(ids(companies.records), dataset.companies.map((c) => c.id), 'companies');
+    assertExactlyOnce(
+      ids(companies.records),
+      dataset.companies.map((c) => c.id),
+      'companies',
+    );
     assert.ok(companies.manifest.chunks.length >= 3, 'companies came over several scroll pages');
     for (const [entity, expected] of [
       ['tags', dataset.tags],
@@ -96,17 +105,29 @@ describe('Intercom export activities against the sandbox', function () {
       ['collections', dataset.collections],
       ['articles', dataset.articles],
     ] as const) {
-      assertExactlyOnce(ids((await exported(entity)).records), expected.map((item) => item.id), entity);
+      assertExactlyOnce(
+        ids((await exported(entity)).records),
+        expected.map((item) => item.id),
+        entity,
+      );
     }
-    const attributes = (await exported<{ id?: unknown; model?: string | null; name: string }>('dataAttributes'))
-      .records;
+    const attributes = (
+      await exported<{ id?: unknown; model?: string | null; name: string }>('dataAttributes')
+    ).records;
     const attributeKeys = (list: readonly { model?: string | null; name: string }[]) =>
       list.map((a) => `${a.model}/${a.name}`).sort();
     assert.deepEqual(attributeKeys(attributes), attributeKeys(dataset.dataAttributes));
-    assert.ok(attributes.some((a) => a.model === 'conversation'), 'conversation attributes exported');
+    assert.ok(
+      attributes.some((a) => a.model === 'conversation'),
+      'conversation attributes exported',
+    );
 
     const conversations = await exported<Conversation>('conversations');
-    assertExactlyOnce(ids(conversations.records), dataset.conversations.map((c) => c.id), 'conversations');
+    assertExactlyOnce(
+      ids(conversations.records),
+      dataset.conversations.map((c) => c.id),
+      'conversations',
+    );
     const source = new Map(dataset.conversations.map((c) => [c.id, c]));
     const seenPartTypes = new Set<string>();
     for (const conversation of conversations.records) {
@@ -129,7 +150,9 @@ describe('Intercom export activities against the sandbox', function () {
       [...seenPartTypes].some((type) => !DOCUMENTED_PART_TYPES.has(type)),
       `an undocumented part type is kept (saw ${[...seenPartTypes].join(', ')})`,
     );
-    const long = dataset.conversations.filter((c) => (c.conversation_parts?.conversation_parts.length ?? 0) > 500);
+    const long = dataset.conversations.filter(
+      (c) => (c.conversation_parts?.conversation_parts.length ?? 0) > 500,
+    );
     assert.equal(long.length, 1);
     assert.deepEqual(conversations.manifest.truncated, [
       {
@@ -175,7 +198,10 @@ describe('Intercom export activities against the sandbox', function () {
     const fetchedAgain = (route: string) => routeCount(sandbox, route) - (before[route] ?? 0);
     assert.equal(fetchedAgain('GET /conversations'), 3, 'pages 3 to 5 listed by the second attempt');
     assert.equal(fetchedAgain('GET /conversations/{id}'), 15, 'only conversations of pages 3 to 5 fetched');
-    const { manifest, records } = await readVerifiedManifest<Conversation>(newDeps().store(input), result.manifestKey);
+    const { manifest, records } = await readVerifiedManifest<Conversation>(
+      newDeps().store(input),
+      result.manifestKey,
+    );
     assert.equal(manifest.complete, true);
     assert.equal(manifest.chunks.length, 5);
     assertExactlyOnce(
@@ -191,11 +217,46 @@ describe('Intercom export activities against the sandbox', function () {
       heartbeatDetails: contactDetails,
     });
     assert.equal(routeCount(sandbox, 'GET /contacts') - contactsBefore, 2, 'pages 2 and 3 of contacts');
-    const exportedContacts = await readVerifiedManifest<Contact>(newDeps().store(input), contacts.manifestKey);
+    const exportedContacts = await readVerifiedManifest<Contact>(
+      newDeps().store(input),
+      contacts.manifestKey,
+    );
     assertExactlyOnce(
       exportedContacts.records.map((c) => c.id),
       dataset.contacts.map((c) => c.id),
       'contacts',
+    );
+  });
+
+  it('starts over when a resumed export finds its partial manifest gone', async () => {
+    harness = await startIntercomHarness({
+      workspace: { seed: 20, conversations: 15, longConversations: 0 },
+      input: { export: { pageSize: 5 } },
+    });
+    const { sandbox, dataset, input } = harness;
+    let delivered: unknown;
+    await assert.rejects(
+      runAttempt(() => createIntercomActivities(newDeps()).exportConversations({ input }), {
+        onHeartbeat: (details, count) => {
+          if (count === 3) throw new SimulatedCrash();
+          delivered = details;
+        },
+      }),
+      SimulatedCrash,
+    );
+    const deps = newDeps();
+    await deps.store(input).delete(`acct-${input.account}/export/conversations/manifest.json`);
+    const listed = routeCount(sandbox, 'GET /conversations');
+    const result = await runAttempt(() => createIntercomActivities(deps).exportConversations({ input }), {
+      attempt: 2,
+      heartbeatDetails: delivered,
+    });
+    assert.equal(routeCount(sandbox, 'GET /conversations') - listed, 3, 'every page listed again');
+    const { records } = await readVerifiedManifest<Conversation>(deps.store(input), result.manifestKey);
+    assertExactlyOnce(
+      records.map((c) => c.id),
+      dataset.conversations.map((c) => c.id),
+      'conversations',
     );
   });
 
@@ -215,10 +276,13 @@ describe('Intercom export activities against the sandbox', function () {
       }),
       SimulatedCrash,
     );
-    const result = await runAttempt(() => createIntercomActivities(newDeps()).exportConversations({ input }), {
-      attempt: 2,
-      heartbeatDetails: delivered,
-    });
+    const result = await runAttempt(
+      () => createIntercomActivities(newDeps()).exportConversations({ input }),
+      {
+        attempt: 2,
+        heartbeatDetails: delivered,
+      },
+    );
     assert.equal(result.count, 12);
     const { records } = await readVerifiedManifest<Conversation>(newDeps().store(input), result.manifestKey);
     assert.equal(new Set(records.map((c) => c.id)).size, 12);
@@ -269,12 +333,15 @@ describe('Intercom export activities against the sandbox', function () {
     });
     const { dataset, input } = harness;
     const deps = newDeps();
-    const result = await runAttempt(() => createIntercomActivities(deps).exportEntity({ input }, 'companies'), {
-      // Two idle minutes after the first page: the scroll expires and answers 500.
-      onHeartbeat: (_details, count) => {
-        if (count === 1) clockShiftMs += 120_000;
+    const result = await runAttempt(
+      () => createIntercomActivities(deps).exportEntity({ input }, 'companies'),
+      {
+        // Two idle minutes after the first page: the scroll expires and answers 500.
+        onHeartbeat: (_details, count) => {
+          if (count === 1) clockShiftMs += 120_000;
+        },
       },
-    });
+    );
     assert.equal(result.restarts, 1);
     const { records } = await readVerifiedManifest<Company>(deps.store(input), result.manifestKey);
     assertExactlyOnce(
@@ -300,9 +367,12 @@ describe('Intercom export activities against the sandbox', function () {
     );
     const scrollRequests = routeCount(sandbox, 'GET /companies/scroll');
     const deps = newDeps();
-    const result = await runAttempt(() => createIntercomActivities(deps).exportEntity({ input }, 'companies'), {
-      attempt: 2,
-    });
+    const result = await runAttempt(
+      () => createIntercomActivities(deps).exportEntity({ input }, 'companies'),
+      {
+        attempt: 2,
+      },
+    );
     // 7 companies in pages of 2, then the empty last page, after at least one "scroll_exists".
     assert.ok(routeCount(sandbox, 'GET /companies/scroll') - scrollRequests >= 6);
     const { records } = await readVerifiedManifest<Company>(deps.store(input), result.manifestKey);

@@ -90,13 +90,31 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     };
   });
 
-  afterEach(function () {
+  afterEach(async function () {
     if (this.currentTest?.state !== 'failed') return;
     const logs = [...workerLogs, worker?.output() ?? ''].join('\n--- worker restarted ---\n');
-    console.error(
-      `soak events:\n${events.join('\n')}\nworker output (last 8000 chars):\n${logs.slice(-8000)}`,
-    );
+    console.error(`soak events:\n${events.join('\n')}\nworker output (last 8000 chars):\n${logs.slice(-8000)}`);
+    if (process.env.SOAK_LOG) (await import('node:fs')).writeFileSync(process.env.SOAK_LOG, logs);
+    console.error(`open workflows:\n${(await describeOpenWorkflows().catch(String)).slice(0, 8000)}`);
   });
+
+  /** For a failure report: every running workflow with its running activities and children. */
+  const describeOpenWorkflows = async (): Promise<string> => {
+    const lines: string[] = [];
+    await client.withDeadline(Date.now() + 10_000, async () => {
+      for await (const execution of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+        const { raw } = await client.workflow.getHandle(execution.workflowId).describe();
+        const activities = (raw.pendingActivities ?? []).map(
+          (a) =>
+            `${a.activityType?.name} state=${a.state} attempt=${a.attempt} failure=${a.lastFailure?.message ?? ''}`,
+        );
+        lines.push(
+          `${execution.workflowId} (${execution.type}) children=${raw.pendingChildren?.length ?? 0} ${activities.join('; ')}`,
+        );
+      }
+    });
+    return lines.join('\n');
+  };
 
   after(async () => {
     await stopAllChildren();
@@ -185,6 +203,7 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
       'a quarter of the import',
       async () => {
         const progress = await importProgress();
+        if (progress) note(`progress ${JSON.stringify(progress)}`);
         return !!progress && progress.completed >= total / 4 && progress.inFlight > 0;
       },
       { timeoutMs: 90_000 },

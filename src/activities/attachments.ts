@@ -136,7 +136,9 @@ export function createAttachmentActivities(deps: ActivityDeps) {
       (existing?.failed ?? []).map((f) => [attachmentId(f.messageSourceId, f.index), f]),
     );
     const dir = attachmentDir(input.account, conversation.id);
-    const heartbeat = () => Context.current().heartbeat(position);
+    // Details say how many conversations of the chunk are done, and which attachment is on its way.
+    let current: string | undefined;
+    const heartbeat = () => Context.current().heartbeat({ conversationsDone: position, attachment: current });
     let unsaved = 0;
     const save = async () => {
       if (unsaved === 0) return;
@@ -179,6 +181,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
         totals.failed++;
         continue;
       }
+      current = id;
       const fileName = sanitizeFileName(attachment.name, attachment.inline ? 'inline-image' : 'attachment');
       const key = `${dir}/${safeSegment(message.sourceId)}-${attachment.index}-${safeSegment(fileName)}`;
 
@@ -265,7 +268,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     };
     for (const [position, conversation] of conversations.entries()) {
       await rehostConversation(input, conversation, totals, position);
-      Context.current().heartbeat(position + 1);
+      Context.current().heartbeat({ conversationsDone: position + 1 });
     }
     return totals;
   }

@@ -27,6 +27,12 @@ import type { ActivityDeps } from './deps.js';
 import { entityManifestKey, readChunk, readManifest, recordsOf } from './manifests.js';
 
 const CHUNK_CACHE_SIZE = 16;
+/**
+ * Chatwoot contact ids remembered per worker: without them every conversation would look its contact
+ * up again right after the contacts step created it (one extra request per conversation, ~7% of the
+ * import's requests). Bounded so that memory stays flat: about 100 bytes an entry, 5 MB at most.
+ */
+const CONTACT_ID_CACHE_SIZE = 50_000;
 
 export interface MergePlan {
   /** Intercom contact id -> the id of the contact it is merged into (same e-mail, other case). */
@@ -42,6 +48,28 @@ export const identifierOf = (intercomContactId: string) => `intercom:${intercomC
 
 function isStatus(error: unknown, status: number, text?: RegExp): boolean {
   return error instanceof HttpFailure && error.status === status && (!text || text.test(error.message));
+}
+
+/** Least recently used entries go first once the map holds `capacity`. */
+class BoundedCache<V> {
+  private readonly entries = new Map<string, V>();
+  constructor(private readonly capacity: number) {}
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
 }
 
 /** Small LRU of parsed chunks: a window of conversations mostly shares a few chunks. */
@@ -63,6 +91,9 @@ class ChunkCache {
 
 export function createChatwootImportActivities(deps: ActivityDeps) {
   const chunkCache = new ChunkCache();
+  const contactIds = new BoundedCache<number>(CONTACT_ID_CACHE_SIZE);
+  const contactCacheKey = (input: MigrationInput, identifier: string) =>
+    `${input.chatwoot.baseUrl}|${input.account}|${identifier}`;
   const jsonCache = new Map<string, Promise<unknown>>();
   const cachedJson = <T>(store: BlobStore, key: string): Promise<T | undefined> => {
     let value = jsonCache.get(key);
@@ -111,8 +142,19 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     return plan.merges.length;
   }
 
-  /** Finds or creates one contact; answers its Chatwoot id. Looks up before creating and after any 5xx. */
+  /** Finds or creates one contact, and remembers its Chatwoot id for the conversations that follow. */
   async function ensureContact(
+    input: MigrationInput,
+    chatwoot: ChatwootClient,
+    contact: Contact,
+  ): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
+    const outcome = await findOrCreateContact(input, chatwoot, contact);
+    contactIds.set(contactCacheKey(input, identifierOf(contact.id)), outcome.id);
+    return outcome;
+  }
+
+  /** Looks up before creating and after any 5xx. */
+  async function findOrCreateContact(
     input: MigrationInput,
     chatwoot: ChatwootClient,
     contact: Contact,
@@ -198,11 +240,12 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     return result;
   }
 
-  async function resolveContactId(
+  /** The conversation's contact in Chatwoot; `remembered` when its id came from this worker's cache. */
+  async function resolveContact(
     input: MigrationInput,
     chatwoot: ChatwootClient,
     conversation: Conversation,
-  ): Promise<number> {
+  ): Promise<{ id: number; remembered: boolean; cacheKey: string }> {
     const store = deps.store(input);
     const intercomId =
       conversation.contacts?.contacts[0]?.id ??
@@ -213,8 +256,14 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
       mergePlanKey(entityManifestKey(input.account, 'contacts')),
     );
     const canonicalId = plan?.mergedInto[intercomId] ?? intercomId;
+    const cacheKey = contactCacheKey(input, identifierOf(canonicalId));
+    const known = contactIds.get(cacheKey);
+    if (known !== undefined) return { id: known, remembered: true, cacheKey };
     const found = await chatwoot.filterContacts('identifier', identifierOf(canonicalId));
-    if (found[0]) return found[0].id;
+    if (found[0]) {
+      contactIds.set(cacheKey, found[0].id);
+      return { id: found[0].id, remembered: false, cacheKey };
+    }
     // A contact Intercom no longer lists (deleted, or new since the export): make one from the author.
     const author = conversation.source.author;
     const placeholder: Contact = {
@@ -225,7 +274,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
       created_at: conversation.created_at,
       updated_at: conversation.updated_at,
     };
-    return (await ensureContact(input, chatwoot, placeholder)).id;
+    return { id: (await ensureContact(input, chatwoot, placeholder)).id, remembered: false, cacheKey };
   }
 
   async function findOrCreateConversation(
@@ -281,8 +330,8 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     const storedFor = (message: PlannedMessage) =>
       (attachmentIndex?.stored ?? []).filter((s) => s.messageSourceId === message.sourceId);
 
-    const contactId = await resolveContactId(input, chatwoot, conversation);
-    const target = await findOrCreateConversation(chatwoot, conversation, () =>
+    let contact = await resolveContact(input, chatwoot, conversation);
+    const createFor = (contactId: number) =>
       chatwoot.createConversation({
         inbox_id: mapping.inboxId,
         contact_id: contactId,
@@ -290,8 +339,18 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
         status: 'pending',
         custom_attributes: conversationCustomAttributes(conversation),
         additional_attributes: conversationAdditionalAttributes(conversation),
-      }),
-    );
+      });
+    const target = await findOrCreateConversation(chatwoot, conversation, async () => {
+      try {
+        return await createFor(contact.id);
+      } catch (error) {
+        // A remembered contact may have been deleted or merged in Chatwoot since: look it up afresh, once.
+        if (!contact.remembered || !(error instanceof HttpFailure) || error.retryable) throw error;
+        contactIds.delete(contact.cacheKey);
+        contact = await resolveContact(input, chatwoot, conversation);
+        return createFor(contact.id);
+      }
+    });
 
     const already = new Set<string>();
     if (!target.created) {

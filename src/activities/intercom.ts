@@ -10,6 +10,7 @@ import type { IntercomClient } from '../clients/intercom/client.js';
 import type { Contact, Conversation } from '../clients/intercom/schemas.js';
 import { blobKeys, type MigrationInput } from '../config.js';
 import { planMessages } from '../mapping/index.js';
+import { getJson } from '../storage/blobStore.js';
 import { attachmentsFoundSignal } from '../workflows/definitions.js';
 import type {
   ChunkRef,
@@ -23,6 +24,7 @@ import type { ActivityDeps } from './deps.js';
 import {
   chunkKey,
   type EntityManifest,
+  manifestKeyOf,
   readManifest,
   recordsOf,
   writeChunk,
@@ -62,9 +64,16 @@ async function mapInOrder<T, R>(items: T[], concurrency: number, fn: (item: T) =
   return results;
 }
 
+const resumeCheckpointFromScratch = (): PagedCheckpoint => ({
+  chunkIndex: 0,
+  count: 0,
+  truncated: [],
+  restarts: 0,
+});
+
 function resumeCheckpoint(): PagedCheckpoint {
   const details = Context.current().info.heartbeatDetails as PagedCheckpoint | undefined;
-  return details ? structuredClone(details) : { chunkIndex: 0, count: 0, truncated: [], restarts: 0 };
+  return details ? structuredClone(details) : resumeCheckpointFromScratch();
 }
 
 /**
@@ -105,9 +114,21 @@ export function createIntercomActivities(deps: ActivityDeps) {
   ): Promise<EntityExportResult> {
     const store = deps.store(input);
     const dir = blobKeys.entityDir(input.account, entity);
-    const checkpoint = resumeCheckpoint();
-    const previous = checkpoint.chunkIndex > 0 ? await readPartialManifest(dir) : [];
-    const chunks: ChunkRef[] = previous.slice(0, checkpoint.chunkIndex);
+    let checkpoint = resumeCheckpoint();
+    let chunks: ChunkRef[] = [];
+    if (checkpoint.chunkIndex > 0) {
+      // The partial manifest is written before each heartbeat, so it lists at least the checkpoint's
+      // chunks; if it does not (the store was cleared), starting over is the only safe way on.
+      const partial = await getJson<EntityManifest>(store, manifestKeyOf(dir));
+      if (partial && partial.chunks.length >= checkpoint.chunkIndex) {
+        chunks = partial.chunks.slice(0, checkpoint.chunkIndex);
+      } else {
+        Context.current().log.warn('the partial manifest of a resumed export is missing: starting over', {
+          entity,
+        });
+        checkpoint = resumeCheckpointFromScratch();
+      }
+    }
     const finishedBefore = checkpoint.chunkIndex > 0 && checkpoint.cursor === undefined;
     if (!finishedBefore) {
       for await (const page of pages(checkpoint)) {
@@ -133,14 +154,6 @@ export function createIntercomActivities(deps: ActivityDeps) {
       truncated: manifest.truncated?.length,
       restarts: checkpoint.restarts || undefined,
     };
-
-    async function readPartialManifest(entityDir: string): Promise<ChunkRef[]> {
-      try {
-        return (await readManifest(store, `${entityDir}/manifest.json`)).chunks;
-      } catch {
-        return [];
-      }
-    }
   }
 
   function manifestOf(

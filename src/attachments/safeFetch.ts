@@ -319,6 +319,9 @@ export async function openAttachment(
     limited.on('close', () => {
       if (!request.destroyed) request.destroy();
     });
+    // The body may fail before the reader starts (over the limit, connection cut); the error stays in
+    // `limited.errored` for the reader instead of surfacing as an uncaught 'error' event.
+    limited.on('error', () => undefined);
     request.pipe(limited);
     const contentType = response.headers['content-type'];
     return {

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ActivityDeps, type WorkerEnvironment } from '../../src/activities/deps.js';
-import type { EntityManifest } from '../../src/activities/manifests.js';
+import { createIntercomActivities } from '../../src/activities/intercom.js';
+import { type EntityManifest, readManifest } from '../../src/activities/manifests.js';
+import type { Conversation } from '../../src/clients/intercom/schemas.js';
 import { type MigrationInput, type MigrationInputRaw, parseMigrationInput } from '../../src/config.js';
 import {
   type GenerateOptions,
@@ -76,7 +78,10 @@ export async function startIntercomHarness(options: HarnessOptions): Promise<Int
 
 /** A fresh worker process's dependencies: its own HTTP clients and blob stores. */
 export function newDeps(environment: Partial<WorkerEnvironment> = {}): ActivityDeps {
-  return new ActivityDeps({ intercomToken: INTERCOM_TOKEN, chatwootAgentTokens: {}, ...environment }, undefined);
+  return new ActivityDeps(
+    { intercomToken: INTERCOM_TOKEN, chatwootAgentTokens: {}, ...environment },
+    undefined,
+  );
 }
 
 export interface AttemptOptions {
@@ -157,4 +162,30 @@ export function assertExactlyOnce(ids: readonly string[], expected: Iterable<str
   const doubled = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
   assert.deepEqual(doubled, [], `${what} exported more than once`);
   assert.deepEqual([...counts.keys()].sort(), [...new Set(expected)].sort(), `${what} ids`);
+}
+
+/** The sandbox path behind a signed link, or undefined for a link elsewhere. */
+export function sandboxPath(url: string, sandboxUrl: string): string | undefined {
+  if (!url.startsWith(`${sandboxUrl}/attachments/`)) return undefined;
+  return new URL(url).pathname
+    .slice('/attachments/'.length)
+    .split('/')
+    .map((segment) => decodeURIComponent(segment))
+    .join('/');
+}
+
+/** Exports the conversations and answers their chunk keys. */
+export async function exportConversationChunks(deps: ActivityDeps, input: MigrationInput): Promise<string[]> {
+  const result = await runAttempt(() => createIntercomActivities(deps).exportConversations({ input }));
+  return (await readManifest(deps.store(input), result.manifestKey)).chunks.map((chunk) => chunk.key);
+}
+
+/** The conversations of an exported chunk. */
+export function parseChunk(body: Buffer | undefined): Conversation[] {
+  assert.ok(body, 'chunk is stored');
+  return body
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Conversation);
 }
