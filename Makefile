@@ -1,6 +1,7 @@
 # Everything a fresh machine needs is installed by these targets: node packages (npm ci), the
 # Temporal CLI (built once with `go install` into ~/.cache when none is on PATH), Chromium for the
-# browser test (Debian package) and an S3-compatible server for the storage test (PyPI, in a cache venv).
+# browser test (Debian package), an S3-compatible server for the storage test (PyPI, in a cache venv)
+# and Temporal's Java time-skipping test server (Maven Central) for the rollout and retention tests.
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
@@ -27,6 +28,7 @@ tools:
 	@TEMPORAL_CLI="$$(scripts/ensure-temporal.sh)" && echo "temporal: $$TEMPORAL_CLI"
 	@scripts/ensure-chromium.sh >/dev/null && echo "chromium: ok"
 	@S3_SERVER="$$(scripts/ensure-s3-server.sh)" && echo "s3 server: $$S3_SERVER"
+	@TEST_SERVER="$$(scripts/ensure-test-server.sh)" && echo "time-skipping test server: $$TEST_SERVER"
 
 test: build lint tools
 	TEMPORAL_CLI="$$(scripts/ensure-temporal.sh)" mocha

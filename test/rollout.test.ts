@@ -39,7 +39,7 @@ import {
   type RolloutResult,
   rolloutWorkflow,
 } from '../src/workflows/rolloutWorkflow.js';
-import { startTimeSkipping } from './helpers/timeSkipping.js';
+import { startTimeSkipping, terminateWhenIdle } from './helpers/timeSkipping.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -65,28 +65,43 @@ class Fakes {
   calls: Call[] = [];
   csat: (window: { since: number; until: number }) => CsatComparison = () => AHEAD;
   deltaCount: (args: DeltaExportArgs) => number = () => 0;
+  /** When set, the first matching activity call waits until the test releases it. */
+  gate?: { activity: string; when: (args: unknown[]) => boolean; released: Promise<void> };
 
   reset(): void {
     this.calls = [];
     this.csat = () => AHEAD;
     this.deltaCount = () => 0;
+    this.gate = undefined;
   }
 
   named(name: string): Call[] {
     return this.calls.filter((call) => call.name === name);
   }
 
-  private record(name: string, args: unknown[]): void {
+  private async record(name: string, args: unknown[]): Promise<void> {
     this.calls.push({ name, at: Context.current().info.scheduledTimestampMs, args });
+    const gate = this.gate;
+    if (gate?.activity === name && gate.when(args)) {
+      this.gate = undefined;
+      await gate.released;
+    }
+  }
+
+  /** Arms the gate; the returned function releases it. */
+  hold(activity: string, when: (args: unknown[]) => boolean): () => void {
+    let release = () => {};
+    this.gate = { activity, when, released: new Promise<void>((resolve) => (release = resolve)) };
+    return () => release();
   }
 
   activities() {
     return {
       publishRolloutState: async (_input: { input: MigrationInput }, state: RolloutStateRecord) => {
-        this.record('publishRolloutState', [state]);
+        await this.record('publishRolloutState', [state]);
       },
       exportDelta: async (args: DeltaExportArgs): Promise<DeltaExportResult> => {
-        this.record('exportDelta', [{ since: args.since, until: args.until, runKey: args.runKey }]);
+        await this.record('exportDelta', [{ since: args.since, until: args.until, runKey: args.runKey }]);
         const dir = `acct-${args.input.account}/delta/${args.runKey}`;
         return {
           count: this.deltaCount(args),
@@ -97,24 +112,24 @@ class Fakes {
         };
       },
       compareCsat: async (_input: { input: MigrationInput }, window: { since: number; until: number }) => {
-        this.record('compareCsat', [window]);
+        await this.record('compareCsat', [window]);
         return this.csat(window);
       },
       verifyMigratedLabels: async () => {
-        this.record('verifyMigratedLabels', []);
+        await this.record('verifyMigratedLabels', []);
         return { checked: 3, repaired: 0 };
       },
       tagMigratedInIntercom: async () => {
-        this.record('tagMigratedInIntercom', []);
+        await this.record('tagMigratedInIntercom', []);
         return 3;
       },
       sealSnapshot: async ({ input }: { input: MigrationInput }) => {
-        this.record('sealSnapshot', []);
+        await this.record('sealSnapshot', []);
         return `acct-${input.account}/sealed-manifest.json`;
       },
       // The delta's import child: contacts, then one conversationImport per conversation.
       listManifestChunks: async (_input: { input: MigrationInput }, manifestKey: string) => {
-        this.record('listManifestChunks', [manifestKey]);
+        await this.record('listManifestChunks', [manifestKey]);
         return [manifestKey.replace(/manifest\.json$/, 'chunk-000001.jsonl')];
       },
       planContactMerges: async () => 0,
@@ -122,7 +137,7 @@ class Fakes {
         _input: { input: MigrationInput },
         chunkKey: string,
       ): Promise<ContactImportResult> => {
-        this.record('importContacts', [chunkKey]);
+        await this.record('importContacts', [chunkKey]);
         return { created: 2, existing: 0, merged: 0, failed: 0 };
       },
       listChunkConversationIds: async (_input: { input: MigrationInput }, chunkKey: string) => {
@@ -130,7 +145,7 @@ class Fakes {
         return [`${runKey}-a`, `${runKey}-b`, `${runKey}-c`];
       },
       importConversation: async (args: ConversationImportArgs): Promise<ConversationImportResult> => {
-        this.record('importConversation', [args.conversationId]);
+        await this.record('importConversation', [args.conversationId]);
         return {
           conversationId: args.conversationId,
           chatwootConversationId: 1,
@@ -206,6 +221,15 @@ describe('the rollout on a time-skipping server', function () {
     return { handle, startedAt, exportStartedAt };
   }
 
+  /** Polls in real time (the server's clock is locked meanwhile) until the check holds. */
+  async function until(check: () => boolean, what = 'the condition'): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!check()) {
+      if (Date.now() > deadline) assert.fail(`${what} never held`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   /** Polls the query in real time (the server's clock is locked meanwhile) until the check holds. */
   async function statusWhen(
     handle: WorkflowHandle<typeof rolloutWorkflow>,
@@ -222,10 +246,7 @@ describe('the rollout on a time-skipping server', function () {
 
   afterEach(async () => {
     // A rollout left running would keep syncing hourly and slow every later skip of time.
-    for (const handle of started.splice(0)) {
-      const { status } = await handle.describe();
-      if (status.name === 'RUNNING') await handle.terminate('test finished');
-    }
+    for (const handle of started.splice(0)) await terminateWhenIdle(handle);
   });
 
   const percentages = (name = 'publishRolloutState') =>
@@ -236,8 +257,10 @@ describe('the rollout on a time-skipping server', function () {
       at: call.at,
     }));
 
+  /** One advanceRollout per phase still ahead, the last one past 100% into the cut-over. */
   async function advanceToCutover(handle: WorkflowHandle<typeof rolloutWorkflow>): Promise<RolloutResult> {
-    for (let i = 0; i < 4; i++) await handle.signal(advanceRolloutSignal);
+    const { phaseIndex } = await handle.query(rolloutStatusQuery);
+    for (let i = phaseIndex; i < 4; i++) await handle.signal(advanceRolloutSignal);
     return handle.result();
   }
 
@@ -337,7 +360,7 @@ describe('the rollout on a time-skipping server', function () {
     assert.ok((await env.currentTimeMs()) - startedAt < 60_000, 'no phase timer was waited out');
     const result = await advanceToCutover(handle);
     assert.ok(result.cutoverAt - startedAt < 60_000, 'the cut-over followed the signals at once');
-    assert.deepEqual(percentages(), [10, 30, 60, 100, 100, 100]);
+    assert.deepEqual(percentages(), [10, 30, 60, 100, 100]);
     assert.equal(result.deltaRuns, 1, 'only the final delta sync ran');
   });
 
@@ -358,7 +381,8 @@ describe('the rollout on a time-skipping server', function () {
     const released = await statusWhen(handle, (s) => s.percentage === 30);
     assert.equal(released.held, false);
     assert.equal(released.holdReason, undefined);
-    const movedAt = fakes.named('publishRolloutState').at(-1)?.at ?? 0;
+    await until(() => percentages().length === 2, 'the 30% publication');
+    const movedAt = fakes.named('publishRolloutState')[1].at;
     assert.ok(movedAt - startedAt >= 9 * DAY, 'the phase changed only when the signal came');
   });
 
@@ -377,12 +401,34 @@ describe('the rollout on a time-skipping server', function () {
       percentage: 10,
       reason: 'widget fails on Safari',
     });
+    await until(() => percentages().length === 3);
     assert.deepEqual(percentages(), [10, 30, 10], 'the widget router was told at once');
 
     await env.sleep('8 days');
     assert.equal((await handle.query(rolloutStatusQuery)).percentage, 10, 'held: the week passed unnoticed');
     await handle.signal(advanceRolloutSignal);
     assert.equal((await statusWhen(handle, (s) => s.percentage === 30)).held, false);
+  });
+
+  it('a rollback sent right after the final advance keeps the cut-over back', async () => {
+    const release = fakes.hold(
+      'publishRolloutState',
+      ([state]) => (state as RolloutStateRecord).percentage === 100,
+    );
+    const { handle } = await start(inputWith());
+    await statusWhen(handle, (s) => s.percentage === 10);
+    for (let i = 0; i < 3; i++) await handle.signal(advanceRolloutSignal);
+    await until(() => percentages().at(-1) === 100, 'the move to 100%');
+    // Both arrive while the move to 100% is being published, so they are handled together.
+    await handle.signal(advanceRolloutSignal);
+    await handle.signal(rollbackRolloutSignal, { reason: 'second thoughts' });
+    release();
+    const status = await statusWhen(handle, (s) => s.percentage === 60);
+    assert.equal(status.held, true);
+    assert.equal(status.holdReason, 'second thoughts');
+    await env.sleep('1 day');
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    assert.equal(fakes.named('sealSnapshot').length, 0);
   });
 
   it('pause stops delta syncs and the phase clock; resume catches up and continues where it stopped', async () => {
@@ -412,8 +458,31 @@ describe('the rollout on a time-skipping server', function () {
     assert.equal((await handle.query(rolloutStatusQuery)).percentage, 10);
     await env.sleep('2 days');
     await statusWhen(handle, (s) => s.percentage === 30);
-    const movedAfter = (fakes.named('publishRolloutState')[1]?.at ?? 0) - startedAt;
+    await until(() => percentages().length === 2, 'the 30% publication');
+    const movedAfter = fakes.named('publishRolloutState')[1].at - startedAt;
     assert.ok(Math.abs(movedAfter - 17 * DAY) < HOUR, `phase 2 began ${movedAfter / DAY} days in`);
+  });
+
+  it('a paused rollout waits for resume before it cuts over', async () => {
+    const { handle } = await start(inputWith());
+    await statusWhen(handle, (s) => s.percentage === 10);
+    await handle.signal(pauseSignal);
+    for (let i = 0; i < 4; i++) await handle.signal(advanceRolloutSignal);
+    await until(() => percentages().length === 4, 'the operator moving it to 100%');
+    await env.sleep('1 day');
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    assert.deepEqual(
+      fakes.calls.map((c) => c.name).filter((name) => name !== 'publishRolloutState'),
+      [],
+      'no delta sync and no cut-over work while paused',
+    );
+    await handle.signal(resumeSignal);
+    const result = await handle.result();
+    assert.equal(result.finished, true);
+    assert.deepEqual(
+      fakes.calls.map((c) => c.name).filter((name) => name !== 'publishRolloutState'),
+      ['exportDelta', 'verifyMigratedLabels', 'tagMigratedInIntercom', 'sealSnapshot'],
+    );
   });
 
   it('the CSAT gate holds the rollout itself with the scores, and advanceRollout overrides it', async () => {
@@ -450,10 +519,7 @@ describe('the rollout on a time-skipping server', function () {
     const { handle } = await start(input);
     await statusWhen(handle, (s) => s.percentage === 10);
     await env.sleep('61 minutes');
-    const deadline = Date.now() + 10_000;
-    while (fakes.named('importConversation').length < 3 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await until(() => fakes.named('importConversation').length === 3, 'three conversation imports');
     assert.deepEqual(
       fakes
         .named('importConversation')
@@ -504,6 +570,27 @@ describe('the rollout on a time-skipping server', function () {
     }
     assert.deepEqual(percentages(), [10, 30, 60, 100, 100]);
     assert.equal(result.percentage, 100);
+  });
+
+  it('keeps a signal that arrives during the last activity before it continues as new', async () => {
+    const release = fakes.hold(
+      'exportDelta',
+      ([window]) => (window as { runKey: string }).runKey === 'delta-00001',
+    );
+    // Ten events: it continues as new after every delta sync, unless a signal still waits.
+    const { handle } = await start(inputWith(), { continueAfterEvents: 10 });
+    await statusWhen(handle, (s) => s.percentage === 10);
+    const skipping = env.sleep('61 minutes');
+    await until(() => fakes.named('exportDelta').length === 1, 'the first delta sync');
+    await handle.signal(holdRolloutSignal, { reason: 'sent while syncing' });
+    release();
+    await skipping;
+    const status = await statusWhen(handle, (s) => s.held);
+    assert.equal(status.holdReason, 'sent while syncing');
+    await env.sleep('2 hours');
+    const { runId } = await handle.describe();
+    assert.notEqual(runId, handle.firstExecutionRunId, 'the rollout did continue as new');
+    assert.equal((await handle.query(rolloutStatusQuery)).holdReason, 'sent while syncing');
   });
 
   it('registers its signals and query with descriptions, so the Web UI lists them', async () => {

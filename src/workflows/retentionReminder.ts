@@ -3,7 +3,7 @@
  * retention period (surviving worker and server restarts), a reminder goes to the configured
  * webhook, then the workflow waits for an explicit decision: nothing in Intercom is deleted without
  * a well-formed retentionDecision signal, and a malformed one is logged and ignored rather than
- * read as anything.
+ * read as anything. A decision sent before the period is over is kept and carried out when it ends.
  */
 import {
   condition,
@@ -41,12 +41,21 @@ export interface RetentionResult {
   deletedContacts: number;
 }
 
+/** zod runs refinements even after a failed format check, so this must not throw on "forever". */
+function isPositiveDuration(duration: string | number): boolean {
+  try {
+    return toMilliseconds(duration) > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Signals come from people typing JSON into the Web UI: a typo must never read as "delete". */
 const decisionSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('delete') }),
   z.strictObject({
     action: z.literal('keep'),
-    for: DurationSchema.refine((duration) => toMilliseconds(duration) > 0, 'a positive duration').optional(),
+    for: DurationSchema.refine(isPositiveDuration, 'a positive duration').optional(),
   }),
 ]);
 
@@ -78,7 +87,8 @@ export async function retentionReminder(args: RetentionArgs): Promise<RetentionR
     (value: unknown) => {
       const parsed = decisionSchema.safeParse(value);
       if (!parsed.success) {
-        rejected = `${JSON.stringify(value)} (${parsed.error.issues.map((i) => i.message).join('; ')})`;
+        const shown = String(JSON.stringify(value)).slice(0, 200);
+        rejected = `${shown} (${parsed.error.issues.map((i) => i.message).join('; ')})`;
         log.warn('ignored a malformed retention decision', { value, problems: rejected });
         describe();
         return;

@@ -5,6 +5,11 @@
  * CSAT: when Chatwoot trails by more than the margin the rollout holds itself until someone signals.
  * At the end of the last phase comes the cut-over: a final delta sync, label check, Intercom
  * conversations tagged as migrated, and the snapshot sealed.
+ *
+ * Signals: advanceRollout moves at once (past the last phase, into the cut-over); holdRollout stops
+ * the phase clock until advanceRollout, while delta syncs go on; rollbackRollout goes back one phase
+ * and holds. pause stops delta syncs and the phase clock (the phase gets its paused time back on
+ * resume) and keeps the cut-over from starting; operator signals still apply while paused.
  */
 import {
   condition,
@@ -82,6 +87,12 @@ export interface RolloutResult {
 
 type Command = { kind: 'advance' } | { kind: 'hold'; reason: string } | { kind: 'rollback'; reason: string };
 
+/** Signal payloads are typed by hand in the Web UI: anything but {"reason": "..."} gets the default. */
+function reasonFrom(payload: unknown, fallback: string): string {
+  const reason = (payload as { reason?: unknown } | null | undefined)?.reason;
+  return typeof reason === 'string' && reason.trim() !== '' ? reason.trim().slice(0, 500) : fallback;
+}
+
 /** Marks histories recorded after the cut-over started publishing its own rollout state. */
 const PUBLISH_CUTOVER_PATCH = 'publish-cutover-state';
 
@@ -112,12 +123,12 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
   });
   setHandler(
     holdRolloutSignal,
-    (arg) => void commands.push({ kind: 'hold', reason: arg?.reason ?? 'held by an operator' }),
+    (arg) => void commands.push({ kind: 'hold', reason: reasonFrom(arg, 'held by an operator') }),
     { description: signalDescriptions.holdRollout },
   );
   setHandler(
     rollbackRolloutSignal,
-    (arg) => void commands.push({ kind: 'rollback', reason: arg?.reason ?? 'rolled back by an operator' }),
+    (arg) => void commands.push({ kind: 'rollback', reason: reasonFrom(arg, 'rolled back by an operator') }),
     { description: signalDescriptions.rollbackRollout },
   );
   setHandler(
@@ -239,10 +250,13 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
         if (state.phaseIndex >= phases.length - 1) finishNow = true;
         else await goTo(state.phaseIndex + 1, 'advanced by signal');
       } else if (command.kind === 'hold') {
+        // The latest signal wins: a hold right after the final advance keeps the cut-over back.
+        finishNow = false;
         state.held = true;
         state.holdReason = command.reason;
         describe();
       } else {
+        finishNow = false;
         state.held = true;
         state.holdReason = command.reason;
         if (state.phaseIndex >= 0) await goTo(state.phaseIndex - 1, command.reason);
