@@ -33,6 +33,8 @@ const CHUNK_CACHE_SIZE = 16;
  * import's requests). Bounded so that memory stays flat: about 100 bytes an entry, 5 MB at most.
  */
 const CONTACT_ID_CACHE_SIZE = 50_000;
+/** Contacts of one chunk written at once (the import runs two chunks at a time). */
+const CONTACTS_AT_ONCE = 8;
 
 export interface MergePlan {
   /** Intercom contact id -> the id of the contact it is merged into (same e-mail, other case). */
@@ -224,19 +226,42 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     };
     const contacts = await readChunk<Contact>(store, chunkKey);
     const result: ContactImportResult = { created: 0, existing: 0, merged: 0, failed: 0 };
+    // Contacts are independent of each other (merges are planned beforehand), so several go at once:
+    // one at a time, a chunk could use only a sliver of the request budget. The heartbeat carries the
+    // index below which every contact is done; a resumed attempt redoes at most the ones in flight,
+    // which ensureContact finds instead of creating again.
     const start = (Context.current().info.heartbeatDetails as number | undefined) ?? 0;
-    for (let i = start; i < contacts.length; i++) {
-      const contact = contacts[i];
-      if (plan.mergedInto[contact.id]) {
-        result.merged++;
-        continue;
+    const done: boolean[] = [];
+    let watermark = start;
+    let next = start;
+    let stopped = false;
+    const lane = async () => {
+      while (!stopped && next < contacts.length) {
+        const index = next++;
+        const contact = contacts[index];
+        if (plan.mergedInto[contact.id]) {
+          result.merged++;
+        } else {
+          const outcome = await ensureContact(input, chatwoot, contact);
+          if (outcome.created) result.created++;
+          else if (outcome.mergedByEmail) result.merged++;
+          else result.existing++;
+        }
+        done[index] = true;
+        while (done[watermark]) watermark++;
+        Context.current().heartbeat(watermark);
       }
-      const outcome = await ensureContact(input, chatwoot, contact);
-      if (outcome.created) result.created++;
-      else if (outcome.mergedByEmail) result.merged++;
-      else result.existing++;
-      Context.current().heartbeat(i + 1);
-    }
+    };
+    const lanes = await Promise.allSettled(
+      Array.from({ length: CONTACTS_AT_ONCE }, () =>
+        lane().catch((error: unknown) => {
+          stopped = true;
+          throw error;
+        }),
+      ),
+    );
+    const failure = lanes.find((outcome) => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
     return result;
   }
 

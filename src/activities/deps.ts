@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { ChatwootClient } from '../clients/chatwoot/client.js';
 import { IntercomClient } from '../clients/intercom/client.js';
+import { RequestPacer, TokenBucket } from '../clients/retry.js';
 import { intercomBaseUrl, type MigrationInput } from '../config.js';
 import type { BlobStore } from '../storage/blobStore.js';
 import { createBlobStore } from '../storage/index.js';
@@ -49,6 +50,8 @@ export class ActivityDeps {
   private readonly stores = new Map<string, BlobStore>();
   private readonly intercomClients = new Map<string, IntercomClient>();
   private readonly chatwootClients = new Map<string, ChatwootClient>();
+  /** One pacer per Chatwoot account: the administrator's and every agent's client share the budget. */
+  private readonly chatwootPacers = new Map<string, RequestPacer>();
 
   constructor(
     readonly env: WorkerEnvironment,
@@ -89,11 +92,18 @@ export class ActivityDeps {
     const key = `${input.chatwoot.baseUrl}|${input.account}|${agentToken ? agentEmail?.toLowerCase() : 'admin'}`;
     let client = this.chatwootClients.get(key);
     if (!client) {
+      const pacerKey = `${input.chatwoot.baseUrl}|${input.account}`;
+      let pacer = this.chatwootPacers.get(pacerKey);
+      if (!pacer) {
+        const rate = this.env.chatwootRequestsPerSecond;
+        pacer = new RequestPacer(rate === undefined ? undefined : new TokenBucket(rate));
+        this.chatwootPacers.set(pacerKey, pacer);
+      }
       client = new ChatwootClient({
         baseUrl: input.chatwoot.baseUrl,
         accountId: input.account,
         token,
-        requestsPerSecond: this.env.chatwootRequestsPerSecond,
+        sharedPacer: pacer,
       });
       this.chatwootClients.set(key, client);
     }

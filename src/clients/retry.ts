@@ -53,6 +53,11 @@ export interface WaitEvent {
 export interface ClientTuning {
   /** Client-side pacing shared by every call of the client instance; unset means unpaced. */
   requestsPerSecond?: number;
+  /**
+   * A pacer shared with other clients of the same service (one per agent token, say), so that
+   * together they keep to one budget; overrides requestsPerSecond.
+   */
+  sharedPacer?: RequestPacer;
   /** Requests the token bucket lets through back-to-back after an idle spell (default 1: even spacing). */
   burst?: number;
   maxAttempts?: number;
@@ -316,11 +321,13 @@ export class HttpCore {
     };
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.pacer = new RequestPacer(
-      options.requestsPerSecond === undefined
-        ? undefined
-        : new TokenBucket(options.requestsPerSecond, options.burst),
-    );
+    this.pacer =
+      options.sharedPacer ??
+      new RequestPacer(
+        options.requestsPerSecond === undefined
+          ? undefined
+          : new TokenBucket(options.requestsPerSecond, options.burst),
+      );
   }
 
   get service(): 'intercom' | 'chatwoot' {
