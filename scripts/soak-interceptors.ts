@@ -14,9 +14,9 @@ import type {
 } from '@temporalio/workflow';
 
 /** Long enough for a gap between heartbeats under the soak's injected faults, short enough to recover fast. */
-export const SOAK_HEARTBEAT_TIMEOUT = '15s';
+export const SOAK_HEARTBEAT_TIMEOUT = '10s';
 /** The short activities only touch the local blob store: milliseconds of work. */
-export const SOAK_SHORT_START_TO_CLOSE = '20s';
+export const SOAK_SHORT_START_TO_CLOSE = '15s';
 
 class CompressedActivityTimeouts implements WorkflowOutboundCallsInterceptor {
   scheduleActivity(

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { writeSoakWorkflowBundle } from '../scripts/soak-worker.js';
 import type { MigrationInputRaw } from '../src/config.js';
+import type { DumpConversation, SandboxDump } from '../src/sandbox/chatwoot/state.js';
 import type { FaultConfig } from '../src/sandbox/faults.js';
 import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
 import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
@@ -33,18 +34,80 @@ import {
   waitFor,
 } from './helpers/processes.js';
 
-const CONVERSATIONS = 80;
+const CONVERSATIONS = 60;
 const MIGRATION_ID = 'migration-1';
 const workerScript = fileURLToPath(new URL('../scripts/soak-worker.js', import.meta.url));
 
-const faults = (seed: number): Partial<FaultConfig> => ({
-  rate429: 0.05,
+/**
+ * Every request is delayed; some are refused. A 429 pauses the whole client (the real services'
+ * throttles are per token or IP), so its rate is what slows a migration most; Intercom's 429s even
+ * wait for the next 10-second window.
+ */
+const intercomFaults: Partial<FaultConfig> = {
+  rate429: 0.01,
+  rate5xx: 0.03,
+  rateDrop: 0.02,
+  latencyMs: 2,
+  jitterMs: 10,
+  seed: 101,
+};
+const chatwootFaults: Partial<FaultConfig> = {
+  rate429: 0.02,
   rate5xx: 0.05,
   rateDrop: 0.03,
   latencyMs: 2,
   jitterMs: 10,
-  seed,
-});
+  seed: 202,
+};
+
+interface DuplicateItem {
+  kind: 'contact' | 'conversation' | 'message';
+  key: string;
+  intercomConversationId?: string;
+  /** Chatwoot ids and creation times (unix seconds) of the copies. */
+  copies: string[];
+}
+
+/** What the sandbox holds more than once, named, so a failure says where to look. */
+function duplicatesIn(dump: SandboxDump, accountId: number): DuplicateItem[] {
+  const account = dump.accounts.find((a) => a.id === accountId);
+  if (!account) throw new Error(`no account ${accountId} in the Chatwoot sandbox`);
+  const found: DuplicateItem[] = [];
+  const groups = <T>(items: T[], keyOf: (item: T) => string | null | undefined) => {
+    const byKey = new Map<string, T[]>();
+    for (const item of items) {
+      const key = keyOf(item);
+      if (key) byKey.set(key, [...(byKey.get(key) ?? []), item]);
+    }
+    return [...byKey].filter(([, copies]) => copies.length > 1);
+  };
+  for (const [key, copies] of groups(account.contacts, (c) => c.identifier)) {
+    found.push({ kind: 'contact', key, copies: copies.map((c) => `${c.id}@${c.created_at}`) });
+  }
+  const intercomId = (c: DumpConversation) => {
+    const id = c.custom_attributes.intercom_conversation_id;
+    return typeof id === 'string' ? id : undefined;
+  };
+  for (const [key, copies] of groups(account.conversations, intercomId)) {
+    found.push({
+      kind: 'conversation',
+      key,
+      intercomConversationId: key,
+      copies: copies.map((c) => `${c.display_id}@${c.created_at}`),
+    });
+  }
+  for (const conversation of account.conversations) {
+    for (const [key, copies] of groups(conversation.messages, (m) => m.source_id)) {
+      found.push({
+        kind: 'message',
+        key,
+        intercomConversationId: intercomId(conversation),
+        copies: copies.map((m) => `${m.id}@${m.created_at}`),
+      });
+    }
+  }
+  return found;
+}
 
 describe('fault soak: a migration through crashes, restarts and flaky services', function () {
   this.timeout(240_000);
@@ -76,8 +139,8 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
       inlineImageEvery: 7,
       agentTokens: true,
       chatwootMessagesPerMinute: 3000,
-      intercomFaults: faults(101),
-      chatwootFaults: faults(202),
+      intercomFaults,
+      chatwootFaults,
     });
     workerEnv = {
       TEMPORAL_ADDRESS: server.address,
@@ -93,7 +156,9 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
   afterEach(async function () {
     if (this.currentTest?.state !== 'failed') return;
     const logs = [...workerLogs, worker?.output() ?? ''].join('\n--- worker restarted ---\n');
-    console.error(`soak events:\n${events.join('\n')}\nworker output (last 8000 chars):\n${logs.slice(-8000)}`);
+    console.error(
+      `soak events:\n${events.join('\n')}\nworker output (last 8000 chars):\n${logs.slice(-8000)}`,
+    );
     if (process.env.SOAK_LOG) (await import('node:fs')).writeFileSync(process.env.SOAK_LOG, logs);
     console.error(`open workflows:\n${(await describeOpenWorkflows().catch(String)).slice(0, 8000)}`);
   });
@@ -111,6 +176,13 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
         lines.push(
           `${execution.workflowId} (${execution.type}) children=${raw.pendingChildren?.length ?? 0} ${activities.join('; ')}`,
         );
+        if (process.env.SOAK_LOG) {
+          const history = await client.workflow.getHandle(execution.workflowId).fetchHistory();
+          (await import('node:fs')).writeFileSync(
+            `${process.env.SOAK_LOG}.${execution.workflowId.replace(/\W/g, '_')}.json`,
+            JSON.stringify(history, null, 1),
+          );
+        }
       }
     });
     return lines.join('\n');
@@ -118,6 +190,11 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
 
   after(async () => {
     await stopAllChildren();
+    if (process.env.SOAK_LOG)
+      (await import('node:fs')).writeFileSync(
+        `${process.env.SOAK_LOG}.all`,
+        [...workerLogs, worker?.output() ?? ''].join('\n--- worker restarted ---\n'),
+      );
     await scenario?.close();
     await connection?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -177,7 +254,7 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
       ...base,
       // Small pages: the export checkpoints several times, so the kill lands between checkpoints.
       export: { pageSize: 10 },
-      import: { ...base.import, windowSize: 10, childrenPerRun: 25 },
+      import: { ...base.import, windowSize: 20, childrenPerRun: 25 },
       rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
     };
     const handle = await client.workflow.start('accountMigration', {
@@ -198,15 +275,15 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     await killAndRestartWorker('during the export');
 
     // 2. While conversations are being imported.
-    const total = CONVERSATIONS - scenario.intercom.dataset.deletedConversations.length;
+    const deleted = new Set(scenario.intercom.dataset.deletedConversations.map((d) => d.id));
+    const total = scenario.intercom.dataset.conversations.filter((c) => !deleted.has(c.id)).length;
     await waitFor(
       'a quarter of the import',
       async () => {
         const progress = await importProgress();
-        if (progress) note(`progress ${JSON.stringify(progress)}`);
         return !!progress && progress.completed >= total / 4 && progress.inFlight > 0;
       },
-      { timeoutMs: 90_000 },
+      { timeoutMs: 90_000, intervalMs: 250 },
     );
     await killAndRestartWorker(`with the import in flight`);
 
@@ -217,8 +294,9 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
         const progress = await importProgress();
         return !!progress && progress.completed >= total / 2 && progress.inFlight > 0;
       },
-      { timeoutMs: 90_000 },
+      { timeoutMs: 90_000, intervalMs: 250 },
     );
+    note('stopping the temporal server');
     await server.restart();
     note('temporal server restarted');
 
@@ -230,14 +308,14 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
         if ((await runningActivities(`${MIGRATION_ID}/verify`)).some((a) => a.type === 'reconcileMigration'))
           return true;
         lastPhase = (await tryQuery<MigrationStatus>(MIGRATION_ID, 'status'))?.phase ?? lastPhase;
-        return lastPhase === 'rollout';
+        return lastPhase === 'rollout' || lastPhase === 'retention' || lastPhase === 'done';
       },
       { timeoutMs: 120_000, intervalMs: 50 },
     );
-    await killAndRestartWorker(lastPhase === 'rollout' ? 'during the rollout' : 'during verification');
+    await killAndRestartWorker(lastPhase ? `in phase ${lastPhase}` : 'during verification');
 
     const result = await client.withDeadline(
-      started + 220_000,
+      started + 225_000,
       () => handle.result() as Promise<MigrationResult>,
     );
     note(`migration finished: ${result.reconciled}`);
@@ -249,9 +327,21 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
       activityParts: 'note',
       timestampLine: true,
       partsCap: 500,
-      deletedConversationIds: dataset.deletedConversations.map((d) => d.id),
+      deletedConversationIds: [...deleted],
     });
     assert.deepEqual(summary.problems, []);
+    const duplicates = duplicatesIn(scenario.chatwoot.dump(), scenario.account);
+    if (duplicates.length && process.env.SOAK_LOG) {
+      for (const { intercomConversationId } of duplicates) {
+        if (!intercomConversationId) continue;
+        const id = `${MIGRATION_ID}/conv-${intercomConversationId}`;
+        (await import('node:fs')).writeFileSync(
+          `${process.env.SOAK_LOG}.${id.replace(/\W/g, '_')}.json`,
+          JSON.stringify(await client.workflow.getHandle(id).fetchHistory(), null, 1),
+        );
+      }
+    }
+    assert.deepEqual(duplicates, []);
     assert.equal(summary.duplicates, 0);
     assert.equal(summary.missing, 0);
     assert.equal(summary.conversations.expected, total);
@@ -268,6 +358,24 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     const imported = (await client.workflow.getHandle(`${MIGRATION_ID}/import`).result()) as ImportTotals;
     assert.deepEqual(imported.failedConversationIds, []);
     assert.equal(imported.completed, total);
+
+    // The export's attempt on the killed worker timed out and a new one took over (from its checkpoint).
+    const exportHistory = await client.workflow.getHandle(`${MIGRATION_ID}/export`).fetchHistory();
+    const exportConversationsScheduled = new Set(
+      (exportHistory.events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'exportConversations')
+        .map((e) => String(e.eventId)),
+    );
+    const resumedAfterTimeout = (exportHistory.events ?? []).some((e) => {
+      const started = e.activityTaskStartedEventAttributes;
+      return (
+        !!started &&
+        exportConversationsScheduled.has(String(started.scheduledEventId)) &&
+        (started.attempt ?? 1) > 1 &&
+        !!started.lastFailure?.timeoutFailureInfo
+      );
+    });
+    assert.ok(resumedAfterTimeout, 'the conversation export was not retried after the kill');
 
     // The faults did happen on both sides: a soak without them would prove nothing.
     for (const counts of [scenario.intercom.faults.counts, scenario.chatwoot.faults.counts]) {
