@@ -11,7 +11,6 @@ import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload, ValueError } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime } from '@temporalio/worker';
 import fc from 'fast-check';
 import {
   AesGcmPayloadCodec,
@@ -417,7 +416,6 @@ describe('a migration with the payload codec on the real local Temporal server',
   let codecClient: Client;
 
   before(async () => {
-    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
     env = await startLocalTemporal();
     scenario = await startScenario({
       seed: 23,

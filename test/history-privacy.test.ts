@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime } from '@temporalio/worker';
 import { generateWorkspace, type IntercomDataset } from '../src/sandbox/intercom/index.js';
 import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
 import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
@@ -140,7 +139,6 @@ describe('workflow histories hold no personal data or secrets', function () {
   let dataDir: string;
 
   before(async () => {
-    Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
     env = await startLocalTemporal();
     scenario = await startScenario({
       seed: 31,
