@@ -332,6 +332,10 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     assert.deepEqual(summary.problems, []);
     const duplicates = duplicatesIn(scenario.chatwoot.dump(), scenario.account);
     if (duplicates.length && process.env.SOAK_LOG) {
+      (await import('node:fs')).writeFileSync(
+        `${process.env.SOAK_LOG}.dump.json`,
+        JSON.stringify({ duplicates, dump: scenario.chatwoot.dump() }, null, 1),
+      );
       for (const { intercomConversationId } of duplicates) {
         if (!intercomConversationId) continue;
         const id = `${MIGRATION_ID}/conv-${intercomConversationId}`;

@@ -258,7 +258,8 @@ describe('Chatwoot sandbox', () => {
     });
 
     it('answers 500 to a concurrent duplicate create while the first is in flight; phones have no index', async () => {
-      const sandbox = await start({ writeLatencyMs: 30 });
+      // A wide window: on a loaded machine the second request may arrive tens of milliseconds later.
+      const sandbox = await start({ writeLatencyMs: 500 });
       const body = { name: 'Race', identifier: 'intercom-race', email: 'race@example.com' };
       const answers = await Promise.all([
         call(sandbox, 'POST', `${A1}/contacts`, { body }),
