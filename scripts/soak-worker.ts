@@ -1,9 +1,9 @@
 /**
  * The worker process of the fault soak (test/fault-soak.test.ts): the real worker set of
  * src/worker.ts, configured from the same environment as its main() (TEMPORAL_ADDRESS,
- * INTERCOM_TOKEN, CHATWOOT_TOKEN, CHATWOOT_AGENT_TOKENS, ...), with one difference: its workflow
- * bundle carries scripts/soak-interceptors.ts, which shortens activity timeouts so that a killed
- * worker's activities are retried within seconds. The soak builds that bundle once and hands its
+ * INTERCOM_TOKEN, CHATWOOT_TOKEN, CHATWOOT_AGENT_TOKENS, PAYLOAD_CODEC_KEY), with two differences:
+ * its workflow bundle carries scripts/soak-interceptors.ts, which shortens activity timeouts so that
+ * a killed worker's activities are retried within seconds, and heartbeats go out every second. The soak builds that bundle once and hands its
  * path over in SOAK_WORKFLOW_BUNDLE, so a restart does not spend seconds bundling again.
  *
  *   node dist/scripts/soak-worker.js      (prints "worker running" once it polls)
@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { workerEnvironmentFrom } from '../src/activities/index.js';
+import { payloadCodecFromEnv } from '../src/codec/aesGcmCodec.js';
 import { createWorkerSet, workflowsPath } from '../src/worker.js';
 
 const interceptorsPath = fileURLToPath(new URL('./soak-interceptors.js', import.meta.url));
@@ -46,7 +47,11 @@ async function main(): Promise<void> {
     address,
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     env: workerEnvironmentFrom(env),
+    payloadCodec: payloadCodecFromEnv(env),
     workflowBundle: await soakBundle(),
+    // Heartbeats reach the server every second, so a Temporal server restart of a few seconds does
+    // not make the soak's short heartbeat timeouts expire under activities that are still running.
+    maxHeartbeatThrottleInterval: '1s',
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => set.shutdown());
   console.log(`worker running on ${address}`);

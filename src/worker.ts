@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
+import type { Duration, PayloadCodec } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -40,6 +40,11 @@ export interface WorkerSetOptions {
   maxConcurrentChatwootActivities?: number;
   /** Encrypts every payload the workers and their client write (PAYLOAD_CODEC_KEY in main). */
   payloadCodec?: PayloadCodec;
+  /**
+   * Longest wait between two activity heartbeats sent to the server (the SDK's default is 60 s, or
+   * 80% of the heartbeat timeout when that is shorter); the fault soak shortens it.
+   */
+  maxHeartbeatThrottleInterval?: Duration;
 }
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
@@ -75,6 +80,11 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   const activities = createActivities(new ActivityDeps(options.env, client));
   const queues = options.queues ?? Object.values(taskQueues);
   const bundle = options.workflowBundle ?? (await workflowBundle());
+  // Only when set: an explicit undefined would replace the SDK's default.
+  const heartbeatThrottle =
+    options.maxHeartbeatThrottleInterval === undefined
+      ? {}
+      : { maxHeartbeatThrottleInterval: options.maxHeartbeatThrottleInterval };
   const workers: Worker[] = [];
   if (queues.includes(taskQueues.main)) {
     workers.push(
@@ -82,6 +92,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         connection: nativeConnection,
         namespace: options.namespace,
         dataConverter,
+        ...heartbeatThrottle,
         taskQueue: taskQueues.main,
         workflowBundle: bundle,
         activities,
@@ -95,6 +106,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         connection: nativeConnection,
         namespace: options.namespace,
         dataConverter,
+        ...heartbeatThrottle,
         taskQueue: taskQueues.intercom,
         activities,
         maxConcurrentActivityTaskExecutions: 20,
@@ -108,6 +120,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         connection: nativeConnection,
         namespace: options.namespace,
         dataConverter,
+        ...heartbeatThrottle,
         taskQueue: taskQueues.chatwoot,
         activities,
         maxConcurrentActivityTaskExecutions: options.maxConcurrentChatwootActivities ?? 40,

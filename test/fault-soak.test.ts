@@ -10,7 +10,7 @@
  * `status` query) under a deadline; every child process is killed in the after hook.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,19 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
 
   const note = (event: string) => events.push(`${new Date().toISOString()} ${event}`);
 
+  /** SOAK_POST_MORTEM_DIR=<dir> keeps, on failure, what explains it: worker output, histories, Chatwoot's state. */
+  const postMortemDir = process.env.SOAK_POST_MORTEM_DIR;
+  const keepForPostMortem = (name: string, content: string) => {
+    if (!postMortemDir) return;
+    mkdirSync(postMortemDir, { recursive: true });
+    writeFileSync(join(postMortemDir, name), content);
+  };
+  const keepHistory = async (workflowId: string) =>
+    keepForPostMortem(
+      `history-${workflowId.replace(/\W/g, '_')}.json`,
+      JSON.stringify(await client.workflow.getHandle(workflowId).fetchHistory(), null, 1),
+    );
+
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'i2c-soak-'));
     const bundlePath = join(dataDir, 'soak-workflows.js');
@@ -159,7 +172,7 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     console.error(
       `soak events:\n${events.join('\n')}\nworker output (last 8000 chars):\n${logs.slice(-8000)}`,
     );
-    if (process.env.SOAK_LOG) (await import('node:fs')).writeFileSync(process.env.SOAK_LOG, logs);
+    keepForPostMortem('worker.log', logs);
     console.error(`open workflows:\n${(await describeOpenWorkflows().catch(String)).slice(0, 8000)}`);
   });
 
@@ -176,13 +189,7 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
         lines.push(
           `${execution.workflowId} (${execution.type}) children=${raw.pendingChildren?.length ?? 0} ${activities.join('; ')}`,
         );
-        if (process.env.SOAK_LOG) {
-          const history = await client.workflow.getHandle(execution.workflowId).fetchHistory();
-          (await import('node:fs')).writeFileSync(
-            `${process.env.SOAK_LOG}.${execution.workflowId.replace(/\W/g, '_')}.json`,
-            JSON.stringify(history, null, 1),
-          );
-        }
+        if (postMortemDir) await keepHistory(execution.workflowId);
       }
     });
     return lines.join('\n');
@@ -190,11 +197,6 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
 
   after(async () => {
     await stopAllChildren();
-    if (process.env.SOAK_LOG)
-      (await import('node:fs')).writeFileSync(
-        `${process.env.SOAK_LOG}.all`,
-        [...workerLogs, worker?.output() ?? ''].join('\n--- worker restarted ---\n'),
-      );
     await scenario?.close();
     await connection?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -315,7 +317,7 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     await killAndRestartWorker(lastPhase ? `in phase ${lastPhase}` : 'during verification');
 
     const result = await client.withDeadline(
-      started + 225_000,
+      started + 210_000,
       () => handle.result() as Promise<MigrationResult>,
     );
     note(`migration finished: ${result.reconciled}`);
@@ -331,18 +333,10 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     });
     assert.deepEqual(summary.problems, []);
     const duplicates = duplicatesIn(scenario.chatwoot.dump(), scenario.account);
-    if (duplicates.length && process.env.SOAK_LOG) {
-      (await import('node:fs')).writeFileSync(
-        `${process.env.SOAK_LOG}.dump.json`,
-        JSON.stringify({ duplicates, dump: scenario.chatwoot.dump() }, null, 1),
-      );
+    if (duplicates.length && postMortemDir) {
+      keepForPostMortem('chatwoot-dump.json', JSON.stringify({ duplicates, dump: scenario.chatwoot.dump() }));
       for (const { intercomConversationId } of duplicates) {
-        if (!intercomConversationId) continue;
-        const id = `${MIGRATION_ID}/conv-${intercomConversationId}`;
-        (await import('node:fs')).writeFileSync(
-          `${process.env.SOAK_LOG}.${id.replace(/\W/g, '_')}.json`,
-          JSON.stringify(await client.workflow.getHandle(id).fetchHistory(), null, 1),
-        );
+        if (intercomConversationId) await keepHistory(`${MIGRATION_ID}/conv-${intercomConversationId}`);
       }
     }
     assert.deepEqual(duplicates, []);

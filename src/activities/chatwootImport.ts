@@ -332,7 +332,25 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     );
   }
 
+  /**
+   * Heartbeats for as long as the attempt lives, not only after each message: a slow step (a throttled
+   * or hung request takes minutes with the client's retries) must not look like a dead worker, or
+   * Temporal starts the next attempt while this one still posts the same messages.
+   */
   async function importConversation(args: ConversationImportArgs): Promise<ConversationImportResult> {
+    const context = Context.current();
+    const keepAlive = setInterval(() => context.heartbeat('importing'), KEEP_ALIVE_HEARTBEAT_MS);
+    try {
+      return await importConversationAttempt(args, context);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async function importConversationAttempt(
+    args: ConversationImportArgs,
+    context: Context,
+  ): Promise<ConversationImportResult> {
     const { input, conversationId, chunkKey } = args;
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
@@ -356,8 +374,9 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
       (attachmentIndex?.stored ?? []).filter((s) => s.messageSourceId === message.sourceId);
 
     let contact = await resolveContact(input, chatwoot, conversation);
-    const createFor = (contactId: number) =>
-      chatwoot.createConversation({
+    const createFor = (contactId: number) => {
+      stopIfGivenUp(context);
+      return chatwoot.createConversation({
         inbox_id: mapping.inboxId,
         contact_id: contactId,
         // Pending until every message is in: an incoming message would reopen a resolved conversation.
@@ -365,6 +384,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
         custom_attributes: conversationCustomAttributes(conversation),
         additional_attributes: conversationAdditionalAttributes(conversation),
       });
+    };
     const target = await findOrCreateConversation(chatwoot, conversation, async () => {
       try {
         return await createFor(contact.id);
@@ -406,6 +426,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
         message.messageType === 'outgoing' && !message.private && deps.hasAgentToken(message.authorEmail)
           ? deps.chatwoot(input, message.authorEmail ?? undefined)
           : chatwoot;
+      stopIfGivenUp(context);
       await author.createMessage(target.id, {
         content: message.content,
         message_type: message.messageType,
@@ -420,7 +441,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
       postedAt.push(Date.now());
       result.messagesPosted++;
       result.attachmentsUploaded += stored.length;
-      Context.current().heartbeat(result.messagesPosted);
+      context.heartbeat(result.messagesPosted);
     }
 
     const labels = conversationLabels((conversation.tags?.tags ?? []).map((tag) => tag.name));
@@ -445,6 +466,17 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
   }
 
   return { planContactMerges, importContacts, importConversation };
+}
+
+/** Well under any heartbeat throttle interval, so every interval Temporal's worker sends one. */
+const KEEP_ALIVE_HEARTBEAT_MS = 1000;
+
+/**
+ * An attempt Temporal has given up on (its heartbeat timed out while the worker could not reach the
+ * server, or the workflow was cancelled) must not write again: its retry may already be running.
+ */
+function stopIfGivenUp(context: Context): void {
+  if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
 }
 
 /** Keeps a conversation under Chatwoot's per-conversation message rate, heartbeating while it waits. */
