@@ -31,7 +31,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
-import { type MigrationInputRaw, MigrationInputSchema, workflowIds } from '../src/config.js';
+import {
+  type MigrationInput,
+  type MigrationInputRaw,
+  migrationInputSchema,
+  workflowIds,
+} from '../src/config.js';
 import { repoRoot, startDevServer, temporalCliPath } from '../src/localStack.js';
 import { contactPayload, planMessages } from '../src/mapping/index.js';
 import {
@@ -363,7 +368,7 @@ const ROUTE = {
 function minimumImportRequests(
   scenario: Scenario,
   mapping: { agents: Record<string, number>; teams: Record<string, number> },
-  input: ReturnType<typeof MigrationInputSchema.parse>,
+  input: MigrationInput,
 ): {
   byRoute: Record<string, number>;
   messages: number;
@@ -604,7 +609,7 @@ async function runPipeline(
     const start = (await handle.describe()).startTime.getTime();
     const time = (d: { closeTime?: Date }) => d.closeTime?.getTime() ?? Date.now();
 
-    const parsed = MigrationInputSchema.parse(input);
+    const parsed = migrationInputSchema().parse(input);
     const mapping = (await getJson<{ agents: Record<string, number>; teams: Record<string, number> }>(
       createBlobStore(blobStoreUrl),
       `acct-${account}/mapping.json`,

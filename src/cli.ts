@@ -152,7 +152,14 @@ async function follow(client: Client, workflowId: string): Promise<void> {
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  let announcedBlock: string | undefined;
   await watchMigration(client, workflowId, (status, progress) => {
+    if (status.blocked && status.blocked !== announcedBlock) {
+      announcedBlock = status.blocked;
+      process.stderr.write(
+        `\nblocked: ${status.blocked}\nFix the token in the workers' environment, restart them, then run \`resume\` for this account.\n`,
+      );
+    }
     const total = status.exported?.conversations ?? 0;
     if (!started && total > 0) {
       bar.start(total, 0, { phase: status.phase, messages: 0 });
@@ -160,20 +167,31 @@ async function follow(client: Client, workflowId: string): Promise<void> {
     }
     if (started) {
       bar.update(progress?.completed ?? status.imported?.conversations ?? 0, {
-        phase: status.phase.padEnd(9),
+        phase: (status.blocked ? 'blocked' : status.phase).padEnd(9),
         messages: progress?.messages ?? status.imported?.messages ?? 0,
       });
     }
   });
   if (started) bar.stop();
-  const description = await client.workflow.getHandle(workflowId).describe();
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
   console.log(`${workflowId}: ${description.status.name}`);
+  if (description.status.name === 'FAILED') {
+    const failure = await handle.result().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    // The workflow's own failure sits under the client's WorkflowFailedError.
+    const reason = failure instanceof Error ? (failure.cause ?? failure) : failure;
+    console.error(reason instanceof Error ? reason.message : String(reason));
+    process.exitCode = 1;
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   buildCli()
     .parseAsync(process.argv)
-    .then(() => process.exit(0))
+    .then(() => process.exit(process.exitCode ?? 0))
     .catch((error: unknown) => {
       console.error(error instanceof Error ? error.message : error);
       process.exit(1);

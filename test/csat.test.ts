@@ -14,7 +14,7 @@ import { ActivityDeps } from '../src/activities/deps.js';
 import { chunkKey, writeChunk, writeManifest } from '../src/activities/manifests.js';
 import { createVerifyActivities } from '../src/activities/verify.js';
 import { ChatwootClient } from '../src/clients/chatwoot/client.js';
-import { blobKeys, type MigrationInput, MigrationInputSchema } from '../src/config.js';
+import { blobKeys, type MigrationInput, migrationInputSchema } from '../src/config.js';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
 import type { BlobStore } from '../src/storage/blobStore.js';
 import { createBlobStore } from '../src/storage/index.js';
@@ -45,7 +45,7 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
   let compareCsat: ReturnType<typeof createVerifyActivities>['compareCsat'];
 
   const inputWith = (csatMargin: number): MigrationInput =>
-    MigrationInputSchema.parse({
+    migrationInputSchema().parse({
       account: ACCOUNT,
       chatwoot: { baseUrl: sandbox.url, inboxName: ARCHIVE },
       blobStoreUrl: `file://${dir}`,

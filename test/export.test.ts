@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { EntityExportResult, ExportEntityName } from '../src/activities/contract.js';
 import { createIntercomActivities } from '../src/activities/intercom.js';
 import type { Company, Contact, Conversation } from '../src/clients/intercom/schemas.js';
-import { intercomBaseUrl, MigrationInputSchema } from '../src/config.js';
+import { intercomBaseUrl, migrationInputSchema } from '../src/config.js';
 import { FaultInjector } from '../src/sandbox/faults.js';
 import {
   assertExactlyOnce,
@@ -527,7 +527,7 @@ describe('Intercom regional hosts', () => {
   it('maps us, eu and au to their API hosts, and a base URL overrides the region', () => {
     const hostOf = (intercom: Record<string, string>) =>
       intercomBaseUrl(
-        MigrationInputSchema.parse({ account: 1, chatwoot: { baseUrl: 'http://chatwoot.test' }, intercom })
+        migrationInputSchema().parse({ account: 1, chatwoot: { baseUrl: 'http://chatwoot.test' }, intercom })
           .intercom,
       );
     assert.equal(hostOf({}), 'https://api.intercom.io');

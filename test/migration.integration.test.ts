@@ -121,7 +121,7 @@ describe('a migration on the embedded defaults', function () {
   it('changes nothing when the import runs again (exactly once)', async () => {
     const before = scenario.chatwoot.dump().accounts[0];
     const messagesBefore = before.conversations.reduce((sum, c) => sum + c.messages.length, 0);
-    const parsed = (await import('../src/config.js')).MigrationInputSchema.parse(input);
+    const parsed = (await import('../src/config.js')).migrationInputSchema().parse(input);
     await env.client.workflow.execute(importWorkflow, {
       taskQueue: 'migration',
       workflowId: 'migration-1/import-again',

@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createBookkeepingActivities } from '../src/activities/bookkeeping.js';
 import { ActivityDeps } from '../src/activities/deps.js';
-import { type MigrationInput, MigrationInputSchema, taskQueues } from '../src/config.js';
+import { type MigrationInput, migrationInputSchema, taskQueues } from '../src/config.js';
 import { workflowBundle } from '../src/worker.js';
 import { retentionDecisionSignal, signalDescriptions } from '../src/workflows/definitions.js';
 import { retentionReminder } from '../src/workflows/retentionReminder.js';
@@ -100,7 +100,7 @@ describe('the retention reminder on a time-skipping server', function () {
     input: MigrationInput;
     cutoverAt: number;
   }> {
-    const input = MigrationInputSchema.parse({
+    const input = migrationInputSchema().parse({
       account: ++account,
       chatwoot: { baseUrl: 'http://127.0.0.1:9' },
       retention: { webhookUrl },

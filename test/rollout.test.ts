@@ -20,7 +20,7 @@ import type {
 import {
   type MigrationInput,
   type MigrationInputRaw,
-  MigrationInputSchema,
+  migrationInputSchema,
   taskQueues,
 } from '../src/config.js';
 import { workflowBundle } from '../src/worker.js';
@@ -195,7 +195,7 @@ describe('the rollout on a time-skipping server', function () {
   const started: WorkflowHandle[] = [];
 
   function inputWith(rollout: MigrationInputRaw['rollout'] = {}): MigrationInput {
-    return MigrationInputSchema.parse({
+    return migrationInputSchema().parse({
       account: ++account,
       chatwoot: { baseUrl: 'http://127.0.0.1:9' },
       rollout,

@@ -17,13 +17,14 @@ import { blobKeys, type MigrationInput } from '../config.js';
 import {
   articlePartTitle,
   articlePayload,
-  categorySlug,
+  categoryPayload,
   customAttributeKey,
   FROM_INTERCOM_LABEL,
   htmlToMarkdown,
   labelSlug,
   normalizeEmail,
   splitArticle,
+  storableText,
   truncateShort,
 } from '../mapping/index.js';
 import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
@@ -111,10 +112,10 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
       contactKeys.add(key);
       await chatwoot.createCustomAttributeDefinition({
         key,
-        displayName: truncateShort(attribute.label ?? attribute.name),
+        displayName: truncateShort(storableText(attribute.label ?? attribute.name)),
         displayType: DISPLAY_TYPES[attribute.data_type] ?? 'text',
         model: 'contact',
-        description: truncateShort(attribute.description ?? 'Intercom custom attribute'),
+        description: truncateShort(storableText(attribute.description ?? 'Intercom custom attribute')),
       });
       created++;
     }
@@ -166,7 +167,7 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     );
     const teams: Record<string, number> = {};
     for await (const team of exported<Team>(store, input.account, 'teams')) {
-      const name = truncateShort(team.name);
+      const name = truncateShort(storableText(team.name));
       let teamId = teamsByName.get(name.toLowerCase());
       if (teamId === undefined) {
         teamId = (await chatwoot.createTeam(name)).id;
@@ -194,7 +195,7 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
       count++;
       if (existing.has(shortCode)) continue;
       const content = macro.body ? htmlToMarkdown(macro.body) : (macro.body_text ?? '');
-      await chatwoot.createCannedResponse(shortCode, content || macro.name);
+      await chatwoot.createCannedResponse(shortCode, storableText(content || macro.name));
     }
     return count;
   }
@@ -213,18 +214,11 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     const categoriesBySlug = new Map((await chatwoot.listCategories(slug)).map((c) => [c.slug, c.id]));
     const categoryOfCollection = new Map<string, number>();
     for (const collection of collections) {
-      const categorySlugValue = categorySlug(collection.name, collection.id);
-      let categoryId = categoriesBySlug.get(categorySlugValue);
+      const category = categoryPayload(collection);
+      let categoryId = categoriesBySlug.get(category.slug);
       if (categoryId === undefined) {
-        categoryId = (
-          await chatwoot.createCategory(slug, {
-            name: truncateShort(collection.name),
-            slug: categorySlugValue,
-            locale: collection.default_locale ?? 'en',
-            description: collection.description ?? '',
-          })
-        ).id;
-        categoriesBySlug.set(categorySlugValue, categoryId);
+        categoryId = (await chatwoot.createCategory(slug, category)).id;
+        categoriesBySlug.set(category.slug, categoryId);
       }
       categoryOfCollection.set(collection.id, categoryId);
     }

@@ -32,6 +32,8 @@ export interface EntityExportResult {
   restarts?: number;
   /** Conversations whose parts were cut at Intercom's 500-part cap. */
   truncated?: number;
+  /** Conversations set aside (malformed or oversized payload); listed in the manifest's `rejected`. */
+  rejected?: number;
 }
 
 export interface ExportArgs {
@@ -58,6 +60,8 @@ export interface DeltaExportResult {
   contactsManifestKey: string;
   deletedCount: number;
   highWater: number;
+  /** Conversations set aside (malformed or oversized payload); listed in the delta manifest's `rejected`. */
+  rejected?: number;
 }
 
 export interface RehostArgs {
@@ -115,6 +119,11 @@ export interface ReconciliationSummary {
   attachments: { expected: number; found: number };
   duplicates: number;
   missing: number;
+  /**
+   * Conversations quarantined at export and not (yet) in Chatwoot: counted in conversations.expected,
+   * not in `missing`; the report lists them with their reason and payload blob for the operator.
+   */
+  rejected: number;
   reportKey: string;
 }
 

@@ -19,6 +19,8 @@ export interface WorkerEnvironment {
   /** Client-side pacing per process, on top of the task queues' global limits. */
   intercomRequestsPerSecond?: number;
   chatwootRequestsPerSecond?: number;
+  /** Largest Intercom answer read (INTERCOM_MAX_RESPONSE_BYTES); a conversation over it is set aside. */
+  intercomMaxResponseBytes?: number;
 }
 
 /** Reads the worker's environment; secrets never travel in workflow input. */
@@ -36,6 +38,7 @@ export function workerEnvironmentFrom(env: NodeJS.ProcessEnv): WorkerEnvironment
     chatwootAgentTokens: agentTokens,
     intercomRequestsPerSecond: number(env.INTERCOM_REQUESTS_PER_SECOND),
     chatwootRequestsPerSecond: number(env.CHATWOOT_REQUESTS_PER_SECOND),
+    intercomMaxResponseBytes: number(env.INTERCOM_MAX_RESPONSE_BYTES),
   };
 }
 
@@ -78,6 +81,7 @@ export class ActivityDeps {
         token: this.env.intercomToken,
         apiVersion: input.intercom.apiVersion,
         requestsPerSecond: this.env.intercomRequestsPerSecond,
+        maxResponseBytes: this.env.intercomMaxResponseBytes,
       });
       this.intercomClients.set(key, client);
     }
@@ -103,6 +107,7 @@ export class ActivityDeps {
         baseUrl: input.chatwoot.baseUrl,
         accountId: input.account,
         token,
+        tokenSource: agentToken ? agentTokenSource(this.env, agentEmail) : 'CHATWOOT_TOKEN',
         sharedPacer: pacer,
       });
       this.chatwootClients.set(key, client);
@@ -113,4 +118,13 @@ export class ActivityDeps {
   hasAgentToken(email: string | null | undefined): boolean {
     return !!email && email.toLowerCase() in this.env.chatwootAgentTokens;
   }
+}
+
+/**
+ * Names an agent's token by its position in CHATWOOT_AGENT_TOKENS, not by its e-mail: the name ends up
+ * in failure messages, which Temporal keeps in workflow histories, where no personal data belongs.
+ */
+export function agentTokenSource(env: WorkerEnvironment, agentEmail: string | undefined): string {
+  const position = Object.keys(env.chatwootAgentTokens).indexOf(agentEmail?.toLowerCase() ?? '') + 1;
+  return `entry ${position} of CHATWOOT_AGENT_TOKENS`;
 }

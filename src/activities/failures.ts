@@ -5,12 +5,23 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { HttpFailure } from '../clients/http.js';
+import { ACCESS_REFUSED } from '../workflows/failureTypes.js';
+
+/**
+ * Intercom or Chatwoot refusing the token (401) or its permissions (403): no retry can help and no
+ * later request will do better, but nothing about the data is wrong either. Workflows hold the
+ * migration until an operator fixes the token instead of failing item after item. An attachment
+ * host's 401/403 is not one: an expired signed link answers 403 and is handled per attachment.
+ */
+function isAccessRefusal(error: HttpFailure): boolean {
+  return error.service !== 'attachment' && (error.status === 401 || error.status === 403);
+}
 
 export function classifyFailure(error: unknown): unknown {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof HttpFailure && !error.retryable) {
     return ApplicationFailure.create({
-      type: 'NonRetryableHttpFailure',
+      type: isAccessRefusal(error) ? ACCESS_REFUSED : 'NonRetryableHttpFailure',
       message: error.message,
       nonRetryable: true,
     });

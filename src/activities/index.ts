@@ -9,10 +9,12 @@ import { createChatwootSetupActivities } from './chatwootSetup.js';
 import type { ActivityDeps } from './deps.js';
 import { withClassifiedFailures } from './failures.js';
 import { createIntercomActivities } from './intercom.js';
+import { createPreflightActivities } from './preflight.js';
 import { createVerifyActivities } from './verify.js';
 
 export function createActivities(deps: ActivityDeps) {
   return withClassifiedFailures({
+    ...createPreflightActivities(deps),
     ...createIntercomActivities(deps),
     ...createAttachmentActivities(deps),
     ...createChatwootSetupActivities(deps),

@@ -8,9 +8,10 @@ import { Context, sleep } from '@temporalio/activity';
 import { HttpFailure } from '../clients/http.js';
 import type { IntercomClient } from '../clients/intercom/client.js';
 import type { Contact, Conversation } from '../clients/intercom/schemas.js';
+import { describeIssuePath, ResponseShapeError, ResponseTooLargeError } from '../clients/retry.js';
 import { blobKeys, type MigrationInput } from '../config.js';
 import { planMessages } from '../mapping/index.js';
-import { getJson } from '../storage/blobStore.js';
+import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
 import { attachmentsFoundSignal } from '../workflows/definitions.js';
 import type {
   ChunkRef,
@@ -25,8 +26,10 @@ import {
   chunkKey,
   type EntityManifest,
   manifestKeyOf,
+  type RejectedConversation,
   readManifest,
   recordsOf,
+  rejectedConversationKey,
   writeChunk,
   writeManifest,
 } from './manifests.js';
@@ -36,10 +39,13 @@ interface PagedCheckpoint {
   chunkIndex: number;
   count: number;
   truncated: EntityManifest['truncated'];
+  /** Optional: heartbeats of attempts started before quarantine existed lack it. */
+  rejected?: RejectedConversation[];
   restarts: number;
 }
 
-type Page<T> = { items: T[]; next?: string };
+/** `rejected`: items of this page set aside instead of written; recorded with the page's chunk. */
+type Page<T> = { items: T[]; next?: string; rejected?: RejectedConversation[] };
 
 /** How many times the delta re-reads its search when a pass still brings new conversations. */
 const MAX_DELTA_PASSES = 5;
@@ -68,6 +74,7 @@ const resumeCheckpointFromScratch = (): PagedCheckpoint => ({
   chunkIndex: 0,
   count: 0,
   truncated: [],
+  rejected: [],
   restarts: 0,
 });
 
@@ -76,21 +83,105 @@ function resumeCheckpoint(): PagedCheckpoint {
   return details ? structuredClone(details) : resumeCheckpointFromScratch();
 }
 
+/** How many schema issues a rejection's reason quotes; the blob keeps them all. */
+const ISSUES_IN_REASON = 3;
+/**
+ * Beyond this many rejections in one export the cause is the schema or the API version, not a few bad
+ * records: the export stops instead of setting the workspace aside piece by piece. It also keeps the
+ * list, which travels in heartbeats and the manifest, far below Temporal's 2 MB payload limit.
+ */
+export const MAX_REJECTED_CONVERSATIONS = 200;
+
+function stopWhenTooManyRejected(account: number, rejected: readonly RejectedConversation[]): void {
+  if (rejected.length <= MAX_REJECTED_CONVERSATIONS) return;
+  throw Object.assign(
+    new Error(
+      `Intercom served more than ${MAX_REJECTED_CONVERSATIONS} conversations that cannot be exported ` +
+        `(the latest: ${rejected.at(-1)?.reason}): this looks like an API or schema change rather than a few ` +
+        `bad records. Check the Intercom-Version and the schemas against the payloads kept under ` +
+        `${blobKeys.root(account)}/rejected/conversations/, then run the export again.`,
+    ),
+    { name: 'InvalidData' },
+  );
+}
+
+/**
+ * Sets one conversation aside: its payload and every schema issue go to the blob store (none for an
+ * oversized answer, which was never read whole), and the entry says why, for the manifest and report.
+ */
+async function quarantineConversation(
+  store: BlobStore,
+  account: number,
+  conversationId: string,
+  error: ResponseShapeError | ResponseTooLargeError,
+): Promise<RejectedConversation> {
+  let rejected: RejectedConversation;
+  if (error instanceof ResponseTooLargeError) {
+    const size = `${error.sizeKnown ? '' : 'more than '}${error.bytes} bytes`;
+    rejected = { conversationId, reason: `response too large (${size}, cap ${error.capBytes})` };
+  } else {
+    const issues = error.issues.map((issue) => ({
+      path: issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment))),
+      message: issue.message,
+    }));
+    const shown = error.issues
+      .slice(0, ISSUES_IN_REASON)
+      .map((issue) => `${describeIssuePath(issue.path)}: ${issue.message}`)
+      .join('; ');
+    const more = issues.length > ISSUES_IN_REASON ? ` (and ${issues.length - ISSUES_IN_REASON} more)` : '';
+    const reason = `unexpected shape: ${shown}${more}`;
+    const blobKey = rejectedConversationKey(account, conversationId);
+    await putJson(store, blobKey, {
+      conversationId,
+      endpoint: error.endpoint,
+      reason,
+      issues,
+      rejectedAt: new Date().toISOString(),
+      payload: error.payload ?? null,
+    });
+    rejected = { conversationId, reason, blobKey };
+  }
+  Context.current().log.warn('conversation quarantined instead of exported', { ...rejected });
+  return rejected;
+}
+
+interface FetchedConversations {
+  conversations: Conversation[];
+  rejected: RejectedConversation[];
+}
+
 /**
  * Full conversations in list order. One deleted after it was listed answers 404: it is left out (it
- * shows up in the deleted list) instead of failing the export for good.
+ * shows up in the deleted list) instead of failing the export for good. One whose answer is unusable
+ * (not matching the schema, or over the client's size cap) is quarantined, so that a single bad
+ * conversation neither stops the migration nor disappears unnoticed. Any other failure fails the
+ * export as before.
  */
-async function fetchConversations(intercom: IntercomClient, ids: string[]): Promise<Conversation[]> {
-  const fetched = await mapInOrder(ids, 4, async (id) => {
+async function fetchConversations(
+  intercom: IntercomClient,
+  store: BlobStore,
+  account: number,
+  ids: string[],
+): Promise<FetchedConversations> {
+  type Outcome = { conversation: Conversation } | { rejected: RejectedConversation } | undefined;
+  const outcomes = await mapInOrder(ids, 4, async (id): Promise<Outcome> => {
     try {
-      return await intercom.getConversation(id);
+      return { conversation: await intercom.getConversation(id) };
     } catch (error) {
+      if (error instanceof ResponseShapeError || error instanceof ResponseTooLargeError) {
+        return { rejected: await quarantineConversation(store, account, id, error) };
+      }
       if (!isNotFound(error)) throw error;
       Context.current().log.warn('conversation deleted since it was listed; skipped', { conversationId: id });
       return undefined;
     }
   });
-  return fetched.filter((conversation): conversation is Conversation => conversation !== undefined);
+  const fetched: FetchedConversations = { conversations: [], rejected: [] };
+  for (const outcome of outcomes) {
+    if (outcome && 'conversation' in outcome) fetched.conversations.push(outcome.conversation);
+    else if (outcome) fetched.rejected.push(outcome.rejected);
+  }
+  return fetched;
 }
 
 export function hasAttachments(conversation: Conversation): boolean {
@@ -137,6 +228,9 @@ export function createIntercomActivities(deps: ActivityDeps) {
         chunks.push(ref);
         checkpoint.chunkIndex++;
         checkpoint.count += page.items.length;
+        // With the page's chunk and under the same heartbeat: a page read again after a crash before
+        // that heartbeat starts from a checkpoint without its rejections, so none is recorded twice.
+        if (page.rejected?.length) checkpoint.rejected = [...(checkpoint.rejected ?? []), ...page.rejected];
         checkpoint.cursor = page.next;
         await writeManifest(store, dir, manifestOf(entity, checkpoint, chunks, false));
         // A copy: the worker may serialise details after this returns, and the checkpoint moves on.
@@ -152,6 +246,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
       chunks: chunks.length,
       manifestKey,
       truncated: manifest.truncated?.length,
+      rejected: manifest.rejected?.length,
       restarts: checkpoint.restarts || undefined,
     };
   }
@@ -169,6 +264,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
       complete,
       exportedAt: new Date().toISOString(),
       truncated: entity === 'conversations' ? checkpoint.truncated : undefined,
+      rejected: entity === 'conversations' ? (checkpoint.rejected ?? []) : undefined,
       restarts: checkpoint.restarts || undefined,
     };
   }
@@ -284,6 +380,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
    */
   async function exportConversations({ input, rehostWorkflowId }: ExportArgs): Promise<EntityExportResult> {
     const intercom = deps.intercom(input);
+    const store = deps.store(input);
     const limit = input.import.limit;
     return exportPaged<Conversation>(
       input,
@@ -291,18 +388,25 @@ export function createIntercomActivities(deps: ActivityDeps) {
       async function* (checkpoint) {
         for await (const page of intercom.conversationPages(checkpoint.cursor, input.export.pageSize)) {
           // The limit counts what earlier attempts wrote too (checkpoint.count), so a resumed
-          // rehearsal stops at the same place.
+          // rehearsal stops at the same place. Rejected conversations do not count towards it.
           const full: Conversation[] = [];
+          const rejected: RejectedConversation[] = [];
           const wanted = () =>
             limit > 0 ? limit - checkpoint.count - full.length : Number.POSITIVE_INFINITY;
           const listed = page.items.map((item) => item.id);
           while (listed.length > 0 && wanted() > 0) {
-            full.push(
-              ...(await fetchConversations(intercom, listed.splice(0, Math.min(listed.length, wanted())))),
+            const fetched = await fetchConversations(
+              intercom,
+              store,
+              input.account,
+              listed.splice(0, Math.min(listed.length, wanted())),
             );
+            full.push(...fetched.conversations);
+            rejected.push(...fetched.rejected);
+            stopWhenTooManyRejected(input.account, [...(checkpoint.rejected ?? []), ...rejected]);
           }
           const reachedLimit = limit > 0 && wanted() <= 0;
-          yield { items: full, next: reachedLimit ? undefined : page.next };
+          yield { items: full, next: reachedLimit ? undefined : page.next, rejected };
           if (reachedLimit) return;
         }
       },
@@ -345,6 +449,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const seen = new Set<string>();
     const contactIds = new Set<string>();
     const chunks: ChunkRef[] = [];
+    const rejected: RejectedConversation[] = [];
     for (let pass = 1; pass <= MAX_DELTA_PASSES; pass++) {
       let newInPass = 0;
       for await (const page of intercom.searchConversationsUpdatedSince(
@@ -356,10 +461,15 @@ export function createIntercomActivities(deps: ActivityDeps) {
         for (const c of fresh) seen.add(c.id);
         if (fresh.length === 0) continue;
         newInPass += fresh.length;
-        const full = await fetchConversations(
+        const fetched = await fetchConversations(
           intercom,
+          store,
+          input.account,
           fresh.map((c) => c.id),
         );
+        rejected.push(...fetched.rejected);
+        stopWhenTooManyRejected(input.account, rejected);
+        const full = fetched.conversations;
         for (const c of full) {
           for (const contact of c.contacts?.contacts ?? []) contactIds.add(contact.id);
         }
@@ -397,6 +507,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
       chunks,
       complete: true,
       exportedAt: now,
+      rejected,
     });
     const contactsManifestKey = await writeManifest(store, contactDir, {
       entity: 'contacts',
@@ -417,6 +528,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
       contactsManifestKey,
       deletedCount: deleted.length,
       highWater: args.until,
+      rejected: rejected.length,
     };
   }
 

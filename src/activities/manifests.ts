@@ -17,7 +17,22 @@ export interface EntityManifest {
   truncated?: { conversationId: string; returnedParts: number; totalParts: number }[];
   /** Companies only: how often the scroll expired and had to start over. */
   restarts?: number;
+  /** Conversations only: ones Intercom served unusable, set aside instead of exported (not in any chunk). */
+  rejected?: RejectedConversation[];
 }
+
+/** A conversation quarantined at export: its payload did not match the schema, or was too large. */
+export interface RejectedConversation {
+  conversationId: string;
+  /** e.g. "unexpected shape: conversation_parts.conversation_parts.2.created_at: ..." */
+  reason: string;
+  /** The raw payload and the schema issues; absent when there is no payload (a response over the size cap). */
+  blobKey?: string;
+}
+
+/** Where a rejected conversation's payload is kept; one key per id, so a retried export overwrites it. */
+export const rejectedConversationKey = (account: number, conversationId: string) =>
+  `${blobKeys.root(account)}/rejected/conversations/${conversationId.replace(/[^A-Za-z0-9._=-]/g, '_')}.json`;
 
 export const chunkKey = (dir: string, index: number) =>
   `${dir}/chunk-${String(index).padStart(6, '0')}.jsonl`;

@@ -13,7 +13,13 @@ import { identifierOf, type MergePlan } from './chatwootImport.js';
 import { FROM_INTERCOM_LABEL } from './chatwootSetup.js';
 import type { CsatComparison, ReconciliationSummary } from './contract.js';
 import type { ActivityDeps } from './deps.js';
-import { type EntityManifest, entityManifestKey, readManifest, recordsOf } from './manifests.js';
+import {
+  type EntityManifest,
+  entityManifestKey,
+  type RejectedConversation,
+  readManifest,
+  recordsOf,
+} from './manifests.js';
 
 const CONCURRENCY = 4;
 /** Fewer ratings than this on either side say nothing about quality: the CSAT gate stays open. */
@@ -29,6 +35,8 @@ export interface ReconciliationReport {
   conversationsWithDuplicateMessages: { conversationId: string; duplicateSourceIds: string[] }[];
   missingContacts: string[];
   truncatedConversations: NonNullable<EntityManifest['truncated']>;
+  /** Quarantined at export; `foundInChatwoot` once someone imported one by hand with its Intercom id. */
+  rejectedConversations: (RejectedConversation & { foundInChatwoot: boolean })[];
   attachmentFailures: { conversationId: string; messageSourceId: string; fileName: string; reason: string }[];
   contactMerges: MergePlan['merges'];
   unmatchedAgents: unknown[];
@@ -59,7 +67,8 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
   return [
     `# Migration report for Chatwoot account ${report.account}`,
     '',
-    `Generated ${report.generatedAt}. Duplicates: **${s.duplicates}**, missing: **${s.missing}**.`,
+    `Generated ${report.generatedAt}. Duplicates: **${s.duplicates}**, missing: **${s.missing}**, ` +
+      `rejected at export: **${s.rejected}**.`,
     '',
     '| entity | in Intercom export | found in Chatwoot |',
     '|---|---|---|',
@@ -68,6 +77,7 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
     row('messages', s.messages),
     row('attachments', s.attachments),
     '',
+    ...rejectedSection(report.rejectedConversations),
     ...list('Missing conversations', report.missingConversations),
     ...list('Duplicated conversations', report.duplicateConversations),
     ...list(
@@ -106,6 +116,37 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
   ].join('\n');
 }
 
+const REJECTED_LISTED = 200;
+
+/** The rejected conversations and what to do about them: no later step of the migration imports them. */
+function rejectedSection(rejected: ReconciliationReport['rejectedConversations']): string[] {
+  if (rejected.length === 0) return [];
+  const line = (r: (typeof rejected)[number]) => {
+    const where = r.blobKey
+      ? `payload and schema issues in \`${r.blobKey}\``
+      : `no payload kept: fetch \`GET /conversations/${r.conversationId}\` from Intercom by hand`;
+    const state = r.foundInChatwoot ? ' (found in Chatwoot: imported by hand)' : '';
+    return `- ${r.conversationId}${state}: ${r.reason}; ${where}`;
+  };
+  return [
+    `## Conversations rejected at export (${rejected.length})`,
+    '',
+    'Intercom served these conversations in a shape the migration cannot read, or larger than the ' +
+      "client's response size cap. They were set aside instead of failing the migration: they are counted " +
+      'in the expected conversations but were not imported. For each one, inspect its blob (the raw ' +
+      'payload with every schema issue), then either fix the cause (the data in Intercom, or the schema ' +
+      'if the API changed) and export and import again, or create the conversation in Chatwoot by hand ' +
+      'with the custom attribute `intercom_conversation_id` set to its Intercom id, so that the next ' +
+      'verification finds it.',
+    '',
+    ...rejected.slice(0, REJECTED_LISTED).map(line),
+    ...(rejected.length > REJECTED_LISTED
+      ? [`- … and ${rejected.length - REJECTED_LISTED} more, listed in report.json`]
+      : []),
+    '',
+  ];
+}
+
 export function createVerifyActivities(deps: ActivityDeps) {
   async function reconcileMigration({ input }: { input: MigrationInput }): Promise<ReconciliationSummary> {
     const store = deps.store(input);
@@ -134,6 +175,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
         attachments: { expected: 0, found: 0 },
         duplicates: 0,
         missing: 0,
+        rejected: 0,
       },
       missingConversations: [],
       duplicateConversations: [],
@@ -141,6 +183,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
       conversationsWithDuplicateMessages: [],
       missingContacts: [],
       truncatedConversations: conversationsManifest.truncated ?? [],
+      rejectedConversations: [],
       attachmentFailures: [],
       contactMerges: plan.merges,
       unmatchedAgents: (await getJson<unknown[]>(store, `${root}/reports/unmatched-agents.json`)) ?? [],
@@ -224,10 +267,28 @@ export function createVerifyActivities(deps: ActivityDeps) {
       },
     );
 
+    // Rejected conversations stay in the expected count, so the table never hides them; one imported
+    // by hand with its Intercom id is found like any other.
+    for (const rejected of conversationsManifest.rejected ?? []) {
+      s.conversations.expected++;
+      const matches = await chatwoot.filterConversationsByCustomAttribute(
+        'intercom_conversation_id',
+        rejected.conversationId,
+      );
+      const foundInChatwoot = matches.length > 0;
+      if (foundInChatwoot) s.conversations.found++;
+      else s.rejected++;
+      if (matches.length > 1) {
+        s.duplicates += matches.length - 1;
+        report.duplicateConversations.push(rejected.conversationId);
+      }
+      report.rejectedConversations.push({ ...rejected, foundInChatwoot });
+    }
+
     s.missing =
       s.contacts.expected -
       s.contacts.found +
-      (s.conversations.expected - s.conversations.found) +
+      (s.conversations.expected - s.conversations.found - s.rejected) +
       (s.messages.expected - s.messages.found) +
       (s.attachments.expected - s.attachments.found);
     const reportKey = blobKeys.report(input.account);

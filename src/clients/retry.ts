@@ -173,7 +173,7 @@ interface IssueLike {
   message: string;
 }
 
-function describeIssuePath(path: readonly PropertyKey[]): string {
+export function describeIssuePath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(root)' : path.map((segment) => String(segment)).join('.');
 }
 
@@ -182,10 +182,18 @@ function describeIssuePath(path: readonly PropertyKey[]): string {
  * and dropping it silently would lose part of the workspace.
  */
 export class ResponseShapeError extends HttpFailure {
+  /**
+   * The rejected body: parsed JSON, or its text when it was not JSON. Kept so that a caller can set
+   * one bad item aside for inspection instead of failing; not enumerable, so that logging or
+   * serialising the error never copies workspace data along with it.
+   */
+  declare readonly payload?: unknown;
+
   constructor(
     service: ServiceName,
     readonly endpoint: string,
     readonly issues: readonly IssueLike[],
+    payload?: unknown,
   ) {
     const shown = issues
       .slice(0, 3)
@@ -195,6 +203,31 @@ export class ResponseShapeError extends HttpFailure {
     super(
       `${serviceLabel(service)} answered ${endpoint} with data of an unexpected shape: ${shown}${more}. ` +
         'Nothing was skipped; check that the API version matches and report the payload if it does.',
+      service,
+      undefined,
+      false,
+    );
+    if (payload !== undefined) Object.defineProperty(this, 'payload', { value: payload, enumerable: false });
+  }
+}
+
+/**
+ * An answer larger than the client's cap (maxResponseBytes): reading stops there, so one huge object
+ * cannot exhaust the worker's memory. Never retried: the same data would come back.
+ */
+export class ResponseTooLargeError extends HttpFailure {
+  constructor(
+    service: ServiceName,
+    readonly endpoint: string,
+    /** The declared size (Content-Length), or the bytes read before stopping when none was declared. */
+    readonly bytes: number,
+    /** False when the server declared no size: the body is larger than `bytes`. */
+    readonly sizeKnown: boolean,
+    readonly capBytes: number,
+  ) {
+    super(
+      `${serviceLabel(service)} answered ${endpoint} with ${sizeKnown ? '' : 'more than '}${bytes} bytes, ` +
+        `over the response size cap of ${capBytes} bytes (maxResponseBytes): not retried, the same data would come back`,
       service,
       undefined,
       false,
@@ -270,6 +303,11 @@ export interface HttpCoreOptions extends ClientTuning {
   classify: (response: FailedResponse) => HttpFailure;
   /** Sees the headers of every answer, e.g. to pause the pacer when a rate-limit window runs low. */
   observe?: (headers: IncomingHttpHeaders, pacer: RequestPacer, nowMs: number) => void;
+  /**
+   * Largest body read, in bytes after decompression; a larger answer fails with ResponseTooLargeError
+   * as soon as its Content-Length or the bytes read so far pass the cap. Unset: no cap.
+   */
+  maxResponseBytes?: number;
 }
 
 /** Failures before the request left this host: resending cannot duplicate anything. */
@@ -375,9 +413,12 @@ export class HttpCore {
     schema: S,
   ): Promise<{ ok: true; value: z.output<S> } | ({ ok: false } & AttemptFailure)> {
     let response: { statusCode: number; headers: IncomingHttpHeaders; body: string };
+    const cap = this.options.maxResponseBytes;
+    const stopReading = cap === undefined ? undefined : new AbortController();
+    let oversized: { bytes: number; sizeKnown: boolean } | undefined;
     try {
       const prepared = call.body?.();
-      response = await got(`${this.baseUrl}${call.route.path}`, {
+      const pending = got(`${this.baseUrl}${call.route.path}`, {
         method: call.method,
         headers: { ...this.options.headers, ...prepared?.headers },
         searchParams: toSearchParams(call.query),
@@ -387,10 +428,24 @@ export class HttpCore {
         retry: { limit: 0 },
         timeout: call.timeout ?? { request: this.timeoutMs },
         responseType: 'text',
+        ...(stopReading ? { signal: stopReading.signal } : {}),
       });
+      if (cap !== undefined && stopReading) {
+        // The first event carries Content-Length (when not compressed); later ones count bytes read.
+        pending.on('downloadProgress', ({ transferred, total }) => {
+          if (oversized) return;
+          if (total !== undefined && total > cap) oversized = { bytes: total, sizeKnown: true };
+          else if (transferred > cap) oversized = { bytes: transferred, sizeKnown: false };
+          if (oversized) stopReading.abort();
+        });
+      }
+      response = await pending;
     } catch (error) {
+      if (oversized && cap !== undefined) return this.tooLarge(endpoint, oversized, cap);
       return { ok: false, ...this.networkFailure(error, endpoint) };
     }
+    // The last chunk can pass the cap after got has finished reading: still too large.
+    if (oversized && cap !== undefined) return this.tooLarge(endpoint, oversized, cap);
     this.options.observe?.(response.headers, this.pacer, Date.now());
     const { statusCode } = response;
     if (statusCode >= 200 && statusCode < 300) {
@@ -405,15 +460,32 @@ export class HttpCore {
     return { ok: false, failure, mayHaveBeenApplied: statusCode >= 500 };
   }
 
+  private tooLarge(
+    endpoint: string,
+    { bytes, sizeKnown }: { bytes: number; sizeKnown: boolean },
+    cap: number,
+  ): { ok: false } & AttemptFailure {
+    return {
+      ok: false,
+      failure: new ResponseTooLargeError(this.service, endpoint, bytes, sizeKnown, cap),
+      mayHaveBeenApplied: true,
+    };
+  }
+
   private parse<S extends z.ZodType>(endpoint: string, text: string, schema: S): z.output<S> {
     let data: unknown;
     try {
       data = text.trim() === '' ? null : JSON.parse(text);
     } catch {
-      throw new ResponseShapeError(this.service, endpoint, [{ path: [], message: 'the body is not JSON' }]);
+      throw new ResponseShapeError(
+        this.service,
+        endpoint,
+        [{ path: [], message: 'the body is not JSON' }],
+        text,
+      );
     }
     const result = schema.safeParse(data);
-    if (!result.success) throw new ResponseShapeError(this.service, endpoint, result.error.issues);
+    if (!result.success) throw new ResponseShapeError(this.service, endpoint, result.error.issues, data);
     return result.data;
   }
 

@@ -2,11 +2,20 @@
  * Intercom contacts (users and leads) -> Chatwoot contacts. Chatwoot lower-cases emails and keeps
  * them unique per account, accepts only strict E.164 phone numbers, and does not list a contact
  * without email, phone or identifier: hence the normalisation, the always-set identifier and the
- * merge of contacts whose emails differ only by case.
+ * merge of contacts whose emails differ only by case. Every text in a payload has been through
+ * `storableText` (no NUL, no lone surrogate): Chatwoot's database cannot store those, and says so with
+ * a 500.
  */
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { Contact } from '../clients/intercom/schemas.js';
-import { CHATWOOT_LIMITS, customAttributeKey, isoUtc, truncateShort } from './text.js';
+import {
+  CHATWOOT_LIMITS,
+  customAttributeKey,
+  isoUtc,
+  storableJson,
+  storableText,
+  truncateShort,
+} from './text.js';
 
 export type { CountryCode };
 
@@ -15,10 +24,11 @@ const EMAIL_SHAPE = /^[^@\s]+@[^@\s]+$/;
 /** RFC 5321's limit on a forward path. */
 const MAX_EMAIL_LENGTH = 254;
 
-/** Trimmed and lower-cased, as Chatwoot stores it; undefined when empty or not an email. */
+/** Trimmed and lower-cased, as Chatwoot stores it; undefined when empty or not an email. Made storable
+ * first, so contacts are merged by the very address Chatwoot will hold. */
 export function normalizeEmail(raw: string | null | undefined): string | undefined {
   if (raw == null) return undefined;
-  const email = raw.trim().toLowerCase();
+  const email = storableText(raw).trim().toLowerCase();
   if (email.length > MAX_EMAIL_LENGTH || !EMAIL_SHAPE.test(email)) return undefined;
   return email;
 }
@@ -34,7 +44,7 @@ export function normalizePhone(
   raw: string | null | undefined,
   defaultCountry?: CountryCode,
 ): NormalizedPhone {
-  const original = raw?.trim();
+  const original = storableText(raw ?? '').trim();
   if (!original) return {};
   const parsed = parsePhoneNumberFromString(original, { defaultCountry, extract: false });
   if (!parsed?.isValid()) return { original };
@@ -68,7 +78,7 @@ export function customAttributes(
 function scalarValue(value: unknown): CustomAttributeValue | undefined {
   switch (typeof value) {
     case 'string':
-      return truncateShort(value, CHATWOOT_LIMITS.text);
+      return truncateShort(storableText(value), CHATWOOT_LIMITS.text);
     case 'boolean':
       return value;
     case 'number':
@@ -76,7 +86,9 @@ function scalarValue(value: unknown): CustomAttributeValue | undefined {
     case 'bigint':
       return value.toString();
     case 'object':
-      return value === null ? undefined : truncateShort(JSON.stringify(value), CHATWOOT_LIMITS.text);
+      return value === null
+        ? undefined
+        : truncateShort(JSON.stringify(storableJson(value)), CHATWOOT_LIMITS.text);
     default:
       return undefined;
   }
@@ -119,7 +131,7 @@ function nonEmpty(
   value: string | null | undefined,
   max: number = CHATWOOT_LIMITS.shortText,
 ): string | undefined {
-  const trimmed = value?.trim();
+  const trimmed = storableText(value ?? '').trim();
   return trimmed ? truncateShort(trimmed, max) : undefined;
 }
 
@@ -139,7 +151,7 @@ export function contactPayload(contact: Contact, options: ContactPayloadOptions 
   const phone = normalizePhone(contact.phone, options.defaultCountry);
   const additional: ContactAdditionalAttributes = {
     intercom_id: contact.id,
-    intercom_role: contact.role,
+    intercom_role: storableText(contact.role),
     intercom_created_at: isoUtc(contact.created_at),
   };
   const externalId = nonEmpty(contact.external_id);
@@ -154,7 +166,9 @@ export function contactPayload(contact: Contact, options: ContactPayloadOptions 
 
   const payload: ContactPayload = {
     identifier: contactIdentifier(contact.id),
-    name: nonEmpty(contact.name) ?? truncateShort(email ?? `Intercom ${contact.role} ${contact.id}`),
+    name:
+      nonEmpty(contact.name) ??
+      truncateShort(email ?? storableText(`Intercom ${contact.role} ${contact.id}`)),
     additional_attributes: additional,
     custom_attributes: customAttributes(contact.custom_attributes),
   };

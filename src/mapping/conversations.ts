@@ -1,11 +1,13 @@
 /**
  * Conversation-level mapping: status, and the attributes stamped on each Chatwoot conversation.
  * `intercom_conversation_id` is the idempotency key the importer filters on (Chatwoot's own
- * conversation `source_id` is the contact-inbox source id, not a free external id).
+ * conversation `source_id` is the contact-inbox source id, not a free external id). Texts go through
+ * `storableText` (Chatwoot answers 500 to NUL); that id is kept as it is, since it is what the
+ * importer and the verification find conversations by.
  */
 import type { ConversationListItem } from '../clients/intercom/schemas.js';
 import { htmlToPlainText } from './html.js';
-import { isoUtc, truncateShort } from './text.js';
+import { isoUtc, storableJson, storableText, truncateShort } from './text.js';
 
 export type ChatwootConversationStatus = 'open' | 'resolved' | 'snoozed';
 
@@ -34,7 +36,7 @@ export interface ConversationCustomAttributes {
 }
 
 function nonEmpty(value: string | null | undefined): string | undefined {
-  const trimmed = value?.trim();
+  const trimmed = storableText(value ?? '').trim();
   return trimmed ? truncateShort(trimmed) : undefined;
 }
 
@@ -99,7 +101,7 @@ export function conversationAdditionalAttributes(
   if (typeof conversation.snoozed_until === 'number') {
     attributes.intercom_snoozed_until = isoUtc(conversation.snoozed_until);
   }
-  const remark = conversation.conversation_rating?.remark?.trim();
+  const remark = storableText(conversation.conversation_rating?.remark ?? '').trim();
   if (remark) attributes.intercom_rating_remark = remark;
   const partsCount = conversation.statistics?.count_conversation_parts;
   if (typeof partsCount === 'number') attributes.intercom_parts_count = partsCount;
@@ -107,5 +109,7 @@ export function conversationAdditionalAttributes(
   if (exportedParts) attributes.intercom_parts_exported = exportedParts.length;
   const custom = conversation.custom_attributes;
   if (custom && Object.keys(custom).length > 0) attributes.intercom_custom_attributes = { ...custom };
-  return attributes;
+  // Every string, the ids and the custom attributes' keys and values included: nothing here is a key
+  // that something is looked up by, and the whole object lands in one jsonb column.
+  return storableJson(attributes);
 }

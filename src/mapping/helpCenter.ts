@@ -1,11 +1,12 @@
 /**
  * Intercom help-center articles and collections -> Chatwoot portal articles and categories.
  * Intercom article bodies are HTML (not Markdown, whatever the migration guide says); Chatwoot
- * articles are Markdown and limited to 20,000 characters, so long ones are split into parts.
+ * articles are Markdown and limited to 20,000 characters, so long ones are split into parts. Every
+ * text goes through `storableText` (no NUL, no lone surrogate), bodies before they are split.
  */
-import type { Article } from '../clients/intercom/schemas.js';
+import type { Article, Collection } from '../clients/intercom/schemas.js';
 import { htmlToMarkdown } from './html.js';
-import { CHATWOOT_LIMITS, splitMessageBody, stableHash, truncateShort } from './text.js';
+import { CHATWOOT_LIMITS, splitMessageBody, stableHash, storableText, truncateShort } from './text.js';
 
 export type ArticleStatus = 'draft' | 'published';
 
@@ -19,29 +20,50 @@ export interface ArticlePayload {
 }
 
 export function articlePayload(article: Article): ArticlePayload {
+  const title = storableText(article.title).trim().replace(/\s+/g, ' ');
   const payload: ArticlePayload = {
-    title: truncateShort(article.title.trim().replace(/\s+/g, ' ') || `Intercom article ${article.id}`),
-    content: htmlToMarkdown(article.body),
+    title: truncateShort(title || storableText(`Intercom article ${article.id}`)),
+    content: storableText(htmlToMarkdown(article.body)),
     status: article.state?.trim().toLowerCase() === 'published' ? 'published' : 'draft',
   };
-  const description = article.description?.trim();
+  const description = storableText(article.description ?? '').trim();
   if (description) payload.description = truncateShort(description, CHATWOOT_LIMITS.text);
-  const locale = article.default_locale?.trim();
+  const locale = storableText(article.default_locale ?? '').trim();
   if (locale) payload.locale = locale;
   return payload;
+}
+
+/** The Chatwoot create payload of a help-center category, without the portal it goes in. */
+export interface CategoryPayload {
+  name: string;
+  slug: string;
+  locale: string;
+  description: string;
+}
+
+/** An Intercom collection as a Chatwoot category; its slug keeps collections of the same name apart. */
+export function categoryPayload(collection: Collection): CategoryPayload {
+  const name = storableText(collection.name).trim().replace(/\s+/g, ' ');
+  return {
+    name: truncateShort(name || storableText(`Intercom collection ${collection.id}`)),
+    slug: categorySlug(collection.name, collection.id),
+    locale: storableText(collection.default_locale ?? '').trim() || 'en',
+    description: storableText(collection.description ?? ''),
+  };
 }
 
 /** The article body in pieces of at most `max` characters, split on paragraph boundaries where
  * possible; a body that fits is one piece. */
 export function splitArticle(markdown: string, max: number = CHATWOOT_LIMITS.text): string[] {
-  return splitMessageBody(markdown, max);
+  return splitMessageBody(storableText(markdown), max);
 }
 
 /** "Title" for the first part, "Title (part 2)"... after, the suffix kept whole within 255. */
 export function articlePartTitle(title: string, partNumber: number): string {
-  if (partNumber <= 1) return truncateShort(title);
+  const storable = storableText(title);
+  if (partNumber <= 1) return truncateShort(storable);
   const suffix = ` (part ${partNumber})`;
-  return `${truncateShort(title, CHATWOOT_LIMITS.shortText - suffix.length).trimEnd()}${suffix}`;
+  return `${truncateShort(storable, CHATWOOT_LIMITS.shortText - suffix.length).trimEnd()}${suffix}`;
 }
 
 /**

@@ -8,7 +8,11 @@ import { stableHash, truncateShort } from './text.js';
 /** Every migrated conversation carries this label, so the imported history can be found. */
 export const FROM_INTERCOM_LABEL = 'from_intercom';
 
-/** "Billing / VAT 2.0" -> "billing-vat-2-0"; a name with no letter or digit -> "tag-<hash>". */
+/**
+ * "Billing / VAT 2.0" -> "billing-vat-2-0"; a name with no letter or digit -> "tag-<hash>". The slug
+ * is always storable text: NUL and lone surrogates are neither letters nor digits, so they become
+ * hyphens like any other separator.
+ */
 export function labelSlug(tagName: string): string {
   const slug = tagName
     .normalize('NFC')

@@ -15,6 +15,8 @@
  *   'skip'. Unknown part types with content -> private notes, never silently dropped.
  * - Long bodies are split (each content, timestamp line included, within the limit); more than 15
  *   attachments spill into extra messages.
+ * - Every text sent to Chatwoot goes through `storableText` (no NUL, no lone surrogate), the body
+ *   before it is split, so that one bad character cannot make Chatwoot answer 500 forever.
  */
 import type { Author, Conversation, PartAttachment } from '../clients/intercom/schemas.js';
 import { normalizeEmail } from './contacts.js';
@@ -25,6 +27,7 @@ import {
   formatTimestampLine,
   isoUtc,
   splitMessageBody,
+  storableText,
   truncateShort,
 } from './text.js';
 
@@ -99,11 +102,11 @@ export function messageDirection(authorType: string | null | undefined): Message
 
 /** A name to show for an Intercom author, never empty. */
 export function authorDisplayName(author: Author): string {
-  const name = author.name?.trim();
+  const name = storableText(author.name ?? '').trim();
   if (name) return truncateShort(name.replace(/\s+/g, ' '));
   const email = normalizeEmail(author.email);
   if (email) return email;
-  return truncateShort(['Intercom', author.type, author.id].filter(Boolean).join(' '));
+  return truncateShort(storableText(['Intercom', author.type, author.id].filter(Boolean).join(' ')));
 }
 
 function lookup(names: Readonly<Record<string, string>> | undefined, id: string): string | undefined {
@@ -184,7 +187,8 @@ interface PlanItem {
 function fileNameFromUrl(url: string): string | undefined {
   try {
     const segment = new URL(url).pathname.split('/').filter(Boolean).pop();
-    return segment ? decodeURIComponent(segment) : undefined;
+    // "%00" decodes to NUL.
+    return segment ? storableText(decodeURIComponent(segment)).trim() || undefined : undefined;
   } catch {
     return undefined;
   }
@@ -210,12 +214,14 @@ function contentTypeFromName(name: string): string {
 function plannedAttachments(item: PlanItem): PlannedAttachment[] {
   const attachments: PlannedAttachment[] = item.attachments.map((attachment, index) => {
     const name = truncateShort(
-      attachment.name?.trim() || fileNameFromUrl(attachment.url) || `attachment-${index + 1}`,
+      storableText(attachment.name ?? '').trim() ||
+        fileNameFromUrl(attachment.url) ||
+        `attachment-${index + 1}`,
     );
     const planned: PlannedAttachment = {
       url: attachment.url,
       name,
-      contentType: attachment.content_type?.trim() || contentTypeFromName(name),
+      contentType: storableText(attachment.content_type?.trim() ?? '') || contentTypeFromName(name),
       index,
       inline: false,
     };
@@ -248,11 +254,13 @@ interface Placement {
 function emit(
   item: PlanItem,
   sourceId: string,
-  markdown: string,
+  text: string,
   attachments: PlannedAttachment[],
   placement: Placement,
   options: PlanMessagesOptions,
 ): PlannedMessage[] {
+  // Cleaned before splitting: a lone surrogate becomes one U+FFFD unit, so every cut stays clean.
+  const markdown = storableText(text);
   const max = options.maxContentLength ?? CHATWOOT_LIMITS.messageContent;
   const perMessage = options.maxAttachmentsPerMessage ?? CHATWOOT_LIMITS.attachmentsPerMessage;
   if (!Number.isInteger(perMessage) || perMessage < 1) {
@@ -284,11 +292,12 @@ function emit(
       ...placement,
       content,
       externalCreatedAt: item.createdAt,
-      authorType: item.author.type,
+      // Both go into the message's content_attributes (jsonb), which refuses NUL just as text does.
+      authorType: storableText(item.author.type),
       authorName,
       attachments: chunkOfAttachments,
     };
-    if (item.author.id) planned.authorId = item.author.id;
+    if (item.author.id) planned.authorId = storableText(item.author.id);
     const authorEmail = normalizeEmail(item.author.email);
     if (authorEmail) planned.authorEmail = authorEmail;
     return planned;
@@ -310,7 +319,10 @@ function joinBlocks(blocks: readonly (string | undefined)[]): string {
 
 function planItem(item: PlanItem, options: PlanMessagesOptions): PlannedMessage[] {
   const partType = item.partType.trim().toLowerCase();
-  const markdown = joinBlocks([item.lead, htmlToMarkdown(item.body, { imageSrc: options.imageSrc })]);
+  // Cleaned here too so that a body of nothing but NULs counts as no content.
+  const markdown = storableText(
+    joinBlocks([item.lead, htmlToMarkdown(item.body, { imageSrc: options.imageSrc })]),
+  );
   const attachments = plannedAttachments(item);
   const hasContent = markdown !== '' || attachments.length > 0;
   const direction = messageDirection(item.author.type);
@@ -364,7 +376,7 @@ function planItem(item: PlanItem, options: PlanMessagesOptions): PlannedMessage[
 /** The messages to post for one conversation (fetched with its parts), in posting order. */
 export function planMessages(conversation: Conversation, options: PlanMessagesOptions): PlannedMessage[] {
   const source = conversation.source;
-  const subject = htmlToMarkdown(source.subject).replace(/\s+/g, ' ');
+  const subject = storableText(htmlToMarkdown(source.subject)).replace(/\s+/g, ' ');
   const items: PlanItem[] = [
     {
       opening: true,

@@ -1,7 +1,7 @@
 /**
- * Text helpers shared by the mapping functions: Chatwoot's length limits, surrogate-safe truncation
- * and splitting, UTC timestamps and a small stable hash. No I/O and no Node-only imports, so these
- * may also run inside Temporal workflow code.
+ * Text helpers shared by the mapping functions: text Chatwoot's database can store, Chatwoot's length
+ * limits, surrogate-safe truncation and splitting, UTC timestamps and a small stable hash. No I/O and
+ * no Node-only imports, so these may also run inside Temporal workflow code.
  */
 
 /** Chatwoot 4.10 limits (see DESIGN.md). Lengths are counted in UTF-16 code units, which is never
@@ -12,6 +12,68 @@ export const CHATWOOT_LIMITS = {
   shortText: 255,
   attachmentsPerMessage: 15,
 } as const;
+
+/**
+ * A UTF-16 code unit that cannot become text in Chatwoot's database: U+0000, a high surrogate not
+ * followed by a low one, or a low surrogate not preceded by a high one. Written by hand (without the
+ * `u` flag, so surrogates match as code units) because the tsconfig lib (ES2022) has no
+ * String.prototype.toWellFormed, and that would not remove NUL anyway.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the units this looks for.
+const UNSTORABLE_UNIT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_UNITS = new RegExp(UNSTORABLE_UNIT.source, 'g');
+
+/**
+ * True when Chatwoot (Rails on PostgreSQL) can store `value` as it is: no NUL and no lone surrogate.
+ *
+ * - PostgreSQL text cannot hold NUL: the pg gem raises "ArgumentError: string contains null byte"
+ *   (https://github.com/ged/ruby-pg/issues/198, https://github.com/rails/rails/issues/26891; Chatwoot
+ *   hit it with Twilio messages, https://github.com/chatwoot/chatwoot/pull/7901), and jsonb refuses
+ *   "\u0000" ("unsupported Unicode escape sequence", https://github.com/jOOQ/jOOQ/issues/13903). Chatwoot
+ *   rescues neither, so the request answers 500, which the client retries forever.
+ * - A lone surrogate, sent by JSON.stringify as a "\ud83d" escape, is refused by Rails before any
+ *   write, with a 400: the json gem raises JSON::ParserError on a lone high one (always when it ends
+ *   the string, "incomplete surrogate pair"; anywhere since 2.14, https://github.com/ruby/json/issues/869)
+ *   and turns a lone low one into bytes that are not UTF-8 (https://github.com/ruby/json/issues/1069),
+ *   which Rails' check_param_encoding refuses. Older json gems silently turn a lone high surrogate
+ *   followed by plain text into "?". In multipart bodies Node writes U+FFFD for it itself.
+ */
+export function isStorableText(value: string): boolean {
+  return !UNSTORABLE_UNIT.test(value);
+}
+
+/**
+ * `value` as Chatwoot can store it: every lone surrogate (half of an emoji cut by a truncation
+ * upstream) becomes U+FFFD, the replacement character, and every U+0000 is removed. Everything
+ * else, valid surrogate pairs included, is left as it is; so the result is never longer than the
+ * input, shorter by exactly its number of NULs.
+ */
+export function storableText(value: string): string {
+  if (isStorableText(value)) return value;
+  return value.replace(UNSTORABLE_UNITS, (unit) => (unit === '\u0000' ? '' : '\uFFFD'));
+}
+
+/**
+ * A copy of a JSON-like value with every string in it, object keys included, made storable by
+ * `storableText`. Arrays and plain objects are copied; other values are returned as they are. Two
+ * keys that differ only by what is cleaned become one, the later winning.
+ */
+export function storableJson<T>(value: T): T {
+  return storableValue(value) as T;
+}
+
+function storableValue(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableValue);
+  if (typeof value === 'object' && value !== null) {
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, entry]) => [storableText(key), storableValue(entry)]),
+    );
+  }
+  return value;
+}
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
@@ -134,7 +196,11 @@ export function escapeMarkdownText(text: string): string {
 export function formatTimestampLine(unixSeconds: number, authorName?: string | null): string {
   const iso = isoUtc(unixSeconds);
   const stamp = `— ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
-  const name = truncateShort((authorName ?? '').replace(/\s+/g, ' ').trim());
+  const name = truncateShort(
+    storableText(authorName ?? '')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
   return name ? `${stamp} · ${escapeMarkdownText(name)}` : stamp;
 }
 

@@ -22,6 +22,8 @@ export interface SandboxReconciliation {
   attachments: { expected: number; found: number };
   duplicates: number;
   missing: number;
+  /** Listed in rejectedConversationIds and not in Chatwoot: counted in conversations.expected, not in missing. */
+  rejected: number;
   problems: string[];
 }
 
@@ -32,18 +34,25 @@ export interface SandboxReconcileOptions
   partsCap: number;
   /** Conversations deleted in Intercom, not expected in Chatwoot. */
   deletedConversationIds?: readonly string[];
+  /**
+   * Conversations the export quarantined (its manifest's `rejected`): still expected, but their
+   * absence is counted as rejected instead of missing, and their messages are not looked for.
+   */
+  rejectedConversationIds?: readonly string[];
 }
 
 export function reconciliationLine(
   r: Pick<
     SandboxReconciliation,
     'contacts' | 'conversations' | 'messages' | 'attachments' | 'duplicates' | 'missing'
-  >,
+  > &
+    Partial<Pick<SandboxReconciliation, 'rejected'>>,
 ): string {
   const pair = (p: { expected: number; found: number }) => `${p.found}/${p.expected}`;
   return (
     `reconciled: contacts ${pair(r.contacts)}, conversations ${pair(r.conversations)}, ` +
-    `messages ${pair(r.messages)}, attachments ${pair(r.attachments)}, duplicates ${r.duplicates}, missing ${r.missing}`
+    `messages ${pair(r.messages)}, attachments ${pair(r.attachments)}, duplicates ${r.duplicates}, missing ${r.missing}` +
+    (r.rejected ? `, rejected ${r.rejected}` : '')
   );
 }
 
@@ -108,6 +117,7 @@ export function reconcileSandboxes(
     attachments: { expected: 0, found: 0 },
     duplicates: 0,
     missing: 0,
+    rejected: 0,
     problems,
   };
 
@@ -136,8 +146,17 @@ export function reconcileSandboxes(
     conversationsByIntercomId.set(id, [...(conversationsByIntercomId.get(id) ?? []), conversation]);
   }
   const deleted = new Set(options.deletedConversationIds ?? []);
+  const rejected = new Set(options.rejectedConversationIds ?? []);
   for (const source of workspace.conversations) {
     if (deleted.has(source.id)) continue;
+    if (rejected.has(source.id)) {
+      const matches = conversationsByIntercomId.get(source.id) ?? [];
+      result.conversations.expected++;
+      if (matches.length > 0) result.conversations.found++;
+      else result.rejected++;
+      result.duplicates += Math.max(0, matches.length - 1);
+      continue;
+    }
     const conversation = withPlaceholderLinks(capParts(source, options.partsCap));
     const planned = planMessages(conversation, options);
     const expectedAttachments = planned.reduce((sum, m) => sum + m.attachments.length, 0);
@@ -186,7 +205,7 @@ export function reconcileSandboxes(
   result.missing =
     result.contacts.expected -
     result.contacts.found +
-    (result.conversations.expected - result.conversations.found) +
+    (result.conversations.expected - result.conversations.found - result.rejected) +
     (result.messages.expected - result.messages.found) +
     (result.attachments.expected - result.attachments.found);
   return result;

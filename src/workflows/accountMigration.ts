@@ -3,6 +3,11 @@
  * verification, the four-week rollout with cut-over, then a retention reminder that outlives it.
  * It decides and delegates; children and activities act. Operators steer it with signals from the
  * Web UI or CLI, and see its phase in the MigrationPhase search attribute and its current details.
+ *
+ * A preflight check fails the migration at once when a token or the account id is wrong. Later, a
+ * token refused mid-way (revoked, rotated) holds the migration with the reason in its status; the
+ * operator fixes the workers' environment, restarts them and signals resume, and the refused step
+ * runs again: every step is idempotent, so nothing is lost or written twice.
  */
 import {
   ApplicationFailure,
@@ -11,6 +16,8 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -18,8 +25,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReconciliationSummary } from '../activities/contract.js';
+import type * as activities from '../activities/index.js';
 import { type MigrationInput, parseMigrationInput, workflowIds } from '../config.js';
+import { shortOptions } from './activityOptions.js';
 import {
+  accessRefusedSignal,
   advanceRolloutSignal,
   holdRolloutSignal,
   MIGRATION_PHASE,
@@ -32,11 +42,18 @@ import {
   statusQuery,
 } from './definitions.js';
 import { exportWorkflow } from './exportWorkflow.js';
+import { accessRefusalIn, PREFLIGHT_FAILED } from './failureTypes.js';
 import { importWorkflow } from './importWorkflow.js';
 import { mappingWorkflow } from './mappingWorkflow.js';
 import { retentionReminder } from './retentionReminder.js';
 import { rolloutWorkflow } from './rolloutWorkflow.js';
 import { verifyWorkflow } from './verifyWorkflow.js';
+
+type Activities = ReturnType<typeof activities.createActivities>;
+const preflight = proxyActivities<Activities>(shortOptions);
+
+/** Marks histories recorded since the migration checks its tokens and account before the export. */
+const PREFLIGHT_PATCH = 'preflight-access-check';
 
 export interface MigrationResult {
   account: number;
@@ -51,7 +68,9 @@ export function reconciliationLine(summary: ReconciliationSummary): string {
   return (
     `reconciled: contacts ${pair(summary.contacts)}, conversations ${pair(summary.conversations)}, ` +
     `messages ${pair(summary.messages)}, attachments ${pair(summary.attachments)}, ` +
-    `duplicates ${summary.duplicates}, missing ${summary.missing}`
+    `duplicates ${summary.duplicates}, missing ${summary.missing}` +
+    // Rejected at export (malformed or oversized in Intercom's API): listed in the report with the payload.
+    (summary.rejected ? `, rejected ${summary.rejected}` : '')
   );
 }
 
@@ -96,11 +115,13 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     resumeSignal,
     async () => {
       status.paused = false;
+      status.blocked = undefined;
       describe();
       await forward('resume');
     },
     { description: signalDescriptions.resume },
   );
+  setHandler(accessRefusedSignal, ({ reason }) => holdOnRefusal(reason));
   setHandler(advanceRolloutSignal, () => forward('advanceRollout'), {
     description: signalDescriptions.advanceRollout,
   });
@@ -117,9 +138,19 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
       '',
       `**Phase:** ${status.phase}${status.paused ? ' (paused)' : ''}`,
     ];
+    if (status.blocked) {
+      lines.push(
+        `**Blocked:** ${status.blocked}`,
+        '',
+        "Fix the token in the workers' environment, restart the workers, then signal **resume**.",
+      );
+    }
     if (status.exported) {
       lines.push(
-        `**Exported:** ${status.exported.conversations} conversations, ${status.exported.contacts} contacts, ${status.exported.truncated} truncated at 500 parts`,
+        `**Exported:** ${status.exported.conversations} conversations, ${status.exported.contacts} contacts, ${status.exported.truncated} truncated at 500 parts` +
+          (status.exported.rejected
+            ? `, ${status.exported.rejected} rejected (malformed or oversized; see the report)`
+            : ''),
       );
     }
     if (status.imported) {
@@ -148,34 +179,75 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     describe();
   }
 
+  function holdOnRefusal(reason: string): void {
+    status.paused = true;
+    status.blocked = reason;
+    log.warn('migration blocked by an access refusal', { account, reason });
+    describe();
+  }
+
+  /** Runs a phase's child again after an access refusal, once the operator has resumed. */
+  async function untilAccepted<T>(runPhase: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await runPhase();
+      } catch (error) {
+        const reason = accessRefusalIn(error);
+        if (reason === undefined) throw error;
+        holdOnRefusal(reason);
+        await condition(() => !status.paused);
+      }
+    }
+  }
+
   const childOptions = (name: string) => {
     activeChildId = workflowIds.child(account, name);
     return { workflowId: activeChildId };
   };
 
+  if (patched(PREFLIGHT_PATCH)) {
+    describe();
+    try {
+      await preflight.checkAccess({ input });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      throw ApplicationFailure.create({
+        type: PREFLIGHT_FAILED,
+        nonRetryable: true,
+        message: cause instanceof Error ? cause.message : String(cause),
+      });
+    }
+  }
+
   await enterPhase('export');
-  const exported = await executeChild(exportWorkflow, { ...childOptions('export'), args: [{ input }] });
+  const exported = await untilAccepted(() =>
+    executeChild(exportWorkflow, { ...childOptions('export'), args: [{ input }] }),
+  );
   status.exported = {
     conversations: exported.conversations.count,
     contacts: exported.contacts,
     truncated: exported.conversations.truncated ?? 0,
+    rejected: exported.conversations.rejected ?? 0,
   };
 
   await enterPhase('mapping');
-  await executeChild(mappingWorkflow, { ...childOptions('mapping'), args: [{ input }] });
+  await untilAccepted(() => executeChild(mappingWorkflow, { ...childOptions('mapping'), args: [{ input }] }));
 
   await enterPhase('import');
-  const imported = await executeChild(importWorkflow, {
-    ...childOptions('import'),
-    args: [
-      {
-        input,
-        manifestKey: exported.conversations.manifestKey,
-        contactsManifestKey: exported.entities.find((e) => e.entity === 'contacts')?.manifestKey,
-        paused: status.paused,
-      },
-    ],
-  });
+  const imported = await untilAccepted(() =>
+    executeChild(importWorkflow, {
+      ...childOptions('import'),
+      args: [
+        {
+          input,
+          manifestKey: exported.conversations.manifestKey,
+          contactsManifestKey: exported.entities.find((e) => e.entity === 'contacts')?.manifestKey,
+          paused: status.paused,
+          holdOnAccessRefusal: true,
+        },
+      ],
+    }),
+  );
   status.imported = {
     conversations: imported.completed,
     messages: imported.messages,
@@ -183,7 +255,9 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
   };
 
   await enterPhase('verify');
-  const reconciliation = await executeChild(verifyWorkflow, { ...childOptions('verify'), args: [{ input }] });
+  const reconciliation = await untilAccepted(() =>
+    executeChild(verifyWorkflow, { ...childOptions('verify'), args: [{ input }] }),
+  );
   const reconciled = reconciliationLine(reconciliation);
   status.reconciled = reconciled;
 

@@ -4,8 +4,7 @@
  */
 import type { ActivityOptions } from '@temporalio/workflow';
 import { taskQueues } from '../config.js';
-
-const NON_RETRYABLE = ['NonRetryableHttpFailure', 'InvalidInput', 'InvalidData'];
+import { NON_RETRYABLE_TYPES } from './failureTypes.js';
 
 /** Long, heartbeating Intercom reads (paged exports): resumable from their heartbeat details. */
 export const intercomExportOptions: ActivityOptions = {
@@ -16,7 +15,7 @@ export const intercomExportOptions: ActivityOptions = {
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
 };
 
@@ -30,7 +29,7 @@ export const chatwootWriteOptions: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 25,
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
 };
 
@@ -44,7 +43,7 @@ export const localWorkOptions: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '30s',
     maximumAttempts: 20,
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
 };
 
@@ -56,6 +55,6 @@ export const shortOptions: ActivityOptions = {
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: NON_RETRYABLE,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
 };

@@ -16,10 +16,13 @@ export const retentionDecisionSignal = defineSignal<[RetentionDecision]>('retent
 /** Internal: the export child hands each written conversation chunk to the rehosting child. */
 export const attachmentsFoundSignal = defineSignal<[{ chunkKey: string }]>('attachmentsFound');
 export const exportFinishedSignal = defineSignal<[]>('exportFinished');
+/** Internal: the import child tells the migration that Chatwoot refused the token and it holds. */
+export const accessRefusedSignal = defineSignal<[{ reason: string }]>('accessRefused');
 
 export const signalDescriptions = {
   pause: 'Pause the migration after the work in flight (conversations already started finish).',
-  resume: 'Resume a paused migration.',
+  resume:
+    "Resume a paused migration; after an access refusal, once the token is fixed in the workers' environment and the workers restarted.",
   advanceRollout: 'Move the widget rollout to its next percentage now (10 -> 30 -> 60 -> 100).',
   holdRollout: 'Hold the rollout at its current percentage until advanceRollout; payload {"reason": "..."}.',
   rollbackRollout: 'Move the rollout back one phase; payload {"reason": "..."}.',
@@ -32,7 +35,9 @@ export type RetentionDecision = { action: 'delete' } | { action: 'keep'; for?: s
 export interface MigrationStatus {
   phase: MigrationPhase;
   paused: boolean;
-  exported?: { conversations: number; contacts: number; truncated: number };
+  /** Why the migration holds by itself (a refused token), until an operator fixes it and resumes. */
+  blocked?: string;
+  exported?: { conversations: number; contacts: number; truncated: number; rejected?: number };
   imported?: { conversations: number; messages: number; failed: number };
   rollout?: { percentage: number; held: boolean; reason?: string };
   reconciled?: string;

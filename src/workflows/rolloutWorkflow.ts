@@ -20,6 +20,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
@@ -37,6 +38,7 @@ import {
   signalDescriptions,
 } from './definitions.js';
 import { toMilliseconds } from './durations.js';
+import { accessRefusalIn } from './failureTypes.js';
 import { importWorkflow } from './importWorkflow.js';
 
 type Activities = ReturnType<typeof activities.createActivities>;
@@ -64,6 +66,10 @@ export interface RolloutCarry {
   nextDeltaAt: number;
   deltaRuns: number;
   deltaConversations: number;
+  /** Changed conversations set aside by delta exports (malformed or oversized); see the delta manifests. */
+  deltaRejected?: number;
+  /** Set while delta syncs are refused (a revoked token): no phase advances and no cut-over meanwhile. */
+  syncRefused?: string;
 }
 
 export interface RolloutArgs {
@@ -171,7 +177,13 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
         `**${percentage()}%** of visitors on Chatwoot (phase ${state.phaseIndex + 1} of ${phases.length})`,
         state.held ? `**Held:** ${state.holdReason ?? ''}` : '',
         state.paused ? '**Paused**' : '',
-        `Delta syncs: ${state.deltaRuns}, conversations synced: ${state.deltaConversations}`,
+        state.syncRefused
+          ? `**Delta sync refused:** ${state.syncRefused}. Fix the token in the workers' environment and restart them; the sync is tried again every interval.`
+          : '',
+        `Delta syncs: ${state.deltaRuns}, conversations synced: ${state.deltaConversations}` +
+          (state.deltaRejected
+            ? `, ${state.deltaRejected} set aside as malformed or oversized (acct-${input.account}/rejected/ in the blob store)`
+            : ''),
       ]
         .filter(Boolean)
         .join('\n\n'),
@@ -215,6 +227,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
       runKey,
     });
     state.deltaRuns++;
+    if (delta.rejected) state.deltaRejected = (state.deltaRejected ?? 0) + delta.rejected;
     if (delta.count > 0) {
       const totals = await executeChild(importWorkflow, {
         workflowId: workflowIds.child(input.account, runKey),
@@ -225,6 +238,29 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     state.highWater = delta.highWater;
     state.nextDeltaAt = Date.now() + deltaInterval;
     describe();
+  }
+
+  /**
+   * A refused token must not end weeks of rollout: the delta is tried again at its next interval
+   * (the high-water mark stays, so nothing is skipped). False while refused.
+   */
+  async function syncOrNoteRefusal(): Promise<boolean> {
+    try {
+      await deltaSync();
+    } catch (error) {
+      const reason = accessRefusalIn(error);
+      if (reason === undefined) throw error;
+      state.syncRefused = reason;
+      state.nextDeltaAt = Date.now() + deltaInterval;
+      log.warn('delta sync refused; trying again at the next interval', { account: input.account, reason });
+      describe();
+      return false;
+    }
+    if (state.syncRefused !== undefined) {
+      state.syncRefused = undefined;
+      describe();
+    }
+    return true;
   }
 
   if (state.phaseIndex < 0 && input.rollout.autoStart) await goTo(0, 'rollout started after import');
@@ -263,10 +299,11 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
       }
     }
 
-    if (!state.paused && Date.now() >= state.nextDeltaAt) await deltaSync();
+    if (!state.paused && Date.now() >= state.nextDeltaAt) await syncOrNoteRefusal();
 
     // The deadline is read again here: a signal handled just above may have started a new phase.
-    if (!finishNow && !state.held && !state.paused && Date.now() >= phaseDeadline()) {
+    const syncing = state.syncRefused === undefined;
+    if (!finishNow && syncing && !state.held && !state.paused && Date.now() >= phaseDeadline()) {
       const csat = await chatwoot.compareCsat(
         { input },
         { since: Math.floor(state.phaseStartedAt / 1000), until: Math.floor(Date.now() / 1000) },
@@ -303,7 +340,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     await condition(() => !state.paused);
   }
   // Cut-over: nothing may be left behind in Intercom, and the record of what moved is sealed.
-  await deltaSync();
+  while (!(await syncOrNoteRefusal())) await sleep(deltaInterval);
   await chatwoot.verifyMigratedLabels({ input });
   const migratedTagged = await intercom.tagMigratedInIntercom({ input });
   const sealedManifestKey = await bookkeeping.sealSnapshot({ input });

@@ -65,6 +65,11 @@ export interface ChatwootClientOptions extends ClientTuning {
   baseUrl: string;
   accountId: number;
   token: string;
+  /**
+   * Where the token came from, named in the 401 message so the operator knows which one to replace
+   * (default "CHATWOOT_TOKEN").
+   */
+  tokenSource?: string;
   /** How long to wait after the per-conversation flood guard (200 messages a minute) trips; default 60 s. */
   floodWaitMs?: number;
   /** Idle (no bytes moving) timeout of attachment uploads; default 120 s. */
@@ -216,7 +221,8 @@ export class ChatwootClient {
         accept: 'application/json',
         'user-agent': 'intercom-to-chatwoot',
       },
-      classify: (response) => classifyChatwootFailure(response, options.accountId, floodWaitMs),
+      classify: (response) =>
+        classifyChatwootFailure(response, options.accountId, floodWaitMs, options.tokenSource),
     });
   }
 
@@ -678,6 +684,7 @@ export function classifyChatwootFailure(
   response: FailedResponse,
   accountId: number,
   floodWaitMs: number,
+  tokenSource = 'CHATWOOT_TOKEN',
 ): HttpFailure {
   const { status, endpoint, headers } = response;
   const detail = chatwootErrorDetail(response.bodyText);
@@ -686,7 +693,9 @@ export function classifyChatwootFailure(
   switch (status) {
     case 401:
       return fail(
-        `Chatwoot rejected the access token (401) for ${endpoint}${said}: set CHATWOOT_TOKEN in the worker's environment to an administrator's access token (Chatwoot also answers 401 when the token's user is not an administrator of account ${accountId})`,
+        tokenSource === 'CHATWOOT_TOKEN'
+          ? `Chatwoot rejected the access token (401) for ${endpoint}${said}: set CHATWOOT_TOKEN in the worker's environment to an administrator's access token (Chatwoot also answers 401 when the token's user is not an administrator of account ${accountId})`
+          : `Chatwoot rejected the access token (401) for ${endpoint}${said}: replace ${tokenSource} in the worker's environment with that agent's current access token (Chatwoot also answers 401 when the agent is not a member of account ${accountId})`,
       );
     case 403:
       return fail(

@@ -59,7 +59,15 @@ export interface IntercomClientOptions extends ClientTuning {
   lowRemainingThreshold?: number;
   /** How many times companyScroll starts over after its scroll expired or broke (default 3). */
   maxScrollRestarts?: number;
+  /**
+   * Largest answer read, in bytes (default DEFAULT_MAX_RESPONSE_BYTES): a bigger one fails at once with
+   * a non-retryable ResponseTooLargeError instead of being held in memory whole.
+   */
+  maxResponseBytes?: number;
 }
+
+/** 32 MiB: far above any real page or conversation (500 parts of HTML), well below a worker's memory. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 export interface CursorPage<T> {
   items: T[];
@@ -154,6 +162,7 @@ export class IntercomClient {
     this.core = new HttpCore({
       ...options,
       service: 'intercom',
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       headers: {
         authorization: `Bearer ${options.token}`,
         accept: 'application/json',
@@ -206,7 +215,11 @@ export class IntercomClient {
     });
   }
 
-  /** The whole conversation: `source` (the opening message) and up to 500 parts. */
+  /**
+   * The whole conversation: `source` (the opening message) and up to 500 parts. A body that does not
+   * match the schema throws ResponseShapeError carrying the body as `payload`, and one over
+   * maxResponseBytes throws ResponseTooLargeError, so a caller can set that one conversation aside.
+   */
   getConversation(id: string): Promise<Conversation> {
     return this.core.request({ method: 'GET', route: route('/conversations/{id}', { id }) }, Conversation);
   }

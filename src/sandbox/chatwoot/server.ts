@@ -248,6 +248,36 @@ function parseBody(raw: Buffer, contentType: string): Params {
   return {};
 }
 
+/** Whether `test` holds for any string in a parsed body, object keys and uploaded file names included. */
+function findText(value: unknown, test: (text: string) => boolean): boolean {
+  if (typeof value === 'string') return test(value);
+  if (Array.isArray(value)) return value.some((element) => findText(element, test));
+  if (isPlainObject(value)) {
+    return Object.entries(value).some(([key, element]) => test(key) || findText(element, test));
+  }
+  return false;
+}
+
+/** Node encodes a lone surrogate as U+FFFD in UTF-8: a string that does not survive the trip has one. */
+const hasLoneSurrogate = (text: string): boolean => Buffer.from(text, 'utf8').toString('utf8') !== text;
+const hasNul = (text: string): boolean => text.includes('\u0000');
+
+/**
+ * Text Rails on PostgreSQL cannot take, refused as Chatwoot refuses it:
+ * - a lone surrogate (a "\ud83d" escape in JSON): the json gem raises JSON::ParserError on it (2.14
+ *   and later, https://github.com/ruby/json/issues/869) or turns it into bytes that are not UTF-8
+ *   (https://github.com/ruby/json/issues/1069), which Rails' check_param_encoding refuses; either way
+ *   400 `{"status":400,"error":"Bad Request"}`, before any write;
+ * - U+0000: valid JSON and UTF-8, so it reaches the database, which cannot store it: the pg gem
+ *   raises "ArgumentError: string contains null byte" for text (https://github.com/ged/ruby-pg/issues/198,
+ *   seen by Chatwoot in https://github.com/chatwoot/chatwoot/pull/7901) and jsonb refuses "\u0000";
+ *   nothing rescues either, so 500 `{"status":500,"error":"Internal Server Error"}`.
+ */
+function refuseUnstorableText(body: Params): void {
+  if (findText(body, hasLoneSurrogate)) throw badRequest();
+  if (findText(body, hasNul)) throw new RubyStandardError('ArgumentError: string contains null byte');
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -1297,6 +1327,7 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     }
     const query = parseSearchParams(url.searchParams);
     const body = parseBody(raw, req.headers['content-type'] ?? '');
+    refuseUnstorableText(body);
     const params: Params = { ...query, ...body, ...matched.path };
     const reply = await matched.route.handler({ req, params, path: matched.path, actor, account });
     sendJson(res, reply.status, reply.body);

@@ -1059,6 +1059,17 @@ export class ChatwootState {
 
   // ----- lookups
 
+  /**
+   * A new access token for the user, as the profile page's "reset access token" does: the old one is
+   * refused (401) from the next request on.
+   */
+  resetAccessToken(email: string): string {
+    const user = [...this.users.values()].find((candidate) => candidate.email === email.toLowerCase());
+    if (!user) throw notFound();
+    user.accessToken = randomBytes(18).toString('base64url');
+    return user.accessToken;
+  }
+
   userByToken(token: string): UserRecord | undefined {
     for (const user of this.users.values()) if (user.accessToken === token) return user;
     return undefined;

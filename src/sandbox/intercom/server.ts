@@ -107,6 +107,8 @@ export interface IntercomSandbox {
   deleteConversation(id: string): void;
   /** A signed link to an attachment path, as the server publishes them. */
   signAttachmentUrl(path: string): string;
+  /** A new access token for the workspace: the old one is refused (401) from now on. */
+  rotateToken(newToken: string): void;
 }
 
 /** Versions the API accepts (the spec's enum). */
@@ -256,7 +258,7 @@ class IntercomSandboxServer implements IntercomSandbox {
     rateLimited: 0,
   };
   private readonly server: Server;
-  private readonly token: string;
+  private token: string;
   private readonly rateLimit: number;
   private readonly linkTtlMs: number;
   private readonly scrollIdleMs: number;
@@ -273,6 +275,14 @@ class IntercomSandboxServer implements IntercomSandbox {
   private nextPartId: number;
   private nextSourceId: number;
   private closing: Promise<void> | undefined;
+
+  /**
+   * Regenerates the workspace's access token, as an admin does in the Developer Hub when a token
+   * leaks: every request with the old token is refused (401) from now on.
+   */
+  rotateToken(newToken: string): void {
+    this.token = newToken;
+  }
 
   constructor(options: IntercomSandboxOptions) {
     this.dataset = options.dataset;

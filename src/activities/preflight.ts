@@ -1,0 +1,92 @@
+/**
+ * The checks a migration makes before it writes anything: every token in the worker's environment
+ * is accepted, belongs to the right Chatwoot account with the role the migration needs, and the
+ * Intercom workspace answers. A wrong token or account id found here fails the migration at once with
+ * what to fix, instead of an hour into the export or after half the conversations.
+ */
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { HttpFailure } from '../clients/http.js';
+import type { MigrationInput } from '../config.js';
+import { PREFLIGHT_FAILED } from '../workflows/failureTypes.js';
+import { type ActivityDeps, agentTokenSource } from './deps.js';
+
+/** Ids and counts only: this lands in the workflow history. */
+export interface AccessCheckResult {
+  intercomAdminId: string;
+  intercomRegion?: string;
+  chatwootUserId: number;
+  agentTokensChecked: number;
+}
+
+function preflightFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: PREFLIGHT_FAILED,
+    nonRetryable: true,
+    message: `${message}. Nothing was written; fix it, restart the workers if the environment changed, and start the migration again.`,
+  });
+}
+
+/** A client's final answer becomes the preflight's verdict; outages and throttling are retried. */
+async function checked<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof HttpFailure && !error.retryable) throw preflightFailure(`${what}: ${error.message}`);
+    throw error;
+  }
+}
+
+export function createPreflightActivities(deps: ActivityDeps) {
+  async function checkAccess({ input }: { input: MigrationInput }): Promise<AccessCheckResult> {
+    const me = await checked('Intercom access check', () => deps.intercom(input).me());
+
+    const admin = deps.chatwoot(input);
+    const profile = await checked('Chatwoot access check (CHATWOOT_TOKEN)', () => admin.profile());
+    const membership = profile.accounts.find((account) => account.id === input.account);
+    if (!membership) {
+      const theirs = profile.accounts.map((account) => account.id).join(', ') || 'none';
+      throw preflightFailure(
+        `Chatwoot account ${input.account} does not exist, or the user of CHATWOOT_TOKEN (user ${profile.id}) is not a member of it (its accounts: ${theirs}): check "account" in the migration input and the token`,
+      );
+    }
+    if (membership.role !== 'administrator') {
+      throw preflightFailure(
+        `the user of CHATWOOT_TOKEN (user ${profile.id}) is ${membership.role ?? 'not an administrator'} of Chatwoot account ${input.account}; the migration creates an inbox, attributes and teams, which needs an administrator's token`,
+      );
+    }
+    // Account-scoped, so a suspended account or a wrong base path shows up here, not mid-import.
+    await checked(`Chatwoot account ${input.account}`, () => admin.listInboxes());
+
+    const agentEmails = Object.keys(deps.env.chatwootAgentTokens);
+    for (const email of agentEmails) {
+      const source = agentTokenSource(deps.env, email);
+      const agentProfile = await checked(`Chatwoot access check (${source})`, () =>
+        deps.chatwoot(input, email).profile(),
+      );
+      if (agentProfile.email?.trim().toLowerCase() !== email) {
+        // Messages would be credited to the wrong person. The e-mails go to the worker's log only.
+        log.error('agent token belongs to another user', {
+          source,
+          configuredFor: email,
+          user: agentProfile.id,
+        });
+        throw preflightFailure(
+          `${source} belongs to Chatwoot user ${agentProfile.id}, not to the e-mail it is listed under (see the worker's log)`,
+        );
+      }
+      if (!agentProfile.accounts.some((account) => account.id === input.account)) {
+        throw preflightFailure(
+          `the user of ${source} (user ${agentProfile.id}) is not a member of Chatwoot account ${input.account}: add the agent to the account or remove the entry`,
+        );
+      }
+    }
+    return {
+      intercomAdminId: me.id,
+      intercomRegion: me.app?.region ?? undefined,
+      chatwootUserId: profile.id,
+      agentTokensChecked: agentEmails.length,
+    };
+  }
+
+  return { checkAccess };
+}
