@@ -14,7 +14,7 @@ import cliProgress from 'cli-progress';
 import type { MigrationInputRaw } from './config.js';
 import { startDevServer, temporalCliPath } from './localStack.js';
 import { watchMigration } from './progress.js';
-import { reconcileSandboxes, reconciliationLine } from './sandbox/reconcile.js';
+import { reconciliationLine } from './sandbox/reconcile.js';
 import { startScenario } from './sandbox/scenario.js';
 import { createWorkerSet } from './worker.js';
 
@@ -117,14 +117,7 @@ async function main(): Promise<void> {
     const result = await workers.client.workflow.getHandle(workflowId).result();
     console.log(`workflow verification: ${result.reconciled}`);
 
-    const summary = reconcileSandboxes(intercom.dataset, chatwoot.dump(), {
-      account: scenario.account,
-      deletedConversationIds: dataset.deletedConversations.map((d) => d.id),
-      activityParts: 'note',
-      timestampLine: true,
-      partsCap: 500,
-    });
-    console.log(reconciliationLine(summary));
+    console.log(reconciliationLine(scenario.reconcile()));
   } finally {
     await cleanup();
   }

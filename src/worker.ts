@@ -34,7 +34,11 @@ export interface WorkerSetOptions {
   queues?: string[];
   intercomActivitiesPerSecond?: number;
   chatwootActivitiesPerSecond?: number;
-  /** A prebuilt bundle (tests build it once); otherwise bundled from the workflows folder. */
+  /**
+   * A prebuilt bundle (tests build it once); otherwise bundled from the workflows folder. With a
+   * payloadCodec, build it with workflowBundle({ encodeFailures: true }) so workflow failures are
+   * encrypted like activity failures.
+   */
   workflowBundle?: WorkflowBundle;
   /** Conversations imported at once per worker (activity slots on the Chatwoot queue). */
   maxConcurrentChatwootActivities?: number;
@@ -48,15 +52,26 @@ export interface WorkerSetOptions {
 }
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+/** With the payload codec on, failure messages are encrypted too (see codec/encodedFailures.cts). */
+export const encodedFailuresPath = fileURLToPath(new URL('./codec/encodedFailures.cjs', import.meta.url));
 
-let bundlePromise: Promise<WorkflowBundle> | undefined;
-/** Bundling takes seconds: do it once per process. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  bundlePromise ??= bundleWorkflowCode({
-    workflowsPath,
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-  });
-  return bundlePromise;
+const bundles = new Map<boolean, Promise<WorkflowBundle>>();
+/**
+ * Bundling takes seconds: done once per process and kind. `encodeFailures` builds the failure
+ * converter of encodedFailures.cts into the bundle, for workers with the payload codec on.
+ */
+export function workflowBundle(options: { encodeFailures?: boolean } = {}): Promise<WorkflowBundle> {
+  const encodeFailures = options.encodeFailures ?? false;
+  let bundle = bundles.get(encodeFailures);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath,
+      failureConverterPath: encodeFailures ? encodedFailuresPath : undefined,
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    });
+    bundles.set(encodeFailures, bundle);
+  }
+  return bundle;
 }
 
 export interface WorkerSet {
@@ -71,7 +86,9 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
     options.connections?.native ?? (await NativeConnection.connect({ address: options.address }));
   const clientConnection =
     options.connections?.client.connection ?? (await Connection.connect({ address: options.address }));
-  const dataConverter = options.payloadCodec ? { payloadCodecs: [options.payloadCodec] } : undefined;
+  const dataConverter = options.payloadCodec
+    ? { payloadCodecs: [options.payloadCodec], failureConverterPath: encodedFailuresPath }
+    : undefined;
   // A reused client keeps its own data converter: the caller gives it the same codec.
   const client =
     options.connections?.client ??
@@ -79,7 +96,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   await ensureSearchAttributes(client, options.namespace);
   const activities = createActivities(new ActivityDeps(options.env, client));
   const queues = options.queues ?? Object.values(taskQueues);
-  const bundle = options.workflowBundle ?? (await workflowBundle());
+  const bundle = options.workflowBundle ?? (await workflowBundle({ encodeFailures: !!options.payloadCodec }));
   // Only when set: an explicit undefined would replace the SDK's default.
   const heartbeatThrottle =
     options.maxHeartbeatThrottleInterval === undefined

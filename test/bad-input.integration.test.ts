@@ -12,12 +12,12 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { type MigrationInputRaw, workflowIds } from '../src/config.js';
-import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
 import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
+import { type WorkerSet, workflowBundle } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { importProgressQuery, resumeSignal, statusQuery } from '../src/workflows/definitions.js';
 import { PREFLIGHT_FAILED } from '../src/workflows/failureTypes.js';
+import { runWorkers, type ScenarioTokens } from './helpers/migrationHarness.js';
 import { startLocalTemporal } from './helpers/temporal.js';
 
 const ADMIN_EMAIL = 'migration-bot@sandbox.test';
@@ -58,25 +58,10 @@ describe('bad configuration and refused tokens', function () {
     return scenario;
   }
 
-  interface Tokens {
-    intercomToken: string;
-    chatwootToken: string;
-    chatwootAgentTokens: Record<string, string>;
-  }
-
-  async function startWorkers(tokens: Tokens): Promise<WorkerSet> {
-    const workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      env: tokens,
-      workflowBundle: bundle,
-    });
-    const running = workers.run();
-    cleanups.push(async () => {
-      workers.shutdown();
-      await running;
-    });
-    return workers;
+  async function startWorkers(tokens: ScenarioTokens): Promise<WorkerSet> {
+    const running = await runWorkers(env, tokens, { bundle });
+    cleanups.push(running.stop);
+    return running.workers;
   }
 
   function migrationInput(scenario: Scenario, overrides: Partial<MigrationInputRaw> = {}): MigrationInputRaw {
@@ -122,14 +107,7 @@ describe('bad configuration and refused tokens', function () {
       .filter(([route]) => !route.startsWith('GET'))
       .reduce((sum, [, count]) => sum + count, 0);
 
-  const reconcile = (scenario: Scenario) =>
-    reconcileSandboxes(scenario.intercom.dataset, scenario.chatwoot.dump(), {
-      account: scenario.account,
-      activityParts: 'note',
-      timestampLine: true,
-      partsCap: 500,
-      deletedConversationIds: scenario.intercom.dataset.deletedConversations.map((d) => d.id),
-    });
+  const reconcile = (scenario: Scenario) => scenario.reconcile();
 
   /** Both the sandboxes' own state and the workflow's verification: all there, nothing twice. */
   function assertMigratedExactlyOnce(scenario: Scenario, result: MigrationResult): void {
@@ -272,14 +250,7 @@ describe('bad configuration and refused tokens', function () {
     const result = (await (await startMigration(migrationInput(scenario))).result()) as MigrationResult;
     assert.match(result.reconciled, /duplicates 0, missing 0, rejected 1$/);
 
-    const summary = reconcileSandboxes(scenario.intercom.dataset, scenario.chatwoot.dump(), {
-      account: scenario.account,
-      activityParts: 'note',
-      timestampLine: true,
-      partsCap: 500,
-      deletedConversationIds: scenario.intercom.dataset.deletedConversations.map((d) => d.id),
-      rejectedConversationIds: [malformed.id],
-    });
+    const summary = scenario.reconcile({ rejectedConversationIds: [malformed.id] });
     assert.deepEqual(summary.problems, []);
     assert.equal(summary.duplicates, 0);
     assert.equal(summary.missing, 0);

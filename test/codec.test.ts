@@ -4,10 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload, ValueError } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -22,10 +19,9 @@ import {
   type RunningCodecServer,
   startCodecServer,
 } from '../src/codec/index.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
+import type { Scenario } from '../src/sandbox/scenario.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
 const toPayload = (value: unknown): Payload => defaultPayloadConverter.toPayload(value) as Payload;
@@ -408,62 +404,37 @@ function payloadsIn(value: unknown, path: string, found: { path: string; payload
 describe('a migration with the payload codec on the real local Temporal server', function () {
   this.timeout(180_000);
   const codec = new AesGcmPayloadCodec({ current: key('it-1') });
+  let rig: MigrationRig;
   let env: TestWorkflowEnvironment;
   let scenario: Scenario;
-  let workers: WorkerSet;
-  let running: Promise<void>;
-  let dataDir: string;
-  let codecClient: Client;
 
   before(async () => {
-    env = await startLocalTemporal();
-    scenario = await startScenario({
-      seed: 23,
-      conversations: 6,
-      partsPerConversation: 3,
-      attachmentEvery: 3,
-      agentTokens: true,
-      chatwootMessagesPerMinute: 3000,
-    });
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-codec-'));
-    codecClient = new Client({
-      connection: env.connection,
-      namespace: 'default',
-      dataConverter: { payloadCodecs: [codec] },
-    });
-    workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: codecClient },
-      namespace: 'default',
-      env: {
-        intercomToken: scenario.intercomToken,
-        chatwootToken: scenario.chatwootToken,
-        chatwootAgentTokens: scenario.chatwootAgentTokens,
+    rig = await startMigrationRig({
+      scenario: {
+        seed: 23,
+        conversations: 6,
+        partsPerConversation: 3,
+        attachmentEvery: 3,
+        agentTokens: true,
+        chatwootMessagesPerMinute: 3000,
       },
-      workflowBundle: await workflowBundle(),
+      client: (temporal) =>
+        new Client({
+          connection: temporal.connection,
+          namespace: 'default',
+          dataConverter: { payloadCodecs: [codec] },
+        }),
       payloadCodec: codec,
     });
-    running = workers.run();
+    ({ env, scenario } = rig);
   });
 
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => rig?.close());
 
   it('stores only ciphertext in Temporal, and the codec reads it back', async () => {
-    const blobStoreUrl = `file://${join(dataDir, 'blobs')}`;
-    const input = {
-      ...scenario.input(blobStoreUrl),
-      rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
-    };
-    const handle = await codecClient.workflow.start('accountMigration', {
-      taskQueue: 'migration',
-      workflowId: 'migration-1',
-      args: [input],
-    });
+    const { blobStoreUrl } = rig;
+    const input = rig.input();
+    const handle = await rig.start(input);
     const result = (await handle.result()) as MigrationResult;
     assert.equal(result.reconciliation.missing, 0);
     assert.ok(result.reconciliation.conversations.found > 0);
@@ -512,5 +483,35 @@ describe('a migration with the payload codec on the real local Temporal server',
     }
     assert.ok(histories > 6, `expected the migration's child workflows too, saw ${histories} histories`);
     assert.ok(encryptedPayloads > histories, `only ${encryptedPayloads} payloads checked`);
+  });
+  it('encrypts failure messages too: a failed migration says why only to holders of the key', async () => {
+    const handle = await rig.start(rig.input({ account: 4242 }));
+    const failure = await handle.result().then(
+      () => assert.fail('an unknown account must fail the preflight'),
+      (error: unknown) => error,
+    );
+    assert.ok(failure instanceof WorkflowFailedError);
+    const reason = /Chatwoot account 4242 does not exist/;
+    assert.match(String(failure.cause?.message), reason, 'the key holder reads the reason');
+
+    const history = await env.client.workflow.getHandle('migration-4242').fetchHistory();
+    const bytes = Buffer.from(proto.temporal.api.history.v1.History.encode(history).finish());
+    assert.ok(!bytes.includes('does not exist'), 'the reason is not stored in plaintext');
+    assert.ok(!bytes.includes('checkAccess ('), 'nor the stack trace');
+    const failed = history.events?.find((e) => e.workflowExecutionFailedEventAttributes);
+    const stored = failed?.workflowExecutionFailedEventAttributes?.failure;
+    assert.equal(stored?.message, 'Encoded failure', 'Temporal keeps a placeholder message');
+    assert.ok(stored?.encodedAttributes, 'the message travels as an encrypted payload');
+    const plainFailure = await env.client.workflow
+      .getHandle('migration-4242')
+      .result()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    // Without the key the failure cannot even be decoded: the client reports the encrypted encoding.
+    assert.ok(plainFailure instanceof Error, String(plainFailure));
+    const plainText = `${plainFailure.message} ${String(plainFailure.cause)}`;
+    assert.doesNotMatch(plainText, reason, 'a client without the key cannot read it');
   });
 });

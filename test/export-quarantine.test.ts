@@ -6,14 +6,10 @@
  * rest migrates and the verification report names the rejected ones.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { classifyFailure } from '../src/activities/failures.js';
 import { createIntercomActivities, MAX_REJECTED_CONVERSATIONS } from '../src/activities/intercom.js';
 import type { RejectedConversation } from '../src/activities/manifests.js';
@@ -24,11 +20,8 @@ import type { Conversation } from '../src/clients/intercom/schemas.js';
 import { ResponseShapeError, ResponseTooLargeError } from '../src/clients/retry.js';
 import type { MigrationInputRaw } from '../src/config.js';
 import type { IntercomDataset } from '../src/sandbox/intercom/index.js';
-import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
 import type { BlobStore } from '../src/storage/blobStore.js';
 import { createBlobStore } from '../src/storage/index.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import {
   assertExactlyOnce,
@@ -41,7 +34,7 @@ import {
   SimulatedCrash,
   startIntercomHarness,
 } from './helpers/intercomHarness.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
 const SHAPE_REASON = /^unexpected shape: conversation_parts\.conversation_parts\.\d+\.created_at: /;
 const TOO_LARGE_REASON = new RegExp(
@@ -390,70 +383,34 @@ describe('the Intercom client response size cap', () => {
 
 describe('a migration with rejected conversations', function () {
   this.timeout(300_000);
-  let env: TestWorkflowEnvironment | undefined;
-  let scenario: Scenario | undefined;
-  let workers: WorkerSet | undefined;
-  let running: Promise<void> | undefined;
-  let dataDir: string | undefined;
+  let rig: MigrationRig | undefined;
 
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => rig?.close());
 
   it('migrates everything else, and verification counts and lists the rejected ones', async () => {
-    env = await startLocalTemporal();
-    scenario = await startScenario({
-      seed: 35,
-      conversations: 24,
-      partsPerConversation: 4,
-      attachmentEvery: 6,
-      longConversations: 0,
-      agentTokens: true,
-      chatwootMessagesPerMinute: 3000,
+    rig = await startMigrationRig({
+      scenario: {
+        seed: 35,
+        conversations: 24,
+        partsPerConversation: 4,
+        attachmentEvery: 6,
+        longConversations: 0,
+        agentTokens: true,
+        chatwootMessagesPerMinute: 3000,
+      },
     });
+    const { scenario, blobStoreUrl } = rig;
     const dataset = scenario.intercom.dataset;
     const [malformed, oversized] = withParts(dataset.conversations);
     assert.ok(malformed && oversized);
     breakPartTimestamp(malformed);
     inflate(oversized);
 
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-quarantine-'));
-    const blobStoreUrl = `file://${join(dataDir, 'blobs')}`;
-    workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      env: {
-        intercomToken: scenario.intercomToken,
-        chatwootToken: scenario.chatwootToken,
-        chatwootAgentTokens: scenario.chatwootAgentTokens,
-      },
-      workflowBundle: await workflowBundle(),
-    });
-    running = workers.run();
-    const raw: MigrationInputRaw = {
-      ...scenario.input(blobStoreUrl),
-      rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
-    };
-    const result = (await env.client.workflow.execute('accountMigration', {
-      taskQueue: 'migration',
-      workflowId: 'migration-1',
-      args: [raw],
-    })) as MigrationResult;
+    const raw: MigrationInputRaw = rig.input();
+    const result = (await (await rig.start(raw)).result()) as MigrationResult;
 
     const expectRejected = new Set([malformed.id, oversized.id]);
-    const reconcile = () =>
-      reconcileSandboxes(dataset, (scenario as Scenario).chatwoot.dump(), {
-        account: (scenario as Scenario).account,
-        activityParts: 'note',
-        timestampLine: true,
-        partsCap: 500,
-        deletedConversationIds: dataset.deletedConversations.map((d) => d.id),
-        rejectedConversationIds: [...expectRejected],
-      });
+    const reconcile = () => scenario.reconcile({ rejectedConversationIds: [...expectRejected] });
     const sandboxView = reconcile();
     assert.deepEqual(sandboxView.problems, []);
     assert.equal(sandboxView.missing, 0);
@@ -501,7 +458,7 @@ describe('a migration with rejected conversations', function () {
       custom_attributes: { intercom_conversation_id: malformed.id },
     });
     const again = await runAttempt(() =>
-      createVerifyActivities(newDeps({ chatwootToken: scenario?.chatwootToken })).reconcileMigration({
+      createVerifyActivities(newDeps({ chatwootToken: scenario.chatwootToken })).reconcileMigration({
         input,
       }),
     );

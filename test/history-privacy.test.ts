@@ -6,16 +6,13 @@
  * test/histories/ get the same search.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { generateWorkspace, type IntercomDataset } from '../src/sandbox/intercom/index.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
-import { repoRoot, startLocalTemporal } from './helpers/temporal.js';
+import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
+import { repoRoot } from './helpers/temporal.js';
 
 /** Something a history holds as text, with where it sits. */
 interface Found {
@@ -132,58 +129,30 @@ const generatedVocabulary = needlesFrom(
 
 describe('workflow histories hold no personal data or secrets', function () {
   this.timeout(300_000);
-  let env: TestWorkflowEnvironment;
-  let scenario: Scenario;
-  let workers: WorkerSet;
-  let running: Promise<void>;
-  let dataDir: string;
+  let rig: MigrationRig;
 
   before(async () => {
-    env = await startLocalTemporal();
-    scenario = await startScenario({
-      seed: 31,
-      conversations: 20,
-      partsPerConversation: 4,
-      caseDuplicateContacts: 2,
-      attachmentEvery: 4,
-      inlineImageEvery: 5,
-      agentTokens: true,
-      chatwootMessagesPerMinute: 3000,
-    });
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-privacy-'));
-    workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      env: {
-        intercomToken: scenario.intercomToken,
-        chatwootToken: scenario.chatwootToken,
-        chatwootAgentTokens: scenario.chatwootAgentTokens,
+    rig = await startMigrationRig({
+      scenario: {
+        seed: 31,
+        conversations: 20,
+        partsPerConversation: 4,
+        caseDuplicateContacts: 2,
+        attachmentEvery: 4,
+        inlineImageEvery: 5,
+        agentTokens: true,
+        chatwootMessagesPerMinute: 3000,
       },
-      workflowBundle: await workflowBundle(),
     });
-    running = workers.run();
   });
 
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => rig?.close());
 
   it('in every execution a real migration creates', async () => {
-    const blobStoreUrl = `file://${join(dataDir, 'blobs')}`;
-    const input = {
-      ...scenario.input(blobStoreUrl),
-      import: { ...scenario.input('').import, windowSize: 8, childrenPerRun: 8 },
-      rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
-    };
-    const handle = await env.client.workflow.start('accountMigration', {
-      taskQueue: 'migration',
-      workflowId: 'migration-1',
-      args: [input],
-    });
+    const { env, scenario, blobStoreUrl } = rig;
+    const handle = await rig.start(
+      rig.input({ import: { ...scenario.input('').import, windowSize: 8, childrenPerRun: 8 } }),
+    );
     const result = (await handle.result()) as MigrationResult;
     assert.equal(result.reconciliation.missing, 0);
 

@@ -3,86 +3,46 @@
  * the sandboxes' own state: everything Intercom's API delivers is in Chatwoot exactly once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { MigrationInputRaw } from '../src/config.js';
-import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
+import type { Scenario } from '../src/sandbox/scenario.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { MIGRATION_PHASE } from '../src/workflows/definitions.js';
 import { importWorkflow } from '../src/workflows/importWorkflow.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
 describe('a migration on the embedded defaults', function () {
   this.timeout(300_000);
+  let rig: MigrationRig;
   let env: TestWorkflowEnvironment;
   let scenario: Scenario;
-  let workers: WorkerSet;
-  let running: Promise<void>;
-  let dataDir: string;
   let input: MigrationInputRaw;
 
   before(async () => {
-    env = await startLocalTemporal();
-    scenario = await startScenario({
-      seed: 7,
-      conversations: 60,
-      partsPerConversation: 5,
-      caseDuplicateContacts: 4,
-      attachmentEvery: 4,
-      inlineImageEvery: 7,
-      longConversations: 1,
-      agentTokens: true,
-      chatwootMessagesPerMinute: 3000,
-    });
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-migration-'));
-    workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      env: {
-        intercomToken: scenario.intercomToken,
-        chatwootToken: scenario.chatwootToken,
-        chatwootAgentTokens: scenario.chatwootAgentTokens,
+    rig = await startMigrationRig({
+      scenario: {
+        seed: 7,
+        conversations: 60,
+        partsPerConversation: 5,
+        caseDuplicateContacts: 4,
+        attachmentEvery: 4,
+        inlineImageEvery: 7,
+        longConversations: 1,
+        agentTokens: true,
+        chatwootMessagesPerMinute: 3000,
       },
-      workflowBundle: await workflowBundle(),
     });
-    running = workers.run();
-    input = {
-      ...scenario.input(`file://${join(dataDir, 'blobs')}`),
-      import: { ...scenario.input('').import, windowSize: 8, childrenPerRun: 25 },
-      rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
-    };
+    ({ env, scenario } = rig);
+    input = rig.input({ import: { ...scenario.input('').import, windowSize: 8, childrenPerRun: 25 } });
   });
 
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => rig?.close());
 
-  const reconcile = () => {
-    const dataset = scenario.intercom.dataset;
-    return reconcileSandboxes(dataset, scenario.chatwoot.dump(), {
-      account: scenario.account,
-      activityParts: 'note',
-      timestampLine: true,
-      partsCap: 500,
-      deletedConversationIds: dataset.deletedConversations.map((d) => d.id),
-    });
-  };
+  const reconcile = () => scenario.reconcile();
 
   it('migrates every contact, conversation, message and attachment exactly once', async () => {
-    const handle = await env.client.workflow.start('accountMigration', {
-      taskQueue: 'migration',
-      workflowId: 'migration-1',
-      args: [input],
-    });
+    const handle = await rig.start(input);
     const result = (await handle.result()) as MigrationResult;
     const summary = reconcile();
     assert.deepEqual(summary.problems, []);

@@ -4,16 +4,9 @@
  * conversations.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { importProgressQuery, pauseSignal, resumeSignal } from '../src/workflows/definitions.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
 const CONVERSATIONS = 2000;
 const CHILDREN_PER_RUN = 400;
@@ -34,60 +27,34 @@ async function waitFor<T>(
 
 describe(`a migration of ${CONVERSATIONS} conversations`, function () {
   this.timeout(600_000);
-  let env: TestWorkflowEnvironment;
-  let scenario: Scenario;
-  let workers: WorkerSet;
-  let running: Promise<void>;
-  let dataDir: string;
+  let rig: MigrationRig;
 
   before(async () => {
-    env = await startLocalTemporal();
-    scenario = await startScenario({
-      seed: 2000,
-      conversations: CONVERSATIONS,
-      partsPerConversation: 3,
-      attachmentEvery: 0,
-      inlineImageEvery: 0,
-      caseDuplicateContacts: 10,
-      chatwootMessagesPerMinute: 3000,
-      intercomRateLimitPer10s: 100_000,
-      chatwootThrottlePerMinute: 1_000_000,
-    });
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-scale-'));
-    workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      env: {
-        intercomToken: scenario.intercomToken,
-        chatwootToken: scenario.chatwootToken,
-        chatwootAgentTokens: {},
+    rig = await startMigrationRig({
+      scenario: {
+        seed: 2000,
+        conversations: CONVERSATIONS,
+        partsPerConversation: 3,
+        attachmentEvery: 0,
+        inlineImageEvery: 0,
+        caseDuplicateContacts: 10,
+        chatwootMessagesPerMinute: 3000,
+        intercomRateLimitPer10s: 100_000,
+        chatwootThrottlePerMinute: 1_000_000,
       },
-      workflowBundle: await workflowBundle(),
+      withoutAgentTokens: true,
     });
-    running = workers.run();
   });
 
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => rig?.close());
 
   it('imports every conversation exactly once through the window and continue-as-new, pausing on request', async () => {
-    const base = scenario.input(`file://${join(dataDir, 'blobs')}`);
-    const handle = await env.client.workflow.start('accountMigration', {
-      taskQueue: 'migration',
-      workflowId: 'migration-1',
-      args: [
-        {
-          ...base,
-          import: { ...base.import, windowSize: 40, childrenPerRun: CHILDREN_PER_RUN },
-          rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
-        },
-      ],
-    });
+    const { env, scenario } = rig;
+    const handle = await rig.start(
+      rig.input({
+        import: { ...scenario.input('').import, windowSize: 40, childrenPerRun: CHILDREN_PER_RUN },
+      }),
+    );
 
     // Pause once the import is under way: no new conversation starts until resume.
     const importHandle = env.client.workflow.getHandle('migration-1/import');
@@ -107,14 +74,7 @@ describe(`a migration of ${CONVERSATIONS} conversations`, function () {
     await handle.signal(resumeSignal);
 
     const result = (await handle.result()) as MigrationResult;
-    const dataset = scenario.intercom.dataset;
-    const summary = reconcileSandboxes(dataset, scenario.chatwoot.dump(), {
-      account: scenario.account,
-      activityParts: 'note',
-      timestampLine: true,
-      partsCap: 500,
-      deletedConversationIds: dataset.deletedConversations.map((d) => d.id),
-    });
+    const summary = scenario.reconcile();
     assert.deepEqual(summary.problems.slice(0, 5), []);
     assert.equal(summary.duplicates, 0);
     assert.equal(summary.missing, 0);

@@ -49,6 +49,14 @@ export class MissingSecretError extends Error {
   }
 }
 
+/**
+ * Chatwoot requests are paced this far under CHATWOOT_REQUESTS_PER_SECOND, so the budget holds for
+ * every second as Chatwoot counts arrivals: a timer that fires late lets the next requests go out
+ * closer together, and the benchmark saw 203 arrive within one second when pacing at exactly 200/s.
+ * 3% absorbs about 30 ms of such jitter a second.
+ */
+export const CHATWOOT_PACING_SHARE = 0.97;
+
 export class ActivityDeps {
   private readonly stores = new Map<string, BlobStore>();
   private readonly intercomClients = new Map<string, IntercomClient>();
@@ -100,7 +108,9 @@ export class ActivityDeps {
       let pacer = this.chatwootPacers.get(pacerKey);
       if (!pacer) {
         const rate = this.env.chatwootRequestsPerSecond;
-        pacer = new RequestPacer(rate === undefined ? undefined : new TokenBucket(rate));
+        pacer = new RequestPacer(
+          rate === undefined ? undefined : new TokenBucket(rate * CHATWOOT_PACING_SHARE),
+        );
         this.chatwootPacers.set(pacerKey, pacer);
       }
       client = new ChatwootClient({

@@ -12,6 +12,7 @@ import {
   type IntercomSandbox,
   startIntercomSandbox,
 } from './intercom/index.js';
+import { reconcileSandboxes, type SandboxReconcileOptions, type SandboxReconciliation } from './reconcile.js';
 
 export interface ScenarioOptions extends GenerateOptions {
   account?: number;
@@ -34,6 +35,11 @@ export interface Scenario {
   chatwootAgentTokens: Record<string, string>;
   /** The sandbox-specific part of a migration input. */
   input(blobStoreUrl: string): MigrationInputRaw;
+  /**
+   * Compares what Intercom's API serves with what Chatwoot holds, for a migration on the input's
+   * defaults (activity parts as notes, timestamp lines, Intercom's 500-part cap, deletions left out).
+   */
+  reconcile(options?: Partial<SandboxReconcileOptions>): SandboxReconciliation;
   close(): Promise<void>;
 }
 
@@ -99,6 +105,15 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
         ? { messagesPerMinute: Math.floor(options.chatwootMessagesPerMinute * 0.95) }
         : undefined,
     }),
+    reconcile: (options = {}) =>
+      reconcileSandboxes(intercom.dataset, chatwoot.dump(), {
+        account,
+        activityParts: 'note',
+        timestampLine: true,
+        partsCap: 500,
+        deletedConversationIds: intercom.dataset.deletedConversations.map((d) => d.id),
+        ...options,
+      }),
     close: async () => {
       await Promise.all([intercom.close(), chatwoot.close()]);
     },

@@ -1,0 +1,123 @@
+/**
+ * What a test of a whole migration needs: the real local Temporal server, both sandboxes with a
+ * generated workspace, a worker set holding the scenario's tokens, a temporary blob directory, and
+ * one close() for all of it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import type { WorkerEnvironment } from '../../src/activities/deps.js';
+import { type MigrationInputRaw, workflowIds } from '../../src/config.js';
+import { type Scenario, type ScenarioOptions, startScenario } from '../../src/sandbox/scenario.js';
+import { createWorkerSet, type WorkerSet, workflowBundle } from '../../src/worker.js';
+import { startLocalTemporal } from './temporal.js';
+
+/** The tokens a worker reads from its environment, as the scenario hands them out. */
+export type ScenarioTokens = Pick<Scenario, 'intercomToken' | 'chatwootToken' | 'chatwootAgentTokens'>;
+
+export function workerEnvironment(tokens: ScenarioTokens): WorkerEnvironment {
+  return {
+    intercomToken: tokens.intercomToken,
+    chatwootToken: tokens.chatwootToken,
+    chatwootAgentTokens: tokens.chatwootAgentTokens,
+  };
+}
+
+/** A running worker set; stop() shuts it down and waits for it. */
+export interface RunningWorkers {
+  workers: WorkerSet;
+  stop(): Promise<void>;
+}
+
+export async function runWorkers(
+  env: TestWorkflowEnvironment,
+  tokens: ScenarioTokens,
+  options: { client?: Client; payloadCodec?: PayloadCodec; bundle?: WorkflowBundle } = {},
+): Promise<RunningWorkers> {
+  const workers = await createWorkerSet({
+    connections: { native: env.nativeConnection, client: options.client ?? env.client },
+    namespace: 'default',
+    env: workerEnvironment(tokens),
+    workflowBundle: options.bundle ?? (await workflowBundle({ encodeFailures: !!options.payloadCodec })),
+    payloadCodec: options.payloadCodec,
+  });
+  const running = workers.run();
+  return {
+    workers,
+    stop: async () => {
+      workers.shutdown();
+      await running;
+    },
+  };
+}
+
+export interface MigrationRig {
+  env: TestWorkflowEnvironment;
+  scenario: Scenario;
+  workers: WorkerSet;
+  /** The workflows' client: the rig's own, or the one given (e.g. with a payload codec). */
+  client: Client;
+  dataDir: string;
+  blobStoreUrl: string;
+  /** The scenario's input with one-second rollout phases, for a migration that ends in seconds. */
+  input(overrides?: Partial<MigrationInputRaw>): MigrationInputRaw;
+  /** Starts accountMigration for the input's account. */
+  start(input: MigrationInputRaw): ReturnType<Client['workflow']['start']>;
+  close(): Promise<void>;
+}
+
+export interface MigrationRigOptions {
+  scenario: ScenarioOptions;
+  /** Workers without the scenario's agent tokens (outgoing messages all by the administrator). */
+  withoutAgentTokens?: boolean;
+  /** A client for the workflows (built on the rig's connection) instead of the plain one. */
+  client?: (env: TestWorkflowEnvironment) => Client;
+  payloadCodec?: PayloadCodec;
+}
+
+export async function startMigrationRig(options: MigrationRigOptions): Promise<MigrationRig> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer();
+  };
+  try {
+    const env = await startLocalTemporal();
+    closers.push(() => env.teardown());
+    const scenario = await startScenario(options.scenario);
+    closers.push(() => scenario.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'i2c-rig-'));
+    closers.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const client = options.client?.(env) ?? env.client;
+    const tokens = options.withoutAgentTokens ? { ...scenario, chatwootAgentTokens: {} } : scenario;
+    const running = await runWorkers(env, tokens, { client, payloadCodec: options.payloadCodec });
+    closers.push(running.stop);
+    const blobStoreUrl = `file://${join(dataDir, 'blobs')}`;
+    return {
+      env,
+      scenario,
+      workers: running.workers,
+      client,
+      dataDir,
+      blobStoreUrl,
+      input: (overrides = {}) => ({
+        ...scenario.input(blobStoreUrl),
+        rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
+        ...overrides,
+      }),
+      start: (input) =>
+        client.workflow.start('accountMigration', {
+          taskQueue: 'migration',
+          workflowId: workflowIds.migration(input.account as number),
+          args: [input],
+        }),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
