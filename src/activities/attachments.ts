@@ -86,6 +86,8 @@ const TRANSIENT_TRIES = 3;
 const TRANSIENT_BACKOFF_MS = 500;
 /** The index is rewritten after this many outcomes, so a crash in a long conversation loses little. */
 const SAVE_EVERY = 10;
+/** Conversations of a chunk whose attachments download at once. */
+const CONVERSATIONS_AT_ONCE = 4;
 
 const attachmentId = (messageSourceId: string, index: number) => `${messageSourceId}#${index}`;
 
@@ -266,10 +268,28 @@ export function createAttachmentActivities(deps: ActivityDeps) {
       failed: 0,
       bytes: 0,
     };
-    for (const [position, conversation] of conversations.entries()) {
-      await rehostConversation(input, conversation, totals, position);
-      Context.current().heartbeat({ conversationsDone: position + 1 });
-    }
+    // A few conversations at a time: a CDN answers each file in ~100 ms, and one at a time would
+    // leave the chunk's later links to expire. Each conversation has its own index blob, so lanes
+    // never write the same key; after a failure no lane starts another conversation, and the
+    // failure is raised once every lane has stopped, so no write outlives the attempt.
+    let next = 0;
+    let done = 0;
+    let firstFailure: { error: unknown } | undefined;
+    const lane = async () => {
+      while (!firstFailure && next < conversations.length) {
+        const position = next++;
+        try {
+          await rehostConversation(input, conversations[position], totals, position);
+        } catch (error) {
+          firstFailure ??= { error };
+          return;
+        }
+        done++;
+        Context.current().heartbeat({ conversationsDone: done });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONVERSATIONS_AT_ONCE, conversations.length) }, lane));
+    if (firstFailure) throw firstFailure.error;
     return totals;
   }
 

@@ -24,6 +24,8 @@ export interface ScenarioOptions extends GenerateOptions {
   chatwootMessagesPerMinute?: number;
   /** Give agents their own tokens, so outgoing messages are credited to them. */
   agentTokens?: boolean;
+  /** The arrival time of every Chatwoot API request (see ChatwootSandboxOptions.onApiRequest). */
+  onChatwootRequest?: (atMs: number) => void;
 }
 
 export interface Scenario {
@@ -87,6 +89,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     faults: options.chatwootFaults,
     throttlePerMinute: options.chatwootThrottlePerMinute,
     floodLimitPerMinute: options.chatwootMessagesPerMinute,
+    onApiRequest: options.onChatwootRequest,
   });
   return {
     account,
