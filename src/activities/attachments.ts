@@ -280,12 +280,12 @@ export function createAttachmentActivities(deps: ActivityDeps) {
         const position = next++;
         try {
           await rehostConversation(input, conversations[position], totals, position);
+          done++;
+          Context.current().heartbeat({ conversationsDone: done });
         } catch (error) {
           firstFailure ??= { error };
           return;
         }
-        done++;
-        Context.current().heartbeat({ conversationsDone: done });
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONVERSATIONS_AT_ONCE, conversations.length) }, lane));
