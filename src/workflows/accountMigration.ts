@@ -42,7 +42,7 @@ import {
   statusQuery,
 } from './definitions.js';
 import { exportWorkflow } from './exportWorkflow.js';
-import { accessRefusalIn, PREFLIGHT_FAILED } from './failureTypes.js';
+import { PREFLIGHT_FAILED, retryAfterAccessFixed } from './failureTypes.js';
 import { importWorkflow } from './importWorkflow.js';
 import { mappingWorkflow } from './mappingWorkflow.js';
 import { retentionReminder } from './retentionReminder.js';
@@ -187,18 +187,12 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
   }
 
   /** Runs a phase's child again after an access refusal, once the operator has resumed. */
-  async function untilAccepted<T>(runPhase: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        return await runPhase();
-      } catch (error) {
-        const reason = accessRefusalIn(error);
-        if (reason === undefined) throw error;
-        holdOnRefusal(reason);
-        await condition(() => !status.paused);
-      }
-    }
-  }
+  const untilAccepted = <T>(runPhase: () => Promise<T>): Promise<T> =>
+    retryAfterAccessFixed(runPhase, async (reason) => {
+      holdOnRefusal(reason);
+      await condition(() => !status.paused);
+      return true;
+    });
 
   const childOptions = (name: string) => {
     activeChildId = workflowIds.child(account, name);

@@ -30,3 +30,21 @@ export function accessRefusalIn(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Runs `step`, and again each time it fails with an access refusal that `holdUntilFixed` chose to
+ * wait out (it resolves true once the operator has resumed); any other failure is raised.
+ */
+export async function retryAfterAccessFixed<T>(
+  step: () => Promise<T>,
+  holdUntilFixed: (reason: string) => Promise<boolean>,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await step();
+    } catch (error) {
+      const reason = accessRefusalIn(error);
+      if (reason === undefined || !(await holdUntilFixed(reason))) throw error;
+    }
+  }
+}

@@ -33,7 +33,7 @@ import {
   resumeSignal,
   signalDescriptions,
 } from './definitions.js';
-import { ACCESS_REFUSED, accessRefusalIn } from './failureTypes.js';
+import { ACCESS_REFUSED, accessRefusalIn, retryAfterAccessFixed } from './failureTypes.js';
 
 type Activities = ReturnType<typeof activities.createActivities>;
 const chatwoot = proxyActivities<Activities>(chatwootWriteOptions);
@@ -124,18 +124,13 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
   }
 
   /** Runs a step again after the operator's resume when it was refused, as often as that happens. */
-  async function untilAccepted<T>(step: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        return await step();
-      } catch (error) {
-        const reason = accessRefusalIn(error);
-        if (reason === undefined || !hold) throw error;
-        await onRefusal(reason);
-        await condition(() => !paused);
-      }
-    }
-  }
+  const untilAccepted = <T>(step: () => Promise<T>): Promise<T> =>
+    retryAfterAccessFixed(step, async (reason) => {
+      if (!hold) return false;
+      await onRefusal(reason);
+      await condition(() => !paused);
+      return true;
+    });
 
   setHandler(importProgressQuery, (): ImportProgress => ({ ...totals, inFlight, paused }), {
     description: 'Conversations started, completed and failed; messages posted; in flight.',
