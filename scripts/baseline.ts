@@ -7,7 +7,7 @@
  * one-at-a-time import, so the ratio against it is a lower bound of what concurrency buys.
  */
 import { ChatwootClient } from '../src/clients/chatwoot/client.js';
-import { HttpFailure } from '../src/clients/http.js';
+import { HttpFailure } from '../src/clients/httpFailure.js';
 import { IntercomClient } from '../src/clients/intercom/client.js';
 import type { Conversation } from '../src/clients/intercom/schemas.js';
 import { normalizeEmail, planMessages } from '../src/mapping/index.js';

@@ -39,17 +39,13 @@ import {
 } from '../src/config.js';
 import { repoRoot, startDevServer, temporalCliPath } from '../src/localStack.js';
 import { contactPayload, planMessages } from '../src/mapping/index.js';
-import {
-  canonicalContacts,
-  capParts,
-  reconcileSandboxes,
-  reconciliationLine,
-} from '../src/sandbox/reconcile.js';
+import { reconciliationLine } from '../src/reconciliationLine.js';
+import { canonicalContacts, capParts, reconcileSandboxes } from '../src/sandbox/reconcile.js';
 import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
 import { getJson } from '../src/storage/blobStore.js';
 import { createBlobStore } from '../src/storage/index.js';
+import { blobLayout } from '../src/storage/layout.js';
 import { createWorkerSet, workflowBundle } from '../src/worker.js';
-import { reconciliationLine as reconciliationSummaryLine } from '../src/workflows/accountMigration.js';
 import {
   type ImportProgress,
   importProgressQuery,
@@ -600,7 +596,7 @@ async function runPipeline(
       100,
     );
     const atVerifyEnd = cloneStats(scenario);
-    const verification = reconciliationSummaryLine(await child('verify').result());
+    const verification = reconciliationLine(await child('verify').result());
     let rolloutMs: number | undefined;
     if (options.rollout) {
       await handle.signal(resumeSignal);
@@ -616,7 +612,7 @@ async function runPipeline(
     const parsed = migrationInputSchema().parse(input);
     const mapping = (await getJson<{ agents: Record<string, number>; teams: Record<string, number> }>(
       createBlobStore(blobStoreUrl),
-      `acct-${account}/mapping.json`,
+      blobLayout.mapping(account),
     )) ?? { agents: {}, teams: {} };
     const minimum = minimumImportRequests(scenario, mapping, parsed);
     const sent = diffRoutes(atImportEnd.byRoute, atImportStart.byRoute);

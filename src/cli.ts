@@ -10,9 +10,10 @@ import { Client, Connection } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { payloadCodecFromEnv } from './codec/aesGcmCodec.js';
-import { blobKeys, parseMigrationInput, taskQueues, workflowIds } from './config.js';
+import { parseMigrationInput, taskQueues, workflowIds } from './config.js';
 import { watchMigration } from './progress.js';
 import { createBlobStore } from './storage/index.js';
+import { blobLayout } from './storage/layout.js';
 import { ensureSearchAttributes } from './temporal.js';
 import {
   advanceRolloutSignal,
@@ -137,7 +138,7 @@ export function buildCli(): Command {
     .option('--json', 'the JSON report instead')
     .action(async (options: { account: number; blobStore: string; json?: boolean }) => {
       const store = createBlobStore(options.blobStore);
-      const key = blobKeys.report(options.account);
+      const key = blobLayout.report(options.account);
       const body = await store.get(options.json ? key : key.replace(/\.json$/, '.md'));
       if (!body) throw new Error(`no report at ${key} in ${store.url}: has the verify step run?`);
       process.stdout.write(body);

@@ -100,6 +100,11 @@ function buildMigrationInputSchema() {
           autoStart: z.boolean().default(true),
         })
         .prefault({}),
+      /**
+       * Set by the migration workflow to its own run id; leave it out. Workers keep their caches per
+       * run, so a re-run of an account never reads an earlier run's cached mapping or chunks.
+       */
+      run: z.string().optional(),
       retention: z
         .object({
           after: DurationSchema.default('365 days'),
@@ -170,13 +175,4 @@ export const taskQueues = {
   intercom: 'intercom-reads',
   /** Every Chatwoot write; likewise rate-limited globally. */
   chatwoot: 'chatwoot-writes',
-};
-
-/** Where a migration's blobs live inside the store. */
-export const blobKeys = {
-  root: (account: number) => `acct-${account}`,
-  exportManifest: (account: number) => `acct-${account}/export/manifest.json`,
-  entityDir: (account: number, entity: string) => `acct-${account}/export/${entity}`,
-  mapping: (account: number) => `acct-${account}/mapping.json`,
-  report: (account: number) => `acct-${account}/report.json`,
-};
+} as const;

@@ -14,7 +14,7 @@ import cliProgress from 'cli-progress';
 import type { MigrationInputRaw } from './config.js';
 import { startDevServer, temporalCliPath } from './localStack.js';
 import { watchMigration } from './progress.js';
-import { reconciliationLine } from './sandbox/reconcile.js';
+import { reconciliationLine } from './reconciliationLine.js';
 import { startScenario } from './sandbox/scenario.js';
 import { createWorkerSet } from './worker.js';
 

@@ -20,7 +20,8 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import type { WorkerEnvironment } from './activities/deps.js';
-import { ActivityDeps, createActivities, workerEnvironmentFrom } from './activities/index.js';
+import { ActivityDeps, activitiesForQueue, workerEnvironmentFrom } from './activities/index.js';
+import type { TaskQueueName } from './activities/queues.js';
 import { payloadCodecFromEnv } from './codec/aesGcmCodec.js';
 import { taskQueues } from './config.js';
 import { ensureSearchAttributes } from './temporal.js';
@@ -94,54 +95,39 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
     options.connections?.client ??
     new Client({ connection: clientConnection, namespace: options.namespace, dataConverter });
   await ensureSearchAttributes(client, options.namespace);
-  const activities = createActivities(new ActivityDeps(options.env, client));
-  const queues = options.queues ?? Object.values(taskQueues);
+  const deps = new ActivityDeps(options.env, client);
+  const queues: readonly string[] = options.queues ?? Object.values(taskQueues);
   const bundle = options.workflowBundle ?? (await workflowBundle({ encodeFailures: !!options.payloadCodec }));
   // Only when set: an explicit undefined would replace the SDK's default.
   const heartbeatThrottle =
     options.maxHeartbeatThrottleInterval === undefined
       ? {}
       : { maxHeartbeatThrottleInterval: options.maxHeartbeatThrottleInterval };
+  // One worker per queue served, each with only that queue's activities (activities/index.ts): an
+  // activity scheduled on the wrong queue finds no handler instead of bypassing a rate budget.
+  const perQueue: Record<TaskQueueName, { concurrency: number; perSecond?: number }> = {
+    [taskQueues.main]: { concurrency: 20 },
+    [taskQueues.intercom]: { concurrency: 20, perSecond: options.intercomActivitiesPerSecond },
+    [taskQueues.chatwoot]: {
+      concurrency: options.maxConcurrentChatwootActivities ?? 40,
+      perSecond: options.chatwootActivitiesPerSecond,
+    },
+  };
   const workers: Worker[] = [];
-  if (queues.includes(taskQueues.main)) {
+  for (const queue of Object.values(taskQueues)) {
+    if (!queues.includes(queue)) continue;
     workers.push(
       await Worker.create({
         connection: nativeConnection,
         namespace: options.namespace,
         dataConverter,
         ...heartbeatThrottle,
-        taskQueue: taskQueues.main,
-        workflowBundle: bundle,
-        activities,
-        maxConcurrentActivityTaskExecutions: 20,
-      }),
-    );
-  }
-  if (queues.includes(taskQueues.intercom)) {
-    workers.push(
-      await Worker.create({
-        connection: nativeConnection,
-        namespace: options.namespace,
-        dataConverter,
-        ...heartbeatThrottle,
-        taskQueue: taskQueues.intercom,
-        activities,
-        maxConcurrentActivityTaskExecutions: 20,
-        maxTaskQueueActivitiesPerSecond: options.intercomActivitiesPerSecond,
-      }),
-    );
-  }
-  if (queues.includes(taskQueues.chatwoot)) {
-    workers.push(
-      await Worker.create({
-        connection: nativeConnection,
-        namespace: options.namespace,
-        dataConverter,
-        ...heartbeatThrottle,
-        taskQueue: taskQueues.chatwoot,
-        activities,
-        maxConcurrentActivityTaskExecutions: options.maxConcurrentChatwootActivities ?? 40,
-        maxTaskQueueActivitiesPerSecond: options.chatwootActivitiesPerSecond,
+        taskQueue: queue,
+        // Workflows run on the main queue only.
+        ...(queue === taskQueues.main ? { workflowBundle: bundle } : {}),
+        activities: activitiesForQueue(queue, deps),
+        maxConcurrentActivityTaskExecutions: perQueue[queue].concurrency,
+        maxTaskQueueActivitiesPerSecond: perQueue[queue].perSecond,
       }),
     );
   }

@@ -7,11 +7,11 @@ import {
   createAttachmentActivities,
   readAttachmentIndex,
   type StoredAttachment,
-} from '../src/activities/attachments.js';
-import { createChatwootImportActivities } from '../src/activities/chatwootImport.js';
-import { createChatwootSetupActivities } from '../src/activities/chatwootSetup.js';
+} from '../src/activities/attachments/rehost.js';
 import type { ActivityDeps } from '../src/activities/deps.js';
-import { createIntercomActivities } from '../src/activities/intercom.js';
+import { createExportActivities } from '../src/activities/export/intercomReads.js';
+import { createImportActivities } from '../src/activities/import/chatwootWrites.js';
+import { createSetupActivities } from '../src/activities/setup/chatwootWrites.js';
 import type { PartAttachment } from '../src/clients/intercom/schemas.js';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
 import { attachmentPlaceholder, type IntercomDataset } from '../src/sandbox/intercom/index.js';
@@ -170,12 +170,12 @@ describe('attachments rehosted into S3 (moto) and imported into Chatwoot', funct
 
     // The mapping steps the import needs: the archive inbox, the conversation attribute definition
     // (from the exported attribute list) and the saved mapping.
-    await runAttempt(() => createIntercomActivities(deps).exportEntity({ input }, 'dataAttributes'));
-    const setup = createChatwootSetupActivities(deps);
+    await runAttempt(() => createExportActivities(deps).exportEntity({ input }, 'dataAttributes'));
+    const setup = createSetupActivities(deps);
     await runAttempt(() => setup.ensureAttributeDefinitions({ input }));
     const inboxId = await runAttempt(() => setup.ensureArchiveInbox({ input }));
     await runAttempt(() => setup.saveMapping({ input }, { inboxId }));
-    const { importConversation } = createChatwootImportActivities(deps);
+    const { importConversation } = createImportActivities(deps);
     const result = await runAttempt(() =>
       importConversation({ input, conversationId: conversation.id, chunkKey }),
     );

@@ -17,7 +17,7 @@ import {
   plannedAttachments,
   readAttachmentIndex,
   type StoredAttachment,
-} from '../src/activities/attachments.js';
+} from '../src/activities/attachments/rehost.js';
 import type { RehostResult } from '../src/activities/contract.js';
 import { ActivityDeps } from '../src/activities/deps.js';
 import {
@@ -31,7 +31,7 @@ import {
   openAttachment,
   type SafeFetchPolicy,
   sanitizeFileName,
-} from '../src/attachments/safeFetch.js';
+} from '../src/clients/attachments/safeFetch.js';
 import type { MigrationInput } from '../src/config.js';
 import { attachmentPlaceholder, type IntercomDataset } from '../src/sandbox/intercom/index.js';
 import type { BlobInfo, BlobStore, PutOptions } from '../src/storage/blobStore.js';

@@ -3,8 +3,8 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { ChatwootClient } from '../src/clients/chatwoot/client.js';
-import { HttpFailure } from '../src/clients/http.js';
-import { ResponseShapeError } from '../src/clients/retry.js';
+import { ResponseShapeError } from '../src/clients/httpCore.js';
+import { HttpFailure } from '../src/clients/httpFailure.js';
 
 interface Received {
   method: string;

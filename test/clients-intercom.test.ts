@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpFailure } from '../src/clients/http.js';
+import { backoffDelayMs, parseRetryAfter, ResponseShapeError, TokenBucket } from '../src/clients/httpCore.js';
+import { HttpFailure } from '../src/clients/httpFailure.js';
 import { IntercomClient, nextCursor, nextPageNumber } from '../src/clients/intercom/client.js';
-import { backoffDelayMs, parseRetryAfter, ResponseShapeError, TokenBucket } from '../src/clients/retry.js';
 
 interface Received {
   method: string;

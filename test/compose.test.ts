@@ -208,7 +208,6 @@ describe('docker-compose.yml (production layout)', () => {
         'src/clients',
         'src/storage',
         'src/mapping',
-        'src/attachments',
         'src/codec/aesGcmCodec.ts',
         'src/config.ts',
         'src/temporal.ts',

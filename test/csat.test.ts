@@ -11,13 +11,14 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import got from 'got';
 import type { CsatComparison } from '../src/activities/contract.js';
 import { ActivityDeps } from '../src/activities/deps.js';
-import { chunkKey, writeChunk, writeManifest } from '../src/activities/manifests.js';
-import { createVerifyActivities } from '../src/activities/verify.js';
+import { writeChunk, writeManifest } from '../src/activities/manifests.js';
+import { createRolloutCheckActivities } from '../src/activities/rollout/checks.js';
 import { ChatwootClient } from '../src/clients/chatwoot/client.js';
-import { blobKeys, type MigrationInput, migrationInputSchema } from '../src/config.js';
+import { type MigrationInput, migrationInputSchema } from '../src/config.js';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
 import type { BlobStore } from '../src/storage/blobStore.js';
 import { createBlobStore } from '../src/storage/index.js';
+import { blobLayout } from '../src/storage/layout.js';
 
 const ACCOUNT = 1;
 const TOKEN = 'csat-admin-token';
@@ -42,7 +43,7 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
   const conversationIn: Record<string, number> = {};
   const exportRatings: IntercomRating[] = [];
   const deltaRatings: IntercomRating[] = [];
-  let compareCsat: ReturnType<typeof createVerifyActivities>['compareCsat'];
+  let compareCsat: ReturnType<typeof createRolloutCheckActivities>['compareCsat'];
 
   const inputWith = (csatMargin: number): MigrationInput =>
     migrationInputSchema().parse({
@@ -88,8 +89,8 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
     ];
     const half = Math.ceil(records.length / 2);
     const chunks = [
-      await writeChunk(store, chunkKey(entityDir, 1), records.slice(0, half)),
-      await writeChunk(store, chunkKey(entityDir, 2), records.slice(half)),
+      await writeChunk(store, blobLayout.chunk(entityDir, 1), records.slice(0, half)),
+      await writeChunk(store, blobLayout.chunk(entityDir, 2), records.slice(half)),
     ];
     await writeManifest(store, entityDir, {
       entity: 'conversations',
@@ -129,7 +130,7 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
     }
     dir = mkdtempSync(join(tmpdir(), 'i2c-csat-'));
     store = createBlobStore(`file://${dir}`);
-    compareCsat = createVerifyActivities(
+    compareCsat = createRolloutCheckActivities(
       new ActivityDeps({ chatwootToken: TOKEN, chatwootAgentTokens: {} }, undefined),
     ).compareCsat;
 
@@ -163,8 +164,8 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
     rateInIntercom(exportRatings, [5, 5, 5, 5], week(4).since + 100);
     await seedChatwoot('Support mail', [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], week(4).since + 200);
 
-    await writeConversations(blobKeys.entityDir(ACCOUNT, 'conversations'), exportRatings);
-    await writeConversations(`${blobKeys.root(ACCOUNT)}/delta/delta-00001/conversations`, deltaRatings);
+    await writeConversations(blobLayout.entityDir(ACCOUNT, 'conversations'), exportRatings);
+    await writeConversations(blobLayout.deltaPart(ACCOUNT, 'delta-00001', 'conversations'), deltaRatings);
   });
 
   after(async () => {

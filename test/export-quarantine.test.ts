@@ -10,14 +10,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/activity';
+import {
+  createExportActivities,
+  MAX_REJECTED_CONVERSATIONS,
+} from '../src/activities/export/intercomReads.js';
 import { classifyFailure } from '../src/activities/failures.js';
-import { createIntercomActivities, MAX_REJECTED_CONVERSATIONS } from '../src/activities/intercom.js';
 import type { RejectedConversation } from '../src/activities/manifests.js';
-import { createVerifyActivities, type ReconciliationReport } from '../src/activities/verify.js';
+import {
+  createVerificationActivities,
+  type ReconciliationReport,
+} from '../src/activities/verification/chatwootWrites.js';
 import { ChatwootClient } from '../src/clients/chatwoot/client.js';
+import { ResponseShapeError, ResponseTooLargeError } from '../src/clients/httpCore.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, IntercomClient } from '../src/clients/intercom/client.js';
 import type { Conversation } from '../src/clients/intercom/schemas.js';
-import { ResponseShapeError, ResponseTooLargeError } from '../src/clients/retry.js';
 import type { MigrationInputRaw } from '../src/config.js';
 import type { IntercomDataset } from '../src/sandbox/intercom/index.js';
 import type { BlobStore } from '../src/storage/blobStore.js';
@@ -114,7 +120,7 @@ describe('quarantine of unusable conversations at export', function () {
     assert.ok(malformed && oversized);
     const { sandbox, dataset, input } = harness;
     const deps = newDeps();
-    const result = await runAttempt(() => createIntercomActivities(deps).exportConversations({ input }));
+    const result = await runAttempt(() => createExportActivities(deps).exportConversations({ input }));
     const store = deps.store(input);
 
     assert.equal(result.count, 12);
@@ -175,7 +181,7 @@ describe('quarantine of unusable conversations at export', function () {
     // the third's was not, so the retry reads the third page again and meets it a second time.
     let delivered: { rejected?: RejectedConversation[] } | undefined;
     await assert.rejects(
-      runAttempt(() => createIntercomActivities(newDeps()).exportConversations({ input }), {
+      runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
         onHeartbeat: (details, count) => {
           if (count === 3) throw new SimulatedCrash();
           delivered = details as typeof delivered;
@@ -190,7 +196,7 @@ describe('quarantine of unusable conversations at export', function () {
     );
 
     const deps = newDeps();
-    const result = await runAttempt(() => createIntercomActivities(deps).exportConversations({ input }), {
+    const result = await runAttempt(() => createExportActivities(deps).exportConversations({ input }), {
       attempt: 2,
       heartbeatDetails: delivered,
     });
@@ -231,7 +237,7 @@ describe('quarantine of unusable conversations at export', function () {
     });
     const { sandbox, input } = harness;
     const deps = newDeps();
-    const error = await runAttempt(() => createIntercomActivities(deps).exportConversations({ input })).then(
+    const error = await runAttempt(() => createExportActivities(deps).exportConversations({ input })).then(
       () => assert.fail('the export succeeded'),
       (caught: unknown) => caught,
     );
@@ -259,7 +265,7 @@ describe('quarantine of unusable conversations at export', function () {
     });
     const { input } = harness;
     const error = await runAttempt(() =>
-      createIntercomActivities(newDeps()).exportConversations({ input }),
+      createExportActivities(newDeps()).exportConversations({ input }),
     ).then(
       () => assert.fail('the export succeeded'),
       (caught: unknown) => caught,
@@ -287,7 +293,7 @@ describe('quarantine of unusable conversations at export', function () {
     const deps = newDeps();
     const until = Math.max(...dataset.conversations.map((c) => c.updated_at));
     const result = await runAttempt(() =>
-      createIntercomActivities(deps).exportDelta({ input, since: 0, until, runKey: 'delta-q' }),
+      createExportActivities(deps).exportDelta({ input, since: 0, until, runKey: 'delta-q' }),
     );
     assert.equal(result.rejected, 1);
     assert.equal(result.count, dataset.conversations.length - 1);
@@ -458,7 +464,7 @@ describe('a migration with rejected conversations', function () {
       custom_attributes: { intercom_conversation_id: malformed.id },
     });
     const again = await runAttempt(() =>
-      createVerifyActivities(newDeps({ chatwootToken: scenario.chatwootToken })).reconcileMigration({
+      createVerificationActivities(newDeps({ chatwootToken: scenario.chatwootToken })).reconcileMigration({
         input,
       }),
     );

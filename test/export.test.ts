@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { EntityExportResult, ExportEntityName } from '../src/activities/contract.js';
-import { createIntercomActivities } from '../src/activities/intercom.js';
+import { createExportActivities } from '../src/activities/export/intercomReads.js';
 import type { Company, Contact, Conversation } from '../src/clients/intercom/schemas.js';
 import { intercomBaseUrl, migrationInputSchema } from '../src/config.js';
 import { FaultInjector } from '../src/sandbox/faults.js';
@@ -64,7 +64,7 @@ describe('Intercom export activities against the sandbox', function () {
     });
     const { dataset, input } = harness;
     const deps = newDeps();
-    const { exportEntity } = createIntercomActivities(deps);
+    const { exportEntity } = createExportActivities(deps);
     const results = new Map<ExportEntityName, EntityExportResult>();
     for (const entity of ENTITIES) {
       results.set(entity, await runAttempt(() => exportEntity({ input }, entity)));
@@ -187,10 +187,10 @@ describe('Intercom export activities against the sandbox', function () {
       return delivered;
     };
 
-    const first = createIntercomActivities(newDeps());
+    const first = createExportActivities(newDeps());
     const conversationDetails = await crashAttempt(() => first.exportConversations({ input }), 3);
     const before = { ...sandbox.stats.byRoute };
-    const second = createIntercomActivities(newDeps());
+    const second = createExportActivities(newDeps());
     const result = await runAttempt(() => second.exportConversations({ input }), {
       attempt: 2,
       heartbeatDetails: conversationDetails,
@@ -236,7 +236,7 @@ describe('Intercom export activities against the sandbox', function () {
     const { sandbox, dataset, input } = harness;
     let delivered: unknown;
     await assert.rejects(
-      runAttempt(() => createIntercomActivities(newDeps()).exportConversations({ input }), {
+      runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
         onHeartbeat: (details, count) => {
           if (count === 3) throw new SimulatedCrash();
           delivered = details;
@@ -247,7 +247,7 @@ describe('Intercom export activities against the sandbox', function () {
     const deps = newDeps();
     await deps.store(input).delete(`acct-${input.account}/export/conversations/manifest.json`);
     const listed = routeCount(sandbox, 'GET /conversations');
-    const result = await runAttempt(() => createIntercomActivities(deps).exportConversations({ input }), {
+    const result = await runAttempt(() => createExportActivities(deps).exportConversations({ input }), {
       attempt: 2,
       heartbeatDetails: delivered,
     });
@@ -268,7 +268,7 @@ describe('Intercom export activities against the sandbox', function () {
     const { input } = harness;
     let delivered: unknown;
     await assert.rejects(
-      runAttempt(() => createIntercomActivities(newDeps()).exportConversations({ input }), {
+      runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
         onHeartbeat: (details, count) => {
           if (count === 3) throw new SimulatedCrash();
           delivered = details;
@@ -276,13 +276,10 @@ describe('Intercom export activities against the sandbox', function () {
       }),
       SimulatedCrash,
     );
-    const result = await runAttempt(
-      () => createIntercomActivities(newDeps()).exportConversations({ input }),
-      {
-        attempt: 2,
-        heartbeatDetails: delivered,
-      },
-    );
+    const result = await runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
+      attempt: 2,
+      heartbeatDetails: delivered,
+    });
     assert.equal(result.count, 12);
     const { records } = await readVerifiedManifest<Conversation>(newDeps().store(input), result.manifestKey);
     assert.equal(new Set(records.map((c) => c.id)).size, 12);
@@ -313,7 +310,7 @@ describe('Intercom export activities against the sandbox', function () {
         sandbox.deleteConversation(victim);
       }
     };
-    const result = await runAttempt(() => createIntercomActivities(newDeps()).exportConversations({ input }));
+    const result = await runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }));
     const { records } = await readVerifiedManifest<Conversation>(newDeps().store(input), result.manifestKey);
     assert.equal(onRequest, undefined, 'the conversation was deleted during the export');
     assertExactlyOnce(
@@ -333,15 +330,12 @@ describe('Intercom export activities against the sandbox', function () {
     });
     const { dataset, input } = harness;
     const deps = newDeps();
-    const result = await runAttempt(
-      () => createIntercomActivities(deps).exportEntity({ input }, 'companies'),
-      {
-        // Two idle minutes after the first page: the scroll expires and answers 500.
-        onHeartbeat: (_details, count) => {
-          if (count === 1) clockShiftMs += 120_000;
-        },
+    const result = await runAttempt(() => createExportActivities(deps).exportEntity({ input }, 'companies'), {
+      // Two idle minutes after the first page: the scroll expires and answers 500.
+      onHeartbeat: (_details, count) => {
+        if (count === 1) clockShiftMs += 120_000;
       },
-    );
+    });
     assert.equal(result.restarts, 1);
     const { records } = await readVerifiedManifest<Company>(deps.store(input), result.manifestKey);
     assertExactlyOnce(
@@ -358,7 +352,7 @@ describe('Intercom export activities against the sandbox', function () {
     });
     const { sandbox, dataset, input } = harness;
     await assert.rejects(
-      runAttempt(() => createIntercomActivities(newDeps()).exportEntity({ input }, 'companies'), {
+      runAttempt(() => createExportActivities(newDeps()).exportEntity({ input }, 'companies'), {
         onHeartbeat: () => {
           throw new SimulatedCrash();
         },
@@ -367,12 +361,9 @@ describe('Intercom export activities against the sandbox', function () {
     );
     const scrollRequests = routeCount(sandbox, 'GET /companies/scroll');
     const deps = newDeps();
-    const result = await runAttempt(
-      () => createIntercomActivities(deps).exportEntity({ input }, 'companies'),
-      {
-        attempt: 2,
-      },
-    );
+    const result = await runAttempt(() => createExportActivities(deps).exportEntity({ input }, 'companies'), {
+      attempt: 2,
+    });
     // 7 companies in pages of 2, then the empty last page, after at least one "scroll_exists".
     assert.ok(routeCount(sandbox, 'GET /companies/scroll') - scrollRequests >= 6);
     const { records } = await readVerifiedManifest<Company>(deps.store(input), result.manifestKey);
@@ -391,7 +382,7 @@ describe('Intercom export activities against the sandbox', function () {
     });
     const { sandbox, dataset, input } = harness;
     const deps = newDeps();
-    const result = await runAttempt(() => createIntercomActivities(deps).exportConversations({ input }));
+    const result = await runAttempt(() => createExportActivities(deps).exportConversations({ input }));
     assert.equal(result.count, dataset.conversations.length);
     assert.ok(sandbox.stats.requests > 16, 'more requests than one window allows');
     assert.equal(sandbox.stats.rateLimited, 0, 'the client paused on X-RateLimit-Remaining/-Reset');
@@ -425,7 +416,7 @@ describe('Intercom export activities against the sandbox', function () {
     });
     const { sandbox, dataset, input } = harness;
     const deps = newDeps();
-    const result = await runAttempt(() => createIntercomActivities(deps).exportEntity({ input }, 'contacts'));
+    const result = await runAttempt(() => createExportActivities(deps).exportEntity({ input }, 'contacts'));
     assert.equal(sandbox.faults.counts.injected429, 1);
     assert.ok(sandbox.faults.counts.injected5xx >= 2);
     const { records } = await readVerifiedManifest<Contact>(deps.store(input), result.manifestKey);
@@ -457,7 +448,7 @@ describe('Intercom export activities against the sandbox', function () {
     const changed = [a, b, c, added];
 
     const deps = newDeps();
-    const { exportDelta } = createIntercomActivities(deps);
+    const { exportDelta } = createExportActivities(deps);
     const since = t - 600;
     const until = t + 100;
     const fetchesBefore = routeCount(sandbox, 'GET /conversations/{id}');

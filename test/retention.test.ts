@@ -10,8 +10,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createBookkeepingActivities } from '../src/activities/bookkeeping.js';
 import { ActivityDeps } from '../src/activities/deps.js';
+import { createReminderActivities } from '../src/activities/retention/reminder.js';
 import { type MigrationInput, migrationInputSchema, taskQueues } from '../src/config.js';
 import { workflowBundle } from '../src/worker.js';
 import { retentionDecisionSignal, signalDescriptions } from '../src/workflows/definitions.js';
@@ -59,7 +59,7 @@ describe('the retention reminder on a time-skipping server', function () {
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
     webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/retention`;
 
-    const { sendRetentionReminder } = createBookkeepingActivities(
+    const { sendRetentionReminder } = createReminderActivities(
       new ActivityDeps({ chatwootAgentTokens: {} }, undefined),
     );
     const deleteIntercomData = async ({ input }: { input: MigrationInput }) => {
@@ -104,6 +104,8 @@ describe('the retention reminder on a time-skipping server', function () {
       account: ++account,
       chatwoot: { baseUrl: 'http://127.0.0.1:9' },
       retention: { webhookUrl },
+      // The test's endpoint is on loopback over http, which only the sandbox flag lets through.
+      attachments: { allowLoopbackHttp: true },
     });
     assert.equal(input.retention.after, '365 days');
     const cutoverAt = await env.currentTimeMs();

@@ -9,13 +9,12 @@ import type { BlobStore } from '../src/storage/blobStore.js';
 import {
   BlobTooLargeError,
   createBlobStore,
-  JsonlChunkWriter,
-  jsonlChunkKey,
   LocalBlobStore,
   readJsonlChunk,
-  readJsonlLines,
   S3BlobStore,
+  writeJsonlChunk,
 } from '../src/storage/index.js';
+import { blobLayout } from '../src/storage/layout.js';
 
 const MiB = 1024 * 1024;
 
@@ -412,18 +411,12 @@ describe('JSONL chunks', () => {
     body: `line one\nline two\r\n\u2028 ünïcode ${index}`,
   }));
 
-  it('writes chunks of N records with numbered keys and reads them back', async () => {
-    const writer = new JsonlChunkWriter<Row>(store, 'exports/conversations', { recordsPerChunk: 3 });
+  it('writes one record per line under numbered keys and reads them back', async () => {
     const written = [];
-    for (const row of rows) {
-      const chunk = await writer.add(row);
-      if (chunk) written.push(chunk);
+    for (let index = 0; index * 3 < rows.length; index++) {
+      const key = blobLayout.chunk('exports/conversations', index + 1);
+      written.push(await writeJsonlChunk(store, key, rows.slice(index * 3, index * 3 + 3)));
     }
-    assert.equal(writer.pendingCount, 1);
-    const last = await writer.flush();
-    assert.ok(last);
-    written.push(last);
-    assert.equal(await writer.flush(), undefined);
     assert.deepEqual(
       written.map((chunk) => [chunk.key, chunk.count]),
       [
@@ -435,82 +428,38 @@ describe('JSONL chunks', () => {
     for (const chunk of written) {
       const bytes = await store.get(chunk.key);
       assert.ok(bytes);
-      assert.equal(chunk.size, bytes.length);
-      assert.equal(chunk.sha256, sha256Hex(bytes));
+      assert.equal(chunk.sha256, createHash('sha256').update(bytes).digest('hex'));
       assert.equal(bytes.toString('utf8').split('\n').length, chunk.count + 1);
     }
     const readBack = [];
     for (const chunk of written) readBack.push(...(await readJsonlChunk<Row>(store, chunk.key)));
     assert.deepEqual(readBack, rows);
-    const streamed = [];
-    for (const chunk of written)
-      for await (const row of readJsonlLines<Row>(store, chunk.key)) streamed.push(row);
-    assert.deepEqual(streamed, rows);
   });
 
-  it('continues numbering from startIndex when an export resumes', async () => {
-    const writer = new JsonlChunkWriter<Row>(store, 'exports/contacts', {
-      recordsPerChunk: 2,
-      startIndex: 41,
-    });
-    assert.equal(writer.nextIndex, 41);
-    await writer.add(rows[0] as Row);
-    const chunk = await writer.add(rows[1] as Row);
-    assert.equal(chunk?.key, 'exports/contacts/chunk-000041.jsonl');
-    assert.equal(writer.nextIndex, 42);
-    assert.equal(jsonlChunkKey('exports/contacts', 42), 'exports/contacts/chunk-000042.jsonl');
-  });
-
-  it('cuts a chunk early when it reaches maxChunkBytes', async () => {
-    const writer = new JsonlChunkWriter<Row>(store, 'big', { recordsPerChunk: 100, maxChunkBytes: 120 });
-    const first = await writer.add({ id: '1', body: 'x'.repeat(50) });
-    assert.equal(first, undefined);
-    const second = await writer.add({ id: '2', body: 'y'.repeat(50) });
-    assert.equal(second?.count, 2);
-  });
-
-  it('keeps the records pending when writing a chunk fails, so the flush can be retried', async () => {
-    let failNext = true;
-    const flaky: BlobStore = {
-      url: store.url,
-      put: (key, body, options) => {
-        if (failNext) {
-          failNext = false;
-          return Promise.reject(new Error('store unavailable'));
-        }
-        return store.put(key, body, options);
-      },
-      get: (key) => store.get(key),
-      getStream: (key) => store.getStream(key),
-      stat: (key) => store.stat(key),
-      exists: (key) => store.exists(key),
-      list: (prefix) => store.list(prefix),
-      delete: (key) => store.delete(key),
-    };
-    const writer = new JsonlChunkWriter<Row>(flaky, 'retry', { recordsPerChunk: 2 });
-    await writer.add(rows[0] as Row);
-    await assert.rejects(writer.add(rows[1] as Row), /store unavailable/);
-    assert.equal(writer.pendingCount, 2);
-    const chunk = await writer.flush();
-    assert.equal(chunk?.key, 'retry/chunk-000001.jsonl');
+  it('overwrites a chunk written again after a retry instead of adding one', async () => {
+    await writeJsonlChunk(store, 'retry/chunk-000001.jsonl', rows.slice(0, 3));
+    await writeJsonlChunk(store, 'retry/chunk-000001.jsonl', rows.slice(0, 2));
     assert.deepEqual(await readJsonlChunk<Row>(store, 'retry/chunk-000001.jsonl'), rows.slice(0, 2));
+    const keys = [];
+    for await (const key of store.list('retry/')) keys.push(key);
+    assert.deepEqual(keys, ['retry/chunk-000001.jsonl']);
   });
 
-  it('reports missing chunks and malformed lines with the key and line number', async () => {
-    await assert.rejects(
-      readJsonlChunk(store, 'nope/chunk-000001.jsonl'),
-      /nope\/chunk-000001.jsonl not found/,
-    );
-    await assert.rejects(async () => {
-      for await (const _ of readJsonlLines(store, 'nope/chunk-000001.jsonl'))
-        assert.fail('no records expected');
-    }, /not found/);
+  it('reads CRLF line ends and blank lines, and writes nothing for no records', async () => {
+    await store.put('crlf.jsonl', '{"id":"1"}\r\n\r\n{"id":"2"}\r\n');
+    assert.deepEqual(await readJsonlChunk(store, 'crlf.jsonl'), [{ id: '1' }, { id: '2' }]);
+    const empty = await writeJsonlChunk(store, 'empty/chunk-000001.jsonl', []);
+    assert.equal(empty.count, 0);
+    assert.equal((await store.get(empty.key))?.length, 0);
+  });
+
+  it('reports missing chunks as InvalidData and malformed lines with the key and line number', async () => {
+    await assert.rejects(readJsonlChunk(store, 'nope/chunk-000001.jsonl'), (error: Error) => {
+      assert.equal(error.name, 'InvalidData');
+      assert.match(error.message, /nope\/chunk-000001.jsonl is missing/);
+      return true;
+    });
     await store.put('bad.jsonl', '{"ok":1}\n{"broken":\n');
     await assert.rejects(readJsonlChunk(store, 'bad.jsonl'), /invalid JSON on line 2 of bad.jsonl/);
-    await assert.rejects(async () => {
-      for await (const _ of readJsonlLines(store, 'bad.jsonl')) {
-        // the first line is fine; the second throws
-      }
-    }, /invalid JSON on line 2 of bad.jsonl/);
   });
 });

@@ -21,6 +21,11 @@ export interface ChunkRef {
   key: string;
   count: number;
   sha256: string;
+  /**
+   * Conversation chunks: whether any conversation in it has attachments to rehost. Absent in
+   * manifests written before it existed, which is read as "maybe".
+   */
+  attachments?: boolean;
 }
 
 export interface EntityExportResult {
@@ -38,7 +43,10 @@ export interface EntityExportResult {
 
 export interface ExportArgs {
   input: MigrationInput;
-  /** Workflow id of the attachment rehosting child to signal with each written chunk. */
+  /**
+   * Sent by export workflows started before the rehosting child found chunks itself; ignored now
+   * (activities do not signal workflows). Kept so their scheduled activities still decode.
+   */
   rehostWorkflowId?: string;
 }
 
@@ -67,6 +75,16 @@ export interface DeltaExportResult {
 export interface RehostArgs {
   input: MigrationInput;
   chunkKey: string;
+}
+
+/** What the rehosting child has not seen yet of the conversation export. */
+export interface ChunksToRehost {
+  /** Chunks written since `known` that hold attachments, in export order. */
+  chunkKeys: string[];
+  /** How many chunks the export has written so far: the next call's `known`. */
+  written: number;
+  /** The export has written its last chunk. */
+  complete: boolean;
 }
 
 export interface RehostResult {

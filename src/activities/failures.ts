@@ -4,7 +4,7 @@
  * wrong and what to do instead of a retry loop.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { HttpFailure } from '../clients/http.js';
+import { HttpFailure } from '../clients/httpFailure.js';
 import { ACCESS_REFUSED } from '../workflows/failureTypes.js';
 
 /**

@@ -1,27 +1,60 @@
 /**
- * All activities, built around the worker's dependencies. Workflows import only the type of
- * createActivities; the worker registers the functions on every task queue it serves.
+ * Every activity module with the task queue it runs on. The worker registers each module on its
+ * queue only (activitiesForQueue); workflows proxy each module's type with that queue's options
+ * (workflows/activityOptions.ts), so the compiler refuses a wrong pairing. Names are stable:
+ * migrations in flight schedule activities by name.
+ *
+ *   migration        preflight, export manifest, attachment rehosting, import planning,
+ *                    rollout publishing and sealing, retention reminder
+ *   intercom-reads   export (full and delta), cut-over tagging, retention deletion
+ *   chatwoot-writes  setup (mapping), import, verification, rollout checks (CSAT, labels)
  */
-import { createAttachmentActivities } from './attachments.js';
-import { createBookkeepingActivities } from './bookkeeping.js';
-import { createChatwootImportActivities } from './chatwootImport.js';
-import { createChatwootSetupActivities } from './chatwootSetup.js';
-import type { ActivityDeps } from './deps.js';
-import { withClassifiedFailures } from './failures.js';
-import { createIntercomActivities } from './intercom.js';
-import { createPreflightActivities } from './preflight.js';
-import { createVerifyActivities } from './verify.js';
 
-export function createActivities(deps: ActivityDeps) {
-  return withClassifiedFailures({
-    ...createPreflightActivities(deps),
-    ...createIntercomActivities(deps),
-    ...createAttachmentActivities(deps),
-    ...createChatwootSetupActivities(deps),
-    ...createChatwootImportActivities(deps),
-    ...createVerifyActivities(deps),
-    ...createBookkeepingActivities(deps),
-  });
+import { attachmentsQueue, createAttachmentActivities } from './attachments/rehost.js';
+import type { ActivityDeps } from './deps.js';
+import { createExportActivities, exportQueue } from './export/intercomReads.js';
+import { createExportManifestActivities, exportManifestQueue } from './export/manifest.js';
+import { withClassifiedFailures } from './failures.js';
+import { createImportActivities, importQueue } from './import/chatwootWrites.js';
+import { createImportPlanningActivities, importPlanningQueue } from './import/planning.js';
+import { createPreflightActivities, preflightQueue } from './preflight.js';
+import type { TaskQueueName } from './queues.js';
+import { createDeletionActivities, deletionQueue } from './retention/deletion.js';
+import { createReminderActivities, reminderQueue } from './retention/reminder.js';
+import { createRolloutCheckActivities, rolloutChecksQueue } from './rollout/checks.js';
+import { createCutoverActivities, cutoverQueue } from './rollout/cutover.js';
+import { createPublishingActivities, publishingQueue } from './rollout/publishing.js';
+import { createSetupActivities, setupQueue } from './setup/chatwootWrites.js';
+import { createVerificationActivities, verificationQueue } from './verification/chatwootWrites.js';
+
+type ActivityFunctions = Record<string, (...args: never[]) => Promise<unknown>>;
+
+export const activityModules: readonly {
+  queue: TaskQueueName;
+  create: (deps: ActivityDeps) => ActivityFunctions;
+}[] = [
+  { queue: preflightQueue, create: createPreflightActivities },
+  { queue: exportQueue, create: createExportActivities },
+  { queue: exportManifestQueue, create: createExportManifestActivities },
+  { queue: attachmentsQueue, create: createAttachmentActivities },
+  { queue: setupQueue, create: createSetupActivities },
+  { queue: importPlanningQueue, create: createImportPlanningActivities },
+  { queue: importQueue, create: createImportActivities },
+  { queue: verificationQueue, create: createVerificationActivities },
+  { queue: publishingQueue, create: createPublishingActivities },
+  { queue: rolloutChecksQueue, create: createRolloutCheckActivities },
+  { queue: cutoverQueue, create: createCutoverActivities },
+  { queue: reminderQueue, create: createReminderActivities },
+  { queue: deletionQueue, create: createDeletionActivities },
+];
+
+/** The activities one task queue's worker registers, wrapped so failures are classified once. */
+export function activitiesForQueue(queue: TaskQueueName, deps: ActivityDeps): ActivityFunctions {
+  const activities: ActivityFunctions = {};
+  for (const module of activityModules) {
+    if (module.queue === queue) Object.assign(activities, module.create(deps));
+  }
+  return withClassifiedFailures(activities);
 }
 
 export { ActivityDeps, workerEnvironmentFrom } from './deps.js';

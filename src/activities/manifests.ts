@@ -3,8 +3,9 @@
  * keys and checksums. Shared by export, import, rehosting and verification.
  */
 import { createHash } from 'node:crypto';
-import { blobKeys } from '../config.js';
 import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
+import { readJsonlChunk, writeJsonlChunk } from '../storage/jsonl.js';
+import { blobLayout } from '../storage/layout.js';
 import type { ChunkRef, ExportEntityName } from './contract.js';
 
 export interface EntityManifest {
@@ -30,42 +31,15 @@ export interface RejectedConversation {
   blobKey?: string;
 }
 
-/** Where a rejected conversation's payload is kept; one key per id, so a retried export overwrites it. */
-export const rejectedConversationKey = (account: number, conversationId: string) =>
-  `${blobKeys.root(account)}/rejected/conversations/${conversationId.replace(/[^A-Za-z0-9._=-]/g, '_')}.json`;
-
-export const chunkKey = (dir: string, index: number) =>
-  `${dir}/chunk-${String(index).padStart(6, '0')}.jsonl`;
-export const manifestKeyOf = (dir: string) => `${dir}/manifest.json`;
-
-export function toJsonl(records: readonly unknown[]): string {
-  return records.map((record) => JSON.stringify(record)).join('\n') + (records.length ? '\n' : '');
-}
-
-export function parseJsonl<T>(body: Buffer | string): T[] {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as T);
-}
-
 export async function writeChunk(
   store: BlobStore,
   key: string,
   records: readonly unknown[],
 ): Promise<ChunkRef> {
-  const body = toJsonl(records);
-  const info = await store.put(key, body, { contentType: 'application/x-ndjson' });
-  return { key, count: records.length, sha256: info.sha256 };
+  return writeJsonlChunk(store, key, records);
 }
 
-export async function readChunk<T>(store: BlobStore, key: string): Promise<T[]> {
-  const body = await store.get(key);
-  if (body === undefined)
-    throw Object.assign(new Error(`blob ${key} is missing from the store`), { name: 'InvalidData' });
-  return parseJsonl<T>(body);
-}
+export const readChunk = readJsonlChunk;
 
 export async function readManifest(store: BlobStore, key: string): Promise<EntityManifest> {
   const manifest = await getJson<EntityManifest>(store, key);
@@ -78,7 +52,7 @@ export async function readManifest(store: BlobStore, key: string): Promise<Entit
 }
 
 export function writeManifest(store: BlobStore, dir: string, manifest: EntityManifest): Promise<string> {
-  const key = manifestKeyOf(dir);
+  const key = blobLayout.manifestIn(dir);
   return putJson(store, key, manifest).then(() => key);
 }
 
@@ -87,10 +61,6 @@ export async function* recordsOf<T>(store: BlobStore, manifest: EntityManifest):
   for (const chunk of manifest.chunks) {
     for (const record of await readChunk<T>(store, chunk.key)) yield record;
   }
-}
-
-export function entityManifestKey(account: number, entity: string): string {
-  return manifestKeyOf(blobKeys.entityDir(account, entity));
 }
 
 export function sha256Hex(data: string | Buffer): string {

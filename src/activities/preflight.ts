@@ -5,10 +5,11 @@
  * what to fix, instead of an hour into the export or after half the conversations.
  */
 import { ApplicationFailure, log } from '@temporalio/activity';
-import { HttpFailure } from '../clients/http.js';
-import type { MigrationInput } from '../config.js';
+import { HttpFailure } from '../clients/httpFailure.js';
+import { type MigrationInput, taskQueues } from '../config.js';
 import { PREFLIGHT_FAILED } from '../workflows/failureTypes.js';
 import { type ActivityDeps, agentTokenSource } from './deps.js';
+import type { OnQueue } from './queues.js';
 
 /** Ids and counts only: this lands in the workflow history. */
 export interface AccessCheckResult {
@@ -35,6 +36,8 @@ async function checked<T>(what: string, call: () => Promise<T>): Promise<T> {
     throw error;
   }
 }
+
+export const preflightQueue = taskQueues.main;
 
 export function createPreflightActivities(deps: ActivityDeps) {
   async function checkAccess({ input }: { input: MigrationInput }): Promise<AccessCheckResult> {
@@ -90,3 +93,8 @@ export function createPreflightActivities(deps: ActivityDeps) {
 
   return { checkAccess };
 }
+
+export type PreflightActivities = OnQueue<
+  typeof preflightQueue,
+  ReturnType<typeof createPreflightActivities>
+>;

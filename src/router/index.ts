@@ -7,7 +7,6 @@ export {
   type RouterLogger,
   readRolloutState,
   rolloutDocumentSchema,
-  rolloutKey,
   startWidgetRouter,
   type WidgetRouter,
   type WidgetRouterOptions,

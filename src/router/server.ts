@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { type BlobStore, getJson } from '../storage/blobStore.js';
+import { blobLayout } from '../storage/layout.js';
 import { LOADER_SCRIPT } from './loader.js';
 
 /** What the rollout workflow writes; extra fields (such as `history`) are allowed and not served. */
@@ -32,14 +33,9 @@ export interface RolloutState {
 const ACCOUNT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const ROLLOUT_PATH = /^\/rollout\/([^/]+)\.json$/;
 
-export function rolloutKey(account: string): string {
-  if (!ACCOUNT_PATTERN.test(account)) throw new Error(`invalid account id ${JSON.stringify(account)}`);
-  return `rollout/${account}.json`;
-}
-
 /** The served state of an account; an account without a rollout document has not started (0%). */
 export async function readRolloutState(store: BlobStore, account: string): Promise<RolloutState> {
-  const key = rolloutKey(account);
+  const key = blobLayout.rolloutState(account);
   const raw = await getJson<unknown>(store, key);
   if (raw === undefined) return { account, percentage: 0, phase: 'not-started', updatedAt: null };
   const parsed = rolloutDocumentSchema.safeParse(raw);

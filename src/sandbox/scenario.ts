@@ -24,6 +24,8 @@ export interface ScenarioOptions extends GenerateOptions {
   chatwootMessagesPerMinute?: number;
   /** Give agents their own tokens, so outgoing messages are credited to them. */
   agentTokens?: boolean;
+  /** The Intercom sandbox's token (by default one per seed): two workspaces one worker can serve. */
+  intercomToken?: string;
   /** The arrival time of every Chatwoot API request (see ChatwootSandboxOptions.onApiRequest). */
   onChatwootRequest?: (atMs: number) => void;
 }
@@ -48,7 +50,7 @@ export interface Scenario {
 export async function startScenario(options: ScenarioOptions): Promise<Scenario> {
   const account = options.account ?? 1;
   const dataset = generateWorkspace(options);
-  const intercomToken = `sandbox-intercom-${options.seed}`;
+  const intercomToken = options.intercomToken ?? `sandbox-intercom-${options.seed}`;
   const chatwootToken = 'sandbox-admin-token';
   const agents = dataset.admins.slice(0, Math.max(0, dataset.admins.length - 1));
   const chatwootAgentTokens: Record<string, string> = {};

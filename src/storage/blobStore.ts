@@ -3,6 +3,7 @@
  * Workflows only ever see its keys. Keys are '/'-separated relative paths made of safe characters
  * (see `assertSafeKey`); the store decides where they live (a local directory or an S3 bucket).
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 export interface BlobInfo {
@@ -53,4 +54,75 @@ export async function getJson<T>(store: BlobStore, key: string): Promise<T | und
 
 export function putJson(store: BlobStore, key: string, value: unknown): Promise<BlobInfo> {
   return store.put(key, `${JSON.stringify(value, null, 2)}\n`, { contentType: 'application/json' });
+}
+
+/** For list(): accepts '' (everything), a key, or a key followed by '/'. */
+export function assertSafePrefix(prefix: string): string {
+  if (prefix !== '') assertSafeKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+  return prefix;
+}
+
+/** Thrown when a put() would store more than its `maxBytes`; nothing is stored in that case. */
+export class BlobTooLargeError extends Error {
+  constructor(
+    readonly key: string,
+    readonly maxBytes: number,
+  ) {
+    super(`blob ${key} exceeds the limit of ${maxBytes} bytes (maxBytes); nothing was stored`);
+    this.name = 'BlobTooLargeError';
+  }
+}
+
+/**
+ * A put() body seen as a sequence of Buffers, hashed and counted as it passes, so neither store has to
+ * hold a streamed body whole to know its size and sha256. The limit is checked before each chunk is
+ * handed on, so no byte past `maxBytes` ever reaches the destination.
+ */
+export class MeasuredBody {
+  private readonly hash = createHash('sha256');
+  private byteCount = 0;
+
+  constructor(
+    private readonly key: string,
+    private readonly body: string | Uint8Array | Readable,
+    private readonly maxBytes: number | undefined,
+  ) {}
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    if (typeof this.body === 'string' || this.body instanceof Uint8Array) {
+      const bytes = typeof this.body === 'string' ? Buffer.from(this.body, 'utf8') : Buffer.from(this.body);
+      this.accept(bytes);
+      yield bytes;
+      return;
+    }
+    for await (const chunk of this.body) {
+      const bytes = toBuffer(chunk);
+      this.accept(bytes);
+      yield bytes;
+    }
+  }
+
+  get size(): number {
+    return this.byteCount;
+  }
+
+  /** Only meaningful once chunks() has been read to the end. */
+  sha256(): string {
+    return this.hash.digest('hex');
+  }
+
+  private accept(bytes: Buffer): void {
+    this.byteCount += bytes.length;
+    if (this.maxBytes !== undefined && this.byteCount > this.maxBytes) {
+      throw new BlobTooLargeError(this.key, this.maxBytes);
+    }
+    this.hash.update(bytes);
+  }
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError(`blob body streams must yield bytes or strings, got ${typeof chunk}`);
 }

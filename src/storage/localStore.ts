@@ -2,79 +2,21 @@
  * A blob store in a local directory: the default for development, the demo and single-machine runs.
  * Objects are plain files named by their key, so an operator can inspect an export with ordinary tools.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { assertSafeKey, type BlobInfo, type BlobStore, type PutOptions } from './blobStore.js';
-
-/** Thrown when a put() would store more than its `maxBytes`; nothing is stored in that case. */
-export class BlobTooLargeError extends Error {
-  constructor(
-    readonly key: string,
-    readonly maxBytes: number,
-  ) {
-    super(`blob ${key} exceeds the limit of ${maxBytes} bytes (maxBytes); nothing was stored`);
-    this.name = 'BlobTooLargeError';
-  }
-}
-
-/**
- * A put() body seen as a sequence of Buffers, hashed and counted as it passes, so neither store has to
- * hold a streamed body whole to know its size and sha256. The limit is checked before each chunk is
- * handed on, so no byte past `maxBytes` ever reaches the destination.
- */
-export class MeasuredBody {
-  private readonly hash = createHash('sha256');
-  private byteCount = 0;
-
-  constructor(
-    private readonly key: string,
-    private readonly body: string | Uint8Array | Readable,
-    private readonly maxBytes: number | undefined,
-  ) {}
-
-  async *chunks(): AsyncGenerator<Buffer> {
-    if (typeof this.body === 'string' || this.body instanceof Uint8Array) {
-      const bytes = typeof this.body === 'string' ? Buffer.from(this.body, 'utf8') : Buffer.from(this.body);
-      this.accept(bytes);
-      yield bytes;
-      return;
-    }
-    for await (const chunk of this.body) {
-      const bytes = toBuffer(chunk);
-      this.accept(bytes);
-      yield bytes;
-    }
-  }
-
-  get size(): number {
-    return this.byteCount;
-  }
-
-  /** Only meaningful once chunks() has been read to the end. */
-  sha256(): string {
-    return this.hash.digest('hex');
-  }
-
-  private accept(bytes: Buffer): void {
-    this.byteCount += bytes.length;
-    if (this.maxBytes !== undefined && this.byteCount > this.maxBytes) {
-      throw new BlobTooLargeError(this.key, this.maxBytes);
-    }
-    this.hash.update(bytes);
-  }
-}
-
-function toBuffer(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError(`blob body streams must yield bytes or strings, got ${typeof chunk}`);
-}
+import {
+  assertSafeKey,
+  assertSafePrefix,
+  type BlobInfo,
+  type BlobStore,
+  MeasuredBody,
+  type PutOptions,
+} from './blobStore.js';
 
 interface Sidecar {
   contentType?: string;
@@ -94,12 +36,6 @@ function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   // ENOTDIR: a key below a path that is an object, EISDIR: a key that is only a "directory" of others.
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
-}
-
-/** For list(): accepts '' (everything), a key, or a key followed by '/'. */
-export function assertSafePrefix(prefix: string): string {
-  if (prefix !== '') assertSafeKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
-  return prefix;
 }
 
 export class LocalBlobStore implements BlobStore {

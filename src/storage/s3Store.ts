@@ -19,8 +19,14 @@ import {
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { assertSafeKey, type BlobInfo, type BlobStore, type PutOptions } from './blobStore.js';
-import { assertSafePrefix, MeasuredBody } from './localStore.js';
+import {
+  assertSafeKey,
+  assertSafePrefix,
+  type BlobInfo,
+  type BlobStore,
+  MeasuredBody,
+  type PutOptions,
+} from './blobStore.js';
 
 /** Size of every multipart part but the last: S3 wants at least 5 MiB and allows 10,000 parts. */
 export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;

@@ -17,7 +17,6 @@ import {
   log,
   ParentClosePolicy,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -25,9 +24,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReconciliationSummary } from '../activities/contract.js';
-import type * as activities from '../activities/index.js';
+import type { PreflightActivities } from '../activities/preflight.js';
 import { type MigrationInput, parseMigrationInput, workflowIds } from '../config.js';
-import { shortOptions } from './activityOptions.js';
+import { reconciliationLine } from '../reconciliationLine.js';
+import { proxyOn, shortOptions } from './activityOptions.js';
 import {
   accessRefusedSignal,
   advanceRolloutSignal,
@@ -49,8 +49,7 @@ import { retentionReminder } from './retentionReminder.js';
 import { rolloutWorkflow } from './rolloutWorkflow.js';
 import { verifyWorkflow } from './verifyWorkflow.js';
 
-type Activities = ReturnType<typeof activities.createActivities>;
-const preflight = proxyActivities<Activities>(shortOptions);
+const preflight = proxyOn<PreflightActivities>(shortOptions);
 
 /** Marks histories recorded since the migration checks its tokens and account before the export. */
 const PREFLIGHT_PATCH = 'preflight-access-check';
@@ -63,17 +62,6 @@ export interface MigrationResult {
   retentionWorkflowId: string;
 }
 
-export function reconciliationLine(summary: ReconciliationSummary): string {
-  const pair = (p: { expected: number; found: number }) => `${p.found}/${p.expected}`;
-  return (
-    `reconciled: contacts ${pair(summary.contacts)}, conversations ${pair(summary.conversations)}, ` +
-    `messages ${pair(summary.messages)}, attachments ${pair(summary.attachments)}, ` +
-    `duplicates ${summary.duplicates}, missing ${summary.missing}` +
-    // Rejected at export (malformed or oversized in Intercom's API): listed in the report with the payload.
-    (summary.rejected ? `, rejected ${summary.rejected}` : '')
-  );
-}
-
 export async function accountMigration(rawInput: unknown): Promise<MigrationResult> {
   const parsed = parseMigrationInput(rawInput);
   if (!parsed.ok) {
@@ -83,7 +71,8 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
       message: `invalid migration input: ${parsed.problems}. Fix the JSON input and start the workflow again.`,
     });
   }
-  const input: MigrationInput = parsed.input;
+  // The run id keys the workers' caches: a re-run of the account never sees this run's cached data.
+  const input: MigrationInput = { ...parsed.input, run: parsed.input.run ?? workflowInfo().runId };
   const account = input.account;
   const status: MigrationStatus = { phase: 'starting', paused: false };
   /** The child that pause/resume and rollout signals are forwarded to, while one runs. */

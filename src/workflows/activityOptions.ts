@@ -2,12 +2,13 @@
  * Activity options per kind of work. Every activity has an explicit retry policy; the HTTP clients
  * have already classified failures, so what reaches here as retryable is worth retrying.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import { type ActivityInterfaceFor, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
+import type { ActivitiesOf, QueueOf, QueueTagged, TaskQueueName } from '../activities/queues.js';
 import { taskQueues } from '../config.js';
 import { NON_RETRYABLE_TYPES } from './failureTypes.js';
 
 /** Long, heartbeating Intercom reads (paged exports): resumable from their heartbeat details. */
-export const intercomExportOptions: ActivityOptions = {
+export const intercomExportOptions = {
   taskQueue: taskQueues.intercom,
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '2 minutes',
@@ -17,10 +18,10 @@ export const intercomExportOptions: ActivityOptions = {
     maximumInterval: '1 minute',
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
-};
+} satisfies QueueOptions;
 
 /** Writes to Chatwoot, on the globally rate-limited queue. */
-export const chatwootWriteOptions: ActivityOptions = {
+export const chatwootWriteOptions = {
   taskQueue: taskQueues.chatwoot,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
@@ -31,10 +32,10 @@ export const chatwootWriteOptions: ActivityOptions = {
     maximumAttempts: 25,
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
-};
+} satisfies QueueOptions;
 
 /** Attachment downloads and blob-store bookkeeping. */
-export const localWorkOptions: ActivityOptions = {
+export const localWorkOptions = {
   taskQueue: taskQueues.main,
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '2 minutes',
@@ -45,10 +46,10 @@ export const localWorkOptions: ActivityOptions = {
     maximumAttempts: 20,
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
-};
+} satisfies QueueOptions;
 
 /** Notifications and small bookkeeping. */
-export const shortOptions: ActivityOptions = {
+export const shortOptions = {
   taskQueue: taskQueues.main,
   startToCloseTimeout: '2 minutes',
   retry: {
@@ -57,4 +58,18 @@ export const shortOptions: ActivityOptions = {
     maximumInterval: '5 minutes',
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   },
-};
+} satisfies QueueOptions;
+
+/** Options that name their task queue as a literal, so proxyOn can check it against the module's. */
+export type QueueOptions<Q extends TaskQueueName = TaskQueueName> = ActivityOptions & { taskQueue: Q };
+
+/**
+ * proxyActivities for one activity module: `proxyOn<ImportActivities>(chatwootWriteOptions)`. The
+ * options' task queue must be the one the module is registered on (activities/index.ts); anything
+ * else is a compile error, not a silent detour around a service's rate budget.
+ */
+export function proxyOn<M extends QueueTagged>(
+  options: QueueOptions<QueueOf<M>>,
+): ActivityInterfaceFor<ActivitiesOf<M>> {
+  return proxyActivities<ActivitiesOf<M>>(options);
+}

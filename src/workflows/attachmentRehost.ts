@@ -1,21 +1,27 @@
 /**
- * Attachment rehosting: receives conversation chunks from the export as they are written and
- * downloads their signed attachment links into the blob store at once, a few chunks at a time.
- * Finishes when the export says it is done and nothing is left. Continues as new on long exports
- * so its history stays small.
+ * Attachment rehosting: finds conversation chunks as the export writes them (it lists the export's
+ * partial manifest every few seconds) and downloads their signed attachment links into the blob store
+ * at once, a few chunks at a time. Finishes when the export says it is done and a last look finds
+ * nothing new. Continues as new on long exports so its history stays small.
+ *
+ * Histories recorded before the listing existed were fed by signals from the export activity; they
+ * replay through the same loop without the listing (patch REHOST_LISTS_CHUNKS).
  */
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { AttachmentActivities } from '../activities/attachments/rehost.js';
 import type { RehostResult } from '../activities/contract.js';
-import type * as activities from '../activities/index.js';
 import type { MigrationInput } from '../config.js';
-import { localWorkOptions } from './activityOptions.js';
+import { localWorkOptions, proxyOn } from './activityOptions.js';
 import { attachmentsFoundSignal, exportFinishedSignal } from './definitions.js';
 
-type Activities = ReturnType<typeof activities.createActivities>;
-const { rehostAttachments } = proxyActivities<Activities>(localWorkOptions);
+const { rehostAttachments, findChunksToRehost } = proxyOn<AttachmentActivities>(localWorkOptions);
 
 const CONCURRENT_CHUNKS = 4;
 const CHUNKS_PER_RUN = 400;
+/** Signed links last about 30 minutes: a few seconds' delay before a chunk is seen costs nothing. */
+const LISTING_INTERVAL = '5 seconds';
+export const REHOST_LISTS_CHUNKS = 'rehost-lists-written-chunks';
+const REHOST_LISTS_CHUNKS_AT_END = 'rehost-lists-written-chunks-at-end';
 
 export interface AttachmentRehostArgs {
   input: MigrationInput;
@@ -24,6 +30,8 @@ export interface AttachmentRehostArgs {
   seen?: string[];
   finished?: boolean;
   totals?: RehostResult;
+  /** Chunks of the export's manifest already looked at (carried over continue-as-new). */
+  listed?: number;
 }
 
 const emptyTotals = (): RehostResult => ({
@@ -42,15 +50,28 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
   const seen = new Set(args.seen ?? []);
   let inFlight = 0;
   let processedThisRun = 0;
+  let listed = args.listed ?? 0;
+  let listedAfterFinish = false;
+  let lists = patched(REHOST_LISTS_CHUNKS);
 
-  setHandler(attachmentsFoundSignal, ({ chunkKey }) => {
+  const add = (chunkKey: string) => {
     if (seen.has(chunkKey)) return;
     seen.add(chunkKey);
     pending.push(chunkKey);
-  });
+  };
+  // Sent only by export activities of histories recorded before the listing existed.
+  setHandler(attachmentsFoundSignal, ({ chunkKey }) => add(chunkKey));
   setHandler(exportFinishedSignal, () => {
     finished = true;
   });
+  const list = async () => {
+    const finishedBefore = finished;
+    const found = await findChunksToRehost({ input: args.input }, listed);
+    listed = found.written;
+    for (const chunkKey of found.chunkKeys) add(chunkKey);
+    // Only a listing begun after the export finished is sure to have seen its last chunk.
+    if (finishedBefore) listedAfterFinish = true;
+  };
 
   const work: Promise<void>[] = [];
   const runOne = async (chunkKey: string) => {
@@ -64,10 +85,22 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
   };
 
   for (;;) {
-    await condition(
-      () => (pending.length > 0 && inFlight < CONCURRENT_CHUNKS) || (finished && pending.length === 0),
-    );
-    if (pending.length === 0) break;
+    const ready = () =>
+      (pending.length > 0 && inFlight < CONCURRENT_CHUNKS) || (finished && pending.length === 0);
+    const woken = lists ? await condition(ready, LISTING_INTERVAL) : await condition(ready).then(() => true);
+    if (lists && (!woken || (finished && !listedAfterFinish))) {
+      await list();
+      continue;
+    }
+    if (pending.length === 0) {
+      // A migration whose export was upgraded mid-way lost its signals: one listing at the end finds
+      // the chunks that were never handed over. Old histories replay past this without the patch.
+      if (!lists && patched(REHOST_LISTS_CHUNKS_AT_END)) {
+        lists = true;
+        continue;
+      }
+      break;
+    }
     if (processedThisRun >= CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(() => inFlight === 0);
       await continueAsNew<typeof attachmentRehost>({
@@ -76,6 +109,7 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
         seen: [...seen],
         finished,
         totals,
+        listed,
       });
     }
     const chunkKey = pending.shift() as string;

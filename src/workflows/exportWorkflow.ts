@@ -1,19 +1,19 @@
 /**
  * Export: every Intercom entity streamed to the blob store as JSONL chunks with manifests. The
- * attachment rehosting child starts first so that each conversation chunk's signed links are handed
- * to it the moment the chunk is written (they expire in about 30 minutes).
+ * attachment rehosting child starts first and finds each conversation chunk within seconds of its
+ * writing, while its signed links are fresh (they expire in about 30 minutes).
  */
-import { proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { patched, startChild, workflowInfo } from '@temporalio/workflow';
 import type { EntityExportResult, ExportEntityName, RehostResult } from '../activities/contract.js';
-import type * as activities from '../activities/index.js';
+import type { ExportActivities } from '../activities/export/intercomReads.js';
+import type { ExportManifestActivities } from '../activities/export/manifest.js';
 import { type MigrationInput, workflowIds } from '../config.js';
-import { intercomExportOptions, shortOptions } from './activityOptions.js';
-import { attachmentRehost } from './attachmentRehost.js';
+import { intercomExportOptions, proxyOn, shortOptions } from './activityOptions.js';
+import { attachmentRehost, REHOST_LISTS_CHUNKS } from './attachmentRehost.js';
 import { exportFinishedSignal } from './definitions.js';
 
-type Activities = ReturnType<typeof activities.createActivities>;
-const intercom = proxyActivities<Activities>(intercomExportOptions);
-const bookkeeping = proxyActivities<Activities>(shortOptions);
+const intercom = proxyOn<ExportActivities>(intercomExportOptions);
+const bookkeeping = proxyOn<ExportManifestActivities>(shortOptions);
 
 const SIMPLE_ENTITIES: ExportEntityName[] = [
   'contacts',
@@ -41,10 +41,12 @@ export async function exportWorkflow({ input }: { input: MigrationInput }): Prom
   const startedAt = Math.floor(workflowInfo().startTime.getTime() / 1000);
   const rehostWorkflowId = workflowIds.child(input.account, 'attachments');
   const rehost = await startChild(attachmentRehost, { workflowId: rehostWorkflowId, args: [{ input }] });
+  const listsChunks = patched(REHOST_LISTS_CHUNKS);
 
   const [entities, conversations] = await Promise.all([
     Promise.all(SIMPLE_ENTITIES.map((entity) => intercom.exportEntity({ input }, entity))),
-    intercom.exportConversations({ input, rehostWorkflowId }),
+    // Since REHOST_LISTS_CHUNKS the rehosting child finds the chunks itself.
+    intercom.exportConversations(listsChunks ? { input } : { input, rehostWorkflowId }),
   ]);
   await rehost.signal(exportFinishedSignal);
   const attachments = await rehost.result();

@@ -16,14 +16,14 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
-  proxyActivities,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type * as activities from '../activities/index.js';
+import type { ImportActivities } from '../activities/import/chatwootWrites.js';
+import type { ImportPlanningActivities } from '../activities/import/planning.js';
 import { type MigrationInput, workflowIds } from '../config.js';
-import { chatwootWriteOptions, shortOptions } from './activityOptions.js';
+import { chatwootWriteOptions, proxyOn, shortOptions } from './activityOptions.js';
 import { conversationImport } from './conversationImport.js';
 import {
   accessRefusedSignal,
@@ -35,9 +35,8 @@ import {
 } from './definitions.js';
 import { ACCESS_REFUSED, accessRefusalIn, retryAfterAccessFixed } from './failureTypes.js';
 
-type Activities = ReturnType<typeof activities.createActivities>;
-const chatwoot = proxyActivities<Activities>(chatwootWriteOptions);
-const bookkeeping = proxyActivities<Activities>(shortOptions);
+const chatwoot = proxyOn<ImportActivities>(chatwootWriteOptions);
+const bookkeeping = proxyOn<ImportPlanningActivities>(shortOptions);
 
 const CONTACT_CHUNKS_AT_ONCE = 2;
 

@@ -4,14 +4,12 @@
  * e-mail, canned responses and the help center. Each step is idempotent (looks up before creating)
  * and its id maps are saved to the blob store for the import.
  */
-import { proxyActivities } from '@temporalio/workflow';
 import type { MappingResult } from '../activities/contract.js';
-import type * as activities from '../activities/index.js';
+import type { SetupActivities } from '../activities/setup/chatwootWrites.js';
 import type { MigrationInput } from '../config.js';
-import { chatwootWriteOptions } from './activityOptions.js';
+import { chatwootWriteOptions, proxyOn } from './activityOptions.js';
 
-type Activities = ReturnType<typeof activities.createActivities>;
-const chatwoot = proxyActivities<Activities>(chatwootWriteOptions);
+const chatwoot = proxyOn<SetupActivities>(chatwootWriteOptions);
 
 export async function mappingWorkflow({ input }: { input: MigrationInput }): Promise<MappingResult> {
   const inboxId = await chatwoot.ensureArchiveInbox({ input });

@@ -9,22 +9,21 @@ import {
   condition,
   continueAsNew,
   log,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import type * as activities from '../activities/index.js';
+import type { DeletionActivities } from '../activities/retention/deletion.js';
+import type { ReminderActivities } from '../activities/retention/reminder.js';
 import { DurationSchema, type MigrationInput } from '../config.js';
-import { intercomExportOptions, shortOptions } from './activityOptions.js';
+import { intercomExportOptions, proxyOn, shortOptions } from './activityOptions.js';
 import { type RetentionDecision, retentionDecisionSignal, signalDescriptions } from './definitions.js';
 import { toMilliseconds } from './durations.js';
 
-type Activities = ReturnType<typeof activities.createActivities>;
-const notify = proxyActivities<Activities>(shortOptions);
-const intercom = proxyActivities<Activities>(intercomExportOptions);
+const notify = proxyOn<ReminderActivities>(shortOptions);
+const intercom = proxyOn<DeletionActivities>(intercomExportOptions);
 
 export interface RetentionArgs {
   input: MigrationInput;

@@ -17,15 +17,18 @@ import {
   executeChild,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type * as activities from '../activities/index.js';
+import type { ExportActivities } from '../activities/export/intercomReads.js';
+import type { RolloutCheckActivities } from '../activities/rollout/checks.js';
+import type { CutoverActivities } from '../activities/rollout/cutover.js';
+import type { PublishingActivities } from '../activities/rollout/publishing.js';
 import { type MigrationInput, workflowIds } from '../config.js';
-import { chatwootWriteOptions, intercomExportOptions, shortOptions } from './activityOptions.js';
+import { blobLayout } from '../storage/layout.js';
+import { chatwootWriteOptions, intercomExportOptions, proxyOn, shortOptions } from './activityOptions.js';
 import {
   advanceRolloutSignal,
   holdRolloutSignal,
@@ -41,10 +44,10 @@ import { toMilliseconds } from './durations.js';
 import { accessRefusalIn } from './failureTypes.js';
 import { importWorkflow } from './importWorkflow.js';
 
-type Activities = ReturnType<typeof activities.createActivities>;
-const intercom = proxyActivities<Activities>(intercomExportOptions);
-const chatwoot = proxyActivities<Activities>(chatwootWriteOptions);
-const bookkeeping = proxyActivities<Activities>(shortOptions);
+const deltaExport = proxyOn<ExportActivities>(intercomExportOptions);
+const cutover = proxyOn<CutoverActivities>(intercomExportOptions);
+const checks = proxyOn<RolloutCheckActivities>(chatwootWriteOptions);
+const publishing = proxyOn<PublishingActivities>(shortOptions);
 
 /** Delta windows overlap by this much: Intercom's search cursor can skip items updated while paging. */
 export const DELTA_OVERLAP_SECONDS = 600;
@@ -182,7 +185,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
           : '',
         `Delta syncs: ${state.deltaRuns}, conversations synced: ${state.deltaConversations}` +
           (state.deltaRejected
-            ? `, ${state.deltaRejected} set aside as malformed or oversized (acct-${input.account}/rejected/ in the blob store)`
+            ? `, ${state.deltaRejected} set aside as malformed or oversized (${blobLayout.rejectedConversationsDir(input.account)} in the blob store)`
             : ''),
       ]
         .filter(Boolean)
@@ -190,7 +193,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     );
 
   const publish = (phase: string) =>
-    bookkeeping.publishRolloutState(
+    publishing.publishRolloutState(
       { input },
       {
         account: input.account,
@@ -220,7 +223,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
   async function deltaSync(): Promise<void> {
     const until = Math.floor(Date.now() / 1000);
     const runKey = `delta-${String(state.deltaRuns + 1).padStart(5, '0')}`;
-    const delta = await intercom.exportDelta({
+    const delta = await deltaExport.exportDelta({
       input,
       since: Math.max(0, state.highWater - DELTA_OVERLAP_SECONDS),
       until,
@@ -304,7 +307,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     // The deadline is read again here: a signal handled just above may have started a new phase.
     const syncing = state.syncRefused === undefined;
     if (!finishNow && syncing && !state.held && !state.paused && Date.now() >= phaseDeadline()) {
-      const csat = await chatwoot.compareCsat(
+      const csat = await checks.compareCsat(
         { input },
         { since: Math.floor(state.phaseStartedAt / 1000), until: Math.floor(Date.now() / 1000) },
       );
@@ -341,9 +344,9 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
   }
   // Cut-over: nothing may be left behind in Intercom, and the record of what moved is sealed.
   while (!(await syncOrNoteRefusal())) await sleep(deltaInterval);
-  await chatwoot.verifyMigratedLabels({ input });
-  const migratedTagged = await intercom.tagMigratedInIntercom({ input });
-  const sealedManifestKey = await bookkeeping.sealSnapshot({ input });
+  await checks.verifyMigratedLabels({ input });
+  const migratedTagged = await cutover.tagMigratedInIntercom({ input });
+  const sealedManifestKey = await publishing.sealSnapshot({ input });
   const cutoverAt = Date.now();
   state.history.push({ at: new Date(cutoverAt).toISOString(), percentage: 100, reason: 'cut-over' });
   if (patched(PUBLISH_CUTOVER_PATCH)) await publish('cut-over');

@@ -2,14 +2,12 @@
  * Verification: reconciles what Chatwoot holds against the export, item by item by Intercom id, and
  * writes the report (JSON and Markdown) to the blob store. Returns the counts only.
  */
-import { proxyActivities } from '@temporalio/workflow';
 import type { ReconciliationSummary } from '../activities/contract.js';
-import type * as activities from '../activities/index.js';
+import type { VerificationActivities } from '../activities/verification/chatwootWrites.js';
 import type { MigrationInput } from '../config.js';
-import { chatwootWriteOptions } from './activityOptions.js';
+import { chatwootWriteOptions, proxyOn } from './activityOptions.js';
 
-type Activities = ReturnType<typeof activities.createActivities>;
-const { reconcileMigration } = proxyActivities<Activities>({
+const { reconcileMigration } = proxyOn<VerificationActivities>({
   ...chatwootWriteOptions,
   startToCloseTimeout: '6 hours',
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ActivityDeps, type WorkerEnvironment } from '../../src/activities/deps.js';
-import { createIntercomActivities } from '../../src/activities/intercom.js';
+import { createExportActivities } from '../../src/activities/export/intercomReads.js';
 import { type EntityManifest, readManifest } from '../../src/activities/manifests.js';
 import type { Conversation } from '../../src/clients/intercom/schemas.js';
 import { type MigrationInput, type MigrationInputRaw, parseMigrationInput } from '../../src/config.js';
@@ -176,7 +176,7 @@ export function sandboxPath(url: string, sandboxUrl: string): string | undefined
 
 /** Exports the conversations and answers their chunk keys. */
 export async function exportConversationChunks(deps: ActivityDeps, input: MigrationInput): Promise<string[]> {
-  const result = await runAttempt(() => createIntercomActivities(deps).exportConversations({ input }));
+  const result = await runAttempt(() => createExportActivities(deps).exportConversations({ input }));
   return (await readManifest(deps.store(input), result.manifestKey)).chunks.map((chunk) => chunk.key);
 }
 

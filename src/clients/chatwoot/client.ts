@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { HttpFailure, isRetryableStatus } from '../http.js';
 import {
   bodyExcerpt,
   type ClientTuning,
@@ -18,7 +17,8 @@ import {
   type RequestBody,
   type RequestStats,
   route,
-} from '../retry.js';
+} from '../httpCore.js';
+import { HttpFailure, isRetryableStatus } from '../httpFailure.js';
 import {
   type Agent,
   AgentList,

@@ -7,7 +7,6 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import { HttpFailure, isRetryableStatus } from '../http.js';
 import {
   bodyExcerpt,
   type ClientTuning,
@@ -21,7 +20,8 @@ import {
   type RequestPacer,
   type RequestStats,
   route,
-} from '../retry.js';
+} from '../httpCore.js';
+import { HttpFailure, isRetryableStatus } from '../httpFailure.js';
 import {
   type Admin,
   AdminList,

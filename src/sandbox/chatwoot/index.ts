@@ -1,8 +1,4 @@
-export {
-  type ChatwootSandbox,
-  type ChatwootSandboxOptions,
-  parseMultipart,
-  type SandboxStats,
-  startChatwootSandbox,
-} from './server.js';
+export { parseMultipart } from './request.js';
+export type { SandboxStats } from './routes/control.js';
+export { type ChatwootSandbox, type ChatwootSandboxOptions, startChatwootSandbox } from './server.js';
 export * from './state.js';

@@ -3,7 +3,7 @@
  * up before it creates, so a retried or re-run step changes nothing the second time. Id maps are
  * saved to the blob store; workflows only see counts.
  */
-import type { AttributeDisplayType } from '../clients/chatwoot/client.js';
+import type { AttributeDisplayType } from '../../clients/chatwoot/client.js';
 import type {
   Admin,
   Article,
@@ -12,8 +12,8 @@ import type {
   Macro,
   Tag,
   Team,
-} from '../clients/intercom/schemas.js';
-import { blobKeys, type MigrationInput } from '../config.js';
+} from '../../clients/intercom/schemas.js';
+import { type MigrationInput, taskQueues } from '../../config.js';
 import {
   articlePartTitle,
   articlePayload,
@@ -26,12 +26,14 @@ import {
   splitArticle,
   storableText,
   truncateShort,
-} from '../mapping/index.js';
-import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
-import type { ActivityDeps } from './deps.js';
-import { entityManifestKey, readManifest, recordsOf } from './manifests.js';
+} from '../../mapping/index.js';
+import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
+import { blobLayout } from '../../storage/layout.js';
+import type { ActivityDeps } from '../deps.js';
+import { readManifest, recordsOf } from '../manifests.js';
+import type { OnQueue } from '../queues.js';
 
-export { FROM_INTERCOM_LABEL } from '../mapping/index.js';
+export { FROM_INTERCOM_LABEL } from '../../mapping/index.js';
 
 /** Conversation attributes stamped on every migrated conversation; the first is the idempotency key. */
 export const CONVERSATION_ATTRIBUTES = [
@@ -51,10 +53,8 @@ export interface MigrationMapping {
   teams: Record<string, number>;
 }
 
-const partKey = (account: number, part: string) => `${blobKeys.root(account)}/mapping/${part}.json`;
-
 export async function* exported<T>(store: BlobStore, account: number, entity: string): AsyncGenerator<T> {
-  yield* recordsOf<T>(store, await readManifest(store, entityManifestKey(account, entity)));
+  yield* recordsOf<T>(store, await readManifest(store, blobLayout.entityManifest(account, entity)));
 }
 
 async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -71,7 +71,9 @@ const DISPLAY_TYPES: Record<string, AttributeDisplayType> = {
   date: 'date',
 };
 
-export function createChatwootSetupActivities(deps: ActivityDeps) {
+export const setupQueue = taskQueues.chatwoot;
+
+export function createSetupActivities(deps: ActivityDeps) {
   async function ensureArchiveInbox({ input }: { input: MigrationInput }): Promise<number> {
     const chatwoot = deps.chatwoot(input);
     const existing = (await chatwoot.listInboxes()).find(
@@ -80,7 +82,7 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     const inboxId = existing
       ? existing.id
       : (await chatwoot.createApiInbox({ name: input.chatwoot.inboxName })).id;
-    await putJson(deps.store(input), partKey(input.account, 'inbox'), { inboxId });
+    await putJson(deps.store(input), blobLayout.mappingPart(input.account, 'inbox'), { inboxId });
     return inboxId;
   }
 
@@ -140,8 +142,8 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
       if (agentId === undefined) unmatched.push({ adminId: admin.id, name: admin.name, email: admin.email });
       else agents[admin.id] = agentId;
     }
-    await putJson(store, partKey(input.account, 'agents'), agents);
-    await putJson(store, `${blobKeys.root(input.account)}/reports/unmatched-agents.json`, unmatched);
+    await putJson(store, blobLayout.mappingPart(input.account, 'agents'), agents);
+    await putJson(store, blobLayout.unmatchedAgents(input.account), unmatched);
     return { matched: Object.keys(agents).length, unmatched: unmatched.length };
   }
 
@@ -161,7 +163,8 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
   async function syncTeams({ input }: { input: MigrationInput }): Promise<number> {
     const chatwoot = deps.chatwoot(input);
     const store = deps.store(input);
-    const agents = (await getJson<Record<string, number>>(store, partKey(input.account, 'agents'))) ?? {};
+    const agents =
+      (await getJson<Record<string, number>>(store, blobLayout.mappingPart(input.account, 'agents'))) ?? {};
     const teamsByName = new Map(
       (await chatwoot.listTeams()).map((team) => [team.name.toLowerCase(), team.id]),
     );
@@ -180,7 +183,7 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
         .filter((id): id is number => id !== undefined && !members.has(id));
       if (missing.length) await chatwoot.addTeamMembers(teamId, missing);
     }
-    await putJson(store, partKey(input.account, 'teams'), teams);
+    await putJson(store, blobLayout.mappingPart(input.account, 'teams'), teams);
     return Object.keys(teams).length;
   }
 
@@ -252,10 +255,12 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     const store = deps.store(input);
     const mapping: MigrationMapping = {
       inboxId,
-      agents: (await getJson<Record<string, number>>(store, partKey(input.account, 'agents'))) ?? {},
-      teams: (await getJson<Record<string, number>>(store, partKey(input.account, 'teams'))) ?? {},
+      agents:
+        (await getJson<Record<string, number>>(store, blobLayout.mappingPart(input.account, 'agents'))) ?? {},
+      teams:
+        (await getJson<Record<string, number>>(store, blobLayout.mappingPart(input.account, 'teams'))) ?? {},
     };
-    const key = blobKeys.mapping(input.account);
+    const key = blobLayout.mapping(input.account);
     await putJson(store, key, mapping);
     return key;
   }
@@ -271,3 +276,5 @@ export function createChatwootSetupActivities(deps: ActivityDeps) {
     saveMapping,
   };
 }
+
+export type SetupActivities = OnQueue<typeof setupQueue, ReturnType<typeof createSetupActivities>>;

@@ -6,7 +6,7 @@
 export class HttpFailure extends Error {
   constructor(
     message: string,
-    readonly service: 'intercom' | 'chatwoot' | 'attachment',
+    readonly service: 'intercom' | 'chatwoot' | 'attachment' | 'webhook',
     readonly status: number | undefined,
     readonly retryable: boolean,
     /** Milliseconds the server asked us to wait, when it said so. */

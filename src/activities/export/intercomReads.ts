@@ -5,14 +5,14 @@
  * global rate (maxTaskQueueActivitiesPerSecond); the client paces individual requests.
  */
 import { Context, sleep } from '@temporalio/activity';
-import { HttpFailure } from '../clients/http.js';
-import type { IntercomClient } from '../clients/intercom/client.js';
-import type { Contact, Conversation } from '../clients/intercom/schemas.js';
-import { describeIssuePath, ResponseShapeError, ResponseTooLargeError } from '../clients/retry.js';
-import { blobKeys, type MigrationInput } from '../config.js';
-import { planMessages } from '../mapping/index.js';
-import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
-import { attachmentsFoundSignal } from '../workflows/definitions.js';
+import { describeIssuePath, ResponseShapeError, ResponseTooLargeError } from '../../clients/httpCore.js';
+import { HttpFailure } from '../../clients/httpFailure.js';
+import type { IntercomClient } from '../../clients/intercom/client.js';
+import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
+import { type MigrationInput, taskQueues } from '../../config.js';
+import { planMessages } from '../../mapping/index.js';
+import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
+import { blobLayout } from '../../storage/layout.js';
 import type {
   ChunkRef,
   DeltaExportArgs,
@@ -20,19 +20,10 @@ import type {
   EntityExportResult,
   ExportArgs,
   ExportEntityName,
-} from './contract.js';
-import type { ActivityDeps } from './deps.js';
-import {
-  chunkKey,
-  type EntityManifest,
-  manifestKeyOf,
-  type RejectedConversation,
-  readManifest,
-  recordsOf,
-  rejectedConversationKey,
-  writeChunk,
-  writeManifest,
-} from './manifests.js';
+} from '../contract.js';
+import type { ActivityDeps } from '../deps.js';
+import { type EntityManifest, type RejectedConversation, writeChunk, writeManifest } from '../manifests.js';
+import type { OnQueue } from '../queues.js';
 
 interface PagedCheckpoint {
   cursor?: string;
@@ -99,7 +90,7 @@ function stopWhenTooManyRejected(account: number, rejected: readonly RejectedCon
       `Intercom served more than ${MAX_REJECTED_CONVERSATIONS} conversations that cannot be exported ` +
         `(the latest: ${rejected.at(-1)?.reason}): this looks like an API or schema change rather than a few ` +
         `bad records. Check the Intercom-Version and the schemas against the payloads kept under ` +
-        `${blobKeys.root(account)}/rejected/conversations/, then run the export again.`,
+        `${blobLayout.rejectedConversationsDir(account)}, then run the export again.`,
     ),
     { name: 'InvalidData' },
   );
@@ -130,7 +121,7 @@ async function quarantineConversation(
       .join('; ');
     const more = issues.length > ISSUES_IN_REASON ? ` (and ${issues.length - ISSUES_IN_REASON} more)` : '';
     const reason = `unexpected shape: ${shown}${more}`;
-    const blobKey = rejectedConversationKey(account, conversationId);
+    const blobKey = blobLayout.rejectedConversation(account, conversationId);
     await putJson(store, blobKey, {
       conversationId,
       endpoint: error.endpoint,
@@ -190,7 +181,9 @@ export function hasAttachments(conversation: Conversation): boolean {
   );
 }
 
-export function createIntercomActivities(deps: ActivityDeps) {
+export const exportQueue = taskQueues.intercom;
+
+export function createExportActivities(deps: ActivityDeps) {
   /**
    * Streams pages into one chunk each. The checkpoint (heartbeated after every chunk) is the cursor
    * of the next page, so a crash re-reads at most the page in progress and rewrites its chunk under
@@ -204,13 +197,13 @@ export function createIntercomActivities(deps: ActivityDeps) {
     onChunk?: (records: T[], ref: ChunkRef, checkpoint: PagedCheckpoint) => Promise<void>,
   ): Promise<EntityExportResult> {
     const store = deps.store(input);
-    const dir = blobKeys.entityDir(input.account, entity);
+    const dir = blobLayout.entityDir(input.account, entity);
     let checkpoint = resumeCheckpoint();
     let chunks: ChunkRef[] = [];
     if (checkpoint.chunkIndex > 0) {
       // The partial manifest is written before each heartbeat, so it lists at least the checkpoint's
       // chunks; if it does not (the store was cleared), starting over is the only safe way on.
-      const partial = await getJson<EntityManifest>(store, manifestKeyOf(dir));
+      const partial = await getJson<EntityManifest>(store, blobLayout.manifestIn(dir));
       if (partial && partial.chunks.length >= checkpoint.chunkIndex) {
         chunks = partial.chunks.slice(0, checkpoint.chunkIndex);
       } else {
@@ -223,7 +216,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const finishedBefore = checkpoint.chunkIndex > 0 && checkpoint.cursor === undefined;
     if (!finishedBefore) {
       for await (const page of pages(checkpoint)) {
-        const ref = await writeChunk(store, chunkKey(dir, checkpoint.chunkIndex + 1), page.items);
+        const ref = await writeChunk(store, blobLayout.chunk(dir, checkpoint.chunkIndex + 1), page.items);
         if (onChunk) await onChunk(page.items, ref, checkpoint);
         chunks.push(ref);
         checkpoint.chunkIndex++;
@@ -333,7 +326,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
    */
   async function exportCompanies(input: MigrationInput): Promise<EntityExportResult> {
     const store = deps.store(input);
-    const dir = blobKeys.entityDir(input.account, 'companies');
+    const dir = blobLayout.entityDir(input.account, 'companies');
     const intercom = deps.intercom(input);
     const checkpoint: PagedCheckpoint = { chunkIndex: 0, count: 0, truncated: undefined, restarts: 0 };
     const seen = new Set<string>();
@@ -347,7 +340,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
           for (const company of fresh) seen.add(company.id);
           if (fresh.length === 0) continue;
           checkpoint.chunkIndex++;
-          chunks.push(await writeChunk(store, chunkKey(dir, checkpoint.chunkIndex), fresh));
+          chunks.push(await writeChunk(store, blobLayout.chunk(dir, checkpoint.chunkIndex), fresh));
           Context.current().heartbeat({ companies: seen.size });
         }
         break;
@@ -376,9 +369,10 @@ export function createIntercomActivities(deps: ActivityDeps) {
 
   /**
    * Conversations: the list carries no parts, so every conversation is fetched whole. Each written
-   * chunk is handed to the rehosting child straight away, while its signed links are fresh.
+   * chunk is in the partial manifest at once, where the rehosting child finds it within seconds,
+   * while its signed links are fresh.
    */
-  async function exportConversations({ input, rehostWorkflowId }: ExportArgs): Promise<EntityExportResult> {
+  async function exportConversations({ input }: ExportArgs): Promise<EntityExportResult> {
     const intercom = deps.intercom(input);
     const store = deps.store(input);
     const limit = input.import.limit;
@@ -422,11 +416,8 @@ export function createIntercomActivities(deps: ActivityDeps) {
             });
           }
         }
-        if (rehostWorkflowId && deps.temporal && conversations.some(hasAttachments)) {
-          await deps.temporal.workflow
-            .getHandle(rehostWorkflowId)
-            .signal(attachmentsFoundSignal, { chunkKey: ref.key });
-        }
+        // The rehosting child lists the manifest for chunks with attachments (findChunksToRehost).
+        ref.attachments = conversations.some(hasAttachments);
       },
     );
   }
@@ -443,9 +434,8 @@ export function createIntercomActivities(deps: ActivityDeps) {
     const { input } = args;
     const intercom = deps.intercom(input);
     const store = deps.store(input);
-    const dir = `${blobKeys.root(input.account)}/delta/${args.runKey}`;
-    const convDir = `${dir}/conversations`;
-    const contactDir = `${dir}/contacts`;
+    const convDir = blobLayout.deltaPart(input.account, args.runKey, 'conversations');
+    const contactDir = blobLayout.deltaPart(input.account, args.runKey, 'contacts');
     const seen = new Set<string>();
     const contactIds = new Set<string>();
     const chunks: ChunkRef[] = [];
@@ -473,7 +463,8 @@ export function createIntercomActivities(deps: ActivityDeps) {
         for (const c of full) {
           for (const contact of c.contacts?.contacts ?? []) contactIds.add(contact.id);
         }
-        if (full.length > 0) chunks.push(await writeChunk(store, chunkKey(convDir, chunks.length + 1), full));
+        if (full.length > 0)
+          chunks.push(await writeChunk(store, blobLayout.chunk(convDir, chunks.length + 1), full));
         Context.current().heartbeat({ pass, conversations: seen.size });
       }
       if (newInPass === 0) break;
@@ -495,7 +486,9 @@ export function createIntercomActivities(deps: ActivityDeps) {
         },
       );
       const found = contacts.filter((contact): contact is Contact => contact !== undefined);
-      contactChunks.push(await writeChunk(store, chunkKey(contactDir, contactChunks.length + 1), found));
+      contactChunks.push(
+        await writeChunk(store, blobLayout.chunk(contactDir, contactChunks.length + 1), found),
+      );
       Context.current().heartbeat({ contacts: i + found.length });
     }
     const deleted = await intercom.deletedConversationIdsSince(args.since);
@@ -519,7 +512,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
     if (deleted.length)
       await writeChunk(
         store,
-        `${dir}/deleted.jsonl`,
+        blobLayout.deltaDeleted(input.account, args.runKey),
         deleted.map((id) => ({ id })),
       );
     return {
@@ -532,50 +525,7 @@ export function createIntercomActivities(deps: ActivityDeps) {
     };
   }
 
-  /** Cut-over: every exported conversation gets the "migrated-to-chatwoot" tag in Intercom. */
-  async function tagMigratedInIntercom({ input }: { input: MigrationInput }): Promise<number> {
-    const intercom = deps.intercom(input);
-    const store = deps.store(input);
-    const tag = await intercom.createTag('migrated-to-chatwoot');
-    const admins = await intercom.admins();
-    const adminId = admins[0]?.id;
-    if (!adminId)
-      throw Object.assign(new Error('Intercom has no admin to tag conversations as'), {
-        name: 'InvalidData',
-      });
-    const manifest = await readManifest(
-      store,
-      `${blobKeys.entityDir(input.account, 'conversations')}/manifest.json`,
-    );
-    const done = (Context.current().info.heartbeatDetails as number | undefined) ?? 0;
-    let index = 0;
-    for await (const conversation of recordsOf<Conversation>(store, manifest)) {
-      index++;
-      if (index <= done) continue;
-      await intercom.tagConversation(conversation.id, tag.id, adminId);
-      Context.current().heartbeat(index);
-    }
-    return index;
-  }
-
-  /** Only after the retentionDecision "delete": removes the migrated contacts (and their data) from Intercom. */
-  async function deleteIntercomData({ input }: { input: MigrationInput }): Promise<number> {
-    const intercom = deps.intercom(input);
-    const store = deps.store(input);
-    const manifest = await readManifest(
-      store,
-      `${blobKeys.entityDir(input.account, 'contacts')}/manifest.json`,
-    );
-    const done = (Context.current().info.heartbeatDetails as number | undefined) ?? 0;
-    let index = 0;
-    for await (const contact of recordsOf<{ id: string }>(store, manifest)) {
-      index++;
-      if (index <= done) continue;
-      await intercom.deleteContact(contact.id);
-      Context.current().heartbeat(index);
-    }
-    return index;
-  }
-
-  return { exportEntity, exportConversations, exportDelta, tagMigratedInIntercom, deleteIntercomData };
+  return { exportEntity, exportConversations, exportDelta };
 }
+
+export type ExportActivities = OnQueue<typeof exportQueue, ReturnType<typeof createExportActivities>>;

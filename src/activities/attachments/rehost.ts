@@ -14,16 +14,17 @@ import {
   openAttachment,
   type SafeFetchPolicy,
   sanitizeFileName,
-} from '../attachments/safeFetch.js';
-import { HttpFailure } from '../clients/http.js';
-import type { Conversation } from '../clients/intercom/schemas.js';
-import { blobKeys, type MigrationInput } from '../config.js';
-import { type PlannedMessage, planMessages } from '../mapping/index.js';
-import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
-import { BlobTooLargeError } from '../storage/localStore.js';
-import type { RehostArgs, RehostResult } from './contract.js';
-import type { ActivityDeps } from './deps.js';
-import { readChunk } from './manifests.js';
+} from '../../clients/attachments/safeFetch.js';
+import { HttpFailure } from '../../clients/httpFailure.js';
+import type { Conversation } from '../../clients/intercom/schemas.js';
+import { type MigrationInput, taskQueues } from '../../config.js';
+import { type PlannedMessage, planMessages } from '../../mapping/index.js';
+import { type BlobStore, BlobTooLargeError, getJson, putJson } from '../../storage/blobStore.js';
+import { blobLayout } from '../../storage/layout.js';
+import type { ChunksToRehost, RehostArgs, RehostResult } from '../contract.js';
+import type { ActivityDeps } from '../deps.js';
+import { type EntityManifest, readChunk } from '../manifests.js';
+import type { OnQueue } from '../queues.js';
 
 export interface StoredAttachment {
   /** Planned message source id and the attachment's index in it. */
@@ -58,13 +59,6 @@ export interface ConversationAttachmentIndex {
   failed: AttachmentFailure[];
 }
 
-const safeSegment = (value: string) => value.replace(/[^A-Za-z0-9._=-]/g, '_');
-
-export const attachmentDir = (account: number, conversationId: string) =>
-  `${blobKeys.root(account)}/attachments/${safeSegment(conversationId)}`;
-export const attachmentIndexKey = (account: number, conversationId: string) =>
-  `${attachmentDir(account, conversationId)}/index.json`;
-
 /** The plan both rehosting and import use, so their (message, index) keys agree. */
 export function plannedAttachments(conversation: Conversation, input: MigrationInput) {
   return planMessages(conversation, {
@@ -78,7 +72,7 @@ export function readAttachmentIndex(
   account: number,
   conversationId: string,
 ): Promise<ConversationAttachmentIndex | undefined> {
-  return getJson<ConversationAttachmentIndex>(store, attachmentIndexKey(account, conversationId));
+  return getJson<ConversationAttachmentIndex>(store, blobLayout.attachmentIndex(account, conversationId));
 }
 
 /** Attempts per download when the host fails for a moment (429, 5xx, dropped connection). */
@@ -120,6 +114,8 @@ function isLastActivityAttempt(): boolean {
   return maximum !== undefined && maximum > 0 && attempt >= maximum;
 }
 
+export const attachmentsQueue = taskQueues.main;
+
 export function createAttachmentActivities(deps: ActivityDeps) {
   async function rehostConversation(
     input: MigrationInput,
@@ -129,7 +125,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   ): Promise<void> {
     const store = deps.store(input);
     const policy: SafeFetchPolicy = { ...input.attachments };
-    const indexKey = attachmentIndexKey(input.account, conversation.id);
+    const indexKey = blobLayout.attachmentIndex(input.account, conversation.id);
     const existing = await readAttachmentIndex(store, input.account, conversation.id);
     const stored = new Map(
       (existing?.stored ?? []).map((s) => [attachmentId(s.messageSourceId, s.index), s]),
@@ -137,7 +133,6 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     const failed = new Map(
       (existing?.failed ?? []).map((f) => [attachmentId(f.messageSourceId, f.index), f]),
     );
-    const dir = attachmentDir(input.account, conversation.id);
     // Details say how many conversations of the chunk are done, and which attachment is on its way.
     let current: string | undefined;
     const heartbeat = () => Context.current().heartbeat({ conversationsDone: position, attachment: current });
@@ -185,7 +180,13 @@ export function createAttachmentActivities(deps: ActivityDeps) {
       }
       current = id;
       const fileName = sanitizeFileName(attachment.name, attachment.inline ? 'inline-image' : 'attachment');
-      const key = `${dir}/${safeSegment(message.sourceId)}-${attachment.index}-${safeSegment(fileName)}`;
+      const key = blobLayout.attachmentFile(
+        input.account,
+        conversation.id,
+        message.sourceId,
+        attachment.index,
+        fileName,
+      );
 
       const downloadOnce = async (url: string) => {
         const opened = await openAttachment(url, policy, { onProgress: heartbeat });
@@ -257,6 +258,30 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     await save();
   }
 
+  /**
+   * The conversation chunks written since the rehosting child last looked, from the export's partial
+   * manifest (rewritten after every chunk): the child polls this instead of being signalled by the
+   * export activity, so activities never drive workflows.
+   */
+  async function findChunksToRehost(
+    { input }: { input: MigrationInput },
+    known: number,
+  ): Promise<ChunksToRehost> {
+    const manifest = await getJson<EntityManifest>(
+      deps.store(input),
+      blobLayout.entityManifest(input.account, 'conversations'),
+    );
+    if (!manifest) return { chunkKeys: [], written: known, complete: false };
+    return {
+      chunkKeys: manifest.chunks
+        .slice(known)
+        .filter((chunk) => chunk.attachments !== false)
+        .map((chunk) => chunk.key),
+      written: Math.max(known, manifest.chunks.length),
+      complete: manifest.complete,
+    };
+  }
+
   async function rehostAttachments({ input, chunkKey }: RehostArgs): Promise<RehostResult> {
     const store = deps.store(input);
     const conversations = await readChunk<Conversation>(store, chunkKey);
@@ -293,5 +318,10 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     return totals;
   }
 
-  return { rehostAttachments };
+  return { findChunksToRehost, rehostAttachments };
 }
+
+export type AttachmentActivities = OnQueue<
+  typeof attachmentsQueue,
+  ReturnType<typeof createAttachmentActivities>
+>;

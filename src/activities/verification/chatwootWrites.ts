@@ -4,26 +4,20 @@
  * to the blob store; the workflow gets counts.
  */
 import { Context } from '@temporalio/activity';
-import type { Contact, Conversation } from '../clients/intercom/schemas.js';
-import { blobKeys, type MigrationInput } from '../config.js';
-import { conversationLabels, planMessages } from '../mapping/index.js';
-import { getJson, putJson } from '../storage/blobStore.js';
-import { readAttachmentIndex } from './attachments.js';
-import { identifierOf, type MergePlan } from './chatwootImport.js';
-import { FROM_INTERCOM_LABEL } from './chatwootSetup.js';
-import type { CsatComparison, ReconciliationSummary } from './contract.js';
-import type { ActivityDeps } from './deps.js';
-import {
-  type EntityManifest,
-  entityManifestKey,
-  type RejectedConversation,
-  readManifest,
-  recordsOf,
-} from './manifests.js';
+import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
+import { type MigrationInput, taskQueues } from '../../config.js';
+import { planMessages } from '../../mapping/index.js';
+import { getJson, putJson } from '../../storage/blobStore.js';
+import { blobLayout } from '../../storage/layout.js';
+import { readAttachmentIndex } from '../attachments/rehost.js';
+import { forEachConcurrently } from '../concurrently.js';
+import type { ReconciliationSummary } from '../contract.js';
+import type { ActivityDeps } from '../deps.js';
+import { identifierOf, type MergePlan } from '../import/chatwootWrites.js';
+import { type EntityManifest, type RejectedConversation, readManifest, recordsOf } from '../manifests.js';
+import type { OnQueue } from '../queues.js';
 
 const CONCURRENCY = 4;
-/** Fewer ratings than this on either side say nothing about quality: the CSAT gate stays open. */
-const MIN_RATINGS_FOR_CSAT = 5;
 
 export interface ReconciliationReport {
   account: number;
@@ -40,20 +34,6 @@ export interface ReconciliationReport {
   attachmentFailures: { conversationId: string; messageSourceId: string; fileName: string; reason: string }[];
   contactMerges: MergePlan['merges'];
   unmatchedAgents: unknown[];
-}
-
-async function forEachConcurrently<T>(
-  items: AsyncIterable<T>,
-  concurrency: number,
-  fn: (item: T) => Promise<void>,
-) {
-  const running = new Set<Promise<void>>();
-  for await (const item of items) {
-    const task = fn(item).finally(() => running.delete(task));
-    running.add(task);
-    if (running.size >= concurrency) await Promise.race(running);
-  }
-  await Promise.all(running);
 }
 
 export function renderReportMarkdown(report: ReconciliationReport): string {
@@ -147,20 +127,21 @@ function rejectedSection(rejected: ReconciliationReport['rejectedConversations']
   ];
 }
 
-export function createVerifyActivities(deps: ActivityDeps) {
+export const verificationQueue = taskQueues.chatwoot;
+
+export function createVerificationActivities(deps: ActivityDeps) {
   async function reconcileMigration({ input }: { input: MigrationInput }): Promise<ReconciliationSummary> {
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
-    const root = blobKeys.root(input.account);
     const conversationsManifest = await readManifest(
       store,
-      entityManifestKey(input.account, 'conversations'),
+      blobLayout.entityManifest(input.account, 'conversations'),
     );
-    const contactsManifestKey = entityManifestKey(input.account, 'contacts');
+    const contactsManifestKey = blobLayout.entityManifest(input.account, 'contacts');
     const contactsManifest = await readManifest(store, contactsManifestKey);
     const plan = (await getJson<MergePlan>(
       store,
-      contactsManifestKey.replace(/manifest\.json$/, 'merge-plan.json'),
+      blobLayout.mergePlanIn(blobLayout.folderOf(contactsManifestKey)),
     )) ?? {
       mergedInto: {},
       merges: [],
@@ -186,7 +167,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
       rejectedConversations: [],
       attachmentFailures: [],
       contactMerges: plan.merges,
-      unmatchedAgents: (await getJson<unknown[]>(store, `${root}/reports/unmatched-agents.json`)) ?? [],
+      unmatchedAgents: (await getJson<unknown[]>(store, blobLayout.unmatchedAgents(input.account))) ?? [],
     };
     const s = report.summary;
     let checked = 0;
@@ -200,10 +181,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
         const found = await chatwoot.filterContacts('identifier', identifierOf(contact.id));
         const alias =
           found.length === 0
-            ? await getJson(
-                store,
-                `${root}/contacts/alias/${contact.id.replace(/[^A-Za-z0-9._=-]/g, '_')}.json`,
-              )
+            ? await getJson(store, blobLayout.contactAlias(input.account, contact.id))
             : undefined;
         if (found.length > 0 || alias) s.contacts.found++;
         else report.missingContacts.push(contact.id);
@@ -291,7 +269,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
       (s.conversations.expected - s.conversations.found - s.rejected) +
       (s.messages.expected - s.messages.found) +
       (s.attachments.expected - s.attachments.found);
-    const reportKey = blobKeys.report(input.account);
+    const reportKey = blobLayout.report(input.account);
     await putJson(store, reportKey, report);
     await store.put(reportKey.replace(/\.json$/, '.md'), renderReportMarkdown(report), {
       contentType: 'text/markdown',
@@ -299,90 +277,10 @@ export function createVerifyActivities(deps: ActivityDeps) {
     return { ...s, reportKey };
   }
 
-  /** Cut-over check: every migrated conversation carries from_intercom; any that lost it gets it back. */
-  async function verifyMigratedLabels({
-    input,
-  }: {
-    input: MigrationInput;
-  }): Promise<{ checked: number; repaired: number }> {
-    const store = deps.store(input);
-    const chatwoot = deps.chatwoot(input);
-    const manifest = await readManifest(store, entityManifestKey(input.account, 'conversations'));
-    let checked = 0;
-    let repaired = 0;
-    await forEachConcurrently(recordsOf<Conversation>(store, manifest), CONCURRENCY, async (conversation) => {
-      const match = (
-        await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id)
-      )[0];
-      if (!match) return;
-      checked++;
-      const labels = match.labels ?? [];
-      if (!labels.includes(FROM_INTERCOM_LABEL)) {
-        const wanted = conversationLabels((conversation.tags?.tags ?? []).map((t) => t.name));
-        await chatwoot.setLabels(match.id, [...new Set([...labels, ...wanted, FROM_INTERCOM_LABEL])]);
-        repaired++;
-      }
-      Context.current().heartbeat(checked);
-    });
-    return { checked, repaired };
-  }
-
-  /**
-   * CSAT in a window: Intercom's conversation ratings (from the export and the delta syncs) against
-   * Chatwoot's CSAT metrics for its live inboxes. Scores are the share of ratings of 4 or 5.
-   */
-  async function compareCsat(
-    { input }: { input: MigrationInput },
-    window: { since: number; until: number },
-  ): Promise<CsatComparison> {
-    const store = deps.store(input);
-    const chatwoot = deps.chatwoot(input);
-    const root = blobKeys.root(input.account);
-    const ratings = new Map<string, number>();
-    const manifests: string[] = [entityManifestKey(input.account, 'conversations')];
-    for await (const key of store.list(`${root}/delta/`)) {
-      if (key.endsWith('/conversations/manifest.json')) manifests.push(key);
-    }
-    for (const key of manifests) {
-      for await (const conversation of recordsOf<Conversation>(store, await readManifest(store, key))) {
-        const rating = conversation.conversation_rating;
-        const at = rating?.created_at ?? 0;
-        if (rating?.rating && at >= window.since && at <= window.until)
-          ratings.set(conversation.id, rating.rating);
-      }
-    }
-    const intercomGood = [...ratings.values()].filter((r) => r >= 4).length;
-    const inboxes = await chatwoot.listInboxes();
-    const live = inboxes.filter((inbox) => inbox.name !== input.chatwoot.inboxName);
-    let chatwootRatings = 0;
-    let chatwootGood = 0;
-    for (const inbox of live) {
-      const metrics = await chatwoot.csatMetrics({
-        since: window.since,
-        until: window.until,
-        inboxId: inbox.id,
-      });
-      // ratings_count maps each rating (1-5) to how many responses gave it.
-      for (const [rating, count] of Object.entries(metrics.ratings_count)) {
-        chatwootRatings += count;
-        if (Number(rating) >= 4) chatwootGood += count;
-      }
-    }
-    const intercomScore = ratings.size ? (100 * intercomGood) / ratings.size : null;
-    const chatwootScore = chatwootRatings ? (100 * chatwootGood) / chatwootRatings : null;
-    const enough = ratings.size >= MIN_RATINGS_FOR_CSAT && chatwootRatings >= MIN_RATINGS_FOR_CSAT;
-    return {
-      intercomScore,
-      chatwootScore,
-      intercomRatings: ratings.size,
-      chatwootRatings,
-      behind:
-        enough &&
-        intercomScore !== null &&
-        chatwootScore !== null &&
-        chatwootScore < intercomScore - input.rollout.csatMargin,
-    };
-  }
-
-  return { reconcileMigration, verifyMigratedLabels, compareCsat };
+  return { reconcileMigration };
 }
+
+export type VerificationActivities = OnQueue<
+  typeof verificationQueue,
+  ReturnType<typeof createVerificationActivities>
+>;

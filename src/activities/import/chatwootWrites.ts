@@ -5,34 +5,28 @@
  * id). A retried, resumed or repeated import therefore only writes what is missing.
  */
 import { Context, sleep } from '@temporalio/activity';
-import type { ChatwootClient } from '../clients/chatwoot/client.js';
-import { HttpFailure } from '../clients/http.js';
-import type { Contact, Conversation } from '../clients/intercom/schemas.js';
-import { blobKeys, type MigrationInput } from '../config.js';
+import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import { HttpFailure } from '../../clients/httpFailure.js';
+import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
+import { type MigrationInput, taskQueues } from '../../config.js';
 import {
   contactPayload,
   conversationAdditionalAttributes,
   conversationCustomAttributes,
   conversationLabels,
   mapConversationStatus,
-  normalizeEmail,
   type PlannedMessage,
   planMessages,
-} from '../mapping/index.js';
-import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
-import { readAttachmentIndex, type StoredAttachment } from './attachments.js';
-import { FROM_INTERCOM_LABEL, type MigrationMapping } from './chatwootSetup.js';
-import type { ContactImportResult, ConversationImportArgs, ConversationImportResult } from './contract.js';
-import type { ActivityDeps } from './deps.js';
-import { entityManifestKey, readChunk, readManifest, recordsOf } from './manifests.js';
+} from '../../mapping/index.js';
+import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
+import { blobLayout } from '../../storage/layout.js';
+import { readAttachmentIndex, type StoredAttachment } from '../attachments/rehost.js';
+import type { ContactImportResult, ConversationImportArgs, ConversationImportResult } from '../contract.js';
+import type { ActivityDeps } from '../deps.js';
+import { readChunk } from '../manifests.js';
+import type { OnQueue } from '../queues.js';
+import { FROM_INTERCOM_LABEL, type MigrationMapping } from '../setup/chatwootWrites.js';
 
-const CHUNK_CACHE_SIZE = 16;
-/**
- * Chatwoot contact ids remembered per worker: without them every conversation would look its contact
- * up again right after the contacts step created it (one extra request per conversation, ~7% of the
- * import's requests). Bounded so that memory stays flat: about 100 bytes an entry, 5 MB at most.
- */
-const CONTACT_ID_CACHE_SIZE = 50_000;
 /** Contacts of one chunk written at once (the import runs two chunks at a time). */
 const CONTACTS_AT_ONCE = 8;
 
@@ -42,107 +36,25 @@ export interface MergePlan {
   merges: { email: string; canonicalId: string; mergedIds: string[] }[];
 }
 
-const mergePlanKey = (contactsManifestKey: string) =>
-  contactsManifestKey.replace(/manifest\.json$/, 'merge-plan.json');
-const aliasKey = (account: number, intercomContactId: string) =>
-  `${blobKeys.root(account)}/contacts/alias/${intercomContactId.replace(/[^A-Za-z0-9._=-]/g, '_')}.json`;
 export const identifierOf = (intercomContactId: string) => `intercom:${intercomContactId}`;
 
 function isStatus(error: unknown, status: number, text?: RegExp): boolean {
   return error instanceof HttpFailure && error.status === status && (!text || text.test(error.message));
 }
 
-/** Least recently used entries go first once the map holds `capacity`. */
-class BoundedCache<V> {
-  private readonly entries = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, value);
-    }
-    return value;
-  }
-  set(key: string, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-  }
-  delete(key: string): void {
-    this.entries.delete(key);
-  }
-}
+export const importQueue = taskQueues.chatwoot;
 
-/** Small LRU of parsed chunks: a window of conversations mostly shares a few chunks. */
-class ChunkCache {
-  private readonly chunks = new Map<string, Promise<Conversation[]>>();
-  get(store: BlobStore, key: string): Promise<Conversation[]> {
-    let chunk = this.chunks.get(key);
-    if (chunk) {
-      this.chunks.delete(key);
-    } else {
-      chunk = readChunk<Conversation>(store, key);
-      chunk.catch(() => this.chunks.delete(key));
-    }
-    this.chunks.set(key, chunk);
-    while (this.chunks.size > CHUNK_CACHE_SIZE) this.chunks.delete(this.chunks.keys().next().value as string);
-    return chunk;
-  }
-}
-
-export function createChatwootImportActivities(deps: ActivityDeps) {
-  const chunkCache = new ChunkCache();
-  const contactIds = new BoundedCache<number>(CONTACT_ID_CACHE_SIZE);
-  const contactCacheKey = (input: MigrationInput, identifier: string) =>
-    `${input.chatwoot.baseUrl}|${input.account}|${identifier}`;
-  const jsonCache = new Map<string, Promise<unknown>>();
-  const cachedJson = <T>(store: BlobStore, key: string): Promise<T | undefined> => {
-    let value = jsonCache.get(key);
-    if (!value) {
-      value = getJson<T>(store, key);
-      jsonCache.set(key, value);
-      value.catch(() => jsonCache.delete(key));
-    }
-    return value as Promise<T | undefined>;
+export function createImportActivities(deps: ActivityDeps) {
+  // Caches of the migration run (deps.runCache): keyed by blob store, Chatwoot, account and run.
+  const contactIds = (input: MigrationInput) => deps.runCache(input).contactIds;
+  const cachedJson = <T>(input: MigrationInput, key: string): Promise<T | undefined> => {
+    const run = deps.runCache(input);
+    return run.cached(run.json, key, () => getJson<T>(deps.store(input), key)) as Promise<T | undefined>;
   };
-
-  async function planContactMerges(
-    { input }: { input: MigrationInput },
-    contactsManifestKey: string,
-  ): Promise<number> {
-    const store = deps.store(input);
-    const manifest = await readManifest(store, contactsManifestKey);
-    // Only e-mail -> earliest contact is kept in memory: a reduced index, not the contacts themselves.
-    const canonical = new Map<string, { id: string; createdAt: number }>();
-    const groups = new Map<string, string[]>();
-    for await (const contact of recordsOf<Contact>(store, manifest)) {
-      const email = normalizeEmail(contact.email ?? '');
-      if (!email) continue;
-      const current = canonical.get(email);
-      const candidate = { id: contact.id, createdAt: contact.created_at };
-      if (!current) {
-        canonical.set(email, candidate);
-        continue;
-      }
-      const winner =
-        candidate.createdAt < current.createdAt ||
-        (candidate.createdAt === current.createdAt && candidate.id < current.id)
-          ? candidate
-          : current;
-      const loser = winner === candidate ? current : candidate;
-      canonical.set(email, winner);
-      groups.set(email, [...(groups.get(email) ?? []), loser.id]);
-    }
-    const plan: MergePlan = { mergedInto: {}, merges: [] };
-    for (const [email, losers] of groups) {
-      const canonicalId = (canonical.get(email) as { id: string }).id;
-      plan.merges.push({ email, canonicalId, mergedIds: losers });
-      for (const id of losers) plan.mergedInto[id] = canonicalId;
-    }
-    await putJson(store, mergePlanKey(contactsManifestKey), plan);
-    return plan.merges.length;
-  }
+  const cachedChunk = (input: MigrationInput, key: string): Promise<Conversation[]> => {
+    const run = deps.runCache(input);
+    return run.cached(run.chunks, key, () => readChunk<Conversation>(deps.store(input), key));
+  };
 
   /** Finds or creates one contact, and remembers its Chatwoot id for the conversations that follow. */
   async function ensureContact(
@@ -151,7 +63,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     contact: Contact,
   ): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
     const outcome = await findOrCreateContact(input, chatwoot, contact);
-    contactIds.set(contactCacheKey(input, identifierOf(contact.id)), outcome.id);
+    contactIds(input).set(identifierOf(contact.id), outcome.id);
     return outcome;
   }
 
@@ -166,7 +78,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     if (found[0]) return { id: found[0].id, created: false, mergedByEmail: false };
     const alias = await getJson<{ chatwootId: number }>(
       deps.store(input),
-      aliasKey(input.account, contact.id),
+      blobLayout.contactAlias(input.account, contact.id),
     );
     if (alias) return { id: alias.chatwootId, created: false, mergedByEmail: true };
     let attempt = { ...payload };
@@ -179,7 +91,9 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
           // Same e-mail in another case, or a contact the live widget made during the parallel run.
           const owner = (await chatwoot.filterContacts('email', attempt.email))[0];
           if (owner) {
-            await putJson(deps.store(input), aliasKey(input.account, contact.id), { chatwootId: owner.id });
+            await putJson(deps.store(input), blobLayout.contactAlias(input.account, contact.id), {
+              chatwootId: owner.id,
+            });
             return { id: owner.id, created: false, mergedByEmail: true };
           }
           throw error;
@@ -217,10 +131,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
   ): Promise<ContactImportResult> {
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
-    const plan = (await getJson<MergePlan>(
-      store,
-      mergePlanKey(chunkKey.replace(/[^/]+$/, 'manifest.json')),
-    )) ?? {
+    const plan = (await getJson<MergePlan>(store, blobLayout.mergePlanIn(blobLayout.folderOf(chunkKey)))) ?? {
       mergedInto: {},
       merges: [],
     };
@@ -271,22 +182,21 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     chatwoot: ChatwootClient,
     conversation: Conversation,
   ): Promise<{ id: number; remembered: boolean; cacheKey: string }> {
-    const store = deps.store(input);
     const intercomId =
       conversation.contacts?.contacts[0]?.id ??
       conversation.source.author.id ??
       `conversation-${conversation.id}`;
     const plan = await cachedJson<MergePlan>(
-      store,
-      mergePlanKey(entityManifestKey(input.account, 'contacts')),
+      input,
+      blobLayout.mergePlanIn(blobLayout.entityDir(input.account, 'contacts')),
     );
     const canonicalId = plan?.mergedInto[intercomId] ?? intercomId;
-    const cacheKey = contactCacheKey(input, identifierOf(canonicalId));
-    const known = contactIds.get(cacheKey);
+    const cacheKey = identifierOf(canonicalId);
+    const known = contactIds(input).get(cacheKey);
     if (known !== undefined) return { id: known, remembered: true, cacheKey };
     const found = await chatwoot.filterContacts('identifier', identifierOf(canonicalId));
     if (found[0]) {
-      contactIds.set(cacheKey, found[0].id);
+      contactIds(input).set(cacheKey, found[0].id);
       return { id: found[0].id, remembered: false, cacheKey };
     }
     // A contact Intercom no longer lists (deleted, or new since the export): make one from the author.
@@ -354,13 +264,13 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     const { input, conversationId, chunkKey } = args;
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
-    const conversation = (await chunkCache.get(store, chunkKey)).find((c) => c.id === conversationId);
+    const conversation = (await cachedChunk(input, chunkKey)).find((c) => c.id === conversationId);
     if (!conversation) {
       throw Object.assign(new Error(`conversation ${conversationId} is not in ${chunkKey}`), {
         name: 'InvalidData',
       });
     }
-    const mapping = await cachedJson<MigrationMapping>(store, blobKeys.mapping(input.account));
+    const mapping = await cachedJson<MigrationMapping>(input, blobLayout.mapping(input.account));
     if (!mapping)
       throw Object.assign(new Error('the mapping step has not run: no mapping.json'), {
         name: 'InvalidData',
@@ -391,7 +301,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
       } catch (error) {
         // A remembered contact may have been deleted or merged in Chatwoot since: look it up afresh, once.
         if (!contact.remembered || !(error instanceof HttpFailure) || error.retryable) throw error;
-        contactIds.delete(contact.cacheKey);
+        contactIds(input).delete(contact.cacheKey);
         contact = await resolveContact(input, chatwoot, conversation);
         return createFor(contact.id);
       }
@@ -465,7 +375,7 @@ export function createChatwootImportActivities(deps: ActivityDeps) {
     return result;
   }
 
-  return { planContactMerges, importContacts, importConversation };
+  return { importContacts, importConversation };
 }
 
 /** Well under any heartbeat throttle interval, so every interval Temporal's worker sends one. */
@@ -489,3 +399,5 @@ async function respectFloodGuard(postedAt: number[], perMinute: number): Promise
     await sleep(wait);
   }
 }
+
+export type ImportActivities = OnQueue<typeof importQueue, ReturnType<typeof createImportActivities>>;

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got, { type Delays, RequestError, TimeoutError } from 'got';
 import type { z } from 'zod';
-import { HttpFailure } from './http.js';
+import { HttpFailure } from './httpFailure.js';
 
 export type ServiceName = HttpFailure['service'];
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

@@ -1,0 +1,76 @@
+/**
+ * What the import workflow needs to plan its work, read from the blob store: the chunks to import,
+ * the conversation ids of a chunk, and which contacts merge because their e-mails differ only by
+ * case. Runs on the migration queue: no Chatwoot request, so none of Chatwoot's budget.
+ */
+import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
+import { type MigrationInput, taskQueues } from '../../config.js';
+import { normalizeEmail } from '../../mapping/index.js';
+import { putJson } from '../../storage/blobStore.js';
+import { blobLayout } from '../../storage/layout.js';
+import type { ActivityDeps } from '../deps.js';
+import { readChunk, readManifest, recordsOf } from '../manifests.js';
+import type { OnQueue } from '../queues.js';
+import type { MergePlan } from './chatwootWrites.js';
+
+export const importPlanningQueue = taskQueues.main;
+
+export function createImportPlanningActivities(deps: ActivityDeps) {
+  async function listManifestChunks(
+    { input }: { input: MigrationInput },
+    manifestKey: string,
+  ): Promise<string[]> {
+    return (await readManifest(deps.store(input), manifestKey)).chunks.map((c) => c.key);
+  }
+
+  async function listChunkConversationIds(
+    { input }: { input: MigrationInput },
+    chunkKey: string,
+  ): Promise<string[]> {
+    return (await readChunk<Conversation>(deps.store(input), chunkKey)).map((c) => c.id);
+  }
+
+  async function planContactMerges(
+    { input }: { input: MigrationInput },
+    contactsManifestKey: string,
+  ): Promise<number> {
+    const store = deps.store(input);
+    const manifest = await readManifest(store, contactsManifestKey);
+    // Only e-mail -> earliest contact is kept in memory: a reduced index, not the contacts themselves.
+    const canonical = new Map<string, { id: string; createdAt: number }>();
+    const groups = new Map<string, string[]>();
+    for await (const contact of recordsOf<Contact>(store, manifest)) {
+      const email = normalizeEmail(contact.email ?? '');
+      if (!email) continue;
+      const current = canonical.get(email);
+      const candidate = { id: contact.id, createdAt: contact.created_at };
+      if (!current) {
+        canonical.set(email, candidate);
+        continue;
+      }
+      const winner =
+        candidate.createdAt < current.createdAt ||
+        (candidate.createdAt === current.createdAt && candidate.id < current.id)
+          ? candidate
+          : current;
+      const loser = winner === candidate ? current : candidate;
+      canonical.set(email, winner);
+      groups.set(email, [...(groups.get(email) ?? []), loser.id]);
+    }
+    const plan: MergePlan = { mergedInto: {}, merges: [] };
+    for (const [email, losers] of groups) {
+      const canonicalId = (canonical.get(email) as { id: string }).id;
+      plan.merges.push({ email, canonicalId, mergedIds: losers });
+      for (const id of losers) plan.mergedInto[id] = canonicalId;
+    }
+    await putJson(store, blobLayout.mergePlanIn(blobLayout.folderOf(contactsManifestKey)), plan);
+    return plan.merges.length;
+  }
+
+  return { listManifestChunks, listChunkConversationIds, planContactMerges };
+}
+
+export type ImportPlanningActivities = OnQueue<
+  typeof importPlanningQueue,
+  ReturnType<typeof createImportPlanningActivities>
+>;

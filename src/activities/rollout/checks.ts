@@ -1,0 +1,114 @@
+/**
+ * The rollout's checks against Chatwoot: the CSAT gate (Intercom's ratings against Chatwoot's for the
+ * same window) and, at cut-over, that every migrated conversation still carries from_intercom. Runs
+ * on the chatwoot-writes queue, under Chatwoot's budget.
+ */
+import { Context } from '@temporalio/activity';
+import type { Conversation } from '../../clients/intercom/schemas.js';
+import { type MigrationInput, taskQueues } from '../../config.js';
+import { conversationLabels } from '../../mapping/index.js';
+import { blobLayout } from '../../storage/layout.js';
+import { forEachConcurrently } from '../concurrently.js';
+import type { CsatComparison } from '../contract.js';
+import type { ActivityDeps } from '../deps.js';
+import { readManifest, recordsOf } from '../manifests.js';
+import type { OnQueue } from '../queues.js';
+import { FROM_INTERCOM_LABEL } from '../setup/chatwootWrites.js';
+
+export const rolloutChecksQueue = taskQueues.chatwoot;
+const CONCURRENCY = 4;
+/** Fewer ratings than this on either side say nothing about quality: the CSAT gate stays open. */
+const MIN_RATINGS_FOR_CSAT = 5;
+
+export function createRolloutCheckActivities(deps: ActivityDeps) {
+  /** Cut-over check: every migrated conversation carries from_intercom; any that lost it gets it back. */
+  async function verifyMigratedLabels({
+    input,
+  }: {
+    input: MigrationInput;
+  }): Promise<{ checked: number; repaired: number }> {
+    const store = deps.store(input);
+    const chatwoot = deps.chatwoot(input);
+    const manifest = await readManifest(store, blobLayout.entityManifest(input.account, 'conversations'));
+    let checked = 0;
+    let repaired = 0;
+    await forEachConcurrently(recordsOf<Conversation>(store, manifest), CONCURRENCY, async (conversation) => {
+      const match = (
+        await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id)
+      )[0];
+      if (!match) return;
+      checked++;
+      const labels = match.labels ?? [];
+      if (!labels.includes(FROM_INTERCOM_LABEL)) {
+        const wanted = conversationLabels((conversation.tags?.tags ?? []).map((t) => t.name));
+        await chatwoot.setLabels(match.id, [...new Set([...labels, ...wanted, FROM_INTERCOM_LABEL])]);
+        repaired++;
+      }
+      Context.current().heartbeat(checked);
+    });
+    return { checked, repaired };
+  }
+
+  /**
+   * CSAT in a window: Intercom's conversation ratings (from the export and the delta syncs) against
+   * Chatwoot's CSAT metrics for its live inboxes. Scores are the share of ratings of 4 or 5.
+   */
+  async function compareCsat(
+    { input }: { input: MigrationInput },
+    window: { since: number; until: number },
+  ): Promise<CsatComparison> {
+    const store = deps.store(input);
+    const chatwoot = deps.chatwoot(input);
+    const ratings = new Map<string, number>();
+    const manifests: string[] = [blobLayout.entityManifest(input.account, 'conversations')];
+    for await (const key of store.list(blobLayout.deltaPrefix(input.account))) {
+      if (blobLayout.isDeltaConversationsManifest(key)) manifests.push(key);
+    }
+    for (const key of manifests) {
+      for await (const conversation of recordsOf<Conversation>(store, await readManifest(store, key))) {
+        const rating = conversation.conversation_rating;
+        const at = rating?.created_at ?? 0;
+        if (rating?.rating && at >= window.since && at <= window.until)
+          ratings.set(conversation.id, rating.rating);
+      }
+    }
+    const intercomGood = [...ratings.values()].filter((r) => r >= 4).length;
+    const inboxes = await chatwoot.listInboxes();
+    const live = inboxes.filter((inbox) => inbox.name !== input.chatwoot.inboxName);
+    let chatwootRatings = 0;
+    let chatwootGood = 0;
+    for (const inbox of live) {
+      const metrics = await chatwoot.csatMetrics({
+        since: window.since,
+        until: window.until,
+        inboxId: inbox.id,
+      });
+      // ratings_count maps each rating (1-5) to how many responses gave it.
+      for (const [rating, count] of Object.entries(metrics.ratings_count)) {
+        chatwootRatings += count;
+        if (Number(rating) >= 4) chatwootGood += count;
+      }
+    }
+    const intercomScore = ratings.size ? (100 * intercomGood) / ratings.size : null;
+    const chatwootScore = chatwootRatings ? (100 * chatwootGood) / chatwootRatings : null;
+    const enough = ratings.size >= MIN_RATINGS_FOR_CSAT && chatwootRatings >= MIN_RATINGS_FOR_CSAT;
+    return {
+      intercomScore,
+      chatwootScore,
+      intercomRatings: ratings.size,
+      chatwootRatings,
+      behind:
+        enough &&
+        intercomScore !== null &&
+        chatwootScore !== null &&
+        chatwootScore < intercomScore - input.rollout.csatMargin,
+    };
+  }
+
+  return { verifyMigratedLabels, compareCsat };
+}
+
+export type RolloutCheckActivities = OnQueue<
+  typeof rolloutChecksQueue,
+  ReturnType<typeof createRolloutCheckActivities>
+>;

@@ -1,0 +1,26 @@
+/**
+ * The one-line summary of a reconciliation, printed the same way whoever counted: the migration's
+ * verification (through Chatwoot's API) and the sandbox's independent check (from both sandboxes'
+ * state). Pure, so the workflow bundle can import it.
+ */
+
+export interface ReconciliationCounts {
+  contacts: { expected: number; found: number };
+  conversations: { expected: number; found: number };
+  messages: { expected: number; found: number };
+  attachments: { expected: number; found: number };
+  duplicates: number;
+  missing: number;
+  /** Set aside at export (malformed or oversized in Intercom's API): listed in the report with the payload. */
+  rejected?: number;
+}
+
+export function reconciliationLine(counts: ReconciliationCounts): string {
+  const pair = (p: { expected: number; found: number }) => `${p.found}/${p.expected}`;
+  return (
+    `reconciled: contacts ${pair(counts.contacts)}, conversations ${pair(counts.conversations)}, ` +
+    `messages ${pair(counts.messages)}, attachments ${pair(counts.attachments)}, ` +
+    `duplicates ${counts.duplicates}, missing ${counts.missing}` +
+    (counts.rejected ? `, rejected ${counts.rejected}` : '')
+  );
+}

@@ -1,0 +1,223 @@
+/** Contacts (contact.rb, ContactInboxBuilder, the contacts controller's search and listing). */
+import { randomUUID } from 'node:crypto';
+import { couldNotCreate, notFound, RecordNotUniqueError } from './errors.js';
+import { findInbox } from './inboxes.js';
+import { CHATWOOT_LIMITS, DEVISE_EMAIL, E164 } from './limits.js';
+import { booleanParam, has, integerParam, isBlank, objectParam, type Params, stringParam } from './params.js';
+import type { AccountRecord, ContactInboxRecord, ContactRecord, InboxRecord } from './records.js';
+import type { SandboxStore } from './store.js';
+import { Validation } from './validation.js';
+
+export function findContact(account: AccountRecord, id: unknown): ContactRecord {
+  const wanted = integerParam(id);
+  const contact = account.contacts.find((candidate) => candidate.id === wanted);
+  if (!contact) throw notFound();
+  return contact;
+}
+
+export function contactById(account: AccountRecord, id: number): ContactRecord | undefined {
+  return account.contacts.find((candidate) => candidate.id === id);
+}
+
+export function contactInboxesOf(account: AccountRecord, contactId: number): ContactInboxRecord[] {
+  return account.contactInboxes.filter((contactInbox) => contactInbox.contactId === contactId);
+}
+
+type ContactAttributes = Pick<
+  ContactRecord,
+  'name' | 'email' | 'phoneNumber' | 'identifier' | 'additionalAttributes' | 'customAttributes' | 'blocked'
+>;
+
+function contactAttributes(params: Params, current: ContactRecord | null): ContactAttributes {
+  const text = (key: string, fallback: string | null) =>
+    has(params, key) ? stringParam(params[key]) : fallback;
+  const email = text('email', current?.email ?? null);
+  const phone = text('phone_number', current?.phoneNumber ?? null);
+  const identifier = text('identifier', current?.identifier ?? null);
+  const additional = objectParam(params.additional_attributes);
+  const custom = objectParam(params.custom_attributes);
+  return {
+    name: text('name', current?.name ?? '') ?? '',
+    // prepare_email_attribute: blank becomes nil so the unique index ignores it; no trimming.
+    email: isBlank(email) ? null : (email as string).toLowerCase(),
+    phoneNumber: isBlank(phone) ? null : phone,
+    identifier: isBlank(identifier) ? null : identifier,
+    // The update action merges both JSON columns; create starts from empty ones.
+    additionalAttributes: { ...(current?.additionalAttributes ?? {}), ...(additional ?? {}) },
+    customAttributes: { ...(current?.customAttributes ?? {}), ...(custom ?? {}) },
+    blocked: has(params, 'blocked') ? (booleanParam(params.blocked) ?? false) : (current?.blocked ?? false),
+  };
+}
+
+function validateContact(account: AccountRecord, attributes: ContactAttributes, selfId: number | null): void {
+  const others = account.contacts.filter((contact) => contact.id !== selfId);
+  const validation = new Validation();
+  if (attributes.email !== null) {
+    if (others.some((contact) => contact.email === attributes.email)) {
+      validation.add('email', 'has already been taken');
+    }
+    if (!DEVISE_EMAIL.test(attributes.email)) validation.add('email', 'Invalid email');
+  }
+  if (
+    attributes.identifier !== null &&
+    others.some((contact) => contact.identifier === attributes.identifier)
+  ) {
+    validation.add('identifier', 'has already been taken');
+  }
+  if (attributes.phoneNumber !== null) {
+    if (others.some((contact) => contact.phoneNumber === attributes.phoneNumber)) {
+      validation.add('phone_number', 'has already been taken');
+    }
+    if (!E164.test(attributes.phoneNumber)) validation.add('phone_number', 'should be in e164 format');
+  }
+  validation.maxLength('name', attributes.name, CHATWOOT_LIMITS.shortStringChars);
+  validation.check();
+}
+
+/**
+ * POST /contacts. The uniqueness validations read committed rows only; the unique indexes on
+ * (email, account_id) and (identifier, account_id) catch what they miss. A second insert of the
+ * same key while the first is uncommitted blocks on the index and fails once it commits: a 500.
+ * The phone number has no unique index, so concurrent duplicates of a phone both succeed.
+ */
+export async function createContact(
+  store: SandboxStore,
+  account: AccountRecord,
+  params: Params,
+): Promise<{ contact: ContactRecord; contactInbox: ContactInboxRecord | null }> {
+  const attributes = contactAttributes(params, null);
+  validateContact(account, attributes, null);
+  const uniqueKeys = [
+    attributes.email === null ? null : `${account.id}:email:${attributes.email}`,
+    attributes.identifier === null ? null : `${account.id}:identifier:${attributes.identifier}`,
+  ].filter((key): key is string => key !== null);
+  const holders = uniqueKeys
+    .map((key) => store.pendingUniqueKeys.get(key))
+    .filter((holder): holder is Promise<void> => holder !== undefined);
+  if (holders.length > 0) {
+    await Promise.all(holders);
+    const collides = account.contacts.some(
+      (contact) =>
+        (attributes.email !== null && contact.email === attributes.email) ||
+        (attributes.identifier !== null && contact.identifier === attributes.identifier),
+    );
+    if (collides) {
+      throw new RecordNotUniqueError(
+        attributes.identifier !== null
+          ? 'uniq_identifier_per_account_contact'
+          : 'uniq_email_per_account_contact',
+      );
+    }
+  }
+  let release = () => {};
+  const done = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  for (const key of uniqueKeys) store.pendingUniqueKeys.set(key, done);
+  try {
+    if (store.writeLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, store.writeLatencyMs));
+    // The transaction also builds the contact inbox; a missing inbox rolls the contact back (404).
+    const inbox = isBlank(params.inbox_id) ? null : findInbox(account, params.inbox_id);
+    const now = store.now();
+    const contact: ContactRecord = {
+      id: store.nextId('contact'),
+      accountId: account.id,
+      ...attributes,
+      lastActivityAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const contactInbox = inbox ? prepareContactInbox(store, account, contact, inbox, params.source_id) : null;
+    if (contactInbox && !contactInbox.isNew) {
+      throw new RecordNotUniqueError('index_contact_inboxes_on_inbox_id_and_source_id');
+    }
+    account.contacts.push(contact);
+    if (contactInbox) account.contactInboxes.push(contactInbox.record);
+    return { contact, contactInbox: contactInbox?.record ?? null };
+  } finally {
+    for (const key of uniqueKeys) {
+      if (store.pendingUniqueKeys.get(key) === done) store.pendingUniqueKeys.delete(key);
+    }
+    release();
+  }
+}
+
+export function updateContact(
+  store: SandboxStore,
+  account: AccountRecord,
+  id: unknown,
+  params: Params,
+): ContactRecord {
+  const contact = findContact(account, id);
+  const attributes = contactAttributes(params, contact);
+  validateContact(account, attributes, contact.id);
+  Object.assign(contact, attributes, { updatedAt: store.now() });
+  return contact;
+}
+
+/** Contacts with an email, a phone number or an identifier: the only ones GET /contacts lists. */
+export function resolvedContacts(account: AccountRecord): ContactRecord[] {
+  return account.contacts.filter(
+    (contact) => !isBlank(contact.email) || !isBlank(contact.phoneNumber) || !isBlank(contact.identifier),
+  );
+}
+
+/** GET /contacts/search: ILIKE on name, email, phone; LIKE (case-sensitive) on identifier. */
+export function searchContacts(account: AccountRecord, query: unknown): ContactRecord[] {
+  const raw = stringParam(query);
+  if (isBlank(raw)) throw couldNotCreate('Specify search string with parameter q');
+  const needle = (raw as string).trim();
+  const folded = needle.toLowerCase();
+  const byId = /^\d+$/.test(needle) ? Number(needle) : null;
+  return account.contacts.filter(
+    (contact) =>
+      contact.name.toLowerCase().includes(folded) ||
+      (contact.email ?? '').toLowerCase().includes(folded) ||
+      (contact.phoneNumber ?? '').toLowerCase().includes(folded) ||
+      (contact.identifier ?? '').includes(needle) ||
+      contact.id === byId,
+  );
+}
+
+/** ContactInboxBuilder: reuse (contact, inbox, source_id), else create it; a uuid when none is given. */
+export function prepareContactInbox(
+  store: SandboxStore,
+  account: AccountRecord,
+  contact: ContactRecord,
+  inbox: InboxRecord,
+  sourceIdParam: unknown,
+): { record: ContactInboxRecord; isNew: boolean } {
+  const sourceId = isBlank(sourceIdParam) ? randomUUID() : (stringParam(sourceIdParam) as string);
+  const existing = account.contactInboxes.find(
+    (candidate) => candidate.inboxId === inbox.id && candidate.sourceId === sourceId,
+  );
+  if (existing) return { record: existing, isNew: false };
+  return {
+    record: {
+      id: store.nextId('contact_inbox'),
+      contactId: contact.id,
+      inboxId: inbox.id,
+      sourceId,
+      hmacVerified: false,
+      createdAt: store.now(),
+    },
+    isNew: true,
+  };
+}
+
+export function createContactInbox(
+  store: SandboxStore,
+  account: AccountRecord,
+  contactId: unknown,
+  params: Params,
+): ContactInboxRecord {
+  const contact = findContact(account, contactId);
+  const inbox = findInbox(account, params.inbox_id);
+  const prepared = prepareContactInbox(store, account, contact, inbox, params.source_id);
+  if (!prepared.isNew) {
+    if (prepared.record.contactId === contact.id) return prepared.record;
+    throw new RecordNotUniqueError('index_contact_inboxes_on_inbox_id_and_source_id');
+  }
+  account.contactInboxes.push(prepared.record);
+  return prepared.record;
+}

@@ -1,0 +1,265 @@
+/**
+ * Conversations (conversation.rb, ConversationBuilder, the conversations controller's status, assignment,
+ * label and custom attribute actions, ConversationFinder's listing).
+ */
+import { randomUUID } from 'node:crypto';
+import { addActivity, assigneeChangeActivity, setStatus, teamChangeActivity } from './activities.js';
+import { type ActingUser, accountUserId } from './auth.js';
+import { findContact, prepareContactInbox } from './contacts.js';
+import {
+  ChatwootApiError,
+  couldNotCreate,
+  notAuthorizedForAction,
+  notFound,
+  RecordInvalidError,
+} from './errors.js';
+import { findInbox, inboxById } from './inboxes.js';
+import { commitMessage, prepareMessage } from './messages.js';
+import {
+  enumParam,
+  has,
+  integerParam,
+  isBlank,
+  isPlainObject,
+  objectParam,
+  type Params,
+  parseTime,
+  stringParam,
+} from './params.js';
+import {
+  type AccountRecord,
+  CONVERSATION_STATUSES,
+  type ContactInboxRecord,
+  type ConversationRecord,
+  type JsonObject,
+  type TeamRecord,
+} from './records.js';
+import type { SandboxStore } from './store.js';
+
+export function findConversation(account: AccountRecord, displayId: unknown): ConversationRecord {
+  const wanted = integerParam(displayId);
+  const conversation = account.conversations.find((candidate) => candidate.displayId === wanted);
+  if (!conversation) throw notFound();
+  return conversation;
+}
+
+export function createConversation(
+  store: SandboxStore,
+  account: AccountRecord,
+  params: Params,
+  actor: ActingUser,
+): ConversationRecord {
+  const inbox = isBlank(params.inbox_id) ? null : findInbox(account, params.inbox_id);
+  const contact = isBlank(params.contact_id) ? null : findContact(account, params.contact_id);
+  let contactInbox: ContactInboxRecord | undefined;
+  let newContactInbox = false;
+  if (inbox && contact) {
+    const prepared = prepareContactInbox(store, account, contact, inbox, params.source_id);
+    if (!prepared.isNew && prepared.record.contactId !== contact.id) {
+      throw new ChatwootApiError(422, { error: 'source_id should be unique' });
+    }
+    contactInbox = prepared.record;
+    newContactInbox = prepared.isNew;
+  } else {
+    // The legacy look-up by source_id alone, across the whole installation.
+    const sourceId = stringParam(params.source_id);
+    for (const candidateAccount of store.accounts.values()) {
+      contactInbox ??= candidateAccount.contactInboxes.find((candidate) => candidate.sourceId === sourceId);
+    }
+    if (!contactInbox) throw notFound();
+    if (!account.inboxes.some((candidate) => candidate.id === contactInbox?.inboxId)) {
+      throw notAuthorizedForAction();
+    }
+  }
+  const conversationInbox = inboxById(store, contactInbox.inboxId) ?? inbox;
+  if (!conversationInbox) throw notFound();
+  if (conversationInbox.lockToSingleConversation) {
+    const existing = account.conversations.find((candidate) => candidate.contactInboxId === contactInbox?.id);
+    if (existing) return existing;
+  }
+  const status = isBlank(params.status) ? 'open' : enumParam(CONVERSATION_STATUSES, params.status, 'status');
+  const team = isBlank(params.team_id) ? null : teamOrInvalid(account, params.team_id);
+  let assigneeId = accountUserId(account, params.assignee_id);
+  // AssignmentHandler#ensure_assignee_is_from_team: a team change drops an assignee outside it.
+  if (team && assigneeId !== null && !team.memberIds.includes(assigneeId)) assigneeId = null;
+  const now = store.now();
+  const conversation: ConversationRecord = {
+    id: store.nextId('conversation'),
+    displayId: account.nextDisplayId,
+    accountId: account.id,
+    inboxId: conversationInbox.id,
+    contactId: contactInbox.contactId,
+    contactInboxId: contactInbox.id,
+    uuid: randomUUID(),
+    status,
+    assigneeId,
+    teamId: team?.id ?? null,
+    labels: [],
+    customAttributes: objectParam(params.custom_attributes) ?? {},
+    additionalAttributes: objectParam(params.additional_attributes) ?? {},
+    snoozedUntil: status === 'snoozed' ? parseTime(params.snoozed_until) : null,
+    priority: null,
+    firstReplyCreatedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    lastActivityAt: now,
+    messages: [],
+  };
+  // One transaction: an invalid initial message rolls the conversation back.
+  const initial = isPlainObject(params.message) && !isBlank(params.message) ? params.message : null;
+  const prepared = initial ? prepareMessage(store, account, conversation, initial, actor) : null;
+  if (prepared && prepared.errors.length > 0) throw new RecordInvalidError(prepared.errors);
+  account.nextDisplayId += 1;
+  if (newContactInbox) account.contactInboxes.push(contactInbox);
+  account.conversations.push(conversation);
+  if (prepared) commitMessage(store, account, conversation, prepared.message, actor);
+  if (conversation.teamId !== null) teamChangeActivity(store, account, conversation, null, actor);
+  else if (conversation.assigneeId !== null) assigneeChangeActivity(store, account, conversation, actor);
+  return conversation;
+}
+
+function teamOrInvalid(account: AccountRecord, id: unknown): TeamRecord {
+  const wanted = integerParam(id);
+  const team = account.teams.find((candidate) => candidate.id === wanted);
+  if (!team) throw new RecordInvalidError([{ attribute: 'team', message: 'must exist' }]);
+  return team;
+}
+
+export function toggleStatus(
+  store: SandboxStore,
+  account: AccountRecord,
+  conversation: ConversationRecord,
+  params: Params,
+  actor: ActingUser,
+): ConversationRecord {
+  if (!isBlank(params.status)) {
+    const status = enumParam(CONVERSATION_STATUSES, params.status, 'status');
+    const snoozedUntil = has(params, 'snoozed_until')
+      ? parseTime(params.snoozed_until)
+      : conversation.snoozedUntil;
+    setStatus(store, account, conversation, status, { kind: 'user', actor });
+    if (status === 'snoozed') conversation.snoozedUntil = snoozedUntil;
+  } else {
+    setStatus(store, account, conversation, conversation.status === 'open' ? 'resolved' : 'open', {
+      kind: 'user',
+      actor,
+    });
+  }
+  // Opening a conversation with an agent's token assigns it to that agent.
+  if (conversation.status === 'open' && actor.role === 'agent' && conversation.assigneeId !== actor.user.id) {
+    conversation.assigneeId = actor.user.id;
+    assigneeChangeActivity(store, account, conversation, actor);
+  }
+  return conversation;
+}
+
+/** POST /assignments: assignee_id wins over team_id; returns what the controller renders. */
+export function assign(
+  store: SandboxStore,
+  account: AccountRecord,
+  conversation: ConversationRecord,
+  params: Params,
+  actor: ActingUser,
+): { kind: 'agent'; userId: number } | { kind: 'team'; team: TeamRecord | null } | { kind: 'none' } {
+  if (has(params, 'assignee_id')) {
+    const assigneeId = accountUserId(account, params.assignee_id);
+    if (assigneeId !== conversation.assigneeId) {
+      conversation.assigneeId = assigneeId;
+      conversation.updatedAt = store.now();
+      assigneeChangeActivity(store, account, conversation, actor);
+    }
+    return assigneeId === null ? { kind: 'none' } : { kind: 'agent', userId: assigneeId };
+  }
+  if (has(params, 'team_id')) {
+    const wanted = integerParam(params.team_id);
+    const team = account.teams.find((candidate) => candidate.id === wanted) ?? null;
+    const previousTeamId = conversation.teamId;
+    if ((team?.id ?? null) !== previousTeamId) {
+      conversation.teamId = team?.id ?? null;
+      if (team && conversation.assigneeId !== null && !team.memberIds.includes(conversation.assigneeId)) {
+        conversation.assigneeId = null;
+      }
+      conversation.updatedAt = store.now();
+      teamChangeActivity(store, account, conversation, previousTeamId, actor);
+    }
+    return { kind: 'team', team };
+  }
+  return { kind: 'none' };
+}
+
+/**
+ * POST /labels on a conversation replaces the list. acts-as-taggable joins the array with commas
+ * and splits it again, strips blanks and drops case-insensitive duplicates; labels need not exist.
+ */
+export function setConversationLabels(
+  store: SandboxStore,
+  account: AccountRecord,
+  conversation: ConversationRecord,
+  labels: unknown,
+  actor: ActingUser,
+): string[] {
+  const raw = Array.isArray(labels) ? labels.map((label) => stringParam(label) ?? '') : [];
+  const parsed: string[] = [];
+  for (const piece of raw.join(',').split(',')) {
+    const label = piece.trim();
+    if (label !== '' && !parsed.some((existing) => existing.toLowerCase() === label.toLowerCase())) {
+      parsed.push(label);
+    }
+  }
+  const previous = conversation.labels;
+  const kept = previous.filter((label) => parsed.includes(label));
+  const added = parsed.filter((label) => !previous.includes(label));
+  const removed = previous.filter((label) => !parsed.includes(label));
+  conversation.labels = [...kept, ...added];
+  if (added.length > 0 || removed.length > 0) conversation.updatedAt = store.now();
+  if (added.length > 0)
+    addActivity(store, account, conversation, `${actor.user.name} added ${added.join(', ')}`);
+  if (removed.length > 0) {
+    addActivity(store, account, conversation, `${actor.user.name} removed ${removed.join(', ')}`);
+  }
+  return conversation.labels;
+}
+
+/** POST /custom_attributes assigns the whole hash: keys not sent are gone. */
+export function setConversationCustomAttributes(
+  store: SandboxStore,
+  conversation: ConversationRecord,
+  params: Params,
+): JsonObject {
+  if (!has(params, 'custom_attributes')) {
+    throw couldNotCreate('param is missing or the value is empty: custom_attributes');
+  }
+  conversation.customAttributes = objectParam(params.custom_attributes) ?? {};
+  conversation.updatedAt = store.now();
+  return conversation.customAttributes;
+}
+
+export function listConversations(
+  account: AccountRecord,
+  params: Params,
+  actor: ActingUser,
+): ConversationRecord[] {
+  const status = stringParam(params.status) ?? 'open';
+  const inboxId = integerParam(params.inbox_id);
+  const teamId = integerParam(params.team_id);
+  const labels = Array.isArray(params.labels) ? params.labels.map((label) => stringParam(label)) : null;
+  const assigneeType = stringParam(params.assignee_type) ?? 'all';
+  return sortLatest(
+    account.conversations.filter(
+      (conversation) =>
+        (status === 'all' || conversation.status === status) &&
+        (inboxId === null || conversation.inboxId === inboxId) &&
+        (teamId === null || conversation.teamId === teamId) &&
+        (labels === null || labels.every((label) => label !== null && conversation.labels.includes(label))) &&
+        (assigneeType === 'all' ||
+          (assigneeType === 'me' && conversation.assigneeId === actor.user.id) ||
+          (assigneeType === 'unassigned' && conversation.assigneeId === null) ||
+          (assigneeType === 'assigned' && conversation.assigneeId !== null)),
+    ),
+  );
+}
+
+/** The conversation lists' order: latest activity first. */
+export function sortLatest(conversations: ConversationRecord[]): ConversationRecord[] {
+  return [...conversations].sort((a, b) => b.lastActivityAt - a.lastActivityAt || b.id - a.id);
+}

@@ -1,0 +1,47 @@
+/**
+ * The data every resource module works on: the accounts with their rows, the users (global, as in
+ * Chatwoot), the id sequences and the clock. The modules take it as their first argument; only
+ * ChatwootState hands it out.
+ */
+import type { AccountRecord, UserRecord } from './records.js';
+
+export interface SandboxStoreOptions {
+  /** Epoch milliseconds; every created_at, the flood window and the CSAT ranges use it. */
+  now?: () => number;
+  /** Messages per conversation per minute before "Too many messages" (CONVERSATION_MESSAGE_PER_MINUTE_LIMIT). */
+  floodLimitPerMinute?: number;
+  /** How long a contact insert holds its unique keys before committing; concurrent duplicates inside it get a 500. */
+  writeLatencyMs?: number;
+}
+
+export class SandboxStore {
+  readonly accounts = new Map<number, AccountRecord>();
+  readonly users = new Map<number, UserRecord>();
+  readonly floodLimitPerMinute: number;
+  readonly writeLatencyMs: number;
+  /** Unique keys held by contact inserts that have not committed yet, with the promise of their end. */
+  readonly pendingUniqueKeys = new Map<string, Promise<void>>();
+  private readonly clock: () => number;
+  private readonly sequences = new Map<string, number>();
+
+  constructor(options: SandboxStoreOptions = {}) {
+    this.clock = options.now ?? Date.now;
+    this.floodLimitPerMinute = options.floodLimitPerMinute ?? 200;
+    this.writeLatencyMs = options.writeLatencyMs ?? 5;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  nextId(kind: string): number {
+    const next = (this.sequences.get(kind) ?? 0) + 1;
+    this.sequences.set(kind, next);
+    return next;
+  }
+
+  /** Seeds choose their own ids: the sequence goes on after the highest. */
+  skipIdsThrough(kind: string, id: number): void {
+    this.sequences.set(kind, Math.max(this.sequences.get(kind) ?? 0, id));
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The blob store's layout: every key the project reads or writes is built here and nowhere else, so
+ * the shape of an export, a snapshot or a report can be read in one place (docs/ARCHITECTURE.md
+ * draws it). Pure functions without Node imports: workflows may use them too.
+ *
+ *   acct-<account>/
+ *     export/manifest.json                       the whole export: entities, counts, start time
+ *     export/<entity>/manifest.json              one entity: chunks with counts and sha256
+ *     export/<entity>/chunk-000001.jsonl         one JSON record per line
+ *     export/contacts/merge-plan.json            contacts merged by case-insensitive e-mail
+ *     contacts/alias/<intercom id>.json          a merged contact -> the Chatwoot contact it became
+ *     rejected/conversations/<id>.json           a conversation set aside at export, with its payload
+ *     attachments/<conversation>/index.json      what was rehosted for a conversation, and what failed
+ *     attachments/<conversation>/<source>-<n>-<file>
+ *     mapping/{inbox,agents,teams}.json          the mapping phase's parts; mapping.json the whole
+ *     delta/<run>/{conversations,contacts}/...   each parallel-run delta sync; delta/<run>/deleted.jsonl
+ *     reports/unmatched-agents.json, report.json, report.md
+ *     sealed-manifest.json                       every blob's size and sha256 at cut-over
+ *   rollout/<account>.json                       the widget router's state (served to browsers)
+ */
+
+/** Ids may hold characters a key may not (see assertSafeKey): they become '_'. */
+export const safeSegment = (value: string) => value.replace(/[^A-Za-z0-9._=-]/g, '_');
+
+const root = (account: number) => `acct-${account}`;
+const entityDir = (account: number, entity: string) => `${root(account)}/export/${entity}`;
+const manifestIn = (dir: string) => `${dir}/manifest.json`;
+const attachmentDir = (account: number, conversationId: string) =>
+  `${root(account)}/attachments/${safeSegment(conversationId)}`;
+const deltaDir = (account: number, runKey: string) => `${root(account)}/delta/${runKey}`;
+/** Account ids as they may appear in the router's URL and its blob key. */
+const ROUTER_ACCOUNT = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const blobLayout = {
+  /** Everything of one account's migration lives below this prefix. */
+  root,
+  exportManifest: (account: number) => `${root(account)}/export/manifest.json`,
+  entityDir,
+  entityManifest: (account: number, entity: string) => manifestIn(entityDir(account, entity)),
+  /** The manifest of a folder of chunks (an entity's export, or a delta's part). */
+  manifestIn,
+  chunk: (dir: string, index: number) => `${dir}/chunk-${String(index).padStart(6, '0')}.jsonl`,
+  /** Beside the contacts it was planned from: the full export's, or a delta's. */
+  mergePlanIn: (dir: string) => `${dir}/merge-plan.json`,
+  /** The folder a chunk or manifest key lives in. */
+  folderOf: (key: string) => key.replace(/\/[^/]+$/, ''),
+  contactAlias: (account: number, intercomContactId: string) =>
+    `${root(account)}/contacts/alias/${safeSegment(intercomContactId)}.json`,
+  rejectedConversation: (account: number, conversationId: string) =>
+    `${root(account)}/rejected/conversations/${safeSegment(conversationId)}.json`,
+  rejectedConversationsDir: (account: number) => `${root(account)}/rejected/conversations/`,
+  attachmentDir,
+  attachmentIndex: (account: number, conversationId: string) =>
+    `${attachmentDir(account, conversationId)}/index.json`,
+  attachmentFile: (
+    account: number,
+    conversationId: string,
+    messageSourceId: string,
+    index: number,
+    fileName: string,
+  ) =>
+    `${attachmentDir(account, conversationId)}/${safeSegment(messageSourceId)}-${index}-${safeSegment(fileName)}`,
+  mapping: (account: number) => `${root(account)}/mapping.json`,
+  mappingPart: (account: number, part: 'inbox' | 'agents' | 'teams') =>
+    `${root(account)}/mapping/${part}.json`,
+  unmatchedAgents: (account: number) => `${root(account)}/reports/unmatched-agents.json`,
+  deltaPrefix: (account: number) => `${root(account)}/delta/`,
+  deltaDir,
+  deltaPart: (account: number, runKey: string, part: 'conversations' | 'contacts') =>
+    `${deltaDir(account, runKey)}/${part}`,
+  deltaDeleted: (account: number, runKey: string) => `${deltaDir(account, runKey)}/deleted.jsonl`,
+  /** A delta's conversations manifest, as found by listing deltaPrefix. */
+  isDeltaConversationsManifest: (key: string) => key.endsWith('/conversations/manifest.json'),
+  report: (account: number) => `${root(account)}/report.json`,
+  reportMarkdown: (account: number) => `${root(account)}/report.md`,
+  sealedManifest: (account: number) => `${root(account)}/sealed-manifest.json`,
+  /** Not sealed: the seal itself (and any later one). */
+  isSealKey: (account: number, key: string) => key.startsWith(`${root(account)}/sealed`),
+  /** Outside acct-N: the router serves it to browsers and needs no migration data beside it. */
+  rolloutState: (account: string) => {
+    if (!ROUTER_ACCOUNT.test(account)) throw new Error(`invalid account id ${JSON.stringify(account)}`);
+    return `rollout/${account}.json`;
+  },
+};
