@@ -1,9 +1,13 @@
-# Everything a fresh machine needs is installed by these targets: node packages (npm ci), the
+# Everything a fresh machine needs is installed by these targets: a Node.js LTS (scripts/ensure-node.sh),
+# node packages (npm ci), the
 # Temporal CLI (built once with `go install` into ~/.cache when none is on PATH), Chromium for the
 # browser test (Debian package), an S3-compatible server for the storage test (PyPI, in a cache venv)
 # and Temporal's Java time-skipping test server (Maven Central) for the rollout and retention tests.
 SHELL := /bin/bash
-export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# A Node.js LTS (22+): the machine's when it is one, else Node.js 24 from the npm registry (once).
+NODE_BIN := $(shell scripts/ensure-node.sh)
+$(if $(NODE_BIN),,$(error scripts/ensure-node.sh found no Node.js 22 or later and could not install one))
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: all install build lint format test test-unit demo bench clean tools
 

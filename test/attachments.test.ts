@@ -18,7 +18,7 @@ import {
   readAttachmentIndex,
   type StoredAttachment,
 } from '../src/activities/attachments/rehost.js';
-import type { RehostResult } from '../src/activities/contract.js';
+import { addRehostResult, emptyRehostResult, type RehostResult } from '../src/activities/contract.js';
 import { ActivityDeps } from '../src/activities/deps.js';
 import {
   AttachmentExpired,
@@ -102,17 +102,8 @@ const rehost = (deps: ActivityDeps, input: MigrationInput, chunkKey: string, att
   runAttempt(() => createAttachmentActivities(deps).rehostAttachments({ input, chunkKey }), attempt);
 
 function sum(results: RehostResult[]): RehostResult {
-  const total: RehostResult = {
-    attachments: 0,
-    downloaded: 0,
-    alreadyStored: 0,
-    refreshed: 0,
-    failed: 0,
-    bytes: 0,
-  };
-  for (const result of results) {
-    for (const key of Object.keys(total) as (keyof RehostResult)[]) total[key] += result[key];
-  }
+  const total = emptyRehostResult();
+  for (const result of results) addRehostResult(total, result);
   return total;
 }
 

@@ -1,9 +1,10 @@
 /**
- * The activity contract between workflows and activities: argument and result types only, so the
- * workflow bundle can import it without pulling in Node-only code. Arguments carry ids, counts and
+ * The activity contract between workflows and activities: argument and result types, and a few
+ * pure helpers on them, so the workflow bundle can import it without pulling in Node-only code. Arguments carry ids, counts and
  * blob keys, never bulk data, personal data or secrets.
  */
 import type { MigrationInput } from '../config.js';
+import type { ReconciliationCounts } from '../reconciliationLine.js';
 
 export type ExportEntityName =
   | 'contacts'
@@ -96,6 +97,20 @@ export interface RehostResult {
   bytes: number;
 }
 
+export const emptyRehostResult = (): RehostResult => ({
+  attachments: 0,
+  downloaded: 0,
+  alreadyStored: 0,
+  refreshed: 0,
+  failed: 0,
+  bytes: 0,
+});
+
+/** Adds `result` into `totals`, field by field. */
+export function addRehostResult(totals: RehostResult, result: RehostResult): void {
+  for (const key of Object.keys(totals) as (keyof RehostResult)[]) totals[key] += result[key];
+}
+
 export interface MappingResult {
   mappingKey: string;
   inboxId: number;
@@ -130,13 +145,7 @@ export interface ConversationImportResult {
   attachmentsMissing: number;
 }
 
-export interface ReconciliationSummary {
-  contacts: { expected: number; found: number };
-  conversations: { expected: number; found: number };
-  messages: { expected: number; found: number };
-  attachments: { expected: number; found: number };
-  duplicates: number;
-  missing: number;
+export interface ReconciliationSummary extends ReconciliationCounts {
   /**
    * Conversations quarantined at export and not (yet) in Chatwoot: counted in conversations.expected,
    * not in `missing`; the report lists them with their reason and payload blob for the operator.

@@ -1,19 +1,20 @@
 /**
  * An independent check of a migration rehearsal: compares the Chatwoot sandbox's state with the
- * Intercom sandbox's workspace directly (not through the migration's own bookkeeping). Everything
- * Intercom's API can deliver must be in Chatwoot exactly once: contacts (after merging e-mails that
- * differ only by case), conversations by their Intercom id, messages by their source id, and the
- * attachments on them, byte for byte where the size is known.
+ * Intercom sandbox's workspace directly (not through the migration's own bookkeeping, and not
+ * through its mapping code: what Chatwoot must hold is derived by this check's own rules, in
+ * ./reconcile/rules.ts, so that a mapping mistake shows here instead of being repeated).
+ *
+ * Everything Intercom's API can deliver must be in Chatwoot exactly once: contacts (after merging
+ * e-mails that differ only by case) by their identifier and with their e-mail as Chatwoot keeps it,
+ * conversations by their Intercom id and on their contact, messages by their source id (public or
+ * private, incoming or outgoing, with content, time line and original time, long bodies in pieces
+ * within Chatwoot's limit), and the attachments on them, byte for byte where the size is known.
+ * Every mismatch is listed in `problems`.
  */
 import type { Contact, Conversation } from '../clients/intercom/schemas.js';
-import {
-  contactIdentifier,
-  normalizeEmail,
-  type PlanMessagesOptions,
-  planMessages,
-} from '../mapping/index.js';
-import type { SandboxDump } from './chatwoot/state.js';
-import { ATTACHMENT_PLACEHOLDER_PATTERN } from './intercom/generator.js';
+import { CHATWOOT_LIMITS, type DumpContact, type SandboxDump } from './chatwoot/index.js';
+import { type ChatwootLimits, checkConversationMessages } from './reconcile/messages.js';
+import { type ActivityParts, chatwootEmail, chatwootIdentifier, expectedItems } from './reconcile/rules.js';
 
 export interface SandboxReconciliation {
   contacts: { expected: number; found: number };
@@ -27,9 +28,12 @@ export interface SandboxReconciliation {
   problems: string[];
 }
 
-export interface SandboxReconcileOptions
-  extends Pick<PlanMessagesOptions, 'activityParts' | 'timestampLine'> {
+export interface SandboxReconcileOptions {
   account: number;
+  /** Parts without content (assignments, closes...): private activity notes, or left out. */
+  activityParts: ActivityParts;
+  /** Each message starts with a visible "— <time> UTC · <author>" line. */
+  timestampLine: boolean;
   /** Intercom returns at most this many parts per conversation, the most recent ones; older ones cannot be migrated. */
   partsCap: number;
   /** Conversations deleted in Intercom, not expected in Chatwoot. */
@@ -41,32 +45,18 @@ export interface SandboxReconcileOptions
   rejectedConversationIds?: readonly string[];
 }
 
-export function reconciliationLine(
-  r: Pick<
-    SandboxReconciliation,
-    'contacts' | 'conversations' | 'messages' | 'attachments' | 'duplicates' | 'missing'
-  > &
-    Partial<Pick<SandboxReconciliation, 'rejected'>>,
-): string {
-  const pair = (p: { expected: number; found: number }) => `${p.found}/${p.expected}`;
-  return (
-    `reconciled: contacts ${pair(r.contacts)}, conversations ${pair(r.conversations)}, ` +
-    `messages ${pair(r.messages)}, attachments ${pair(r.attachments)}, duplicates ${r.duplicates}, missing ${r.missing}` +
-    (r.rejected ? `, rejected ${r.rejected}` : '')
-  );
+/** The Intercom side: the sandbox's dataset fits; `attachments` (path -> size) lets inline images be checked by size. */
+export interface SandboxWorkspace {
+  contacts: readonly Contact[];
+  conversations: readonly Conversation[];
+  attachments?: Readonly<Record<string, { size: number }>>;
 }
 
-/**
- * The sandbox keeps placeholders where Intercom has signed links; give them a URL shape so that the
- * plan counts inline images exactly as it does for the exported conversation.
- */
-function withPlaceholderLinks(conversation: Conversation): Conversation {
-  const text = JSON.stringify(conversation).replace(
-    ATTACHMENT_PLACEHOLDER_PATTERN,
-    (_match, path: string) => `https://intercom-sandbox.invalid/attachments/${path}`,
-  );
-  return JSON.parse(text) as Conversation;
-}
+/** Chatwoot's limits as the sandbox enforces them. */
+const LIMITS: ChatwootLimits = {
+  messageContent: CHATWOOT_LIMITS.messageContentChars,
+  attachmentsPerMessage: CHATWOOT_LIMITS.attachmentsPerMessage,
+};
 
 export function capParts(conversation: Conversation, partsCap: number): Conversation {
   const parts = conversation.conversation_parts?.conversation_parts ?? [];
@@ -85,7 +75,7 @@ export function canonicalContacts(contacts: readonly Contact[]): Contact[] {
   const byEmail = new Map<string, Contact>();
   const result: Contact[] = [];
   for (const contact of contacts) {
-    const email = normalizeEmail(contact.email);
+    const email = chatwootEmail(contact.email);
     if (!email) {
       result.push(contact);
       continue;
@@ -102,8 +92,23 @@ export function canonicalContacts(contacts: readonly Contact[]): Contact[] {
   return [...result, ...byEmail.values()];
 }
 
+/** Intercom contact id -> the Intercom contact id whose Chatwoot contact stands for it. */
+function canonicalIdByContactId(contacts: readonly Contact[]): Map<string, string> {
+  const canonicalByEmail = new Map<string, string>();
+  for (const contact of canonicalContacts(contacts)) {
+    const email = chatwootEmail(contact.email);
+    if (email) canonicalByEmail.set(email, contact.id);
+  }
+  const result = new Map<string, string>();
+  for (const contact of contacts) {
+    const email = chatwootEmail(contact.email);
+    result.set(contact.id, (email && canonicalByEmail.get(email)) || contact.id);
+  }
+  return result;
+}
+
 export function reconcileSandboxes(
-  workspace: { contacts: readonly Contact[]; conversations: readonly Conversation[] },
+  workspace: SandboxWorkspace,
   dump: SandboxDump,
   options: SandboxReconcileOptions,
 ): SandboxReconciliation {
@@ -121,17 +126,30 @@ export function reconcileSandboxes(
     problems,
   };
 
-  const contactsByIdentifier = new Map<string, number>();
+  // Contacts: one per canonical Intercom contact, found by identifier, with the e-mail Chatwoot keeps.
+  const contactsByIdentifier = new Map<string, DumpContact[]>();
   for (const contact of account.contacts) {
-    if (contact.identifier)
-      contactsByIdentifier.set(contact.identifier, (contactsByIdentifier.get(contact.identifier) ?? 0) + 1);
+    if (!contact.identifier) continue;
+    contactsByIdentifier.set(contact.identifier, [
+      ...(contactsByIdentifier.get(contact.identifier) ?? []),
+      contact,
+    ]);
   }
   for (const contact of canonicalContacts(workspace.contacts)) {
     result.contacts.expected++;
-    const count = contactsByIdentifier.get(contactIdentifier(contact.id)) ?? 0;
-    if (count > 0) result.contacts.found++;
-    else problems.push(`contact ${contact.id} missing`);
-    if (count > 1) result.duplicates += count - 1;
+    const found = contactsByIdentifier.get(chatwootIdentifier(contact.id)) ?? [];
+    if (found.length === 0) {
+      problems.push(`contact ${contact.id} missing`);
+      continue;
+    }
+    result.contacts.found++;
+    result.duplicates += found.length - 1;
+    const email = chatwootEmail(contact.email) ?? null;
+    if (found[0].email !== email) {
+      problems.push(
+        `contact ${contact.id} has e-mail ${JSON.stringify(found[0].email)} in Chatwoot, expected ${JSON.stringify(email)}`,
+      );
+    }
   }
   // Contacts are unique per e-mail in Chatwoot too; two with one e-mail would be a duplicate.
   const emails = new Map<string, number>();
@@ -139,68 +157,57 @@ export function reconcileSandboxes(
     if (contact.email) emails.set(contact.email, (emails.get(contact.email) ?? 0) + 1);
   for (const [email, count] of emails) if (count > 1) problems.push(`e-mail ${email} on ${count} contacts`);
 
+  const canonicalId = canonicalIdByContactId(workspace.contacts);
+  const contactById = new Map(account.contacts.map((contact) => [contact.id, contact]));
   const conversationsByIntercomId = new Map<string, typeof account.conversations>();
   for (const conversation of account.conversations) {
     const id = conversation.custom_attributes.intercom_conversation_id;
     if (typeof id !== 'string') continue;
     conversationsByIntercomId.set(id, [...(conversationsByIntercomId.get(id) ?? []), conversation]);
   }
+  const sizeOf = (path: string) => workspace.attachments?.[path]?.size;
   const deleted = new Set(options.deletedConversationIds ?? []);
   const rejected = new Set(options.rejectedConversationIds ?? []);
   for (const source of workspace.conversations) {
     if (deleted.has(source.id)) continue;
+    const matches = conversationsByIntercomId.get(source.id) ?? [];
+    result.conversations.expected++;
     if (rejected.has(source.id)) {
-      const matches = conversationsByIntercomId.get(source.id) ?? [];
-      result.conversations.expected++;
       if (matches.length > 0) result.conversations.found++;
       else result.rejected++;
       result.duplicates += Math.max(0, matches.length - 1);
       continue;
     }
-    const conversation = withPlaceholderLinks(capParts(source, options.partsCap));
-    const planned = planMessages(conversation, options);
-    const expectedAttachments = planned.reduce((sum, m) => sum + m.attachments.length, 0);
-    result.conversations.expected++;
-    result.messages.expected += planned.length;
-    result.attachments.expected += expectedAttachments;
-    const matches = conversationsByIntercomId.get(conversation.id) ?? [];
+    const items = expectedItems(capParts(source, options.partsCap), options, sizeOf);
     if (matches.length === 0) {
-      problems.push(`conversation ${conversation.id} missing`);
+      problems.push(`conversation ${source.id} missing`);
+      // Nothing to compare with: the least each item needs.
+      const lacking = checkConversationMessages(source.id, items, { messages: [] }, options, LIMITS, []);
+      result.messages.expected += lacking.messagesExpected;
+      result.attachments.expected += lacking.attachmentsExpected;
       continue;
     }
     result.conversations.found++;
     result.duplicates += matches.length - 1;
-    const bySourceId = new Map<string, (typeof matches)[number]['messages']>();
-    for (const message of matches[0].messages) {
-      if (!message.source_id) continue;
-      bySourceId.set(message.source_id, [...(bySourceId.get(message.source_id) ?? []), message]);
+    const target = matches[0];
+
+    // The conversation's contact: its first Intercom contact (else the opening's author), merged by e-mail.
+    const intercomContactId =
+      source.contacts?.contacts?.[0]?.id ?? source.source.author.id ?? `conversation-${source.id}`;
+    const expectedIdentifier = chatwootIdentifier(canonicalId.get(intercomContactId) ?? intercomContactId);
+    const holder = contactById.get(target.contact_id);
+    if (holder?.identifier !== expectedIdentifier) {
+      problems.push(
+        `conversation ${source.id} is on contact ${holder?.identifier ?? target.contact_id}, expected ${expectedIdentifier}`,
+      );
     }
-    for (const plannedMessage of planned) {
-      const found = bySourceId.get(plannedMessage.sourceId) ?? [];
-      if (found.length === 0) {
-        problems.push(`conversation ${conversation.id}: message ${plannedMessage.sourceId} missing`);
-        continue;
-      }
-      result.messages.found++;
-      result.duplicates += found.length - 1;
-      const uploaded = found[0].attachments;
-      let matched = 0;
-      for (const attachment of plannedMessage.attachments) {
-        const same = uploaded.find((u) => attachment.size == null || u.size === attachment.size);
-        if (same) matched++;
-      }
-      result.attachments.found += Math.min(matched, uploaded.length);
-      if (matched < plannedMessage.attachments.length) {
-        problems.push(
-          `conversation ${conversation.id}: message ${plannedMessage.sourceId} lacks attachments`,
-        );
-      }
-    }
-    const expectedIds = new Set(planned.map((m) => m.sourceId));
-    for (const sourceId of bySourceId.keys()) {
-      if (!expectedIds.has(sourceId))
-        problems.push(`conversation ${conversation.id}: unexpected message ${sourceId}`);
-    }
+
+    const tally = checkConversationMessages(source.id, items, target, options, LIMITS, problems);
+    result.messages.expected += tally.messagesExpected;
+    result.messages.found += tally.messagesFound;
+    result.attachments.expected += tally.attachmentsExpected;
+    result.attachments.found += tally.attachmentsFound;
+    result.duplicates += tally.duplicates;
   }
   result.missing =
     result.contacts.expected -

@@ -27,6 +27,7 @@ import type { ReconciliationSummary } from '../activities/contract.js';
 import type { PreflightActivities } from '../activities/preflight.js';
 import { type MigrationInput, parseMigrationInput, workflowIds } from '../config.js';
 import { reconciliationLine } from '../reconciliationLine.js';
+import { retryAfterAccessFixed } from './accessRefusal.js';
 import { proxyOn, shortOptions } from './activityOptions.js';
 import {
   accessRefusedSignal,
@@ -42,7 +43,7 @@ import {
   statusQuery,
 } from './definitions.js';
 import { exportWorkflow } from './exportWorkflow.js';
-import { PREFLIGHT_FAILED, retryAfterAccessFixed } from './failureTypes.js';
+import { PREFLIGHT_FAILED } from './failureTypes.js';
 import { importWorkflow } from './importWorkflow.js';
 import { mappingWorkflow } from './mappingWorkflow.js';
 import { retentionReminder } from './retentionReminder.js';

@@ -9,7 +9,7 @@
  */
 import { condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { AttachmentActivities } from '../activities/attachments/rehost.js';
-import type { RehostResult } from '../activities/contract.js';
+import { addRehostResult, emptyRehostResult, type RehostResult } from '../activities/contract.js';
 import type { MigrationInput } from '../config.js';
 import { localWorkOptions, proxyOn } from './activityOptions.js';
 import { attachmentsFoundSignal, exportFinishedSignal } from './definitions.js';
@@ -34,19 +34,10 @@ export interface AttachmentRehostArgs {
   listed?: number;
 }
 
-const emptyTotals = (): RehostResult => ({
-  attachments: 0,
-  downloaded: 0,
-  alreadyStored: 0,
-  refreshed: 0,
-  failed: 0,
-  bytes: 0,
-});
-
 export async function attachmentRehost(args: AttachmentRehostArgs): Promise<RehostResult> {
   const pending = [...(args.pending ?? [])];
   let finished = args.finished ?? false;
-  const totals = args.totals ?? emptyTotals();
+  const totals = args.totals ?? emptyRehostResult();
   const seen = new Set(args.seen ?? []);
   let inFlight = 0;
   let processedThisRun = 0;
@@ -78,7 +69,7 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
     inFlight++;
     try {
       const result = await rehostAttachments({ input: args.input, chunkKey });
-      for (const key of Object.keys(totals) as (keyof RehostResult)[]) totals[key] += result[key];
+      addRehostResult(totals, result);
     } finally {
       inFlight--;
     }

@@ -23,6 +23,7 @@ import {
 import type { ImportActivities } from '../activities/import/chatwootWrites.js';
 import type { ImportPlanningActivities } from '../activities/import/planning.js';
 import { type MigrationInput, workflowIds } from '../config.js';
+import { accessRefusalIn, retryAfterAccessFixed } from './accessRefusal.js';
 import { chatwootWriteOptions, proxyOn, shortOptions } from './activityOptions.js';
 import { conversationImport } from './conversationImport.js';
 import {
@@ -33,7 +34,7 @@ import {
   resumeSignal,
   signalDescriptions,
 } from './definitions.js';
-import { ACCESS_REFUSED, accessRefusalIn, retryAfterAccessFixed } from './failureTypes.js';
+import { ACCESS_REFUSED } from './failureTypes.js';
 
 const chatwoot = proxyOn<ImportActivities>(chatwootWriteOptions);
 const bookkeeping = proxyOn<ImportPlanningActivities>(shortOptions);

@@ -28,6 +28,7 @@ import type { CutoverActivities } from '../activities/rollout/cutover.js';
 import type { PublishingActivities } from '../activities/rollout/publishing.js';
 import { type MigrationInput, workflowIds } from '../config.js';
 import { blobLayout } from '../storage/layout.js';
+import { accessRefusalIn } from './accessRefusal.js';
 import { chatwootWriteOptions, intercomExportOptions, proxyOn, shortOptions } from './activityOptions.js';
 import {
   advanceRolloutSignal,
@@ -41,7 +42,6 @@ import {
   signalDescriptions,
 } from './definitions.js';
 import { toMilliseconds } from './durations.js';
-import { accessRefusalIn } from './failureTypes.js';
 import { importWorkflow } from './importWorkflow.js';
 
 const deltaExport = proxyOn<ExportActivities>(intercomExportOptions);

@@ -21,7 +21,7 @@ import { type MigrationInput, taskQueues } from '../../config.js';
 import { type PlannedMessage, planMessages } from '../../mapping/index.js';
 import { type BlobStore, BlobTooLargeError, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
-import type { ChunksToRehost, RehostArgs, RehostResult } from '../contract.js';
+import { type ChunksToRehost, emptyRehostResult, type RehostArgs, type RehostResult } from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
 import { type EntityManifest, readChunk } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
@@ -285,14 +285,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   async function rehostAttachments({ input, chunkKey }: RehostArgs): Promise<RehostResult> {
     const store = deps.store(input);
     const conversations = await readChunk<Conversation>(store, chunkKey);
-    const totals: RehostResult = {
-      attachments: 0,
-      downloaded: 0,
-      alreadyStored: 0,
-      refreshed: 0,
-      failed: 0,
-      bytes: 0,
-    };
+    const totals = emptyRehostResult();
     // A few conversations at a time: a CDN answers each file in ~100 ms, and one at a time would
     // leave the chunk's later links to expire. Each conversation has its own index blob, so lanes
     // never write the same key; after a failure no lane starts another conversation, and the

@@ -1,0 +1,292 @@
+/**
+ * What Chatwoot must hold for an Intercom workspace, by the check's own rules. Written from the
+ * documented behaviour (README, the mapping's header comments), not from the mapping's code, and
+ * importing nothing from src/mapping: a mistake there must show as a mismatch here, not be repeated.
+ *
+ * The rules, for one conversation:
+ * - Items: the opening message (`source`) first, with source id `source:<id>`; then the parts by
+ *   created_at, ties in their listed order, a part id listed twice counting once; source id = part id.
+ * - An item has content when its body shows text (tags and the insides of script, style and the like
+ *   removed, entities decoded, NUL dropped) or an inline image, when it has attachments, or, for the
+ *   opening message, when its subject shows text.
+ * - Direction: user, lead and contact authors write incoming messages; everyone else outgoing.
+ * - Opening message and comments: a public message in their direction when they have content,
+ *   nothing otherwise.
+ * - Parts without content (other than comments): a private activity note, or nothing when activity
+ *   parts are skipped.
+ * - note*: a private note. State changes (open, close, assignment, snoozed, unsnoozed,
+ *   assign_and_reopen, assign_and_unsnooze) with content: a public message in their direction, then
+ *   a private activity note `<id>:event` unless activity parts are skipped. Any other part type
+ *   with content: a private note (never dropped).
+ * - Private notes and activity notes are outgoing.
+ * - Attachments: every listed one, plus each distinct inline image of the body (an absolute http(s)
+ *   source, or the sandbox's placeholder for a signed link) not also listed. At most 15 per
+ *   message: the rest go to extra messages `<id>:a2`, `<id>:a3`...
+ * - A body longer than Chatwoot's limit is split into `<id>`, `<id>:2`, `<id>:3`...; see
+ *   ./messages.ts for what a split must satisfy.
+ * - With timestamp lines, every message of an item starts with "— YYYY-MM-DD HH:MM:SS UTC" of the
+ *   item's time; content_attributes.external_created_at holds that time in every case.
+ */
+import type { Author, Conversation, PartAttachment } from '../../clients/intercom/schemas.js';
+import { ATTACHMENT_PLACEHOLDER_PREFIX } from '../intercom/index.js';
+
+export type ActivityParts = 'note' | 'skip';
+
+export interface RuleOptions {
+  activityParts: ActivityParts;
+  timestampLine: boolean;
+}
+
+export interface ExpectedAttachment {
+  /** Known when Intercom gives a file size, or the sandbox describes the file. */
+  size?: number;
+  inline: boolean;
+}
+
+export interface Placement {
+  kind: 'message' | 'note' | 'activity';
+  private: boolean;
+  messageType: 'incoming' | 'outgoing';
+}
+
+export interface ExpectedItem {
+  /** Source id of the item's first message. */
+  sourceId: string;
+  /** Intercom's part type ('source' for the opening message), for problem messages. */
+  partType: string;
+  createdAt: number;
+  placement: Placement;
+  /** The letters and digits the item's text shows, in order ('' for an activity note). */
+  letters: string;
+  /** A lower bound on the length of the item's text once converted: its non-blank characters. */
+  minLength: number;
+  attachments: ExpectedAttachment[];
+  /** A private activity note `<sourceId>:event` follows. */
+  event: boolean;
+}
+
+const INCOMING_AUTHORS = new Set(['user', 'lead', 'contact']);
+
+const STATE_CHANGES = new Set([
+  'open',
+  'close',
+  'assignment',
+  'snoozed',
+  'unsnoozed',
+  'assign_and_reopen',
+  'assign_and_unsnooze',
+]);
+
+/** Elements whose insides are not shown. */
+const HIDDEN_ELEMENTS = 'script|style|textarea|option|noscript|iframe|template|title|head';
+const HIDDEN = new RegExp(`<(${HIDDEN_ELEMENTS})\\b[\\s\\S]*?(?:<\\/\\1\\s*>|$)`, 'gi');
+const COMMENTS = /<!--[\s\S]*?(?:-->|$)/g;
+const TAGS = /<[^>]*>|<[a-z/!?][^>]*$/gi;
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z][a-z0-9]*);?/gi, (whole, name: string) => {
+    if (name[0] === '#') {
+      const code =
+        name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
+    }
+    // Unknown names (and names without ";") are dropped: the check then expects less, never more.
+    return whole.endsWith(';') ? (ENTITIES[name.toLowerCase()] ?? '') : '';
+  });
+}
+
+function withoutHidden(html: string): string {
+  return html.replace(COMMENTS, ' ').replace(HIDDEN, ' ');
+}
+
+/** The text an HTML body shows, roughly: tags removed, entities decoded, NUL dropped. */
+export function visibleText(html: string | null | undefined): string {
+  if (!html) return '';
+  return decodeEntities(withoutHidden(html).replace(TAGS, ' ')).replaceAll('\u0000', '');
+}
+
+/** Letters and digits only: what any faithful conversion to Markdown keeps, in order. */
+export function lettersOf(text: string): string {
+  return text.replace(/[^\p{L}\p{N}]+/gu, '');
+}
+
+function nonBlankLength(text: string): number {
+  return text.replace(/\s+/g, '').length;
+}
+
+const IMG_SRC = /<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi;
+
+/** A link Intercom serves: absolute http(s), or the sandbox's stand-in for a signed link. */
+function isServedLink(src: string): boolean {
+  return /^https?:\/\//i.test(src) || src.startsWith(ATTACHMENT_PLACEHOLDER_PREFIX);
+}
+
+/** The distinct inline image links of a body, in order. */
+export function inlineImages(html: string | null | undefined): string[] {
+  if (!html) return [];
+  const found = new Set<string>();
+  for (const match of withoutHidden(html).matchAll(IMG_SRC)) {
+    const src = decodeEntities(match[1] ?? match[2] ?? match[3] ?? '').trim();
+    if (isServedLink(src)) found.add(src);
+  }
+  return [...found];
+}
+
+/** The sandbox attachment path behind a placeholder link, if it is one. */
+export function placeholderPath(url: string): string | undefined {
+  return url.startsWith(ATTACHMENT_PLACEHOLDER_PREFIX)
+    ? url.slice(ATTACHMENT_PLACEHOLDER_PREFIX.length)
+    : undefined;
+}
+
+export function isIncomingAuthor(author: Pick<Author, 'type'> | null | undefined): boolean {
+  return INCOMING_AUTHORS.has((author?.type ?? '').trim().toLowerCase());
+}
+
+/** "— 2020-09-13 12:26:40 UTC": how every message of an item starts with timestamp lines on. */
+export function timeStamp(unixSeconds: number): string | undefined {
+  const date = new Date(unixSeconds * 1000);
+  if (!Number.isFinite(unixSeconds) || Number.isNaN(date.getTime())) return undefined;
+  const iso = date.toISOString();
+  return `— ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+interface Item {
+  opening: boolean;
+  sourceId: string;
+  partType: string;
+  createdAt: number;
+  author: Author;
+  body: string | null | undefined;
+  subject?: string | null;
+  attachments: readonly PartAttachment[];
+}
+
+function itemsOf(conversation: Conversation): Item[] {
+  const source = conversation.source;
+  const items: Item[] = [
+    {
+      opening: true,
+      sourceId: `source:${source.id}`,
+      partType: 'source',
+      createdAt: conversation.created_at,
+      author: source.author,
+      body: source.body,
+      subject: source.subject,
+      attachments: source.attachments ?? [],
+    },
+  ];
+  const seen = new Set<string>();
+  const parts = (conversation.conversation_parts?.conversation_parts ?? [])
+    .map((part, order) => ({ part, order }))
+    .sort((a, b) => a.part.created_at - b.part.created_at || a.order - b.order);
+  for (const { part } of parts) {
+    if (seen.has(part.id)) continue;
+    seen.add(part.id);
+    items.push({
+      opening: false,
+      sourceId: part.id,
+      partType: part.part_type,
+      createdAt: part.created_at,
+      author: part.author,
+      body: part.body,
+      attachments: part.attachments ?? [],
+    });
+  }
+  return items;
+}
+
+const PUBLIC = (incoming: boolean): Placement => ({
+  kind: 'message',
+  private: false,
+  messageType: incoming ? 'incoming' : 'outgoing',
+});
+const PRIVATE_NOTE: Placement = { kind: 'note', private: true, messageType: 'outgoing' };
+const ACTIVITY_NOTE: Placement = { kind: 'activity', private: true, messageType: 'outgoing' };
+
+/**
+ * The items of a conversation (already capped to the parts Intercom serves) that must be in
+ * Chatwoot, in posting order. `sizeOf` gives the size of a sandbox attachment path, when known.
+ */
+export function expectedItems(
+  conversation: Conversation,
+  options: RuleOptions,
+  sizeOf: (path: string) => number | undefined = () => undefined,
+): ExpectedItem[] {
+  const expected: ExpectedItem[] = [];
+  for (const item of itemsOf(conversation)) {
+    const partType = item.partType.trim().toLowerCase();
+    const subject = item.opening ? visibleText(item.subject) : '';
+    const body = visibleText(item.body);
+    const listedUrls = new Set(item.attachments.map((attachment) => attachment.url));
+    const attachments: ExpectedAttachment[] = [
+      ...item.attachments.map((attachment) => {
+        const path = placeholderPath(attachment.url);
+        const size =
+          typeof attachment.filesize === 'number' ? attachment.filesize : path ? sizeOf(path) : undefined;
+        return { size, inline: false };
+      }),
+      ...inlineImages(item.body)
+        .filter((src) => !listedUrls.has(src))
+        .map((src) => {
+          const path = placeholderPath(src);
+          return { size: path ? sizeOf(path) : undefined, inline: true };
+        }),
+    ];
+    const hasContent = /\S/.test(subject) || /\S/.test(body) || attachments.length > 0;
+    const base = { sourceId: item.sourceId, partType: item.partType, createdAt: item.createdAt };
+    const activity: ExpectedItem = {
+      ...base,
+      placement: ACTIVITY_NOTE,
+      letters: '',
+      minLength: 1,
+      attachments: [],
+      event: false,
+    };
+    if (!hasContent) {
+      if (item.opening || partType === 'comment' || options.activityParts === 'skip') continue;
+      expected.push(activity);
+      continue;
+    }
+    const withContent = {
+      ...base,
+      letters: lettersOf(`${subject} ${body}`),
+      minLength: nonBlankLength(subject) + nonBlankLength(body),
+      attachments,
+      event: false,
+    };
+    const incoming = isIncomingAuthor(item.author);
+    if (item.opening || partType === 'comment') {
+      expected.push({ ...withContent, placement: PUBLIC(incoming) });
+    } else if (partType.startsWith('note')) {
+      expected.push({ ...withContent, placement: PRIVATE_NOTE });
+    } else if (STATE_CHANGES.has(partType)) {
+      expected.push({ ...withContent, placement: PUBLIC(incoming), event: options.activityParts === 'note' });
+    } else {
+      expected.push({ ...withContent, placement: PRIVATE_NOTE });
+    }
+  }
+  return expected;
+}
+
+/**
+ * The address Chatwoot keeps for an Intercom e-mail: trimmed and lower-cased, without NUL (and with
+ * U+FFFD for half an emoji, which PostgreSQL cannot store); none when it is not one "@" between
+ * non-blank text, or is longer than 254 characters.
+ */
+export function chatwootEmail(raw: string | null | undefined): string | undefined {
+  if (raw == null) return undefined;
+  const email = raw
+    .replaceAll('\u0000', '')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .trim()
+    .toLowerCase();
+  if (email.length > 254 || !/^[^@\s]+@[^@\s]+$/.test(email)) return undefined;
+  return email;
+}
+
+/** The identifier of the Chatwoot contact standing for an Intercom contact. */
+export function chatwootIdentifier(intercomContactId: string): string {
+  return `intercom:${intercomContactId}`;
+}
