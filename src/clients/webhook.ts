@@ -36,14 +36,16 @@ export async function postWebhook(url: string, body: unknown, policy: WebhookPol
       false,
     );
   }
+  let status: number;
   try {
-    await got.post(checked.url, {
+    const response = await got.post(checked.url, {
       json: body,
       timeout: { request: policy.timeoutMs ?? DEFAULT_TIMEOUT_MS },
       retry: { limit: 0 },
       followRedirect: false,
       dnsLookup: guardedLookup(checked.loopbackHttp),
     });
+    status = response.statusCode;
   } catch (error) {
     if (error instanceof HTTPError) {
       const status = error.response.statusCode;
@@ -68,6 +70,16 @@ export async function postWebhook(url: string, body: unknown, policy: WebhookPol
       'webhook',
       undefined,
       true,
+    );
+  }
+  // A redirect is not followed: it could lead anywhere, past the guard.
+  if (status >= 300) {
+    throw new HttpFailure(
+      `the webhook at ${checked.url.host} answered ${status} (a redirect, not followed): ` +
+        'put the final URL in retention.webhookUrl, then retry the workflow',
+      'webhook',
+      status,
+      false,
     );
   }
 }

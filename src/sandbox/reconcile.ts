@@ -11,18 +11,14 @@
  * within Chatwoot's limit), and the attachments on them, byte for byte where the size is known.
  * Every mismatch is listed in `problems`.
  */
+
 import type { Contact, Conversation } from '../clients/intercom/schemas.js';
+import type { ReconciliationCounts } from '../reconciliationLine.js';
 import { CHATWOOT_LIMITS, type DumpContact, type SandboxDump } from './chatwoot/index.js';
 import { type ChatwootLimits, checkConversationMessages } from './reconcile/messages.js';
 import { type ActivityParts, chatwootEmail, chatwootIdentifier, expectedItems } from './reconcile/rules.js';
 
-export interface SandboxReconciliation {
-  contacts: { expected: number; found: number };
-  conversations: { expected: number; found: number };
-  messages: { expected: number; found: number };
-  attachments: { expected: number; found: number };
-  duplicates: number;
-  missing: number;
+export interface SandboxReconciliation extends ReconciliationCounts {
   /** Listed in rejectedConversationIds and not in Chatwoot: counted in conversations.expected, not in missing. */
   rejected: number;
   problems: string[];
