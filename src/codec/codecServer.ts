@@ -16,12 +16,13 @@
  *   CODEC_CORS_ORIGINS (comma list, default http://localhost:8233), CODEC_SERVER_AUTHORIZATION,
  *   CODEC_SERVER_NAMESPACES (comma list: refuse other namespaces; default any)
  */
+
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
+import { listen } from '../listen.js';
 import { payloadCodecFromEnv } from './aesGcmCodec.js';
 
 export const DEFAULT_UI_ORIGIN = 'http://localhost:8233';
@@ -187,25 +188,7 @@ export async function startCodecServer(
   options: CodecServerOptions & { port?: number; host?: string },
 ): Promise<RunningCodecServer> {
   const server = createServer(codecRequestHandler(options));
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    port,
-    server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return { ...(await listen(server, options)), server };
 }
 
 function list(value: string | undefined): string[] | undefined {

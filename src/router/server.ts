@@ -4,10 +4,11 @@
  * the blob store at `rollout/<account>.json`; the router only reads it, so it needs no access to
  * Temporal and keeps answering if Temporal is down.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { listen } from '../listen.js';
 import { type BlobStore, getJson } from '../storage/blobStore.js';
 import { blobLayout } from '../storage/layout.js';
 import { LOADER_SCRIPT } from './loader.js';
@@ -192,24 +193,5 @@ export function createWidgetRouterHandler(options: WidgetRouterOptions): Handler
 
 export async function startWidgetRouter(options: WidgetRouterOptions): Promise<WidgetRouter> {
   const server = createServer(createWidgetRouterHandler(options));
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    port,
-    server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return { ...(await listen(server, options)), server };
 }

@@ -7,8 +7,9 @@
  * with one module of handlers per resource (routes/*.ts), the jbuilder views (views.ts), and the
  * answers for throttles, faults and errors (response.ts).
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../../listen.js';
 import { type FaultConfig, FaultInjector } from '../faults.js';
 import { parseBody, parseSearchParams, readBody, refuseUnstorableText } from './request.js';
 import { answerError, answerServerError, answerThrottled, sendJson } from './response.js';
@@ -138,28 +139,16 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     work.catch((error: unknown) => answerError(res, error));
   });
 
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const listening = await listen(server, options);
+  baseUrl = listening.url;
 
   return {
     url: baseUrl,
-    port,
+    port: listening.port,
     state,
     faults,
     stats,
     dump: () => state.dump(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: listening.close,
   };
 }
