@@ -48,7 +48,7 @@ import {
   type AttachmentDescriptor,
   attachmentPlaceholder,
   type IntercomDataset,
-} from './generator.js';
+} from './dataset.js';
 
 type Json = Record<string, unknown>;
 type AdminT = z.infer<typeof Admin>;

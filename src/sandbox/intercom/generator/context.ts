@@ -1,0 +1,51 @@
+/** The options of a generated workspace and what every part of the generator shares. */
+import { seededRandom } from '../../faults.js';
+import { Dice } from './dice.js';
+
+export interface GenerateOptions {
+  seed: number;
+  conversations: number;
+  /** Mean number of parts per conversation; each conversation varies around it (default 6). */
+  partsPerConversation?: number;
+  /** Default: half the conversations, at least 1. */
+  contacts?: number;
+  /** Contacts whose email repeats another contact's, differing only by letter case. */
+  caseDuplicateContacts?: number;
+  /** Every Nth message (sources and comment/note parts) carries 1-3 attachments; 0 = none (default 5). */
+  attachmentEvery?: number;
+  /** Every Nth message body holds an inline <img> (default 9; 0 = none). */
+  inlineImageEvery?: number;
+  /** Conversations with more than 500 parts (520-600). */
+  longConversations?: number;
+  admins?: number;
+  teams?: number;
+  tags?: number;
+  macros?: number;
+  companies?: number;
+  collections?: number;
+  articles?: number;
+  /** Deleted conversation ids listed by /conversations/deleted (default 1 per 25 conversations). */
+  deletedConversations?: number;
+  /** Unix seconds of the first conversation (default 1_600_000_000, so output is stable). */
+  startTime?: number;
+}
+
+export interface GeneratorContext {
+  readonly options: GenerateOptions;
+  readonly seed: number;
+  readonly dice: Dice;
+  readonly startTime: number;
+  /** The workspace's id_code. */
+  readonly appId: string;
+  /** The app number in attachment paths. */
+  readonly appNumber: number;
+}
+
+/** The first draws of the dice name the workspace: they come before any object is built. */
+export function newGeneratorContext(options: GenerateOptions): GeneratorContext {
+  const dice = new Dice(seededRandom(options.seed));
+  const startTime = options.startTime ?? 1_600_000_000;
+  const appId = `sbx${dice.hex(5)}`;
+  const appNumber = dice.int(1_000_000, 9_999_999);
+  return { options, seed: options.seed, dice, startTime, appId, appNumber };
+}
