@@ -95,7 +95,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
     options.connections?.client ??
     new Client({ connection: clientConnection, namespace: options.namespace, dataConverter });
   await ensureSearchAttributes(client, options.namespace);
-  const deps = new ActivityDeps(options.env, client);
+  const deps = new ActivityDeps(options.env);
   const queues: readonly string[] = options.queues ?? Object.values(taskQueues);
   const bundle = options.workflowBundle ?? (await workflowBundle({ encodeFailures: !!options.payloadCodec }));
   // Only when set: an explicit undefined would replace the SDK's default.

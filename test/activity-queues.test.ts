@@ -13,7 +13,7 @@ import { activitiesForQueue } from '../src/activities/index.js';
 import { taskQueues } from '../src/config.js';
 import { repoRoot } from './helpers/temporal.js';
 
-const deps = new ActivityDeps({ chatwootAgentTokens: {} }, undefined);
+const deps = new ActivityDeps({ chatwootAgentTokens: {} });
 const registered = new Map(
   Object.values(taskQueues).map((queue) => [queue, new Set(Object.keys(activitiesForQueue(queue, deps)))]),
 );

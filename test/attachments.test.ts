@@ -65,7 +65,7 @@ class RecordingStore extends LocalBlobStore {
 
 class RecordingDeps extends ActivityDeps {
   constructor(readonly recording: RecordingStore) {
-    super({ intercomToken: INTERCOM_TOKEN, chatwootAgentTokens: {} }, undefined);
+    super({ intercomToken: INTERCOM_TOKEN, chatwootAgentTokens: {} });
   }
 
   override store(): BlobStore {

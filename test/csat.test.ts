@@ -131,7 +131,7 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
     dir = mkdtempSync(join(tmpdir(), 'i2c-csat-'));
     store = createBlobStore(`file://${dir}`);
     compareCsat = createRolloutCheckActivities(
-      new ActivityDeps({ chatwootToken: TOKEN, chatwootAgentTokens: {} }, undefined),
+      new ActivityDeps({ chatwootToken: TOKEN, chatwootAgentTokens: {} }),
     ).compareCsat;
 
     // Week 0: Intercom 9 of 10 good (90); Chatwoot's live inboxes 5 of 10 (50); the archive inbox,

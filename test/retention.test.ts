@@ -59,9 +59,7 @@ describe('the retention reminder on a time-skipping server', function () {
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
     webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/retention`;
 
-    const { sendRetentionReminder } = createReminderActivities(
-      new ActivityDeps({ chatwootAgentTokens: {} }, undefined),
-    );
+    const { sendRetentionReminder } = createReminderActivities(new ActivityDeps({ chatwootAgentTokens: {} }));
     const deleteIntercomData = async ({ input }: { input: MigrationInput }) => {
       deletions.push(input.account);
       return 42;

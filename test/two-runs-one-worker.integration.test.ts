@@ -86,7 +86,8 @@ describe('two migrations of one account on one worker', function () {
           .dump()
           .accounts[0].conversations.map((c) => c.custom_attributes.intercom_conversation_id as string),
       );
-    const workspaceIds = (scenario: Scenario) => new Set(scenario.intercom.dataset.conversations.map((c) => c.id));
+    const workspaceIds = (scenario: Scenario) =>
+      new Set(scenario.intercom.dataset.conversations.map((c) => c.id));
     assert.deepEqual(idsOf(second), workspaceIds(second));
     assert.deepEqual(idsOf(first), workspaceIds(first));
     // Inline images point at each run's own Intercom host.

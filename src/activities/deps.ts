@@ -5,7 +5,6 @@
  * migration run. Each is keyed by everything that makes it valid and bounded (lru-cache), so a worker
  * that serves a rehearsal and then the real run, or two accounts, never hands one the other's data.
  */
-import type { Client } from '@temporalio/client';
 import { LRUCache } from 'lru-cache';
 import { ChatwootClient } from '../clients/chatwoot/client.js';
 import { RequestPacer, TokenBucket } from '../clients/httpCore.js';
@@ -102,10 +101,8 @@ export class ActivityDeps {
   private readonly chatwootPacers = new LRUCache<string, RequestPacer>({ max: MAX_CLIENTS });
   private readonly runs = new LRUCache<string, MigrationRunCache>({ max: MAX_RUNS });
 
-  constructor(
-    readonly env: WorkerEnvironment,
-    readonly temporal: Client | undefined,
-  ) {}
+  /** No Temporal client: activities act on the services and the blob store, never on workflows. */
+  constructor(readonly env: WorkerEnvironment) {}
 
   store(input: Pick<MigrationInput, 'blobStoreUrl'>): BlobStore {
     let store = this.stores.get(input.blobStoreUrl);

@@ -78,10 +78,7 @@ export async function startIntercomHarness(options: HarnessOptions): Promise<Int
 
 /** A fresh worker process's dependencies: its own HTTP clients and blob stores. */
 export function newDeps(environment: Partial<WorkerEnvironment> = {}): ActivityDeps {
-  return new ActivityDeps(
-    { intercomToken: INTERCOM_TOKEN, chatwootAgentTokens: {}, ...environment },
-    undefined,
-  );
+  return new ActivityDeps({ intercomToken: INTERCOM_TOKEN, chatwootAgentTokens: {}, ...environment });
 }
 
 export interface AttemptOptions {
