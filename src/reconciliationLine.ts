@@ -15,6 +15,20 @@ export interface ReconciliationCounts {
   rejected?: number;
 }
 
+/** All counts at zero, rejected included: where a reconciliation starts counting. */
+export function emptyReconciliationCounts(): Required<ReconciliationCounts> {
+  const pair = () => ({ expected: 0, found: 0 });
+  return {
+    contacts: pair(),
+    conversations: pair(),
+    messages: pair(),
+    attachments: pair(),
+    duplicates: 0,
+    missing: 0,
+    rejected: 0,
+  };
+}
+
 export function reconciliationLine(counts: ReconciliationCounts): string {
   const pair = (p: { expected: number; found: number }) => `${p.found}/${p.expected}`;
   return (

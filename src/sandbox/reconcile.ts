@@ -13,7 +13,7 @@
  */
 
 import type { Contact, Conversation } from '../clients/intercom/schemas.js';
-import type { ReconciliationCounts } from '../reconciliationLine.js';
+import { emptyReconciliationCounts, type ReconciliationCounts } from '../reconciliationLine.js';
 import { CHATWOOT_LIMITS, type DumpContact, type SandboxDump } from './chatwoot/index.js';
 import { type ChatwootLimits, checkConversationMessages } from './reconcile/messages.js';
 import { type ActivityParts, chatwootEmail, chatwootIdentifier, expectedItems } from './reconcile/rules.js';
@@ -111,16 +111,7 @@ export function reconcileSandboxes(
   const account = dump.accounts.find((a) => a.id === options.account);
   if (!account) throw new Error(`the Chatwoot sandbox has no account ${options.account}`);
   const problems: string[] = [];
-  const result: SandboxReconciliation = {
-    contacts: { expected: 0, found: 0 },
-    conversations: { expected: 0, found: 0 },
-    messages: { expected: 0, found: 0 },
-    attachments: { expected: 0, found: 0 },
-    duplicates: 0,
-    missing: 0,
-    rejected: 0,
-    problems,
-  };
+  const result: SandboxReconciliation = { ...emptyReconciliationCounts(), problems };
 
   // Contacts: one per canonical Intercom contact, found by identifier, with the e-mail Chatwoot keeps.
   const contactsByIdentifier = new Map<string, DumpContact[]>();

@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
 import { planMessages } from '../../mapping/index.js';
+import { emptyReconciliationCounts } from '../../reconciliationLine.js';
 import { getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import { readAttachmentIndex } from '../attachments/rehost.js';
@@ -149,15 +150,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
     const report: ReconciliationReport = {
       account: input.account,
       generatedAt: new Date().toISOString(),
-      summary: {
-        contacts: { expected: 0, found: 0 },
-        conversations: { expected: 0, found: 0 },
-        messages: { expected: 0, found: 0 },
-        attachments: { expected: 0, found: 0 },
-        duplicates: 0,
-        missing: 0,
-        rejected: 0,
-      },
+      summary: emptyReconciliationCounts(),
       missingConversations: [],
       duplicateConversations: [],
       conversationsWithMissingMessages: [],
