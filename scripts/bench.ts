@@ -14,8 +14,7 @@
  *                                      and the sandbox's rack-attack limit (×60 a minute)
  *   BENCH_CHATWOOT_ACTIVITIES_PER_SECOND [rps/5]   the chatwoot-writes task queue's rate
  *   BENCH_INTERCOM_PER_10S [1666]      the Intercom sandbox's rate limit
- *   BENCH_WINDOW, BENCH_MAX_CHATWOOT_ACTIVITIES    import { listen } from '../src/listen.js';
-import window and activity slots [pipeline defaults]
+ *   BENCH_WINDOW, BENCH_MAX_CHATWOOT_ACTIVITIESimport window and activity slots [pipeline defaults]
  *   BENCH_AGENT_TOKENS [1]             one Chatwoot token per agent, as a real migration has
  *   BENCH_BASELINE [1]                 the sequential baseline on the first size's workspace
  *   BENCH_RATIO_LATENCY_MS [50], BENCH_RATIO_SIZE [200]   a second comparison at a slower latency
@@ -24,11 +23,13 @@ import window and activity slots [pipeline defaults]
  *   BENCH_TRACE=prefix                 writes the request-rate and memory samples of each run as JSON
  *   BENCH_WORKER_CPU_PROF=dir          runs the worker under --cpu-prof
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { listen } from '../src/listen.js';
 import { startDevServer } from '../src/localStack.js';
 import { workflowBundle } from '../src/worker.js';
 import { baselineRun, type Comparison } from './bench/baselineRun.js';
