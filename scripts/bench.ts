@@ -14,7 +14,7 @@
  *                                      and the sandbox's rack-attack limit (×60 a minute)
  *   BENCH_CHATWOOT_ACTIVITIES_PER_SECOND [rps/5]   the chatwoot-writes task queue's rate
  *   BENCH_INTERCOM_PER_10S [1666]      the Intercom sandbox's rate limit
- *   BENCH_WINDOW, BENCH_MAX_CHATWOOT_ACTIVITIESimport window and activity slots [pipeline defaults]
+ *   BENCH_WINDOW, BENCH_MAX_CHATWOOT_ACTIVITIES    import window and activity slots [pipeline defaults]
  *   BENCH_AGENT_TOKENS [1]             one Chatwoot token per agent, as a real migration has
  *   BENCH_BASELINE [1]                 the sequential baseline on the first size's workspace
  *   BENCH_RATIO_LATENCY_MS [50], BENCH_RATIO_SIZE [200]   a second comparison at a slower latency
