@@ -158,7 +158,7 @@ async function follow(client: Client, workflowId: string): Promise<void> {
     if (status.blocked && status.blocked !== announcedBlock) {
       announcedBlock = status.blocked;
       process.stderr.write(
-        `\nblocked: ${status.blocked}\nFix the token in the workers' environment, restart them, then run \`resume\` for this account.\n`,
+        `\nblocked: ${status.blocked}\nFix what it names (a token: in the workers' environment, then restart them; an agent's access: in Chatwoot), then run \`resume\` for this account.\n`,
       );
     }
     const total = status.exported?.conversations ?? 0;

@@ -40,6 +40,11 @@ function buildMigrationInputSchema() {
       chatwoot: z.object({
         baseUrl: z.url(),
         inboxName: z.string().min(1).max(255).default('Intercom archive'),
+        /**
+         * Start even though the account has active automation rules or webhooks, which then run on
+         * every conversation and message the import creates. Off: preflight refuses and lists them.
+         */
+        allowActiveAutomations: z.boolean().default(false),
       }),
       /** file:///abs/dir, a plain path, or s3://bucket/prefix?endpoint=...&region=...&forcePathStyle=true */
       blobStoreUrl: z.string().min(1).default('file://./.data/blobs'),

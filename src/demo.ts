@@ -12,10 +12,13 @@ import { promisify } from 'node:util';
 import { Runtime } from '@temporalio/worker';
 import cliProgress from 'cli-progress';
 import type { MigrationInputRaw } from './config.js';
+import { sideEffectsLine } from './demoSideEffects.js';
+import { validationsLine } from './demoValidations.js';
 import { startDevServer, temporalCliPath } from './localStack.js';
 import { watchMigration } from './progress.js';
 import { reconciliationLine } from './reconciliationLine.js';
 import { startScenario } from './sandbox/scenario.js';
+import { createBlobStore } from './storage/index.js';
 import { createWorkerSet } from './worker.js';
 
 const run = promisify(execFile);
@@ -45,6 +48,8 @@ async function main(): Promise<void> {
       attachmentEvery: 5,
       inlineImageEvery: 9,
       longConversations: 1,
+      // Tags that make invalid label titles as they are, and a rating remark too long for an attribute.
+      validationEdgeCases: true,
       agentTokens: true,
       // As an operator would raise CONVERSATION_MESSAGE_PER_MINUTE_LIMIT for the migration.
       chatwootMessagesPerMinute: 3000,
@@ -118,6 +123,14 @@ async function main(): Promise<void> {
     console.log(`workflow verification: ${result.reconciled}`);
 
     console.log(reconciliationLine(scenario.reconcile()));
+    console.log(
+      await sideEffectsLine(
+        chatwoot.dump(),
+        createBlobStore(`file://${join(dataDir, 'blobs')}`),
+        scenario.account,
+      ),
+    );
+    console.log(await validationsLine(createBlobStore(`file://${join(dataDir, 'blobs')}`), scenario.account));
   } finally {
     await cleanup();
   }

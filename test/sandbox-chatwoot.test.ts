@@ -484,7 +484,12 @@ describe('Chatwoot sandbox', () => {
     }
 
     it('defaults to outgoing from the token’s user, ignores created_at and keeps external_created_at', async () => {
-      const { sandbox, contactId, post } = await setup();
+      const { sandbox, inboxId, contactId, post } = await setup();
+      // An agent acts on a conversation only as a member of its inbox (ConversationPolicy#show?).
+      const member = await call(sandbox, 'POST', `${A1}/inbox_members`, {
+        body: { inbox_id: inboxId, user_ids: [2] },
+      });
+      assert.equal(member.status, 200, member.text);
       const outgoing = await post({
         content: 'hi',
         created_at: 1_500_000_000,

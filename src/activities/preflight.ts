@@ -8,6 +8,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { HttpFailure } from '../clients/httpFailure.js';
 import { type MigrationInput, taskQueues } from '../config.js';
 import { PREFLIGHT_FAILED } from '../workflows/failureTypes.js';
+import { type AutomationsFound, checkAutomations } from './automationsCheck.js';
 import { type ActivityDeps, agentTokenSource } from './deps.js';
 import type { OnQueue } from './queues.js';
 
@@ -17,6 +18,8 @@ export interface AccessCheckResult {
   intercomRegion?: string;
   chatwootUserId: number;
   agentTokensChecked: number;
+  /** Active automation rules and webhooks found (left running only with chatwoot.allowActiveAutomations). */
+  automations?: AutomationsFound;
 }
 
 function preflightFailure(message: string): ApplicationFailure {
@@ -58,7 +61,12 @@ export function createPreflightActivities(deps: ActivityDeps) {
       );
     }
     // Account-scoped, so a suspended account or a wrong base path shows up here, not mid-import.
-    await checked(`Chatwoot account ${input.account}`, () => admin.listInboxes());
+    const inboxes = await checked(`Chatwoot account ${input.account}`, () => admin.listInboxes());
+    const archive = inboxes.find((inbox) => inbox.name === input.chatwoot.inboxName);
+    const automations = await checked(`Chatwoot automation rules and webhooks`, () =>
+      checkAutomations(admin, input, archive?.id),
+    );
+    if (automations.refusal) throw preflightFailure(automations.refusal);
 
     const agentEmails = Object.keys(deps.env.chatwootAgentTokens);
     for (const email of agentEmails) {
@@ -88,6 +96,7 @@ export function createPreflightActivities(deps: ActivityDeps) {
       intercomRegion: me.app?.region ?? undefined,
       chatwootUserId: profile.id,
       agentTokensChecked: agentEmails.length,
+      automations: automations.found,
     };
   }
 

@@ -6,6 +6,12 @@
  * importer and the verification find conversations by.
  */
 import type { ConversationListItem } from '../clients/intercom/schemas.js';
+import {
+  type AttributeAdjustment,
+  type CutAttribute,
+  type FittedAttributes,
+  fitAttributeHash,
+} from './attributes.js';
 import { htmlToPlainText } from './html.js';
 import { isoUtc, storableJson, storableText, truncateShort } from './text.js';
 
@@ -40,8 +46,17 @@ function nonEmpty(value: string | null | undefined): string | undefined {
   return trimmed ? truncateShort(trimmed) : undefined;
 }
 
-/** Scalars only, each with a custom attribute definition, so POST /conversations/filter finds them. */
-export function conversationCustomAttributes(conversation: ConversationFields): ConversationCustomAttributes {
+/**
+ * Scalars only, each with a custom attribute definition, so POST /conversations/filter finds them.
+ * Within Chatwoot's attribute limits (./attributes.ts); nothing here comes near them today.
+ */
+export function conversationCustomAttributes(
+  conversation: ConversationFields,
+): FittedAttributes<ConversationCustomAttributes> {
+  return fitAttributeHash(customAttributesOf(conversation), 'custom_attributes').values;
+}
+
+function customAttributesOf(conversation: ConversationFields): ConversationCustomAttributes {
   const attributes: ConversationCustomAttributes = {
     intercom_conversation_id: conversation.id,
     intercom_created_at: isoUtc(conversation.created_at),
@@ -77,10 +92,37 @@ export interface ConversationAdditionalAttributes {
   intercom_custom_attributes?: Record<string, unknown>;
 }
 
-/** Context kept for agents and for audits; not used to find anything. */
+type ConversationWithParts = ConversationFields & {
+  conversation_parts?: { conversation_parts?: unknown[] } | null;
+};
+
+/**
+ * Context kept for agents and for audits; not used to find anything. Within Chatwoot's attribute
+ * limits (./attributes.ts): a rating remark over 1,500 characters is cut, and kept whole in a note.
+ */
 export function conversationAdditionalAttributes(
-  conversation: ConversationFields & { conversation_parts?: { conversation_parts?: unknown[] } | null },
-): ConversationAdditionalAttributes {
+  conversation: ConversationWithParts,
+): FittedAttributes<ConversationAdditionalAttributes> {
+  return fitAttributeHash(additionalAttributesOf(conversation), 'additional_attributes').values;
+}
+
+/**
+ * What the two attribute hashes of a conversation lost to Chatwoot's limits: every value changed,
+ * and the full text of each one cut (for the private note that keeps it).
+ */
+export function conversationAttributeAdjustments(conversation: ConversationWithParts): {
+  adjustments: AttributeAdjustment[];
+  cut: CutAttribute[];
+} {
+  const custom = fitAttributeHash(customAttributesOf(conversation), 'custom_attributes');
+  const additional = fitAttributeHash(additionalAttributesOf(conversation), 'additional_attributes');
+  return {
+    adjustments: [...custom.adjustments, ...additional.adjustments],
+    cut: [...custom.cut, ...additional.cut],
+  };
+}
+
+function additionalAttributesOf(conversation: ConversationWithParts): ConversationAdditionalAttributes {
   const attributes: ConversationAdditionalAttributes = { intercom_state: conversation.state };
   const source = conversation.source;
   const referer = nonEmpty(source.url);

@@ -82,3 +82,27 @@ export function categorySlug(name: string, collectionId?: string): string {
   const stem = base || (idSuffix ? 'category' : `category-${stableHash(name)}`);
   return `${truncateShort(stem, CHATWOOT_LIMITS.shortText - idSuffix.length).replace(/-+$/, '')}${idSuffix}`;
 }
+
+/**
+ * The portal's locales for the categories and articles it will hold: every locale used, the default
+ * first ("en" when used, otherwise the most used, ties alphabetical). Chatwoot refuses a category
+ * whose locale the portal does not allow (Category#allowed_locales).
+ */
+export function portalLocales(used: readonly string[]): { allowed: string[]; defaultLocale: string } {
+  const counts = new Map<string, number>();
+  for (const raw of used) {
+    const locale = raw.trim();
+    if (locale) counts.set(locale, (counts.get(locale) ?? 0) + 1);
+  }
+  if (counts.size === 0) return { allowed: ['en'], defaultLocale: 'en' };
+  const sorted = [...counts.keys()].sort();
+  const defaultLocale = counts.has('en')
+    ? 'en'
+    : sorted.reduce((best, locale) => ((counts.get(locale) ?? 0) > (counts.get(best) ?? 0) ? locale : best));
+  return { allowed: [defaultLocale, ...sorted.filter((locale) => locale !== defaultLocale)], defaultLocale };
+}
+
+/** Chatwoot requires an article's content (Article `validates :content, presence: true`). */
+export function isEmptyArticleBody(markdown: string): boolean {
+  return markdown.trim() === '';
+}

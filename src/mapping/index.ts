@@ -3,6 +3,7 @@
  * messages, conversations, helpCenter) pulls in sanitize-html and turndown, so workflow code should
  * import text.ts or labels.ts directly rather than this index.
  */
+export * from './attributes.js';
 export * from './contacts.js';
 export * from './conversations.js';
 export * from './helpCenter.js';

@@ -17,9 +17,14 @@
  *   attachments spill into extra messages.
  * - Every text sent to Chatwoot goes through `storableText` (no NUL, no lone surrogate), the body
  *   before it is split, so that one bad character cannot make Chatwoot answer 500 forever.
+ * - A conversation attribute cut to fit Chatwoot's 1,500-character limit (a long rating remark) is
+ *   kept whole in a private note `attributes:<conversation id>`, after every other message, at the
+ *   conversation's created_at (its updated_at moves whenever Intercom touches it, even by tagging).
  */
 import type { Author, Conversation, PartAttachment } from '../clients/intercom/schemas.js';
+import { ATTRIBUTE_LIMITS } from './attributes.js';
 import { normalizeEmail } from './contacts.js';
+import { conversationAttributeAdjustments } from './conversations.js';
 import { extractImageSources, htmlToMarkdown } from './html.js';
 import {
   CHATWOOT_LIMITS,
@@ -410,5 +415,41 @@ export function planMessages(conversation: Conversation, options: PlanMessagesOp
       extra: part,
     });
   }
-  return items.flatMap((item) => planItem(item, options));
+  return [...items.flatMap((item) => planItem(item, options)), ...attributesNote(conversation, options)];
+}
+
+/** The note's author: nobody in Intercom wrote it. */
+const MIGRATION_AUTHOR: Author = { type: 'bot', id: null, name: 'Intercom migration' };
+
+/** The source id of the note that keeps the attributes cut to fit Chatwoot, whole. */
+export function attributesNoteSourceId(conversationId: string): string {
+  return `attributes:${conversationId}`;
+}
+
+function attributesNote(conversation: Conversation, options: PlanMessagesOptions): PlannedMessage[] {
+  const { cut } = conversationAttributeAdjustments(conversation);
+  if (cut.length === 0) return [];
+  const limit = ATTRIBUTE_LIMITS.stringChars.toLocaleString('en-US');
+  const sections = cut.map(
+    (attribute) =>
+      `**${escapeMarkdownText(attribute.key)}** (${attribute.attribute.replace('_', ' ')}, ` +
+      `${attribute.originalLength} characters):\n\n${escapeMarkdownText(attribute.fullText)}`,
+  );
+  const text = joinBlocks([
+    `_Chatwoot keeps at most ${limit} characters in a conversation attribute, so the migration cut ` +
+      'these and keeps them whole here._',
+    ...sections,
+  ]);
+  const sourceId = attributesNoteSourceId(conversation.id);
+  const item: PlanItem = {
+    opening: false,
+    partId: sourceId,
+    partType: 'attributes',
+    createdAt: conversation.created_at,
+    author: MIGRATION_AUTHOR,
+    body: null,
+    attachments: [],
+    extra: {},
+  };
+  return emit(item, sourceId, text, [], { kind: 'note', messageType: 'outgoing', private: true }, options);
 }

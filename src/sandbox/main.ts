@@ -25,7 +25,13 @@ const program = new Command('sandboxes')
     'sandbox-intercom-token',
   )
   .option('--fault-rate <share>', '429s, 5xx and dropped connections, each at this share (0..1)', '0')
-  .option('--latency <ms>', 'added to every response', '0');
+  .option('--latency <ms>', 'added to every response', '0')
+  .option('--rack-attack-limit <n>', "Chatwoot's RACK_ATTACK_LIMIT: requests a minute per client IP", '3000')
+  .option('--rack-attack-allowed-ips <list>', "Chatwoot's RACK_ATTACK_ALLOWED_IPS", '')
+  .option(
+    '--client-address <ip>',
+    'the address Chatwoot sees the workers at ("socket": the real one; default: another host)',
+  );
 
 const options = program.parse(process.argv).opts<{
   from?: string;
@@ -36,6 +42,9 @@ const options = program.parse(process.argv).opts<{
   intercomToken: string;
   faultRate: string;
   latency: string;
+  rackAttackLimit: string;
+  rackAttackAllowedIps: string;
+  clientAddress?: string;
 }>();
 
 const rate = Number(options.faultRate);
@@ -49,7 +58,13 @@ const intercom = await startIntercomSandbox({
   port: Number(options.intercomPort),
   faults,
 });
-const chatwoot = await startChatwootSandbox({ port: Number(options.chatwootPort), faults });
+const chatwoot = await startChatwootSandbox({
+  port: Number(options.chatwootPort),
+  faults,
+  throttlePerMinute: Number(options.rackAttackLimit),
+  rackAttackAllowedIps: options.rackAttackAllowedIps,
+  clientAddress: options.clientAddress,
+});
 console.log(`Intercom sandbox  ${intercom.url}  INTERCOM_TOKEN=${options.intercomToken}`);
 console.log(`Chatwoot sandbox  ${chatwoot.url}  CHATWOOT_TOKEN=sandbox-admin-token (account 1)`);
 console.log(

@@ -26,6 +26,8 @@ export interface ScenarioOptions extends GenerateOptions {
   agentTokens?: boolean;
   /** The Intercom sandbox's token (by default one per seed): two workspaces one worker can serve. */
   intercomToken?: string;
+  /** Automation rules, webhooks and online agents already in the Chatwoot account. */
+  chatwootSettings?: Pick<SandboxAccountSeed, 'automationRules' | 'webhooks' | 'onlineUserIds'>;
   /** The arrival time of every Chatwoot API request (see ChatwootSandboxOptions.onApiRequest). */
   onChatwootRequest?: (atMs: number) => void;
 }
@@ -79,6 +81,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
       }),
     ],
     inboxes: [{ name: 'Website', channelType: 'web_widget' }],
+    ...options.chatwootSettings,
   };
   const intercom = await startIntercomSandbox({
     dataset,

@@ -13,6 +13,7 @@
  *     attachments/<conversation>/index.json      what was rehosted for a conversation, and what failed
  *     attachments/<conversation>/<source>-<n>-<file>
  *     mapping/{inbox,agents,teams}.json          the mapping phase's parts; mapping.json the whole
+ *     mapping/labels.json                        every tag -> its label title, merges listed
  *     delta/<run>/{conversations,contacts}/...   each parallel-run delta sync; delta/<run>/deleted.jsonl
  *     reports/unmatched-agents.json, report.json, report.md
  *     sealed-manifest.json                       every blob's size and sha256 at cut-over
@@ -61,8 +62,10 @@ export const blobLayout = {
   ) =>
     `${attachmentDir(account, conversationId)}/${safeSegment(messageSourceId)}-${index}-${safeSegment(fileName)}`,
   mapping: (account: number) => `${root(account)}/mapping.json`,
-  mappingPart: (account: number, part: 'inbox' | 'agents' | 'teams') =>
-    `${root(account)}/mapping/${part}.json`,
+  mappingPart: (
+    account: number,
+    part: 'inbox' | 'agents' | 'teams' | 'labels' | 'helpCenter' | 'teamAutoAssign',
+  ) => `${root(account)}/mapping/${part}.json`,
   unmatchedAgents: (account: number) => `${root(account)}/reports/unmatched-agents.json`,
   deltaPrefix: (account: number) => `${root(account)}/delta/`,
   deltaDir,

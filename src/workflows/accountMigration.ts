@@ -132,7 +132,7 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
       lines.push(
         `**Blocked:** ${status.blocked}`,
         '',
-        "Fix the token in the workers' environment, restart the workers, then signal **resume**.",
+        "Fix what it names (a token: in the workers' environment, then restart the workers; an agent's access: in Chatwoot), then signal **resume**.",
       );
     }
     if (status.exported) {

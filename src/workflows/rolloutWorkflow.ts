@@ -181,7 +181,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
         state.held ? `**Held:** ${state.holdReason ?? ''}` : '',
         state.paused ? '**Paused**' : '',
         state.syncRefused
-          ? `**Delta sync refused:** ${state.syncRefused}. Fix the token in the workers' environment and restart them; the sync is tried again every interval.`
+          ? `**Delta sync refused:** ${state.syncRefused}. Fix what it names (a token: in the workers' environment, then restart them; an agent's access: in Chatwoot); the sync is tried again every interval.`
           : '',
         `Delta syncs: ${state.deltaRuns}, conversations synced: ${state.deltaConversations}` +
           (state.deltaRejected

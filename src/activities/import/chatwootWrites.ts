@@ -6,6 +6,7 @@
  */
 import { Context, sleep } from '@temporalio/activity';
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import { ChatwootPolicyRefusal } from '../../clients/chatwoot/refusals.js';
 import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
@@ -337,7 +338,7 @@ export function createImportActivities(deps: ActivityDeps) {
           ? deps.chatwoot(input, message.authorEmail ?? undefined)
           : chatwoot;
       stopIfGivenUp(context);
-      await author.createMessage(target.id, {
+      const posting = author.createMessage(target.id, {
         content: message.content,
         message_type: message.messageType,
         private: message.private,
@@ -347,6 +348,11 @@ export function createImportActivities(deps: ActivityDeps) {
           intercom_author: { type: message.authorType, id: message.authorId, name: message.authorName },
         },
         attachments: stored.length ? await attachmentFiles(store, stored) : undefined,
+      });
+      await posting.catch((error: unknown) => {
+        // An agent's valid token refused by ConversationPolicy: name the inbox to add the agent to.
+        const inbox = { id: mapping.inboxId, name: input.chatwoot.inboxName };
+        throw error instanceof ChatwootPolicyRefusal ? error.inInbox(inbox) : error;
       });
       postedAt.push(Date.now());
       result.messagesPosted++;
@@ -363,7 +369,12 @@ export function createImportActivities(deps: ActivityDeps) {
     const assigneeId = conversation.admin_assignee_id
       ? mapping.agents[conversation.admin_assignee_id]
       : undefined;
-    // Team first: Chatwoot drops an assignee who is not in the conversation's team.
+    // No agent is alerted about history (app/listeners/notification_listener.rb): the conversation
+    // was created pending (no conversation_creation for the inbox's members) and unassigned, so its
+    // messages notified no assignee or participant (NewMessageNotificationService); it is assigned
+    // now, after the last message, while still pending (assignee_changed skips pending ones), and
+    // its final status comes last, which notifies no one. Team first: Chatwoot drops an assignee
+    // who is not in the conversation's team.
     if (teamId !== undefined) await chatwoot.assign(target.id, { team_id: teamId });
     if (assigneeId !== undefined) await chatwoot.assign(target.id, { assignee_id: assigneeId });
     const status = mapConversationStatus(conversation.state);

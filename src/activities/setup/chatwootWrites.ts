@@ -3,6 +3,7 @@
  * up before it creates, so a retried or re-run step changes nothing the second time. Id maps are
  * saved to the blob store; workflows only see counts.
  */
+import { log } from '@temporalio/activity';
 import type { AttributeDisplayType } from '../../clients/chatwoot/client.js';
 import type {
   Admin,
@@ -21,8 +22,11 @@ import {
   customAttributeKey,
   FROM_INTERCOM_LABEL,
   htmlToMarkdown,
+  isEmptyArticleBody,
   labelSlug,
   normalizeEmail,
+  planLabels,
+  portalLocales,
   splitArticle,
   storableText,
   truncateShort,
@@ -32,6 +36,8 @@ import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
 import { readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
+import { quietExistingInbox, stopTeamAutoAssign } from './existingSettings.js';
+import { ensureArchiveInboxMembers } from './inboxMembers.js';
 
 export { FROM_INTERCOM_LABEL } from '../../mapping/index.js';
 
@@ -79,6 +85,8 @@ export function createSetupActivities(deps: ActivityDeps) {
     const existing = (await chatwoot.listInboxes()).find(
       (inbox) => inbox.name === input.chatwoot.inboxName && inbox.channel_type === 'Channel::Api',
     );
+    // An inbox of that name may be someone's: its settings must not turn the import into alerts.
+    if (existing) await quietExistingInbox(chatwoot, input, existing);
     const inboxId = existing
       ? existing.id
       : (await chatwoot.createApiInbox({ name: input.chatwoot.inboxName })).id;
@@ -131,8 +139,9 @@ export function createSetupActivities(deps: ActivityDeps) {
   }): Promise<{ matched: number; unmatched: number }> {
     const chatwoot = deps.chatwoot(input);
     const store = deps.store(input);
+    const chatwootAgents = await chatwoot.listAgents();
     const agentsByEmail = new Map(
-      (await chatwoot.listAgents()).map((agent) => [(agent.email ?? '').toLowerCase(), agent.id]),
+      chatwootAgents.map((agent) => [(agent.email ?? '').toLowerCase(), agent.id]),
     );
     const agents: Record<string, number> = {};
     const unmatched: { adminId: string; name?: string | null; email?: string | null }[] = [];
@@ -144,15 +153,21 @@ export function createSetupActivities(deps: ActivityDeps) {
     }
     await putJson(store, blobLayout.mappingPart(input.account, 'agents'), agents);
     await putJson(store, blobLayout.unmatchedAgents(input.account), unmatched);
+    // Here rather than in a step of its own, so the mapping workflow's commands stay as they are.
+    await ensureArchiveInboxMembers(deps, input, chatwootAgents, Object.values(agents));
     return { matched: Object.keys(agents).length, unmatched: unmatched.length };
   }
 
+  /** Labels for every tag (titles by mapping/labels.ts); the plan, merges included, goes to the report. */
   async function syncLabels({ input }: { input: MigrationInput }): Promise<number> {
     const chatwoot = deps.chatwoot(input);
     const store = deps.store(input);
     const existing = new Set((await chatwoot.listLabels()).map((label) => label.title));
-    const wanted = new Set<string>([FROM_INTERCOM_LABEL]);
-    for await (const tag of exported<Tag>(store, input.account, 'tags')) wanted.add(labelSlug(tag.name));
+    const names: string[] = [];
+    for await (const tag of exported<Tag>(store, input.account, 'tags')) names.push(tag.name);
+    const plan = planLabels(names);
+    await putJson(store, blobLayout.mappingPart(input.account, 'labels'), plan);
+    const wanted = new Set<string>([FROM_INTERCOM_LABEL, ...plan.labels.map((label) => label.title)]);
     for (const title of wanted) {
       if (!existing.has(title)) await chatwoot.createLabel(title);
     }
@@ -165,16 +180,24 @@ export function createSetupActivities(deps: ActivityDeps) {
     const store = deps.store(input);
     const agents =
       (await getJson<Record<string, number>>(store, blobLayout.mappingPart(input.account, 'agents'))) ?? {};
-    const teamsByName = new Map(
-      (await chatwoot.listTeams()).map((team) => [team.name.toLowerCase(), team.id]),
+    const existingTeams = new Map(
+      (await chatwoot.listTeams()).map((team) => [team.name.toLowerCase(), team]),
     );
+    const teamsByName = new Map([...existingTeams].map(([name, team]) => [name, team.id]));
     const teams: Record<string, number> = {};
+    const autoAssignOff = new Set<number>();
     for await (const team of exported<Team>(store, input.account, 'teams')) {
       const name = truncateShort(storableText(team.name));
       let teamId = teamsByName.get(name.toLowerCase());
       if (teamId === undefined) {
+        // Created with allow_auto_assign off (ChatwootClient#createTeam).
         teamId = (await chatwoot.createTeam(name)).id;
         teamsByName.set(name.toLowerCase(), teamId);
+      } else {
+        const found = existingTeams.get(name.toLowerCase());
+        const switched = found ? await stopTeamAutoAssign(chatwoot, found) : undefined;
+        if (switched !== undefined) autoAssignOff.add(switched);
+        existingTeams.delete(name.toLowerCase());
       }
       teams[team.id] = teamId;
       const members = new Set((await chatwoot.listTeamMembers(teamId)).map((member) => member.id));
@@ -184,6 +207,12 @@ export function createSetupActivities(deps: ActivityDeps) {
       if (missing.length) await chatwoot.addTeamMembers(teamId, missing);
     }
     await putJson(store, blobLayout.mappingPart(input.account, 'teams'), teams);
+    // Kept across runs: a re-run finds these teams already off and must still report them.
+    const teamAutoAssignKey = blobLayout.mappingPart(input.account, 'teamAutoAssign');
+    const before = (await getJson<{ switchedOff: number[] }>(store, teamAutoAssignKey))?.switchedOff ?? [];
+    if (autoAssignOff.size > 0 || before.length > 0) {
+      await putJson(store, teamAutoAssignKey, { switchedOff: [...new Set([...before, ...autoAssignOff])] });
+    }
     return Object.keys(teams).length;
   }
 
@@ -210,14 +239,39 @@ export function createSetupActivities(deps: ActivityDeps) {
     const collections = await all(exported<Collection>(store, input.account, 'collections'));
     if (articles.length === 0 && collections.length === 0) return 0;
     const slug = 'intercom-help-center';
-    const portals = await chatwoot.listPortals();
-    if (!portals.some((portal) => portal.slug === slug)) {
-      await chatwoot.createPortal({ name: 'Help Center (from Intercom)', slug });
+    const categories = collections.map((collection) => ({
+      collection,
+      category: categoryPayload(collection),
+    }));
+    const payloads = articles.map((article) => ({ article, payload: articlePayload(article) }));
+    // Chatwoot refuses a category in a locale its portal does not allow, and a portal made without
+    // a config allows English only: the portal gets every locale the workspace uses.
+    const locales = portalLocales([
+      ...categories.map(({ category }) => category.locale),
+      ...payloads.map(({ payload }) => payload.locale ?? ''),
+    ]);
+    const portal = (await chatwoot.listPortals()).find((candidate) => candidate.slug === slug);
+    if (!portal) {
+      const config = { allowed_locales: locales.allowed, default_locale: locales.defaultLocale };
+      await chatwoot.createPortal({ name: 'Help Center (from Intercom)', slug, config });
+    } else {
+      const allowedNow = Array.isArray(portal.config?.allowed_locales)
+        ? portal.config.allowed_locales.filter((code): code is string => typeof code === 'string')
+        : ['en'];
+      const missing = locales.allowed.filter((locale) => !allowedNow.includes(locale));
+      if (missing.length > 0) {
+        const defaultNow = portal.config?.default_locale;
+        await chatwoot.updatePortal(slug, {
+          config: {
+            allowed_locales: [...allowedNow, ...missing],
+            default_locale: typeof defaultNow === 'string' && defaultNow ? defaultNow : allowedNow[0],
+          },
+        });
+      }
     }
     const categoriesBySlug = new Map((await chatwoot.listCategories(slug)).map((c) => [c.slug, c.id]));
     const categoryOfCollection = new Map<string, number>();
-    for (const collection of collections) {
-      const category = categoryPayload(collection);
+    for (const { collection, category } of categories) {
       let categoryId = categoriesBySlug.get(category.slug);
       if (categoryId === undefined) {
         categoryId = (await chatwoot.createCategory(slug, category)).id;
@@ -228,8 +282,14 @@ export function createSetupActivities(deps: ActivityDeps) {
     const existingTitles = new Set((await chatwoot.listArticles(slug)).map((article) => article.title));
     const authorId = (await chatwoot.profile()).id;
     let count = 0;
-    for (const article of articles) {
-      const payload = articlePayload(article);
+    // Chatwoot requires content; an Intercom article without a body is reported, not sent.
+    const emptyArticles: { intercomId: string; title: string }[] = [];
+    for (const { article, payload } of payloads) {
+      if (isEmptyArticleBody(payload.content)) {
+        emptyArticles.push({ intercomId: article.id, title: payload.title });
+        continue;
+      }
+      const categoryId = article.parent_id ? categoryOfCollection.get(article.parent_id) : undefined;
       const pieces = splitArticle(payload.content);
       for (const [i, content] of pieces.entries()) {
         const title = i === 0 ? truncateShort(payload.title) : articlePartTitle(payload.title, i + 1);
@@ -240,10 +300,19 @@ export function createSetupActivities(deps: ActivityDeps) {
           content,
           description: payload.description,
           status: payload.status === 'published' ? 1 : 0,
-          category_id: article.parent_id ? categoryOfCollection.get(article.parent_id) : undefined,
+          category_id: categoryId,
+          // With a category Chatwoot takes the category's locale (Article#ensure_locale_in_article).
+          locale: categoryId === undefined ? payload.locale : undefined,
           author_id: authorId,
         });
       }
+    }
+    await putJson(store, blobLayout.mappingPart(input.account, 'helpCenter'), {
+      locales: locales.allowed,
+      emptyArticles,
+    });
+    if (emptyArticles.length > 0) {
+      log.warn('help-center articles without content were not migrated', { count: emptyArticles.length });
     }
     return count;
   }

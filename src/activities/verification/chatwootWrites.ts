@@ -4,11 +4,17 @@
  * to the blob store; the workflow gets counts.
  */
 import { Context } from '@temporalio/activity';
-import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
+import type { Contact, Conversation, Tag } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
-import { planMessages } from '../../mapping/index.js';
+import {
+  type AttributeAdjustment,
+  conversationAttributeAdjustments,
+  type LabelPlan,
+  planLabels,
+  planMessages,
+} from '../../mapping/index.js';
 import { emptyReconciliationCounts } from '../../reconciliationLine.js';
-import { getJson, putJson } from '../../storage/blobStore.js';
+import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import { readAttachmentIndex } from '../attachments/rehost.js';
 import { forEachConcurrently } from '../concurrently.js';
@@ -35,6 +41,16 @@ export interface ReconciliationReport {
   attachmentFailures: { conversationId: string; messageSourceId: string; fileName: string; reason: string }[];
   contactMerges: MergePlan['merges'];
   unmatchedAgents: unknown[];
+  /** Every Intercom tag and the Chatwoot label it became (mapping/labels.json). */
+  labels: LabelPlan['labels'];
+  /** Labels standing for several tags (equal once slugged), or for the from_intercom marker too. */
+  labelMerges: LabelPlan['merges'];
+  /**
+   * Conversation attribute values changed to fit Chatwoot's limits: cut to 1,500 characters (the
+   * whole text is in the conversation's private note `attributes:<id>`), or integers above
+   * 9,999,999,999 stored as strings. Keys and lengths only, never values.
+   */
+  attributeAdjustments: (AttributeAdjustment & { conversationId: string })[];
 }
 
 export function renderReportMarkdown(report: ReconciliationReport): string {
@@ -94,7 +110,64 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
       'Intercom admins without a Chatwoot agent',
       report.unmatchedAgents.map((a) => JSON.stringify(a)),
     ),
+    ...attributeSection(report.attributeAdjustments),
+    ...labelSection(report.labels, report.labelMerges),
   ].join('\n');
+}
+
+const TABLE_ROWS = 500;
+
+/**
+ * A tag name as a code span in a Markdown table cell: one line, "|" escaped (GFM splits cells on it
+ * even in code), a backtick shown as "'" since it would end the span. report.json has the exact name.
+ */
+function cell(text: string): string {
+  return `\`${text.replace(/\s+/g, ' ').replaceAll('`', "'").replaceAll('|', '\\|')}\``;
+}
+
+function labelSection(labels: ReconciliationReport['labels'], merges: ReconciliationReport['labelMerges']) {
+  if (labels.length === 0) return [];
+  const rows = labels.flatMap((label) => label.tags.map((tag) => ({ tag, title: label.title })));
+  return [
+    `## Intercom tags and their Chatwoot labels (${rows.length} tags, ${labels.length} labels)`,
+    '',
+    'Chatwoot lower-cases label titles and accepts only letters, digits, "_" and "-", at least two ' +
+      'characters, starting with a letter or digit; each tag became the label below. A tag whose name ' +
+      'is one character, or has no letter or digit at all, became `tag--<character>` or `tag--<hash>`.',
+    '',
+    ...(merges.length
+      ? [
+          `Merged on purpose (${merges.length}): these tags are equal once slugged and share one label.`,
+          '',
+          ...merges.map((m) => `- \`${m.title}\` <- ${m.tags.map(cell).join(', ')}`),
+          '',
+        ]
+      : []),
+    '| Intercom tag | Chatwoot label |',
+    '|---|---|',
+    ...rows.slice(0, TABLE_ROWS).map((row) => `| ${cell(row.tag)} | \`${row.title}\` |`),
+    ...(rows.length > TABLE_ROWS ? [`| … ${rows.length - TABLE_ROWS} more, in report.json | |`] : []),
+    '',
+  ];
+}
+
+function attributeSection(adjustments: ReconciliationReport['attributeAdjustments']): string[] {
+  if (adjustments.length === 0) return [];
+  const line = (a: (typeof adjustments)[number]) =>
+    a.change === 'truncated'
+      ? `- ${a.conversationId}: ${a.attribute}.${a.key}, ${a.originalLength} characters cut to 1,500; ` +
+        `whole in the private note \`attributes:${a.conversationId}\``
+      : `- ${a.conversationId}: ${a.attribute}.${a.key}, an integer of ${a.originalLength} digits ` +
+        'above 9,999,999,999, stored as a string';
+  return [
+    `## Conversation attributes changed to fit Chatwoot (${adjustments.length})`,
+    '',
+    ...adjustments.slice(0, TABLE_ROWS).map(line),
+    ...(adjustments.length > TABLE_ROWS
+      ? [`- … and ${adjustments.length - TABLE_ROWS} more, listed in report.json`]
+      : []),
+    '',
+  ];
 }
 
 const REJECTED_LISTED = 200;
@@ -126,6 +199,23 @@ function rejectedSection(rejected: ReconciliationReport['rejectedConversations']
       : []),
     '',
   ];
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The mapping phase's tag plan; planned again from the exported tags when an older run saved none. */
+async function labelReport(
+  store: BlobStore,
+  account: number,
+): Promise<Pick<ReconciliationReport, 'labels' | 'labelMerges'>> {
+  let plan = await getJson<LabelPlan>(store, blobLayout.mappingPart(account, 'labels'));
+  if (!plan) {
+    const names: string[] = [];
+    const manifest = await getJson<EntityManifest>(store, blobLayout.entityManifest(account, 'tags'));
+    if (manifest) for await (const tag of recordsOf<Tag>(store, manifest)) names.push(tag.name);
+    plan = planLabels(names);
+  }
+  return { labels: plan.labels, labelMerges: plan.merges };
 }
 
 export const verificationQueue = taskQueues.chatwoot;
@@ -161,6 +251,8 @@ export function createVerificationActivities(deps: ActivityDeps) {
       attachmentFailures: [],
       contactMerges: plan.merges,
       unmatchedAgents: (await getJson<unknown[]>(store, blobLayout.unmatchedAgents(input.account))) ?? [],
+      ...(await labelReport(store, input.account)),
+      attributeAdjustments: [],
     };
     const s = report.summary;
     let checked = 0;
@@ -192,6 +284,9 @@ export function createVerificationActivities(deps: ActivityDeps) {
         });
         s.conversations.expected++;
         s.messages.expected += planned.length;
+        for (const adjustment of conversationAttributeAdjustments(conversation).adjustments) {
+          report.attributeAdjustments.push({ conversationId: conversation.id, ...adjustment });
+        }
         const attachmentIndex = await readAttachmentIndex(store, input.account, conversation.id);
         for (const failure of attachmentIndex?.failed ?? []) report.attachmentFailures.push(failure);
         const expectedAttachments = planned.reduce((sum, m) => sum + m.attachments.length, 0);
@@ -256,6 +351,13 @@ export function createVerificationActivities(deps: ActivityDeps) {
       report.rejectedConversations.push({ ...rejected, foundInChatwoot });
     }
 
+    // Conversations are checked concurrently: the list is sorted so that the report is stable.
+    report.attributeAdjustments.sort(
+      (a, b) =>
+        compareText(a.conversationId, b.conversationId) ||
+        compareText(a.attribute, b.attribute) ||
+        compareText(a.key, b.key),
+    );
     s.missing =
       s.contacts.expected -
       s.contacts.found +

@@ -19,6 +19,7 @@ import {
   route,
 } from '../httpCore.js';
 import { HttpFailure, isRetryableStatus } from '../httpFailure.js';
+import { ChatwootPolicyRefusal, isPolicyRefusal } from './refusals.js';
 import {
   type Agent,
   AgentList,
@@ -26,6 +27,8 @@ import {
   ArticleCreated,
   ArticlePage,
   AssignmentResult,
+  type AutomationRule,
+  AutomationRuleList,
   type CannedResponse,
   CannedResponseList,
   CannedResponse as CannedResponseSchema,
@@ -46,6 +49,7 @@ import {
   CustomAttributeDefinition as CustomAttributeDefinitionSchema,
   Inbox,
   InboxList,
+  InboxMembers,
   type Label,
   LabelCreated,
   LabelList,
@@ -59,6 +63,8 @@ import {
   TeamList,
   Team as TeamSchema,
   ToggleStatusResult,
+  type Webhook,
+  WebhookList,
 } from './schemas.js';
 
 export interface ChatwootClientOptions extends ClientTuning {
@@ -167,6 +173,14 @@ export interface NumberedPage<T> {
   page: number;
 }
 
+/** The inbox settings the migration checks; an API channel's webhook_url goes under `channel`. */
+export interface InboxSettings {
+  enable_auto_assignment?: boolean;
+  greeting_enabled?: boolean;
+  csat_survey_enabled?: boolean;
+  channel?: { webhook_url?: string };
+}
+
 export interface NewPortal {
   name: string;
   slug: string;
@@ -256,6 +270,47 @@ export class ChatwootClient {
       },
       Inbox,
     );
+  }
+
+  /** GET /inbox_members/{inbox_id}: administrators, and the inbox's own members, may ask (InboxPolicy#show?). */
+  async listInboxMembers(inboxId: number): Promise<Agent[]> {
+    const membersRoute = this.accountRoute('/inbox_members/{inbox_id}', { inbox_id: inboxId });
+    return (await this.core.request({ method: 'GET', route: membersRoute }, InboxMembers)).payload;
+  }
+
+  /**
+   * POST /inbox_members adds the ids that are not members yet and removes no one (PATCH is the call
+   * that replaces); answers every member. Sending ids already in changes nothing, so it is replay-safe.
+   */
+  async addInboxMembers(inboxId: number, userIds: number[]): Promise<Agent[]> {
+    const answer = await this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/inbox_members'),
+        json: { inbox_id: inboxId, user_ids: userIds },
+        replaySafe: true,
+      },
+      InboxMembers,
+    );
+    return answer.payload;
+  }
+
+  /** PATCH /inboxes/{id}: the settings InboxesController#update permits (and an API channel's webhook). */
+  updateInbox(id: number, settings: InboxSettings): Promise<Inbox> {
+    const inboxRoute = this.accountRoute('/inboxes/{id}', { id });
+    return this.core.request({ method: 'PATCH', route: inboxRoute, json: settings, replaySafe: true }, Inbox);
+  }
+
+  /** Account automation rules, active or not (administrators only). */
+  async listAutomationRules(): Promise<AutomationRule[]> {
+    const rulesRoute = this.accountRoute('/automation_rules');
+    return (await this.core.request({ method: 'GET', route: rulesRoute }, AutomationRuleList)).payload;
+  }
+
+  /** Account and inbox webhooks (administrators only); Chatwoot has no switch to pause one. */
+  async listWebhooks(): Promise<Webhook[]> {
+    const webhooksRoute = this.accountRoute('/webhooks');
+    return (await this.core.request({ method: 'GET', route: webhooksRoute }, WebhookList)).payload.webhooks;
   }
 
   listCustomAttributeDefinitions(model: AttributeModel): Promise<CustomAttributeDefinition[]> {
@@ -519,6 +574,14 @@ export class ChatwootClient {
     );
   }
 
+  updateTeam(teamId: number, fields: { allow_auto_assign?: boolean; description?: string }): Promise<Team> {
+    const teamRoute = this.accountRoute('/teams/{team_id}', { team_id: teamId });
+    return this.core.request(
+      { method: 'PATCH', route: teamRoute, json: fields, replaySafe: true },
+      TeamSchema,
+    );
+  }
+
   /** Adds agents to a team (members already in it stay); answers the members added. */
   addTeamMembers(teamId: number, userIds: number[]): Promise<Agent[]> {
     return this.core.request(
@@ -569,6 +632,15 @@ export class ChatwootClient {
   createPortal(portal: NewPortal): Promise<Portal> {
     return this.core.request(
       { method: 'POST', route: this.accountRoute('/portals'), json: portal },
+      PortalCreated,
+    );
+  }
+
+  /** PATCH /portals/{slug}; a config is merged into the stored one (Portal#normalize_config). */
+  updatePortal(portalSlug: string, fields: Partial<Omit<NewPortal, 'slug'>>): Promise<Portal> {
+    const portalRoute = this.accountRoute('/portals/{portal_slug}', { portal_slug: portalSlug });
+    return this.core.request(
+      { method: 'PATCH', route: portalRoute, json: fields, replaySafe: true },
       PortalCreated,
     );
   }
@@ -692,6 +764,8 @@ export function classifyChatwootFailure(
   const fail = (message: string) => new HttpFailure(message, 'chatwoot', status, false);
   switch (status) {
     case 401:
+      if (isPolicyRefusal(response.bodyText))
+        return new ChatwootPolicyRefusal(endpoint, accountId, tokenSource);
       return fail(
         tokenSource === 'CHATWOOT_TOKEN'
           ? `Chatwoot rejected the access token (401) for ${endpoint}${said}: set CHATWOOT_TOKEN in the worker's environment to an administrator's access token (Chatwoot also answers 401 when the token's user is not an administrator of account ${accountId})`

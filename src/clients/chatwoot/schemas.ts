@@ -45,6 +45,8 @@ export const Inbox = z.looseObject({
   enable_auto_assignment: z.boolean().nullish(),
   csat_survey_enabled: z.boolean().nullish(),
   greeting_enabled: z.boolean().nullish(),
+  /** An API channel's own webhook: every conversation and message event is posted there. */
+  webhook_url: z.string().nullish(),
 });
 export const InboxList = z.looseObject({ payload: z.array(Inbox) });
 
@@ -186,6 +188,28 @@ export const Agent = z.looseObject({
   confirmed: z.boolean().nullish(),
 });
 export const AgentList = z.array(Agent);
+/** The inbox_members answers (create, show): `payload` with the members as agents. */
+export const InboxMembers = z.looseObject({ payload: AgentList });
+
+/** GET /automation_rules: `{ payload: [rule] }` (automation_rules/index.json.jbuilder). */
+export const AutomationRule = z.looseObject({
+  id: Id,
+  name: z.string().nullish(),
+  event_name: z.string().nullish(),
+  active: z.boolean().nullish(),
+});
+export type AutomationRule = z.infer<typeof AutomationRule>;
+export const AutomationRuleList = z.looseObject({ payload: z.array(AutomationRule) });
+
+/** GET /webhooks: `{ payload: { webhooks: [webhook] } }` (webhooks/index.json.jbuilder). */
+export const Webhook = z.looseObject({
+  id: Id,
+  url: z.string().nullish(),
+  subscriptions: z.array(z.string()).nullish(),
+  inbox: z.looseObject({ id: Id }).nullish(),
+});
+export type Webhook = z.infer<typeof Webhook>;
+export const WebhookList = z.looseObject({ payload: z.looseObject({ webhooks: z.array(Webhook) }) });
 
 export const Team = z.looseObject({
   id: Id,

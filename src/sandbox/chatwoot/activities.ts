@@ -13,10 +13,21 @@ export function floodCount(store: SandboxStore, conversation: ConversationRecord
 }
 
 /**
- * Activity messages come from Conversations::ActivityMessageJob. They go through the same
- * validations, so a flooded conversation silently loses them (the job fails).
+ * Activity messages come from Conversations::ActivityMessageJob, which the callbacks enqueue with
+ * `perform_later` (app/models/concerns/activity_message_handler.rb): the wording is fixed when the
+ * change is saved, the message is created when the job runs, after the request has answered. It goes
+ * through the same validations, so a flooded conversation silently loses it (the job fails).
  */
 export function addActivity(
+  store: SandboxStore,
+  account: AccountRecord,
+  conversation: ConversationRecord,
+  content: string,
+): void {
+  store.enqueueJob(() => createActivityMessage(store, account, conversation, content));
+}
+
+function createActivityMessage(
   store: SandboxStore,
   account: AccountRecord,
   conversation: ConversationRecord,

@@ -14,6 +14,8 @@ import {
   RecordInvalidError,
 } from './errors.js';
 import { findInbox, inboxById } from './inboxes.js';
+import { authorizeInbox, listsConversation } from './inboxMembers.js';
+import { checkConversationAttributes } from './jsonbAttributes.js';
 import { commitMessage, prepareMessage } from './messages.js';
 import {
   enumParam,
@@ -34,6 +36,7 @@ import {
   type JsonObject,
   type TeamRecord,
 } from './records.js';
+import { assigneeChanged, assignFromTeam, conversationCreated, runAutoAssignment } from './sideEffects.js';
 import type { SandboxStore } from './store.js';
 
 export function findConversation(account: AccountRecord, displayId: unknown): ConversationRecord {
@@ -50,6 +53,8 @@ export function createConversation(
   actor: ActingUser,
 ): ConversationRecord {
   const inbox = isBlank(params.inbox_id) ? null : findInbox(account, params.inbox_id);
+  // ConversationsController#inbox: `authorize @inbox, :show?` before the contact is looked up.
+  if (inbox) authorizeInbox(account, inbox, actor);
   const contact = isBlank(params.contact_id) ? null : findContact(account, params.contact_id);
   let contactInbox: ContactInboxRecord | undefined;
   let newContactInbox = false;
@@ -67,9 +72,10 @@ export function createConversation(
       contactInbox ??= candidateAccount.contactInboxes.find((candidate) => candidate.sourceId === sourceId);
     }
     if (!contactInbox) throw notFound();
-    if (!account.inboxes.some((candidate) => candidate.id === contactInbox?.inboxId)) {
-      throw notAuthorizedForAction();
-    }
+    // `authorize @contact_inbox.inbox, :show?`: an inbox of another account, or one the agent is not in.
+    const found = account.inboxes.find((candidate) => candidate.id === contactInbox?.inboxId);
+    if (!found) throw notAuthorizedForAction();
+    authorizeInbox(account, found, actor);
   }
   const conversationInbox = inboxById(store, contactInbox.inboxId) ?? inbox;
   if (!conversationInbox) throw notFound();
@@ -105,6 +111,8 @@ export function createConversation(
     lastActivityAt: now,
     messages: [],
   };
+  // ConversationBuilder's create! validates the conversation before the message is built.
+  checkConversationAttributes(conversation);
   // One transaction: an invalid initial message rolls the conversation back.
   const initial = isPlainObject(params.message) && !isBlank(params.message) ? params.message : null;
   const prepared = initial ? prepareMessage(store, account, conversation, initial, actor) : null;
@@ -115,6 +123,7 @@ export function createConversation(
   if (prepared) commitMessage(store, account, conversation, prepared.message, actor);
   if (conversation.teamId !== null) teamChangeActivity(store, account, conversation, null, actor);
   else if (conversation.assigneeId !== null) assigneeChangeActivity(store, account, conversation, actor);
+  conversationCreated(store, account, conversation, actor);
   return conversation;
 }
 
@@ -132,6 +141,7 @@ export function toggleStatus(
   params: Params,
   actor: ActingUser,
 ): ConversationRecord {
+  const previousStatus = conversation.status;
   if (!isBlank(params.status)) {
     const status = enumParam(CONVERSATION_STATUSES, params.status, 'status');
     const snoozedUntil = has(params, 'snoozed_until')
@@ -145,10 +155,12 @@ export function toggleStatus(
       actor,
     });
   }
+  if (previousStatus !== 'open') runAutoAssignment(store, account, conversation, actor);
   // Opening a conversation with an agent's token assigns it to that agent.
   if (conversation.status === 'open' && actor.role === 'agent' && conversation.assigneeId !== actor.user.id) {
     conversation.assigneeId = actor.user.id;
     assigneeChangeActivity(store, account, conversation, actor);
+    assigneeChanged(store, account, conversation, actor);
   }
   return conversation;
 }
@@ -167,6 +179,7 @@ export function assign(
       conversation.assigneeId = assigneeId;
       conversation.updatedAt = store.now();
       assigneeChangeActivity(store, account, conversation, actor);
+      assigneeChanged(store, account, conversation, actor);
     }
     return assigneeId === null ? { kind: 'none' } : { kind: 'agent', userId: assigneeId };
   }
@@ -179,8 +192,11 @@ export function assign(
       if (team && conversation.assigneeId !== null && !team.memberIds.includes(conversation.assigneeId)) {
         conversation.assigneeId = null;
       }
+      const fromTeam = assignFromTeam(account, conversation);
+      if (fromTeam !== null) conversation.assigneeId = fromTeam;
       conversation.updatedAt = store.now();
       teamChangeActivity(store, account, conversation, previousTeamId, actor);
+      if (fromTeam !== null) assigneeChanged(store, account, conversation, actor);
     }
     return { kind: 'team', team };
   }
@@ -229,7 +245,10 @@ export function setConversationCustomAttributes(
   if (!has(params, 'custom_attributes')) {
     throw couldNotCreate('param is missing or the value is empty: custom_attributes');
   }
-  conversation.customAttributes = objectParam(params.custom_attributes) ?? {};
+  const customAttributes = objectParam(params.custom_attributes) ?? {};
+  // save! runs every validation, additional_attributes' included.
+  checkConversationAttributes({ ...conversation, customAttributes });
+  conversation.customAttributes = customAttributes;
   conversation.updatedAt = store.now();
   return conversation.customAttributes;
 }
@@ -244,13 +263,16 @@ export function listConversations(
   const teamId = integerParam(params.team_id);
   const labels = Array.isArray(params.labels) ? params.labels.map((label) => stringParam(label)) : null;
   const assigneeType = stringParam(params.assignee_type) ?? 'all';
+  // ConversationFinder: inbox_id within the user's assigned inboxes, then PermissionFilterService.
   return sortLatest(
     account.conversations.filter(
       (conversation) =>
+        listsConversation(account, conversation, actor) &&
         (status === 'all' || conversation.status === status) &&
         (inboxId === null || conversation.inboxId === inboxId) &&
         (teamId === null || conversation.teamId === teamId) &&
-        (labels === null || labels.every((label) => label !== null && conversation.labels.includes(label))) &&
+        // filter_by_labels: tagged_with(params[:labels], any: true).
+        (labels === null || labels.some((label) => label !== null && conversation.labels.includes(label))) &&
         (assigneeType === 'all' ||
           (assigneeType === 'me' && conversation.assigneeId === actor.user.id) ||
           (assigneeType === 'unassigned' && conversation.assigneeId === null) ||

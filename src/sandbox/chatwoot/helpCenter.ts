@@ -1,4 +1,15 @@
-/** The help center: portals, categories and articles (portal.rb, category.rb, article.rb). */
+/**
+ * The help center: portals, categories and articles (portal.rb, category.rb, article.rb, the portals,
+ * categories and articles controllers).
+ * - Portal#normalize_config: `allowed_locales` defaults to `[default_locale || 'en']`, so a portal
+ *   created without config allows English only; `default_locale` defaults to the first allowed one.
+ *   PortalsController permits `config: [:default_locale, { allowed_locales: [] }]`; an update merges
+ *   the new config into the stored one (persisted_config.merge).
+ * - Category#allowed_locales: "<locale> of category is not part of portal's [...]" unless the
+ *   portal's allowed_locales include the category's locale.
+ * - Article: `validates :content, presence: true`; ensure_locale_in_article takes the category's
+ *   locale, or the given one, or the portal's default locale.
+ */
 import { type ActingUser, requireAdministrator } from './auth.js';
 import { notFound } from './errors.js';
 import { CHATWOOT_LIMITS } from './limits.js';
@@ -7,6 +18,7 @@ import {
   enumParam,
   integerParam,
   isBlank,
+  isPlainObject,
   objectParam,
   type Params,
   stringParam,
@@ -16,6 +28,7 @@ import {
   ARTICLE_STATUSES,
   type ArticleRecord,
   type CategoryRecord,
+  type JsonObject,
   type PortalRecord,
 } from './records.js';
 import type { SandboxStore } from './store.js';
@@ -70,12 +83,68 @@ export function createPortal(
     homepageLink: stringParam(params.homepage_link),
     pageTitle: stringParam(params.page_title),
     archived: booleanParam(params.archived) ?? false,
-    config: objectParam(params.config) ?? { allowed_locales: ['en'], default_locale: 'en' },
+    config: normalizeConfig({}, params.config),
     createdAt: store.now(),
     categories: [],
     articles: [],
   };
   account.portals.push(portal);
+  return portal;
+}
+
+/** Portal#normalize_config over what PortalsController#portal_params lets through. */
+function normalizeConfig(persisted: JsonObject, given: unknown): JsonObject {
+  const permitted: JsonObject = {};
+  if (isPlainObject(given)) {
+    const defaultLocale = stringParam(given.default_locale);
+    if (defaultLocale !== null) permitted.default_locale = defaultLocale;
+    if (Array.isArray(given.allowed_locales)) {
+      permitted.allowed_locales = given.allowed_locales
+        .map((locale) => stringParam(locale))
+        .filter((locale): locale is string => locale !== null);
+    }
+  }
+  const config: JsonObject = { ...persisted, ...permitted };
+  const allowed = allowedLocalesOf(config);
+  const defaultLocale =
+    (isBlank(config.default_locale) ? null : stringParam(config.default_locale)) ?? allowed[0] ?? 'en';
+  return { ...config, allowed_locales: allowed, default_locale: defaultLocale };
+}
+
+/** Portal#allowed_locale_codes: present, unique codes, or `[default_locale || 'en']`. */
+function allowedLocalesOf(config: JsonObject): string[] {
+  const codes = Array.isArray(config.allowed_locales)
+    ? [
+        ...new Set(
+          config.allowed_locales.filter(
+            (code): code is string => typeof code === 'string' && code.trim() !== '',
+          ),
+        ),
+      ]
+    : [];
+  if (codes.length > 0) return codes;
+  return [isBlank(config.default_locale) ? 'en' : (stringParam(config.default_locale) ?? 'en')];
+}
+
+/** PortalsController#update: `@portal.update!(portal_params)` when params[:portal] is present. */
+export function updatePortal(portal: PortalRecord, params: Params, actor: ActingUser): PortalRecord {
+  requireAdministrator(actor);
+  const fields = isPlainObject(params.portal) ? (params.portal as Params) : params;
+  const name = 'name' in fields ? (stringParam(fields.name) ?? '') : portal.name;
+  const validation = new Validation();
+  validation.presence('name', name);
+  validation.maxLength('name', name, CHATWOOT_LIMITS.shortStringChars);
+  validation.check();
+  portal.name = name;
+  for (const [key, field] of [
+    ['color', 'color'],
+    ['header_text', 'headerText'],
+    ['homepage_link', 'homepageLink'],
+    ['page_title', 'pageTitle'],
+  ] as const) {
+    if (key in fields) portal[field] = stringParam(fields[key]);
+  }
+  if ('config' in fields) portal.config = normalizeConfig(portal.config, fields.config);
   return portal;
 }
 
@@ -94,6 +163,10 @@ export function createCategory(
   validation.presence('name', name);
   validation.presence('slug', slug);
   validation.maxLength('name', name, CHATWOOT_LIMITS.shortStringChars);
+  const allowed = allowedLocalesOf(portal.config);
+  if (!allowed.includes(locale)) {
+    validation.add('locale', `${locale} of category is not part of portal's ${JSON.stringify(allowed)}.`);
+  }
   if (portal.categories.some((category) => category.slug === slug && category.locale === locale)) {
     validation.add('locale', 'should be unique in the category and portal');
   }
@@ -129,6 +202,7 @@ export function createArticle(
   const validation = new Validation();
   if (authorId === null || !account.members.has(authorId)) validation.add('author', 'must exist');
   validation.presence('title', title);
+  validation.presence('content', content);
   validation.maxLength('title', title, CHATWOOT_LIMITS.shortStringChars);
   validation.maxLength('content', content, CHATWOOT_LIMITS.longTextChars);
   if (categoryId !== null && !portal.categories.some((category) => category.id === categoryId)) {
@@ -152,9 +226,9 @@ export function createArticle(
     status,
     position: integerParam(params.position),
     locale:
-      stringParam(params.locale) ??
       portal.categories.find((category) => category.id === categoryId)?.locale ??
-      'en',
+      (isBlank(params.locale) ? null : stringParam(params.locale)) ??
+      (stringParam(portal.config.default_locale) || 'en'),
     meta: objectParam(params.meta) ?? {},
     views: 0,
     createdAt: now,

@@ -80,8 +80,39 @@ export function insertInbox(store: SandboxStore, account: AccountRecord, params:
     timezone: stringParam(params.timezone) ?? 'UTC',
     senderNameType: stringParam(params.sender_name_type) === 'professional' ? 'professional' : 'friendly',
     businessName: stringParam(params.business_name),
+    // InboxesController#create adds no one: agents are added afterwards through /inbox_members.
+    memberIds: [],
     createdAt: store.now(),
   };
   account.inboxes.push(inbox);
+  return inbox;
+}
+
+/**
+ * InboxesController#update (4.x): `@inbox.update!(permitted_params.except(:channel, :csat_config))`,
+ * then the channel's editable attributes (an API channel's webhook_url). InboxPolicy#update?: administrators.
+ */
+export function updateInbox(inbox: InboxRecord, params: Params, actor: ActingUser): InboxRecord {
+  requireAdministrator(actor);
+  const name = 'name' in params ? (stringParam(params.name) ?? '') : inbox.name;
+  const validation = new Validation();
+  validation.presence('name', name);
+  validation.maxLength('name', name, CHATWOOT_LIMITS.shortStringChars);
+  validation.check();
+  inbox.name = name;
+  const bool = (key: string, current: boolean) =>
+    key in params ? (booleanParam(params[key]) ?? current) : current;
+  inbox.enableAutoAssignment = bool('enable_auto_assignment', inbox.enableAutoAssignment);
+  inbox.greetingEnabled = bool('greeting_enabled', inbox.greetingEnabled);
+  inbox.csatSurveyEnabled = bool('csat_survey_enabled', inbox.csatSurveyEnabled);
+  inbox.enableEmailCollect = bool('enable_email_collect', inbox.enableEmailCollect);
+  inbox.allowMessagesAfterResolved = bool('allow_messages_after_resolved', inbox.allowMessagesAfterResolved);
+  inbox.lockToSingleConversation = bool('lock_to_single_conversation', inbox.lockToSingleConversation);
+  inbox.workingHoursEnabled = bool('working_hours_enabled', inbox.workingHoursEnabled);
+  if ('greeting_message' in params) inbox.greetingMessage = stringParam(params.greeting_message);
+  const channel = isPlainObject(params.channel) ? params.channel : {};
+  if (inbox.channelType === 'Channel::Api' && 'webhook_url' in channel) {
+    inbox.webhookUrl = stringParam(channel.webhook_url) || null;
+  }
   return inbox;
 }

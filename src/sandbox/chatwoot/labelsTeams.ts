@@ -14,10 +14,12 @@ export function createLabel(
   actor: ActingUser,
 ): LabelRecord {
   requireAdministrator(actor);
+  // label.rb: `before_validation` downcases, then presence, format and uniqueness all run, so a
+  // blank title gets both "must not be blank" and "is invalid".
   const title = (stringParam(params.title) ?? '').toLowerCase();
   const validation = new Validation();
   if (isBlank(title)) validation.add('title', 'must not be blank');
-  else if (!LABEL_TITLE.test(title)) validation.add('title', 'is invalid');
+  if (!LABEL_TITLE.test(title)) validation.add('title', 'is invalid');
   if (account.labels.some((label) => label.title === title))
     validation.add('title', 'has already been taken');
   validation.maxLength('title', title, CHATWOOT_LIMITS.shortStringChars);
@@ -64,6 +66,30 @@ export function createTeam(
     createdAt: store.now(),
   };
   account.teams.push(team);
+  return team;
+}
+
+/** TeamsController#update: `update!(name, description, allow_auto_assign)`; administrators only. */
+export function updateTeam(
+  account: AccountRecord,
+  team: TeamRecord,
+  params: Params,
+  actor: ActingUser,
+): TeamRecord {
+  requireAdministrator(actor);
+  const name = 'name' in params ? (stringParam(params.name) ?? '').toLowerCase() : team.name;
+  const validation = new Validation();
+  if (isBlank(name)) validation.add('name', 'must not be blank');
+  if (account.teams.some((other) => other !== team && other.name === name)) {
+    validation.add('name', 'has already been taken');
+  }
+  validation.maxLength('name', name, CHATWOOT_LIMITS.shortStringChars);
+  validation.check();
+  team.name = name;
+  if ('description' in params) team.description = stringParam(params.description);
+  // allow_auto_assign: a team change then auto-assigns one of the team's online agents (sideEffects.ts).
+  if ('allow_auto_assign' in params)
+    team.allowAutoAssign = booleanParam(params.allow_auto_assign) ?? team.allowAutoAssign;
   return team;
 }
 

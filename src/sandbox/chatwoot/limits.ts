@@ -13,11 +13,21 @@ export const CHATWOOT_LIMITS = {
   messagesLatestPage: 20,
   csatPerPage: 25,
   articlesPerPage: 25,
+  /** JsonbAttributesLengthValidator: a top-level string value of at most this many characters... */
+  jsonbStringChars: 1_500,
+  /** ...and a top-level Integer value of at most this. */
+  jsonbIntegerMax: 9_999_999_999,
 } as const;
 
 // Chatwoot's regular expressions (contact.rb, label.rb via RegexHelper, Devise.email_regexp, inbox.rb).
 export const E164 = /^\+[1-9]\d{1,14}$/;
 export const DEVISE_EMAIL = /^[^@\s]+@[^@\s]+$/;
-export const LABEL_TITLE = /^[\p{L}\p{N}_-]+$/u;
+/**
+ * RegexHelper::UNICODE_CHARACTER_NUMBER_HYPHEN_UNDERSCORE (lib/regex_helper.rb), which label.rb
+ * validates the (already downcased) title with: `\A[\p{L}\p{N}]+[\p{L}\p{N}_-]+\Z`. So at least
+ * two characters, the first a letter or digit. Ruby's `\A` is JavaScript's `^` without the m flag;
+ * Ruby's `\Z` also matches before one final "\n", hence `(?=\n?$)`: Chatwoot accepts "vip\n".
+ */
+export const LABEL_TITLE = /^[\p{L}\p{N}]+[\p{L}\p{N}_-]+(?=\n?$)/u;
 export const INBOX_NAME_FORBIDDEN = /[/\\<>@]/;
 export const WORD_CHAR = /[\p{L}\p{N}_]/u;

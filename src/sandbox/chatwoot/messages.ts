@@ -25,6 +25,7 @@ import {
   MESSAGE_TYPES,
   type MessageRecord,
 } from './records.js';
+import { messageCreated, runAutoAssignment } from './sideEffects.js';
 import type { SandboxStore } from './store.js';
 import { Validation } from './validation.js';
 
@@ -150,6 +151,7 @@ export function commitMessage(
   if (message.messageType === 'incoming') {
     const contact = contactById(account, conversation.contactId);
     if (contact) contact.lastActivityAt = message.createdAt;
+    const reopenedFrom = conversation.status;
     // Message#reopen_conversation: snoozed reopens as the token's user, resolved as the contact
     // ("system"); pending stays pending (it only moves when an agent bot hands off).
     if (conversation.status === 'snoozed')
@@ -157,7 +159,11 @@ export function commitMessage(
     if (conversation.status === 'resolved') {
       setStatus(store, account, conversation, 'open', { kind: 'system_auto_open' });
     }
+    if (reopenedFrom !== 'open' && conversation.status === 'open') {
+      runAutoAssignment(store, account, conversation, actor);
+    }
   }
+  messageCreated(store, account, conversation, message);
   return message;
 }
 

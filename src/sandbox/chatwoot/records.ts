@@ -83,6 +83,8 @@ export interface InboxRecord {
   timezone: string;
   senderNameType: 'friendly' | 'professional';
   businessName: string | null;
+  /** Inbox members (inbox_members.user_id): the agents who may see and act on its conversations. */
+  memberIds: number[];
   createdAt: number;
 }
 
@@ -271,6 +273,47 @@ export interface CsatResponseRecord {
   createdAt: number;
 }
 
+/** automation_rules (automation_rule.rb): `active` defaults to true; the listener reads active rules only. */
+export interface AutomationRuleRecord {
+  id: number;
+  accountId: number;
+  name: string;
+  description: string | null;
+  eventName: string;
+  conditions: JsonValue[];
+  actions: JsonValue[];
+  active: boolean;
+  createdAt: number;
+}
+
+/** webhooks (webhook.rb): account_type fires for every inbox, inbox_type for its inbox only. */
+export interface WebhookRecord {
+  id: number;
+  accountId: number;
+  inboxId: number | null;
+  name: string | null;
+  url: string;
+  subscriptions: string[];
+  webhookType: 'account_type' | 'inbox_type';
+  createdAt: number;
+}
+
+/** A notification NotificationBuilder would create (and push or e-mail, per the user's settings). */
+export interface NotificationRecord {
+  id: number;
+  accountId: number;
+  userId: number;
+  notificationType:
+    | 'conversation_creation'
+    | 'conversation_assignment'
+    | 'assigned_conversation_new_message'
+    | 'participating_conversation_new_message'
+    | 'conversation_mention';
+  conversationDisplayId: number;
+  messageId: number | null;
+  createdAt: number;
+}
+
 export interface AccountRecord {
   id: number;
   name: string;
@@ -290,4 +333,10 @@ export interface AccountRecord {
   csatResponses: CsatResponseRecord[];
   /** CSAT survey messages sent without an answer (seeded), counted in total_sent_messages_count. */
   csatSentWithoutResponse: Array<{ createdAt: number; inboxId: number | null }>;
+  automationRules: AutomationRuleRecord[];
+  webhooks: WebhookRecord[];
+  /** What NotificationListener would have created: the sandbox's record of agents' alerts. */
+  notifications: NotificationRecord[];
+  /** Agents OnlineStatusTracker reports online: the only ones auto-assignment picks. */
+  onlineUserIds: number[];
 }

@@ -1,6 +1,10 @@
 /** The accounts, users and inboxes an installation starts with. */
 import { insertInbox } from './inboxes.js';
 import type { AccountRecord, ChannelKind, UserRole } from './records.js';
+import { type SandboxAutomationRuleSeed, type SandboxWebhookSeed, seedSideEffects } from './sideEffects.js';
+
+export type { SandboxAutomationRuleSeed, SandboxWebhookSeed } from './sideEffects.js';
+
 import type { SandboxStore } from './store.js';
 
 export interface SandboxUserSeed {
@@ -21,6 +25,12 @@ export interface SandboxAccountSeed {
   name: string;
   users: SandboxUserSeed[];
   inboxes?: SandboxInboxSeed[];
+  /** Automation rules already in the account (the migration must find the active ones). */
+  automationRules?: SandboxAutomationRuleSeed[];
+  /** Webhooks already in the account. */
+  webhooks?: SandboxWebhookSeed[];
+  /** Users shown online (auto-assignment only picks online agents). */
+  onlineUserIds?: number[];
 }
 
 export const DEFAULT_CHATWOOT_ACCOUNTS: readonly SandboxAccountSeed[] = [
@@ -80,6 +90,10 @@ export function seedAccount(store: SandboxStore, seed: SandboxAccountSeed): void
     portals: [],
     csatResponses: [],
     csatSentWithoutResponse: [],
+    automationRules: [],
+    webhooks: [],
+    notifications: [],
+    onlineUserIds: [],
   };
   store.accounts.set(seed.id, account);
   store.skipIdsThrough('account', seed.id);
@@ -104,4 +118,5 @@ export function seedAccount(store: SandboxStore, seed: SandboxAccountSeed): void
   for (const inboxSeed of seed.inboxes ?? []) {
     insertInbox(store, account, { name: inboxSeed.name, channel: { type: inboxSeed.channelType ?? 'api' } });
   }
+  seedSideEffects(store, account, seed);
 }

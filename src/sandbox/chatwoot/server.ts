@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listen } from '../../listen.js';
 import { type FaultConfig, FaultInjector } from '../faults.js';
+import { RackAttack } from './rackAttack.js';
 import { parseBody, parseSearchParams, readBody, refuseUnstorableText } from './request.js';
 import { answerError, answerServerError, answerThrottled, sendJson } from './response.js';
 import { addAuthRoutes, authenticate } from './routes/auth.js';
@@ -21,11 +22,12 @@ import { addCsatRoutes } from './routes/csat.js';
 import { addCustomAttributeRoutes } from './routes/customAttributes.js';
 import { addHelpCenterRoutes } from './routes/helpCenter.js';
 import { addInboxRoutes } from './routes/inboxes.js';
+import { addInboxMemberRoutes } from './routes/inboxMembers.js';
 import { addLabelTeamRoutes } from './routes/labelsTeams.js';
 import { addMessageRoutes } from './routes/messages.js';
 import { RouteTable } from './routes/router.js';
+import { addSettingsRoutes } from './routes/settings.js';
 import { ChatwootState, type Params, type SandboxAccountSeed, type SandboxDump } from './state.js';
-import { MinuteThrottle } from './throttle.js';
 import { Views } from './views.js';
 
 export interface ChatwootSandboxOptions {
@@ -38,10 +40,18 @@ export interface ChatwootSandboxOptions {
   throttlePerMinute?: number;
   /** Rack::Attack on /contacts/search (RATE_LIMIT_CONTACT_SEARCH): per account per clock minute. */
   contactSearchPerMinute?: number;
+  /** ENABLE_RACK_ATTACK (default true, as in production). */
+  rackAttackEnabled?: boolean;
+  /** RACK_ATTACK_ALLOWED_IPS, comma-separated exact addresses exempt from every throttle (see rackAttack.ts). */
+  rackAttackAllowedIps?: string;
+  /** REMOTE_ADDR as Rails sees it; default a non-loopback address, 'socket' for the real one (rackAttack.ts). */
+  clientAddress?: string;
   /** CONVERSATION_MESSAGE_PER_MINUTE_LIMIT. */
   floodLimitPerMinute?: number;
   /** How long a contact insert stays uncommitted (the window for the duplicate-insert 500). */
   writeLatencyMs?: number;
+  /** Sidekiq's delay before an enqueued activity message is created (default 0: right after the answer). */
+  jobDelayMs?: number;
   /** Epoch milliseconds. */
   now?: () => number;
   /**
@@ -66,6 +76,7 @@ function buildRoutes(state: ChatwootState, views: Views): RouteTable {
   for (const addRoutes of [
     addAuthRoutes,
     addInboxRoutes,
+    addInboxMemberRoutes,
     addCustomAttributeRoutes,
     addContactRoutes,
     addConversationRoutes,
@@ -73,6 +84,7 @@ function buildRoutes(state: ChatwootState, views: Views): RouteTable {
     addLabelTeamRoutes,
     addHelpCenterRoutes,
     addCsatRoutes,
+    addSettingsRoutes,
   ]) {
     addRoutes(table);
   }
@@ -85,12 +97,21 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     now: options.now,
     floodLimitPerMinute: options.floodLimitPerMinute,
     writeLatencyMs: options.writeLatencyMs,
+    jobDelayMs: options.jobDelayMs,
   });
   const clock = () => state.now();
   const faults = new FaultInjector(options.faults);
   const stats: SandboxStats = { requests: 0, byRoute: {}, throttled: 0 };
-  const ipThrottle = new MinuteThrottle(options.throttlePerMinute ?? 3000, clock);
-  const searchThrottle = new MinuteThrottle(options.contactSearchPerMinute ?? 100, clock);
+  const rackAttack = new RackAttack(
+    {
+      enabled: options.rackAttackEnabled,
+      limitPerMinute: options.throttlePerMinute,
+      contactSearchPerMinute: options.contactSearchPerMinute,
+      allowedIps: options.rackAttackAllowedIps,
+      clientAddress: options.clientAddress,
+    },
+    clock,
+  );
   let baseUrl = '';
   const views = new Views(state, () => baseUrl);
   const routes = buildRoutes(state, views);
@@ -100,13 +121,7 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     const pathname = url.pathname.replace(/\.json$/, '').replace(/\/+$/, '') || '/';
     stats.requests += 1;
     options.onApiRequest?.(Date.now());
-    if (ipThrottle.hit(req.socket.remoteAddress ?? 'unknown')) {
-      stats.throttled += 1;
-      req.resume();
-      return answerThrottled(res);
-    }
-    const searchAccount = /^\/api\/v1\/accounts\/(\d+)\/contacts\/search/.exec(pathname)?.[1];
-    if (searchAccount !== undefined && searchThrottle.hit(searchAccount)) {
+    if (rackAttack.throttled(req, url.pathname)) {
       stats.throttled += 1;
       req.resume();
       return answerThrottled(res);

@@ -43,6 +43,14 @@ import { filterContacts, filterConversations } from './filters.js';
 import { createArticle, createCategory, createPortal, findPortal } from './helpCenter.js';
 import { createInbox, findInbox, inboxById } from './inboxes.js';
 import {
+  addInboxMembers,
+  authorizeConversation,
+  authorizeInbox,
+  inboxMembers,
+  listsConversation,
+  updateInboxMembers,
+} from './inboxMembers.js';
+import {
   addTeamMembers,
   createCannedResponse,
   createLabel,
@@ -138,6 +146,11 @@ export class ChatwootState {
     for (const seed of options.accounts ?? DEFAULT_CHATWOOT_ACCOUNTS) seedAccount(this.store, seed);
   }
 
+  /** Resolves once the enqueued jobs (activity messages) have run. */
+  jobsSettled(): Promise<void> {
+    return this.store.jobsSettled();
+  }
+
   now(): number {
     return this.store.now();
   }
@@ -184,6 +197,45 @@ export class ChatwootState {
 
   createInbox(account: AccountRecord, params: Params, actor: ActingUser): InboxRecord {
     return createInbox(this.store, account, params, actor);
+  }
+
+  // ----- inbox members and the policies that read them (inboxMembers.ts)
+
+  inboxMembers(account: AccountRecord, inbox: InboxRecord): UserRecord[] {
+    return inboxMembers(this.store, account, inbox);
+  }
+
+  addInboxMembers(
+    account: AccountRecord,
+    inbox: InboxRecord,
+    params: Params,
+    actor: ActingUser,
+  ): UserRecord[] {
+    return addInboxMembers(this.store, account, inbox, params, actor);
+  }
+
+  updateInboxMembers(
+    account: AccountRecord,
+    inbox: InboxRecord,
+    params: Params,
+    actor: ActingUser,
+  ): UserRecord[] {
+    return updateInboxMembers(this.store, account, inbox, params, actor);
+  }
+
+  /** InboxPolicy#show?: 401 unless an administrator or a member of the inbox. */
+  authorizeInbox(account: AccountRecord, inbox: InboxRecord, actor: ActingUser): void {
+    authorizeInbox(account, inbox, actor);
+  }
+
+  /** ConversationPolicy#show?: 401 unless an administrator, or a member of its inbox or team. */
+  authorizeConversation(account: AccountRecord, conversation: ConversationRecord, actor: ActingUser): void {
+    authorizeConversation(account, conversation, actor);
+  }
+
+  /** Whether the conversation lists (index, filter) show it to the actor. */
+  listsConversation(account: AccountRecord, conversation: ConversationRecord, actor: ActingUser): boolean {
+    return listsConversation(account, conversation, actor);
   }
 
   listCustomAttributeDefinitions(account: AccountRecord, model: unknown): CustomAttributeDefinitionRecord[] {

@@ -124,6 +124,14 @@ export interface DumpAccount {
     rating: number;
     feedback_message: string | null;
   }>;
+  /** Every notification Chatwoot would have created for an agent (sideEffects.ts). */
+  notifications: Array<{
+    id: number;
+    user_id: number;
+    notification_type: string;
+    conversation_id: number;
+    message_id: number | null;
+  }>;
 }
 
 export interface SandboxDump {
@@ -261,6 +269,13 @@ export function dumpState(store: SandboxStore): SandboxDump {
         conversation_id: response.conversationDisplayId,
         rating: response.rating,
         feedback_message: response.feedbackMessage,
+      })),
+      notifications: account.notifications.map((notification) => ({
+        id: notification.id,
+        user_id: notification.userId,
+        notification_type: notification.notificationType,
+        conversation_id: notification.conversationDisplayId,
+        message_id: notification.messageId,
       })),
     }),
   );

@@ -12,6 +12,11 @@ export interface SandboxStoreOptions {
   floodLimitPerMinute?: number;
   /** How long a contact insert holds its unique keys before committing; concurrent duplicates inside it get a 500. */
   writeLatencyMs?: number;
+  /**
+   * How long Sidekiq takes to run a job that an after_commit callback enqueued (activity messages);
+   * 0 (the default) runs it right after the request that enqueued it, before the next one is read.
+   */
+  jobDelayMs?: number;
 }
 
 export class SandboxStore {
@@ -19,15 +24,44 @@ export class SandboxStore {
   readonly users = new Map<number, UserRecord>();
   readonly floodLimitPerMinute: number;
   readonly writeLatencyMs: number;
+  readonly jobDelayMs: number;
   /** Unique keys held by contact inserts that have not committed yet, with the promise of their end. */
   readonly pendingUniqueKeys = new Map<string, Promise<void>>();
   private readonly clock: () => number;
   private readonly sequences = new Map<string, number>();
+  private readonly jobs = new Set<Promise<void>>();
 
   constructor(options: SandboxStoreOptions = {}) {
     this.clock = options.now ?? Date.now;
     this.floodLimitPerMinute = options.floodLimitPerMinute ?? 200;
     this.writeLatencyMs = options.writeLatencyMs ?? 5;
+    this.jobDelayMs = options.jobDelayMs ?? 0;
+  }
+
+  /**
+   * Runs `job` as Sidekiq runs a `perform_later` from an after_commit callback: after the request
+   * has answered. A job that fails leaves nothing behind, as a failed job does.
+   */
+  enqueueJob(job: () => void): void {
+    const done: Promise<void> = new Promise((resolve) => {
+      const run = () => {
+        this.jobs.delete(done);
+        try {
+          job();
+        } catch {
+          // Sidekiq would log and retry it; the sandbox drops it.
+        }
+        resolve();
+      };
+      if (this.jobDelayMs > 0) setTimeout(run, this.jobDelayMs).unref();
+      else setImmediate(run);
+    });
+    this.jobs.add(done);
+  }
+
+  /** Resolves once every enqueued job (and any job those enqueue) has run. */
+  async jobsSettled(): Promise<void> {
+    while (this.jobs.size > 0) await Promise.all([...this.jobs]);
   }
 
   now(): number {

@@ -24,6 +24,7 @@ import { buildContacts } from './generator/contacts.js';
 import { type GenerateOptions, newGeneratorContext } from './generator/context.js';
 import { ConversationBuilder } from './generator/conversations.js';
 import { buildDataAttributes } from './generator/dataAttributes.js';
+import { applyValidationEdgeCases, buildEdgeCaseTags } from './generator/edgeCases.js';
 import { buildArticles, buildCollections } from './generator/helpCenter.js';
 import { buildMacros } from './generator/macros.js';
 import { MessageWriter } from './generator/messages.js';
@@ -69,6 +70,9 @@ export function generateWorkspace(options: GenerateOptions): IntercomDataset {
     tags,
     contacts,
   });
+  // After the conversations, and without the dice: the workspace is otherwise unchanged.
+  const edgeCaseTags = o.validationEdgeCases ? buildEdgeCaseTags() : [];
+  if (o.validationEdgeCases) applyValidationEdgeCases(conversations, edgeCaseTags, admins);
   const me = buildMe(context, admins);
   const seed = context.seed;
   const attachments = registry.descriptors;
@@ -76,7 +80,7 @@ export function generateWorkspace(options: GenerateOptions): IntercomDataset {
     me,
     admins,
     teams,
-    tags,
+    tags: [...tags, ...edgeCaseTags],
     contacts,
     companies,
     macros,

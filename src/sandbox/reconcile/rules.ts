@@ -26,6 +26,10 @@
  *   ./messages.ts for what a split must satisfy.
  * - With timestamp lines, every message of an item starts with "— YYYY-MM-DD HH:MM:SS UTC" of the
  *   item's time; content_attributes.external_created_at holds that time in every case.
+ * - A rating remark longer than Chatwoot allows in a conversation attribute (1,500 characters, once
+ *   NUL is dropped and the ends trimmed; jsonb_attributes_length_validator.rb) cannot be stored whole
+ *   in the attribute: a private note `attributes:<conversation id>` holds it, after every other
+ *   message, at the conversation's created_at.
  */
 import type { Author, Conversation, PartAttachment } from '../../clients/intercom/schemas.js';
 import { ATTACHMENT_PLACEHOLDER_PREFIX } from '../intercom/index.js';
@@ -204,6 +208,24 @@ const PUBLIC = (incoming: boolean): Placement => ({
 });
 const PRIVATE_NOTE: Placement = { kind: 'note', private: true, messageType: 'outgoing' };
 const ACTIVITY_NOTE: Placement = { kind: 'activity', private: true, messageType: 'outgoing' };
+/** Chatwoot's limit on a top-level string in a conversation's attributes, in characters. */
+const ATTRIBUTE_CHARACTERS = 1_500;
+
+/** The private note that keeps a rating remark too long for Chatwoot's attribute limit, if one is due. */
+function remarkNote(conversation: Conversation): ExpectedItem | undefined {
+  const remark = (conversation.conversation_rating?.remark ?? '').replaceAll('\u0000', '').trim();
+  if ([...remark].length <= ATTRIBUTE_CHARACTERS) return undefined;
+  return {
+    sourceId: `attributes:${conversation.id}`,
+    partType: 'attributes',
+    createdAt: conversation.created_at,
+    placement: PRIVATE_NOTE,
+    letters: lettersOf(remark),
+    minLength: nonBlankLength(remark),
+    attachments: [],
+    event: false,
+  };
+}
 
 /**
  * The items of a conversation (already capped to the parts Intercom serves) that must be in
@@ -267,6 +289,8 @@ export function expectedItems(
       expected.push({ ...withContent, placement: PRIVATE_NOTE });
     }
   }
+  const note = remarkNote(conversation);
+  if (note) expected.push(note);
   return expected;
 }
 

@@ -57,7 +57,11 @@ export function addContactRoutes({ add, state, views }: RouteTable): void {
   add('GET', `${ACCOUNT_BASE}/contacts/:id/conversations`, ({ account, path, actor }) => {
     const contact = state.contact(account, path.id);
     const conversations = state.sortLatest(
-      account.conversations.filter((conversation) => conversation.contactId === contact.id),
+      // Contacts::ConversationsController#index goes through PermissionFilterService too.
+      account.conversations.filter(
+        (conversation) =>
+          conversation.contactId === contact.id && state.listsConversation(account, conversation, actor),
+      ),
     );
     return ok({
       payload: conversations.map((conversation) => views.conversation(account, conversation, actor)),

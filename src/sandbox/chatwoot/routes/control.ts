@@ -5,6 +5,7 @@ import { ChatwootApiError } from '../errors.js';
 import { isBlank, type Params, toJsonValue } from '../params.js';
 import { parseBody, readBody } from '../request.js';
 import { sendJson } from '../response.js';
+import { notificationsView } from '../sideEffects.js';
 import type { ChatwootState } from '../state.js';
 
 export interface SandboxStats {
@@ -21,8 +22,19 @@ export async function handleControl(
 ): Promise<void> {
   const raw = await readBody(req);
   const body = parseBody(raw, req.headers['content-type'] ?? 'application/json');
-  if (req.method === 'GET' && pathname === '/__sandbox/dump')
+  if (req.method === 'GET' && pathname === '/__sandbox/dump') {
+    // The state once Sidekiq has caught up: activity messages still queued are in it.
+    await state.jobsSettled();
     return sendJson(res, 200, toJsonValue(state.dump()));
+  }
+  if (req.method === 'GET' && pathname === '/__sandbox/notifications') {
+    // What NotificationListener would have created, per account (sideEffects.ts).
+    const accounts = [...state.accounts.values()].map((account) => ({
+      id: account.id,
+      notifications: notificationsView(account),
+    }));
+    return sendJson(res, 200, toJsonValue({ accounts }));
+  }
   if (req.method === 'GET' && pathname === '/__sandbox/stats') {
     return sendJson(res, 200, toJsonValue({ ...stats, faults: faults.counts }));
   }

@@ -6,9 +6,15 @@ import type { ChatwootState } from '../state.js';
 import { iso } from '../views.js';
 import { ACCOUNT_BASE, type Context, ok, paginate, type RouteTable } from './router.js';
 
-/** The conversation of a nested route: its display id is :conversation_id or, on member routes, :id. */
-export const conversationOf = (state: ChatwootState, context: Context): ConversationRecord =>
-  state.conversation(context.account, context.path.conversation_id ?? context.path.id);
+/**
+ * The conversation of a nested route: its display id is :conversation_id or, on member routes, :id.
+ * Found first (404), then authorized (401), as Conversations::BaseController#conversation does.
+ */
+export const conversationOf = (state: ChatwootState, context: Context): ConversationRecord => {
+  const conversation = state.conversation(context.account, context.path.conversation_id ?? context.path.id);
+  state.authorizeConversation(context.account, conversation, context.actor);
+  return conversation;
+};
 
 export function addConversationRoutes({ add, state, views }: RouteTable): void {
   const conversationCounts = (conversations: ConversationRecord[], actor: ActingUser) => {
@@ -22,9 +28,11 @@ export function addConversationRoutes({ add, state, views }: RouteTable): void {
   };
   add('GET', `${ACCOUNT_BASE}/conversations`, ({ account, params, actor }) => {
     const conversations = state.listConversations(account, params, actor);
+    // ConversationFinder#perform counts before filter_by_assignee_type: the tabs' counts stay whole.
+    const counted = state.listConversations(account, { ...params, assignee_type: 'all' }, actor);
     return ok({
       data: {
-        meta: conversationCounts(conversations, actor),
+        meta: conversationCounts(counted, actor),
         payload: paginate(conversations, params, CHATWOOT_LIMITS.conversationsPerPage).map((conversation) =>
           views.conversation(account, conversation, actor),
         ),
@@ -35,9 +43,14 @@ export function addConversationRoutes({ add, state, views }: RouteTable): void {
     ok(views.conversation(account, state.createConversation(account, params, actor), actor)),
   );
   add('POST', `${ACCOUNT_BASE}/conversations/filter`, ({ account, params, actor }) => {
-    const conversations = state.filterConversations(account, params);
+    // Conversations::FilterService narrows its base relation with PermissionFilterService first.
+    const conversations = state
+      .filterConversations(account, params)
+      .filter((conversation) => state.listsConversation(account, conversation, actor));
+    // conversations/filter.json.jbuilder renders three of FilterService's four counts.
+    const { mine_count, unassigned_count, all_count } = conversationCounts(conversations, actor);
     return ok({
-      meta: conversationCounts(conversations, actor),
+      meta: { mine_count, unassigned_count, all_count },
       payload: paginate(conversations, params, CHATWOOT_LIMITS.conversationsPerPage).map((conversation) =>
         views.conversation(account, conversation, actor),
       ),

@@ -26,6 +26,13 @@ export interface GenerateOptions {
   articles?: number;
   /** Deleted conversation ids listed by /conversations/deleted (default 1 per 25 conversations). */
   deletedConversations?: number;
+  /**
+   * Tags and attribute values Chatwoot refuses as they are (generator/edgeCases.ts): tags "A",
+   * "_internal", an emoji-only one and two equal once slugged on the first conversation; a
+   * 3,000-character rating remark and a long custom attribute. Off by default; the rest of the
+   * workspace is the same either way.
+   */
+  validationEdgeCases?: boolean;
   /** Unix seconds of the first conversation (default 1_600_000_000, so output is stable). */
   startTime?: number;
 }

@@ -1,4 +1,8 @@
-/** The help center: collections (one nested in another) and articles, one of them over-long. */
+/**
+ * The help center: collections (one nested in another, one in French) and articles, one of them
+ * over-long and one without a body. The French collection and the empty article come after the
+ * dice-driven ones and draw nothing from the dice, so the rest of a seed's workspace stays the same.
+ */
 import type { Admin, Article, Collection } from '../../../clients/intercom/schemas.js';
 import type { GeneratorContext } from './context.js';
 
@@ -27,6 +31,26 @@ export function buildCollections(context: GeneratorContext, count: number): Coll
       parent_id: parent,
       help_center_id: 79,
       default_locale: 'en',
+    });
+  }
+  if (count > 0) {
+    // Chatwoot allows a category only in a locale of its portal (Category#allowed_locales).
+    const id = String(159 + count);
+    const created = startTime - 86_400 * 30;
+    collections.push({
+      id,
+      type: 'collection',
+      workspace_id: appId,
+      name: 'Premiers pas',
+      url: `http://help-center.example.com/${appId}/fr/collection-${id}`,
+      order: count,
+      created_at: created,
+      updated_at: created,
+      description: 'Articles en français',
+      icon: 'bookmark',
+      parent_id: null,
+      help_center_id: 79,
+      default_locale: 'fr',
     });
   }
   return collections;
@@ -80,6 +104,29 @@ export function buildArticles(
       parent_id: collection ? collection.id : null,
       parent_type: collection ? 'collection' : null,
       default_locale: 'en',
+    });
+  }
+  const french = collections.find((collection) => collection.default_locale === 'fr');
+  if (count > 0 && french) {
+    // Intercom keeps articles without a body; Chatwoot requires content (Article validates it).
+    const id = String(39 + count * 2);
+    const created = startTime - 86_400 * 20;
+    articles.push({
+      type: 'article',
+      id,
+      workspace_id: appId,
+      parent_ids: [french.id],
+      title: 'Brouillon sans contenu',
+      description: '',
+      body: '',
+      author_id: (admins[0] as Admin).id,
+      state: 'draft',
+      created_at: created,
+      updated_at: created,
+      url: `http://help-center.example.com/${appId}/fr/articles/${id}`,
+      parent_id: french.id,
+      parent_type: 'collection',
+      default_locale: 'fr',
     });
   }
   return articles;
