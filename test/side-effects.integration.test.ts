@@ -129,7 +129,13 @@ describe('side effects of a migration in Chatwoot', function () {
 
     before(async () => {
       const agentIds = [2, 3, 4];
-      scenario = await rig({ account: 62, chatwootSettings: { onlineUserIds: [1, ...agentIds] } });
+      // Chatwoot's listeners run in background jobs that read the conversation when they run: late
+      // enough here that the import's next request (the final status) comes first.
+      scenario = await rig({
+        account: 62,
+        chatwootSettings: { onlineUserIds: [1, ...agentIds] },
+        chatwootJobDelayMs: 150,
+      });
       const { state } = scenario.chatwoot;
       const account = state.account(62);
       const admin = {
@@ -156,6 +162,7 @@ describe('side effects of a migration in Chatwoot', function () {
       }
       const handle = await migrate(migrationInput(scenario));
       assertMigrated(scenario, (await handle.result()) as MigrationResult);
+      await scenario.chatwoot.state.jobsSettled();
     });
 
     it('creates no notification for any agent, and leaves the inbox and teams quiet', () => {

@@ -28,6 +28,8 @@ export interface ScenarioOptions extends GenerateOptions {
   intercomToken?: string;
   /** Automation rules, webhooks and online agents already in the Chatwoot account. */
   chatwootSettings?: Pick<SandboxAccountSeed, 'automationRules' | 'webhooks' | 'onlineUserIds'>;
+  /** How late Chatwoot's background jobs run (listeners, activity messages); 0 runs each before the next request. */
+  chatwootJobDelayMs?: number;
   /** The arrival time of every Chatwoot API request (see ChatwootSandboxOptions.onApiRequest). */
   onChatwootRequest?: (atMs: number) => void;
 }
@@ -93,6 +95,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     accounts: [seed],
     faults: options.chatwootFaults,
     throttlePerMinute: options.chatwootThrottlePerMinute,
+    jobDelayMs: options.chatwootJobDelayMs,
     floodLimitPerMinute: options.chatwootMessagesPerMinute,
     onApiRequest: options.onChatwootRequest,
   });

@@ -64,7 +64,7 @@ export const blobLayout = {
   mapping: (account: number) => `${root(account)}/mapping.json`,
   mappingPart: (
     account: number,
-    part: 'inbox' | 'agents' | 'teams' | 'labels' | 'helpCenter' | 'teamAutoAssign',
+    part: 'inbox' | 'agents' | 'agentEmails' | 'teams' | 'labels' | 'helpCenter' | 'teamAutoAssign',
   ) => `${root(account)}/mapping/${part}.json`,
   unmatchedAgents: (account: number) => `${root(account)}/reports/unmatched-agents.json`,
   deltaPrefix: (account: number) => `${root(account)}/delta/`,

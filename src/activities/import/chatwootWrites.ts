@@ -376,7 +376,15 @@ export function createImportActivities(deps: ActivityDeps) {
     // its final status comes last, which notifies no one. Team first: Chatwoot drops an assignee
     // who is not in the conversation's team.
     if (teamId !== undefined) await chatwoot.assign(target.id, { team_id: teamId });
-    if (assigneeId !== undefined) await chatwoot.assign(target.id, { assignee_id: assigneeId });
+    if (assigneeId !== undefined) {
+      // The listener runs in a background job that reads `pending?` when it runs, possibly after the
+      // status below: an agent with a token assigns itself instead, which Chatwoot never notifies
+      // (Conversation#self_assign?). AssignmentsController lets any member take an *unassigned*
+      // conversation, which one created by this attempt is; a found one may already be assigned.
+      const assigneeEmail = target.created ? mapping.agentEmails?.[assigneeId] : undefined;
+      const assigner = assigneeEmail ? deps.chatwoot(input, assigneeEmail) : chatwoot;
+      await assigner.assign(target.id, { assignee_id: assigneeId });
+    }
     const status = mapConversationStatus(conversation.state);
     await chatwoot.toggleStatus(
       target.id,

@@ -57,6 +57,12 @@ export interface MigrationMapping {
   agents: Record<string, number>;
   /** Intercom team id -> Chatwoot team id. */
   teams: Record<string, number>;
+  /**
+   * Chatwoot agent id -> e-mail, for agents with a token in CHATWOOT_AGENT_TOKENS: the import assigns
+   * a conversation to such an agent with the agent's own token, and Chatwoot never notifies a
+   * self-assignment. Absent in mappings saved before it existed.
+   */
+  agentEmails?: Record<string, string>;
 }
 
 export async function* exported<T>(store: BlobStore, account: number, entity: string): AsyncGenerator<T> {
@@ -152,6 +158,11 @@ export function createSetupActivities(deps: ActivityDeps) {
       else agents[admin.id] = agentId;
     }
     await putJson(store, blobLayout.mappingPart(input.account, 'agents'), agents);
+    const agentEmails: Record<string, string> = {};
+    for (const agent of chatwootAgents) {
+      if (agent.email && deps.hasAgentToken(agent.email)) agentEmails[agent.id] = agent.email.toLowerCase();
+    }
+    await putJson(store, blobLayout.mappingPart(input.account, 'agentEmails'), agentEmails);
     await putJson(store, blobLayout.unmatchedAgents(input.account), unmatched);
     // Here rather than in a step of its own, so the mapping workflow's commands stay as they are.
     await ensureArchiveInboxMembers(deps, input, chatwootAgents, Object.values(agents));
@@ -328,6 +339,11 @@ export function createSetupActivities(deps: ActivityDeps) {
         (await getJson<Record<string, number>>(store, blobLayout.mappingPart(input.account, 'agents'))) ?? {},
       teams:
         (await getJson<Record<string, number>>(store, blobLayout.mappingPart(input.account, 'teams'))) ?? {},
+      agentEmails:
+        (await getJson<Record<string, string>>(
+          store,
+          blobLayout.mappingPart(input.account, 'agentEmails'),
+        )) ?? {},
     };
     const key = blobLayout.mapping(input.account);
     await putJson(store, key, mapping);

@@ -237,9 +237,16 @@ export function assigneeChanged(
   const assigneeId = conversation.assigneeId;
   if (assigneeId === null) return;
   participantsOf(conversation).add(assigneeId);
+  // notifiable_assignee_change? is computed when the event is dispatched (Current.user is the actor).
   if (assigneeId === actor.user.id) return;
-  if (conversation.status === 'pending') return;
-  notify(store, account, assigneeId, 'conversation_assignment', conversation);
+  // NotificationListener is one of the AsyncDispatcher's listeners (app/dispatchers/async_dispatcher.rb):
+  // it runs in EventDispatcherJob, which reloads the conversation, so `pending?` is read when the job
+  // runs, by which time the request that follows may have changed the status.
+  store.enqueueJob(() => {
+    const current = conversation.assigneeId;
+    if (current === null || conversation.status === 'pending') return;
+    notify(store, account, current, 'conversation_assignment', conversation);
+  });
 }
 
 /** AgentAssignmentService#find_assignee: online, allowed, fewest unresolved conversations, then lowest id. */
