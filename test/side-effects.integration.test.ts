@@ -219,6 +219,19 @@ describe('side effects of a migration in Chatwoot', function () {
         report?.emptyArticles.map((article) => article.intercomId),
         [empty.id],
       );
+      // The operator reads it in the migration's report too.
+      const store = createBlobStore(blobUrl(scenario));
+      const verification = await getJson<{ emptyArticles: { intercomId: string }[] }>(
+        store,
+        blobLayout.report(62),
+      );
+      assert.deepEqual(
+        verification?.emptyArticles.map((article) => article.intercomId),
+        [empty.id],
+      );
+      const markdown = (await store.get(blobLayout.reportMarkdown(62)))?.toString('utf8') ?? '';
+      assert.match(markdown, /Help-center articles without content/);
+      assert.ok(markdown.includes(empty.id));
     });
   });
 });

@@ -41,6 +41,8 @@ export interface ReconciliationReport {
   attachmentFailures: { conversationId: string; messageSourceId: string; fileName: string; reason: string }[];
   contactMerges: MergePlan['merges'];
   unmatchedAgents: unknown[];
+  /** Help-center articles without content, which Chatwoot refuses: not migrated (mapping/helpCenter.json). */
+  emptyArticles: { intercomId: string; title: string }[];
   /** Every Intercom tag and the Chatwoot label it became (mapping/labels.json). */
   labels: LabelPlan['labels'];
   /** Labels standing for several tags (equal once slugged), or for the from_intercom marker too. */
@@ -109,6 +111,10 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
     ...list(
       'Intercom admins without a Chatwoot agent',
       report.unmatchedAgents.map((a) => JSON.stringify(a)),
+    ),
+    ...list(
+      'Help-center articles without content (Chatwoot requires content: not migrated; add text in Intercom or write them in Chatwoot)',
+      report.emptyArticles.map((a) => `${a.intercomId}: ${a.title}`),
     ),
     ...attributeSection(report.attributeAdjustments),
     ...labelSection(report.labels, report.labelMerges),
@@ -251,6 +257,13 @@ export function createVerificationActivities(deps: ActivityDeps) {
       attachmentFailures: [],
       contactMerges: plan.merges,
       unmatchedAgents: (await getJson<unknown[]>(store, blobLayout.unmatchedAgents(input.account))) ?? [],
+      emptyArticles:
+        (
+          await getJson<{ emptyArticles?: ReconciliationReport['emptyArticles'] }>(
+            store,
+            blobLayout.mappingPart(input.account, 'helpCenter'),
+          )
+        )?.emptyArticles ?? [],
       ...(await labelReport(store, input.account)),
       attributeAdjustments: [],
     };
