@@ -6,21 +6,15 @@
  * entry and the inbox, and does not tell the operator to replace a token that is fine.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { classifyChatwootFailure } from '../src/clients/chatwoot/client.js';
 import { ChatwootPolicyRefusal } from '../src/clients/chatwoot/refusals.js';
 import { type MigrationInputRaw, workflowIds } from '../src/config.js';
 import type { ActingUser, ConversationRecord, InboxRecord } from '../src/sandbox/chatwoot/index.js';
 import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
-import { workflowBundle } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { resumeSignal, statusQuery } from '../src/workflows/definitions.js';
-import { runWorkers } from './helpers/migrationHarness.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { runWorkers, temporalSuite } from './helpers/migrationHarness.js';
 
 const ARCHIVE = 'Intercom archive';
 
@@ -72,25 +66,8 @@ describe('Chatwoot answers 401 for a refused token and for a refused policy; the
 
 describe('agents writing with their own tokens under ConversationPolicy', function () {
   this.timeout(300_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-  let dataDir: string;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    env = await startLocalTemporal();
-    bundle = await workflowBundle();
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-authorization-'));
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  after(async () => {
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const suite = temporalSuite('i2c-authorization-', { cleanupAfterEach: true });
+  const { cleanups } = suite;
 
   /** Sandboxes, workers and the migration; `prepare` runs before the migration starts. */
   async function start(
@@ -106,16 +83,16 @@ describe('agents writing with their own tokens under ConversationPolicy', functi
       ...options,
     });
     cleanups.push(() => scenario.close());
-    const running = await runWorkers(env, scenario, { bundle });
+    const running = await runWorkers(suite.env, scenario, { bundle: suite.bundle });
     cleanups.push(running.stop);
-    const base = scenario.input(`file://${join(dataDir, `blobs-${scenario.account}`)}`);
+    const base = scenario.input(`file://${join(suite.dataDir, `blobs-${scenario.account}`)}`);
     const input: MigrationInputRaw = {
       ...base,
       import: { ...base.import, windowSize: 4 },
       rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
     };
     prepare(scenario);
-    const handle = await env.client.workflow.start('accountMigration', {
+    const handle = await suite.env.client.workflow.start('accountMigration', {
       taskQueue: 'migration',
       workflowId: workflowIds.migration(scenario.account),
       args: [input],

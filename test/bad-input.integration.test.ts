@@ -5,44 +5,23 @@
  * with nothing lost and nothing written twice.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { type MigrationInputRaw, workflowIds } from '../src/config.js';
 import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
-import { type WorkerSet, workflowBundle } from '../src/worker.js';
+import type { WorkerSet } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { importProgressQuery, resumeSignal, statusQuery } from '../src/workflows/definitions.js';
 import { PREFLIGHT_FAILED } from '../src/workflows/failureTypes.js';
-import { runWorkers, type ScenarioTokens } from './helpers/migrationHarness.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { runWorkers, type ScenarioTokens, temporalSuite } from './helpers/migrationHarness.js';
 
 const ADMIN_EMAIL = 'migration-bot@sandbox.test';
 
 describe('bad configuration and refused tokens', function () {
   this.timeout(240_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-  let dataDir: string;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    env = await startLocalTemporal();
-    bundle = await workflowBundle();
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-bad-input-'));
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  after(async () => {
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const suite = temporalSuite('i2c-bad-input-', { cleanupAfterEach: true });
+  const { cleanups } = suite;
 
   async function sandboxes(options: Partial<ScenarioOptions> & { account: number }): Promise<Scenario> {
     const scenario = await startScenario({
@@ -59,13 +38,13 @@ describe('bad configuration and refused tokens', function () {
   }
 
   async function startWorkers(tokens: ScenarioTokens): Promise<WorkerSet> {
-    const running = await runWorkers(env, tokens, { bundle });
+    const running = await runWorkers(suite.env, tokens, { bundle: suite.bundle });
     cleanups.push(running.stop);
     return running.workers;
   }
 
   function migrationInput(scenario: Scenario, overrides: Partial<MigrationInputRaw> = {}): MigrationInputRaw {
-    const base = scenario.input(`file://${join(dataDir, `blobs-${scenario.account}`)}`);
+    const base = scenario.input(`file://${join(suite.dataDir, `blobs-${scenario.account}`)}`);
     return {
       ...base,
       import: { ...base.import, windowSize: 4 },
@@ -75,7 +54,7 @@ describe('bad configuration and refused tokens', function () {
   }
 
   const startMigration = (input: MigrationInputRaw) =>
-    env.client.workflow.start('accountMigration', {
+    suite.env.client.workflow.start('accountMigration', {
       taskQueue: 'migration',
       workflowId: workflowIds.migration(input.account as number),
       args: [input],
@@ -161,7 +140,7 @@ describe('bad configuration and refused tokens', function () {
     const scenario = await sandboxes({ account: 24, conversations: 40 });
     const workers = await startWorkers(scenario);
     const handle = await startMigration(migrationInput(scenario));
-    const importHandle = env.client.workflow.getHandle(workflowIds.child(24, 'import'));
+    const importHandle = suite.env.client.workflow.getHandle(workflowIds.child(24, 'import'));
     await eventually('ten conversations imported', async () => {
       const progress = await importHandle.query(importProgressQuery).catch(() => undefined);
       return progress && progress.completed >= 10 ? progress : undefined;
@@ -268,7 +247,7 @@ describe('bad configuration and refused tokens', function () {
     assert.ok(hugeTarget, 'the oversized conversation was imported');
 
     const report = readFileSync(
-      join(dataDir, `blobs-${scenario.account}`, `acct-${scenario.account}`, 'report.md'),
+      join(suite.dataDir, `blobs-${scenario.account}`, `acct-${scenario.account}`, 'report.md'),
       'utf8',
     );
     assert.match(report, new RegExp(`${malformed.id}[^\\n]*created_at`));

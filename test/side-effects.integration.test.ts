@@ -6,41 +6,21 @@
  * completes, the empty article reported.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { type MigrationInputRaw, workflowIds } from '../src/config.js';
 import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
 import { getJson } from '../src/storage/blobStore.js';
 import { createBlobStore } from '../src/storage/index.js';
 import { blobLayout } from '../src/storage/layout.js';
-import { workflowBundle } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { PREFLIGHT_FAILED } from '../src/workflows/failureTypes.js';
-import { runWorkers } from './helpers/migrationHarness.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { runWorkers, temporalSuite } from './helpers/migrationHarness.js';
 
 describe('side effects of a migration in Chatwoot', function () {
   this.timeout(300_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-  let dataDir: string;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    env = await startLocalTemporal();
-    bundle = await workflowBundle();
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-side-effects-'));
-  });
-
-  after(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const suite = temporalSuite('i2c-side-effects-');
+  const { cleanups } = suite;
 
   /** One worker set at a time serves the task queues: the previous test's stops first. */
   async function rig(options: Partial<ScenarioOptions> & { account: number }): Promise<Scenario> {
@@ -54,12 +34,12 @@ describe('side effects of a migration in Chatwoot', function () {
       ...options,
     });
     cleanups.push(() => scenario.close());
-    const running = await runWorkers(env, scenario, { bundle });
+    const running = await runWorkers(suite.env, scenario, { bundle: suite.bundle });
     cleanups.push(running.stop);
     return scenario;
   }
 
-  const blobUrl = (scenario: Scenario) => `file://${join(dataDir, `blobs-${scenario.account}`)}`;
+  const blobUrl = (scenario: Scenario) => `file://${join(suite.dataDir, `blobs-${scenario.account}`)}`;
 
   function migrationInput(scenario: Scenario, chatwoot: Record<string, unknown> = {}): MigrationInputRaw {
     const base = scenario.input(blobUrl(scenario));
@@ -72,7 +52,7 @@ describe('side effects of a migration in Chatwoot', function () {
   }
 
   const migrate = (input: MigrationInputRaw) =>
-    env.client.workflow.start('accountMigration', {
+    suite.env.client.workflow.start('accountMigration', {
       taskQueue: 'migration',
       workflowId: workflowIds.migration(input.account as number),
       args: [input],

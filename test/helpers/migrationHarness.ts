@@ -121,3 +121,35 @@ export async function startMigrationRig(options: MigrationRigOptions): Promise<M
     throw error;
   }
 }
+
+/** The shared parts of an integration test file: one local Temporal server, the bundle, a data folder. */
+export interface TemporalSuite {
+  env: TestWorkflowEnvironment;
+  bundle: WorkflowBundle;
+  dataDir: string;
+  /** Run in reverse after each test (cleanupAfterEach) or at the end: workers, sandboxes. */
+  cleanups: (() => Promise<void>)[];
+}
+
+/** Registers the suite's mocha hooks in the calling describe block. */
+export function temporalSuite(
+  dataDirPrefix: string,
+  options: { cleanupAfterEach?: boolean } = {},
+): TemporalSuite {
+  const suite = { cleanups: [] } as unknown as TemporalSuite;
+  const cleanUp = async () => {
+    for (const cleanup of suite.cleanups.splice(0).reverse()) await cleanup();
+  };
+  before(async () => {
+    suite.env = await startLocalTemporal();
+    suite.bundle = await workflowBundle();
+    suite.dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix));
+  });
+  if (options.cleanupAfterEach) afterEach(cleanUp);
+  after(async () => {
+    await cleanUp();
+    await suite.env?.teardown();
+    if (suite.dataDir) rmSync(suite.dataDir, { recursive: true, force: true });
+  });
+  return suite;
+}
