@@ -2,6 +2,7 @@
  * The operator's command line, the same as `temporal workflow ...` but shorter and with progress:
  *   node dist/src/cli.js start --input migration.json [--wait]
  *   node dist/src/cli.js status|pause|resume|advance|hold|rollback|report --account 1
+ *   node dist/src/cli.js rekey-contacts --input migration.json   (contacts imported as intercom:<id>)
  * Connects to TEMPORAL_ADDRESS (localhost:7233), namespace TEMPORAL_NAMESPACE (default).
  */
 import { readFileSync } from 'node:fs';
@@ -63,6 +64,28 @@ export function buildCli(): Command {
       });
       console.log(`started ${workflowId}`);
       if (options.wait) await follow(client, workflowId);
+    });
+
+  program
+    .command('rekey-contacts')
+    .description(
+      'give contacts imported as intercom:<id> their external id as identifier, so the widget finds them (idempotent)',
+    )
+    .requiredOption('--input <file>', 'the migration input JSON the migration was started with')
+    .action(async (options: { input: string }) => {
+      const parsed = parseMigrationInput(JSON.parse(readFileSync(options.input, 'utf8')));
+      if (!parsed.ok) throw new Error(`invalid migration input: ${parsed.problems}`);
+      const client = await connect();
+      const workflowId = workflowIds.child(parsed.input.account, 'rekey-contacts');
+      // A run that finished may be started again (it changes nothing the second time).
+      const handle = await client.workflow.start('rekeyContacts', {
+        taskQueue: taskQueues.main,
+        workflowId,
+        args: [parsed.input],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+      console.log(`started ${workflowId}; waiting for it`);
+      console.log(JSON.stringify(await handle.result()));
     });
 
   program

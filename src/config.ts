@@ -60,8 +60,12 @@ function buildMigrationInputSchema() {
           windowSize: z.number().int().min(1).max(500).default(20),
           /** Children started per run of the import workflow before it continues as new. */
           childrenPerRun: z.number().int().min(1).max(2000).default(500),
-          /** Assignment/open/close/snooze parts: kept as private activity notes, or skipped. */
-          activityParts: z.enum(['note', 'skip']).default('note'),
+          /**
+           * Assignment/open/close/snooze parts (and other parts without content): Chatwoot activity
+           * messages (the grey lines, with the original time and who did it), private notes as
+           * before, or skipped. A resumed import finds what it posted in either form (same source id).
+           */
+          activityParts: z.enum(['activity', 'note', 'skip']).default('activity'),
           /** Prefix each message with a visible line holding its original UTC time and author. */
           timestampLine: z.boolean().default(true),
           /**

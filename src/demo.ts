@@ -14,6 +14,7 @@ import cliProgress from 'cli-progress';
 import type { MigrationInputRaw } from './config.js';
 import { sideEffectsLine } from './demoSideEffects.js';
 import { validationsLine } from './demoValidations.js';
+import { widgetIdentitiesLine } from './demoWidgetIdentities.js';
 import { startDevServer, temporalCliPath } from './localStack.js';
 import { watchMigration } from './progress.js';
 import { reconciliationLine } from './reconciliationLine.js';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
       longConversations: 1,
       // Tags that make invalid label titles as they are, and a rating remark too long for an attribute.
       validationEdgeCases: true,
+      // Fields the API description lets be null, blanked at this rate (sandbox/intercom/nullableFields.ts).
+      nullableFieldRate: 0.05,
       agentTokens: true,
       // As an operator would raise CONVERSATION_MESSAGE_PER_MINUTE_LIMIT for the migration.
       chatwootMessagesPerMinute: 3000,
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
       ),
     );
     console.log(await validationsLine(createBlobStore(`file://${join(dataDir, 'blobs')}`), scenario.account));
+    console.log(await widgetIdentitiesLine(scenario));
   } finally {
     await cleanup();
   }

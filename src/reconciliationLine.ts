@@ -9,6 +9,10 @@ export interface ReconciliationCounts {
   conversations: { expected: number; found: number };
   messages: { expected: number; found: number };
   attachments: { expected: number; found: number };
+  /** Intercom tickets (every category), each a conversation in Chatwoot; absent where none were counted. */
+  tickets?: { expected: number; found: number };
+  /** Intercom contact notes, each a Chatwoot contact note; absent where none were counted. */
+  notes?: { expected: number; found: number };
   duplicates: number;
   missing: number;
   /** Set aside at export (malformed or oversized in Intercom's API): listed in the report with the payload. */
@@ -23,6 +27,8 @@ export function emptyReconciliationCounts(): Required<ReconciliationCounts> {
     conversations: pair(),
     messages: pair(),
     attachments: pair(),
+    tickets: pair(),
+    notes: pair(),
     duplicates: 0,
     missing: 0,
     rejected: 0,
@@ -34,6 +40,8 @@ export function reconciliationLine(counts: ReconciliationCounts): string {
   return (
     `reconciled: contacts ${pair(counts.contacts)}, conversations ${pair(counts.conversations)}, ` +
     `messages ${pair(counts.messages)}, attachments ${pair(counts.attachments)}, ` +
+    (counts.tickets ? `tickets ${pair(counts.tickets)}, ` : '') +
+    (counts.notes ? `notes ${pair(counts.notes)}, ` : '') +
     `duplicates ${counts.duplicates}, missing ${counts.missing}` +
     (counts.rejected ? `, rejected ${counts.rejected}` : '')
   );

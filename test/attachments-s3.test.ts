@@ -88,6 +88,8 @@ describe('attachments rehosted into S3 (moto) and imported into Chatwoot', funct
         longConversations: 0,
         attachmentEvery: 3,
         inlineImageEvery: 4,
+        // Only conversations are exported here; tickets' files would never be asked for.
+        tickets: 0,
       },
       prepare: withManyAttachments,
       input: {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { classifyChatwootFailure } from '../src/clients/chatwoot/client.js';
+import { classifyChatwootFailure } from '../src/clients/chatwoot/failures.js';
 import { ChatwootPolicyRefusal } from '../src/clients/chatwoot/refusals.js';
 import { type MigrationInputRaw, workflowIds } from '../src/config.js';
 import type { ActingUser, ConversationRecord, InboxRecord } from '../src/sandbox/chatwoot/index.js';

@@ -360,11 +360,15 @@ describe('IntercomClient', () => {
   it('reports a malformed part deep inside a conversation by its path', async () => {
     server = await startServer((_request, response) => {
       const broken = conversation('9');
-      broken.conversation_parts.conversation_parts = [{ id: 'p1' } as never];
+      // The description requires no field of a part, but types those it has: a time in words breaks it.
+      broken.conversation_parts.conversation_parts = [{ id: 'p1', created_at: 'yesterday' } as never];
       sendJson(response, 200, broken);
     });
     const client = new IntercomClient({ baseUrl: server.url, token: 't' });
-    await assert.rejects(client.getConversation('9'), /conversation_parts\.conversation_parts\.0\./);
+    await assert.rejects(
+      client.getConversation('9'),
+      /conversation_parts\.conversation_parts\.0\.created_at/,
+    );
   });
 
   it('spaces requests with the token bucket shared by all calls of the instance', async () => {
@@ -538,6 +542,63 @@ describe('IntercomClient', () => {
     assert.equal(deletedRequests[0].query.get('per_page'), '60');
   });
 
+  it('stops a page-numbered list whose server ignores the page parameter, with a clear error', async () => {
+    // Three servers that ignore `page`: one says which page it served (always 1), one says nothing
+    // but counts total_pages, one links to a next page that does not advance. Each would loop.
+    const cases: { name: string; pages: (asked: number) => Record<string, unknown>; error: RegExp }[] = [
+      {
+        name: 'served page 1 again',
+        pages: () => ({ type: 'pages', page: 1, per_page: 1, total_pages: 50 }),
+        error: /served page 1 when asked for page 2 of GET \/articles/,
+      },
+      {
+        name: 'same items, no page number',
+        pages: () => ({ type: 'pages', per_page: 1, total_pages: 50 }),
+        error: /served page 2 with the same items as page 1 of GET \/articles/,
+      },
+      {
+        name: 'next link to the same page',
+        pages: (asked) => ({ type: 'pages', page: asked, next: 'https://api.intercom.io/articles?page=1' }),
+        error: /gave page 1 as the page after page 1 of GET \/articles/,
+      },
+      {
+        name: 'a cursor instead of page numbers',
+        pages: () => ({ type: 'pages', next: { per_page: 1, starting_after: 'abc' } }),
+        error: /answered page 1 with a starting_after cursor and no page count of GET \/articles/,
+      },
+    ];
+    for (const { name, pages, error } of cases) {
+      let served = 0;
+      server = await startServer((request, response) => {
+        served++;
+        sendJson(response, 200, {
+          type: 'list',
+          pages: pages(Number(request.query.get('page'))),
+          data: [{ id: '1', title: 'Always the first', body: '<p>x</p>' }],
+        });
+      });
+      const client = new IntercomClient({ baseUrl: server.url, token: 't', ...fastRetries });
+      const titles: string[] = [];
+      await assert.rejects(
+        async () => {
+          for await (const page of client.articlePages())
+            titles.push(...page.items.map((a) => a.title ?? ''));
+        },
+        (thrown: unknown) => {
+          assert.ok(thrown instanceof HttpFailure, name);
+          assert.equal(thrown.retryable, false, name);
+          assert.match(thrown.message, error, name);
+          assert.match(thrown.message, /documents none for this list/, name);
+          return true;
+        },
+      );
+      assert.ok(served <= 2, `${name}: stopped after ${served} requests`);
+      assert.ok(titles.length <= 1, name);
+      await server.close();
+      server = undefined;
+    }
+  });
+
   it('tags a conversation on behalf of an admin and creates tags', async () => {
     server = await startServer((request, response) => {
       if (request.path === '/tags') sendJson(response, 200, { type: 'tag', id: '105', name: 'migrated' });
@@ -598,6 +659,8 @@ describe('retry helpers', () => {
     assert.equal(nextPageNumber({ page: 1, total_pages: 2 }, 1), 2);
     assert.equal(nextPageNumber({ page: 2, total_pages: 2 }, 2), undefined);
     assert.equal(nextPageNumber({ page: 1, next: 'https://x/y?page=2' }, 1), 2);
+    // Returned even when it does not advance: the list refuses it rather than stopping quietly.
+    assert.equal(nextPageNumber({ page: 2, next: 'https://x/y?page=2' }, 2), 2);
     assert.equal(nextPageNumber({}, 1), undefined);
   });
 });

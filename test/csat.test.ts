@@ -30,7 +30,12 @@ const week = (n: number) => ({ since: 1_780_000_000 + n * WEEK, until: 1_780_000
 interface IntercomRating {
   id: string;
   rating: number;
+  /** When the rating was given (Intercom's updated_at). */
   at: number;
+  /** When it was requested (Intercom's created_at); just before `at` unless set. */
+  requestedAt?: number;
+  /** Leaves updated_at out, as the description allows. */
+  noUpdatedAt?: boolean;
 }
 
 describe('compareCsat against the Chatwoot sandbox and an export in the blob store', function () {
@@ -68,10 +73,15 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
   }
 
   let nextIntercomId = 1000;
-  function rateInIntercom(into: IntercomRating[], ratings: number[], at: number): string[] {
+  function rateInIntercom(
+    into: IntercomRating[],
+    ratings: number[],
+    at: number,
+    extra: Pick<IntercomRating, 'requestedAt' | 'noUpdatedAt'> = {},
+  ): string[] {
     return ratings.map((rating, i) => {
       const id = String(nextIntercomId++);
-      into.push({ id, rating, at: at + i });
+      into.push({ id, rating, at: at + i, ...extra });
       return id;
     });
   }
@@ -83,7 +93,12 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
         type: 'conversation',
         id: r.id,
         updated_at: r.at,
-        conversation_rating: { rating: r.rating, remark: null, created_at: r.at },
+        conversation_rating: {
+          rating: r.rating,
+          remark: null,
+          created_at: r.requestedAt ?? r.at - 60,
+          ...(r.noUpdatedAt ? {} : { updated_at: r.at }),
+        },
       })),
       { type: 'conversation', id: 'unrated', updated_at: week(0).since, conversation_rating: null },
     ];
@@ -164,6 +179,14 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
     rateInIntercom(exportRatings, [5, 5, 5, 5], week(4).since + 100);
     await seedChatwoot('Support mail', [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], week(4).since + 200);
 
+    // Week 6: six ratings given in week 6 that were requested in week 5 (Intercom's created_at is the
+    // request), and four without updated_at whose request time, in week 6, is all there is.
+    rateInIntercom(exportRatings, [5, 5, 5, 5, 5, 1], week(6).since + 100, {
+      requestedAt: week(5).since + 100,
+    });
+    rateInIntercom(exportRatings, [4, 4, 4, 4], week(6).since + 300, { noUpdatedAt: true });
+    await seedChatwoot('Website', [5, 5, 5, 5, 5], week(6).since + 200);
+
     await writeConversations(blobLayout.entityDir(ACCOUNT, 'conversations'), exportRatings);
     await writeConversations(blobLayout.deltaPart(ACCOUNT, 'delta-00001', 'conversations'), deltaRatings);
   });
@@ -212,6 +235,14 @@ describe('compareCsat against the Chatwoot sandbox and an export in the blob sto
     assert.equal(fewInIntercom.intercomRatings, 4);
     assert.equal(fewInIntercom.chatwootRatings, 10);
     assert.equal(fewInIntercom.behind, false);
+  });
+
+  it('counts a rating in the window it was given (updated_at), not when it was requested', async () => {
+    const given = await compare(10, week(6));
+    assert.equal(given.intercomRatings, 10, 'six given in week 6 plus four known only by their request time');
+    assert.equal(given.intercomScore, 90);
+    const requested = await compare(10, week(5));
+    assert.equal(requested.intercomRatings, 0, 'requested in week 5, given in week 6');
   });
 
   it('answers null scores, not behind, for a window without ratings', async () => {

@@ -329,7 +329,7 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     const dataset = scenario.intercom.dataset;
     const summary = reconcileSandboxes(dataset, scenario.chatwoot.dump(), {
       account: scenario.account,
-      activityParts: 'note',
+      activityParts: 'activity',
       timestampLine: true,
       partsCap: 500,
       deletedConversationIds: [...deleted],

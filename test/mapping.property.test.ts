@@ -131,7 +131,7 @@ const conversationArbitrary = fc
   );
 
 const optionsArbitrary: fc.Arbitrary<PlanMessagesOptions> = fc.record({
-  activityParts: fc.constantFrom('note' as const, 'skip' as const),
+  activityParts: fc.constantFrom('activity' as const, 'note' as const, 'skip' as const),
   timestampLine: fc.boolean(),
   maxContentLength: fc.integer({ min: 120, max: 1000 }),
   maxAttachmentsPerMessage: fc.integer({ min: 1, max: 15 }),
@@ -196,6 +196,49 @@ describe('mapping properties: planMessages', () => {
     );
   });
 
+  it('plans activities as messages or as notes under the same source ids, the rest alike', () => {
+    fc.assert(
+      fc.property(conversationArbitrary, optionsArbitrary, (conversation, options) => {
+        const asActivity = planMessages(conversation, { ...options, activityParts: 'activity' });
+        const asNote = planMessages(conversation, { ...options, activityParts: 'note' });
+        assert.deepEqual(
+          asActivity.map((message) => message.sourceId),
+          asNote.map((message) => message.sourceId),
+        );
+        const timeOf = new Map(partsOf(conversation).map((part) => [part.id, part.created_at]));
+        for (const [i, message] of asActivity.entries()) {
+          const note = asNote[i];
+          assert.equal(message.kind === 'activity', note.kind === 'activity', message.sourceId);
+          if (message.kind !== 'activity') {
+            assert.deepEqual(message, note);
+            continue;
+          }
+          assert.equal(message.messageType, 'activity');
+          assert.equal(message.private, false);
+          assert.equal(note.private, true);
+          assert.ok(!message.content.includes('\n'), `one line: ${message.content}`);
+          const iso = new Date((timeOf.get(message.partId) ?? Number.NaN) * 1000).toISOString();
+          assert.ok(
+            message.content.endsWith(` · ${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`),
+            `${message.content} ends with the part's time`,
+          );
+        }
+      }),
+    );
+  });
+
+  it('marks exactly the messages of parts an Intercom bot wrote', () => {
+    fc.assert(
+      fc.property(conversationArbitrary, optionsArbitrary, (conversation, options) => {
+        const authorTypeOf = new Map(partsOf(conversation).map((part) => [part.id, part.author.type]));
+        authorTypeOf.set('source:99', conversation.source.author.type);
+        for (const message of planMessages(conversation, options)) {
+          assert.equal(message.botAuthored, authorTypeOf.get(message.partId) === 'bot', message.sourceId);
+        }
+      }),
+    );
+  });
+
   it('follows the direction rule and the limits for every planned message', () => {
     fc.assert(
       fc.property(conversationArbitrary, optionsArbitrary, (conversation, options) => {
@@ -206,6 +249,7 @@ describe('mapping properties: planMessages', () => {
         for (const message of plan) {
           const incoming = ['user', 'lead', 'contact'].includes(message.authorType);
           if (message.private) assert.equal(message.messageType, 'outgoing');
+          else if (message.kind === 'activity') assert.equal(message.messageType, 'activity');
           else assert.equal(message.messageType, incoming ? 'incoming' : 'outgoing', message.sourceId);
           assert.ok(message.content.length <= (options.maxContentLength ?? 150_000), message.sourceId);
           assert.ok(message.attachments.length <= (options.maxAttachmentsPerMessage ?? 15));

@@ -279,7 +279,8 @@ describe('mapping: contacts', () => {
       },
     });
     assert.deepEqual(contactPayload(contact, { companyNames: { 'co-2': 'Acme', other: 'X' } }), {
-      identifier: 'intercom:6762f1571bb69f9f2193bbbb',
+      // The external id: what the site passes to $chatwoot.setUser.
+      identifier: 'ext-70',
       name: 'Joe Bloggs',
       email: 'joe@bloggs.com',
       additional_attributes: {
@@ -442,6 +443,87 @@ describe('mapping: conversations', () => {
   });
 });
 
+describe('mapping: what the API description lets Intercom leave out', () => {
+  it('reads an admin_assignee_id or team_assignee_id of 0 as unassigned', () => {
+    for (const zero of [0, '0']) {
+      const conv = conversation([], { admin_assignee_id: zero, team_assignee_id: zero });
+      assert.equal(conv.admin_assignee_id, null);
+      assert.equal(conv.team_assignee_id, null);
+      const attributes = conversationAdditionalAttributes(conv);
+      assert.ok(!('intercom_admin_assignee_id' in attributes), `admin ${typeof zero} 0`);
+      assert.ok(!('intercom_team_assignee_id' in attributes), `team ${typeof zero} 0`);
+    }
+    assert.equal(conversation([], { admin_assignee_id: 7 }).admin_assignee_id, '7');
+  });
+
+  it('keys an opening message without id by its conversation, the same on every run, apart from parts', () => {
+    const withoutId = (id: string) =>
+      conversation([part('1', 'comment', '<p>x</p>', SEP_13_2020 + 1, ann)], {
+        id,
+        source: { type: 'conversation', id: null, body: '<p>Hi</p>', author: joe },
+      });
+    const plan = planMessages(withoutId('525'), { activityParts: 'activity', timestampLine: false });
+    assert.deepEqual(
+      plan.map((m) => m.sourceId),
+      ['source:conversation-525', '1'],
+    );
+    assert.deepEqual(
+      planMessages(withoutId('525'), { activityParts: 'activity', timestampLine: false }).map(
+        (m) => m.sourceId,
+      ),
+      ['source:conversation-525', '1'],
+    );
+    // Another conversation's opening, and a present source id equal to this conversation's id, differ.
+    assert.equal(
+      planMessages(withoutId('526'), { activityParts: 'activity', timestampLine: false })[0]?.sourceId,
+      'source:conversation-526',
+    );
+    const idAsSource = conversation([], { source: { id: '525', body: '<p>Hi</p>', author: joe } });
+    assert.equal(
+      planMessages(idAsSource, { activityParts: 'activity', timestampLine: false })[0]?.sourceId,
+      'source:525',
+    );
+  });
+
+  it('maps a blank (Twitter) author as an unknown, outgoing author and keeps the part', () => {
+    for (const author of [undefined, null, {}, { type: '', id: '', name: null, email: null }]) {
+      const raw = part('2', 'comment', '<p>tweet</p>', SEP_13_2020 + 2, {});
+      const conv = conversation([{ ...raw, author }]);
+      const message = planMessages(conv, { activityParts: 'activity', timestampLine: true }).find(
+        (m) => m.partId === '2',
+      );
+      assert.ok(message, `author ${JSON.stringify(author)}`);
+      assert.equal(message.messageType, 'outgoing');
+      assert.ok(message.authorName.trim());
+      assert.match(message.content, /tweet/);
+    }
+  });
+
+  it('takes missing times and state from what the conversation has', () => {
+    const conv = Conversation.parse({
+      id: '9',
+      open: false,
+      source: { id: '1', body: '<p>Hi</p>', author: joe },
+      conversation_parts: {
+        conversation_parts: [
+          { id: 'a', part_type: 'comment', body: '<p>1</p>', author: ann },
+          { id: 'b', part_type: 'comment', body: '<p>2</p>', author: ann, created_at: SEP_13_2020 + 9 },
+          { id: 'c', part_type: 'comment', body: '<p>3</p>', author: ann },
+        ],
+      },
+    });
+    assert.equal(conv.state, 'closed', 'from open: false');
+    assert.equal(conv.created_at, SEP_13_2020 + 9, 'from the first timed part');
+    assert.equal(conv.updated_at, SEP_13_2020 + 9);
+    const times = (conv.conversation_parts?.conversation_parts ?? []).map((p) => p.created_at);
+    assert.deepEqual(times, [SEP_13_2020 + 9, SEP_13_2020 + 9, SEP_13_2020 + 9], 'each from the one before');
+    const order = planMessages(conv, { activityParts: 'activity', timestampLine: false }).map(
+      (m) => m.sourceId,
+    );
+    assert.deepEqual(order, ['source:1', 'a', 'b', 'c'], 'listed order kept');
+  });
+});
+
 describe('mapping: planMessages', () => {
   it('puts the opening message first, then the parts in time order, ties in original order', () => {
     const conv = conversation([
@@ -566,6 +648,113 @@ describe('mapping: planMessages', () => {
     );
   });
 
+  it('makes state changes Chatwoot activity messages: one line, Chatwoot’s words, the original time', () => {
+    const fin = { type: 'bot', id: '278', name: 'Fin' };
+    const conv = conversation([
+      part('1', 'assignment', null, SEP_13_2020 + 60, ann, { assigned_to: { type: 'team', id: '5' } }),
+      part('2', 'assignment', '', SEP_13_2020 + 120, ann, { assigned_to: { type: 'admin', id: '10' } }),
+      part('3', 'assignment', null, SEP_13_2020 + 180, ann, {
+        assigned_to: { type: 'nobody_admin', id: null },
+      }),
+      part('4', 'close', null, SEP_13_2020 + 240, ann),
+      part('5', 'open', null, SEP_13_2020 + 300, { type: 'admin', id: '11' }),
+      part('6', 'snoozed', null, SEP_13_2020 + 360, ann, { snoozed_until: SEP_13_2020 + 86_400 }),
+      part('7', 'timer_unsnooze', null, SEP_13_2020 + 420, fin),
+      part('8', 'custom_action_started', null, SEP_13_2020 + 480, fin),
+      part('9', 'close', '<p>Done!</p>', SEP_13_2020 + 540, { ...ann, name: 'Ann *the* Smith' }),
+    ]);
+    const options: PlanMessagesOptions = {
+      activityParts: 'activity',
+      timestampLine: true,
+      teamNames: { '5': 'Billing' },
+      adminNames: { '10': 'Bo' },
+    };
+    const plan = planMessages(conv, options);
+    assert.deepEqual(
+      plan.slice(1).map((m) => [m.sourceId, m.kind, m.messageType, m.private, m.content]),
+      [
+        ['1', 'activity', 'activity', false, 'Assigned to Billing by Ann Smith · 2020-09-13 12:27 UTC'],
+        ['2', 'activity', 'activity', false, 'Assigned to Bo by Ann Smith · 2020-09-13 12:28 UTC'],
+        ['3', 'activity', 'activity', false, 'Conversation unassigned by Ann Smith · 2020-09-13 12:29 UTC'],
+        [
+          '4',
+          'activity',
+          'activity',
+          false,
+          'Conversation was marked resolved by Ann Smith · 2020-09-13 12:30 UTC',
+        ],
+        [
+          '5',
+          'activity',
+          'activity',
+          false,
+          'Conversation was reopened by Intercom admin 11 · 2020-09-13 12:31 UTC',
+        ],
+        [
+          '6',
+          'activity',
+          'activity',
+          false,
+          'Conversation was snoozed until 2020-09-14 12:26 UTC by Ann Smith · 2020-09-13 12:32 UTC',
+        ],
+        [
+          '7',
+          'activity',
+          'activity',
+          false,
+          'Conversation was reopened as its snooze ended · 2020-09-13 12:33 UTC',
+        ],
+        ['8', 'activity', 'activity', false, 'Custom action started (Fin) · 2020-09-13 12:34 UTC'],
+        ['9', 'message', 'outgoing', false, '— 2020-09-13 12:35:40 UTC · Ann \\*the\\* Smith\n\nDone!'],
+        // Plain text: the dashboard renders an activity's content as HTML, not Markdown.
+        [
+          '9:event',
+          'activity',
+          'activity',
+          false,
+          'Conversation was marked resolved by Ann *the* Smith · 2020-09-13 12:35 UTC',
+        ],
+      ],
+    );
+    assert.ok(plan.slice(1).every((m) => m.externalCreatedAt >= SEP_13_2020 + 60));
+    // The same source ids in every mode: a resumed import finds what an earlier attempt posted.
+    const ids = (mode: PlanMessagesOptions['activityParts']) =>
+      planMessages(conv, { ...options, activityParts: mode }).map((m) => m.sourceId);
+    assert.deepEqual(ids('activity'), ids('note'));
+    assert.deepEqual(ids('skip'), ['source:4039', '9']);
+  });
+
+  it('marks parts written by an Intercom bot, never the migration’s own notes', () => {
+    const fin = { type: 'Bot', id: '278', name: 'Fin', email: 'operator+abc@intercom.io' };
+    const plan = planMessages(
+      conversation([
+        part('1', 'comment', '<p>I am Fin</p>', 1, fin),
+        part('2', 'note', '<p>handed over</p>', 2, fin),
+        part('3', 'comment', '<p>Ann here</p>', 3, ann),
+        part('4', 'close', null, 4, fin),
+      ]),
+      { activityParts: 'activity', timestampLine: false },
+    );
+    assert.deepEqual(
+      plan.map((m) => [m.sourceId, m.messageType, m.botAuthored]),
+      [
+        ['source:4039', 'incoming', false],
+        ['1', 'outgoing', true],
+        ['2', 'outgoing', true],
+        ['3', 'outgoing', false],
+        ['4', 'activity', true],
+      ],
+    );
+    const remark = 'x'.repeat(1_600);
+    const withRemark = planMessages(
+      conversation([], { conversation_rating: { rating: 5, remark, created_at: 1 } }),
+      { activityParts: 'activity', timestampLine: false },
+    );
+    const note = withRemark.find((m) => m.sourceId === 'attributes:525');
+    assert.equal(note?.authorType, 'bot', 'the migration’s note has a bot-typed author...');
+    assert.equal(note?.botAuthored, false, '...but no Intercom bot wrote it');
+  });
+
   it('keeps unknown part types with a body as private notes naming the type', () => {
     const plan = planMessages(conversation([part('9', 'quick_reply', '<p>Yes please</p>', 1, joe)]), {
       ...plain,
@@ -640,7 +829,8 @@ describe('mapping: planMessages', () => {
         inline: true,
       },
     ]);
-    assert.match(opening.content, /!\[\]\(https:\/\/downloads\.intercomcdn\.com\/i\/o\/3\/shot\.png\)/);
+    // The body names the attached files; the signed links expire, so none is kept.
+    assert.equal(opening.content, 'See [image: shot.png — attached] and [image: file.bin — attached]');
   });
 
   it('shows the subject of an email conversation first', () => {

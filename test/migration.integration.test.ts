@@ -31,6 +31,8 @@ describe('a migration on the embedded defaults', function () {
         longConversations: 1,
         agentTokens: true,
         chatwootMessagesPerMinute: 3000,
+        // Opening messages without id, blank authors and `pages: null`, as the API description allows.
+        nullableFieldRate: 0.1,
       },
     });
     ({ env, scenario } = rig);
@@ -67,6 +69,23 @@ describe('a migration on the embedded defaults', function () {
       (c) => typeof c.custom_attributes.intercom_conversation_id === 'string',
     );
     assert.ok(migrated.every((c) => c.labels.includes('from_intercom')));
+
+    // Contact notes (all of them, past the 10 the contact object shows), labels from tags, companies.
+    assert.ok(summary.notes && summary.notes.expected >= 12, 'the workspace has notes');
+    assert.equal(summary.notes.found, summary.notes.expected);
+    const dataset = scenario.intercom.dataset;
+    const holder = (intercomId: string) =>
+      dump.contacts.find((contact) => contact.additional_attributes.intercom_id === intercomId);
+    const busiest = holder(dataset.contacts[0]?.id ?? '');
+    assert.equal(busiest?.notes.length, 12);
+    assert.match(
+      busiest?.notes[0]?.content ?? '',
+      /^Intercom note #\d+ · .+ · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/,
+    );
+    assert.ok((busiest?.labels.length ?? 0) >= 6, 'the busiest contact has a label for each of its tags');
+    const manyCompanies = holder(dataset.contacts[1]?.id ?? '');
+    assert.equal(typeof manyCompanies?.additional_attributes.company_name, 'string');
+    assert.equal((manyCompanies?.additional_attributes.other_companies as unknown[] | undefined)?.length, 11);
     const byIntercomId = new Map(
       migrated.map((c) => [c.custom_attributes.intercom_conversation_id as string, c]),
     );
@@ -85,9 +104,22 @@ describe('a migration on the embedded defaults', function () {
     await env.client.workflow.execute(importWorkflow, {
       taskQueue: 'migration',
       workflowId: 'migration-1/import-again',
-      args: [{ input: parsed, manifestKey: 'acct-1/export/conversations/manifest.json' }],
+      args: [
+        {
+          input: parsed,
+          manifestKey: 'acct-1/export/conversations/manifest.json',
+          contactsManifestKey: 'acct-1/export/contacts/manifest.json',
+        },
+      ],
     });
     const after = scenario.chatwoot.dump().accounts[0];
+    const notesOf = (dump: typeof after) =>
+      dump.contacts.flatMap((contact) => contact.notes.map((note) => note.id));
+    assert.deepEqual(notesOf(after), notesOf(before), 'no note written twice');
+    assert.deepEqual(
+      after.contacts.map((contact) => contact.labels),
+      before.contacts.map((contact) => contact.labels),
+    );
     assert.equal(after.conversations.length, before.conversations.length);
     assert.equal(
       after.conversations.reduce((sum, c) => sum + c.messages.length, 0),

@@ -32,7 +32,7 @@ const ACCOUNT = 1;
 const PARTS_CAP = 500;
 const LIMIT = 150_000;
 const FILES = 'https://intercom-sandbox.test/files/';
-const PLAN = { activityParts: 'note', timestampLine: true } as const;
+const PLAN = { activityParts: 'activity', timestampLine: true } as const;
 
 type Plans = Map<string, PlannedMessage[]>;
 /** A mapping mistake: the plan of one conversation as a faulty mapping would give it. */
@@ -49,6 +49,10 @@ function workspace(): IntercomDataset {
     caseDuplicateContacts: 3,
     attachmentEvery: 3,
     inlineImageEvery: 4,
+    // Contact notes, labels, companies and merged contacts have their own test (reconcile-contact-notes).
+    contactExtras: false,
+    // Tickets have theirs too (tickets.integration), through the ticket import.
+    tickets: 0,
   });
   const parts = dataset.conversations.flatMap((c) => c.conversation_parts?.conversation_parts ?? []);
   const everyAttachment = parts.flatMap((part) => part.attachments);
@@ -63,6 +67,13 @@ function workspace(): IntercomDataset {
   const userComment = parts.find((part) => part.part_type === 'comment' && part.author.type === 'user');
   assert.ok(userComment);
   userComment.part_type = 'sms_reply';
+  // A conversation captured truncated: Intercom counts more parts than it returned.
+  const truncated = dataset.conversations.find(
+    (c) => (c.conversation_parts?.conversation_parts.length ?? 0) >= 2 && c.statistics,
+  );
+  assert.ok(truncated?.statistics);
+  truncated.statistics.count_conversation_parts =
+    (truncated.conversation_parts?.conversation_parts.length ?? 0) + 40;
   return dataset;
 }
 
@@ -104,12 +115,18 @@ async function migrate(dataset: IntercomDataset, correct: Plans, mistake?: Mista
   const user = state.users.get(1);
   assert.ok(user);
   const actor = { user, role: 'administrator' as const };
+  // As the import does: Intercom bots' parts go out as the account's agent bot.
+  const bot = state.createAgentBot(account, { name: 'Intercom bots' }, actor);
 
   const merges = mergeContactsByEmail(dataset.contacts);
   const chatwootContact = new Map<string, number>();
   for (const contact of dataset.contacts) {
     if (merges.canonicalIdByContactId[contact.id] !== contact.id) continue;
-    const payload = contactPayload(contact);
+    // The first named company is the contact's company_name, as the import's contact step writes it.
+    const companyNames = Object.fromEntries(
+      dataset.companies.map((company) => [company.id, company.name ?? '']),
+    );
+    const payload = contactPayload(contact, { companyNames });
     const params = { ...payload, inbox_id: inboxId };
     const created = await state.createContact(account, params).catch(async (error: unknown) => {
       // Phones are unique in Chatwoot: the importer keeps a taken one aside, as here.
@@ -149,6 +166,9 @@ async function migrate(dataset: IntercomDataset, correct: Plans, mistake?: Mista
           private: message.private,
           source_id: message.sourceId,
           content_attributes: { external_created_at: message.externalCreatedAt },
+          ...(message.botAuthored && message.messageType === 'outgoing'
+            ? { sender_type: 'AgentBot', sender_id: bot.id }
+            : {}),
         },
         actor,
         files,
@@ -270,6 +290,14 @@ describe('the sandbox reconciliation, independent of the mapping', function () {
       planned.some((message) => message.kind === 'activity'),
       'activity notes',
     );
+    assert.ok(
+      planned.some((message) => message.sourceId.startsWith('truncated:')),
+      'a conversation Intercom returned truncated',
+    );
+    assert.ok(
+      planned.some((message) => message.content.includes('another participant')),
+      'a part by a second contact',
+    );
     assert.ok(summary.contacts.expected < dataset.contacts.length, 'contacts merged by e-mail');
   });
 
@@ -303,10 +331,46 @@ describe('the sandbox reconciliation, independent of the mapping', function () {
   it('notices a dropped activity note', async () => {
     const activity = pick(correct, (message) => message.kind === 'activity');
     const problems = await problemsWith(changing(activity, () => []));
-    assertListed(
-      problems,
-      new RegExp(`message ${activity.message.sourceId} missing \\(a private activity note`),
+    assertListed(problems, new RegExp(`message ${activity.message.sourceId} missing \\(an activity message`));
+  });
+
+  it('notices an activity posted as a private note, or without its original time', async () => {
+    const activity = pick(correct, (message) => message.messageType === 'activity');
+    const asNote = await problemsWith(
+      changing(activity, (message) => ({ ...message, messageType: 'outgoing', private: true })),
     );
+    assertListed(
+      asNote,
+      new RegExp(`message ${activity.message.sourceId} is private, expected an activity message`),
+    );
+    assertListed(asNote, new RegExp(`message ${activity.message.sourceId} is outgoing, expected activity`));
+    const timeless = await problemsWith(
+      changing(activity, (message) => ({ ...message, content: message.content.replace(/ · [^·]*$/, '') })),
+    );
+    assertListed(
+      timeless,
+      new RegExp(`message ${activity.message.sourceId} is not one line ending with its original time`),
+    );
+  });
+
+  it('notices a bot’s answer posted as the administrator, and an agent’s as the bot', async () => {
+    const botAnswer = pick(
+      correct,
+      (message) => message.botAuthored && message.messageType === 'outgoing' && !message.private,
+    );
+    const asAdmin = await problemsWith(
+      changing(botAnswer, (message) => ({ ...message, botAuthored: false })),
+    );
+    assertListed(
+      asAdmin,
+      new RegExp(`message ${botAnswer.message.sourceId} is not an agent bot's, expected`),
+    );
+    const agentReply = pick(
+      correct,
+      (message) => message.authorType === 'admin' && message.messageType === 'outgoing' && !message.private,
+    );
+    const asBot = await problemsWith(changing(agentReply, (message) => ({ ...message, botAuthored: true })));
+    assertListed(asBot, new RegExp(`message ${agentReply.message.sourceId} is an agent bot's, expected not`));
   });
 
   it('notices an outgoing admin reply posted as incoming', async () => {
@@ -469,5 +533,46 @@ describe('the sandbox reconciliation, independent of the mapping', function () {
       problems,
       new RegExp(`conversation ${conversationId}: message ${plan[1].sourceId} comes before`),
     );
+  });
+
+  it('notices an inline image linking to its Intercom link instead of naming the attachment', async () => {
+    const carrier = pick(correct, (message) => message.content.includes('[image: '));
+    const image = carrier.message.attachments.find((a) => a.inline);
+    assert.ok(image);
+    const problems = await problemsWith(
+      changing(carrier, (message) => ({
+        ...message,
+        content: message.content.replace(/\[image: [^\]]* — attached\]/, `![](${image.url})`),
+      })),
+    );
+    assertListed(problems, new RegExp(`message ${carrier.message.sourceId} links to an inline image`));
+  });
+
+  it('notices an attached inline image said not to be copied', async () => {
+    const carrier = pick(correct, (message) => message.content.includes('[image: '));
+    const problems = await problemsWith(
+      changing(carrier, (message) => ({
+        ...message,
+        content: message.content.replace(' — attached]', ' — could not be copied from Intercom]'),
+      })),
+    );
+    assertListed(problems, new RegExp(`message ${carrier.message.sourceId} does not say its inline image`));
+  });
+
+  it('notices the note on a truncated conversation left out', async () => {
+    const note = pick(correct, (message) => message.sourceId.startsWith('truncated:'));
+    const problems = await problemsWith(changing(note, () => []));
+    assertListed(problems, new RegExp(`message ${note.message.sourceId} missing`));
+  });
+
+  it("notices a second participant's message that does not say who wrote it", async () => {
+    const reply = pick(correct, (message) => message.content.includes('another participant'));
+    const problems = await problemsWith(
+      changing(reply, (message) => ({
+        ...message,
+        content: message.content.replace(/\*\*From [^\n]*\n\n/, ''),
+      })),
+    );
+    assertListed(problems, new RegExp(`message ${reply.message.sourceId} does not start by saying who`));
   });
 });

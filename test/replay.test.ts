@@ -34,6 +34,7 @@ describe('replaying recorded histories', function () {
       'mappingWorkflow',
       'retentionReminder',
       'rolloutWorkflow',
+      'ticketImport',
       'verifyWorkflow',
     ]) {
       assert.ok(types.includes(type), `missing test/histories/${type}.json`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
@@ -715,6 +715,58 @@ describe('Intercom sandbox: server', () => {
         .find((a) => a.url.startsWith(s.url));
       assert.ok(link);
       assert.equal((await fetch(link.url)).status, 200);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps a captured conversation's count_conversation_parts, counting parts only when it is absent", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'intercom-workspace-'));
+    try {
+      const folder = join(dir, 'ws');
+      await saveWorkspace(generateWorkspace({ seed: 14, conversations: 6, partsPerConversation: 4 }), folder);
+      // A capture from the real API: GET /conversations/{id} gave the 3 most recent of 560 parts.
+      const paths = (await readdir(join(folder, 'conversations'))).map((name) =>
+        join(folder, 'conversations', name),
+      );
+      const partsIn = async (path: string) =>
+        JSON.parse(await readFile(path, 'utf8')).conversation_parts.conversation_parts.length as number;
+      const counts = await Promise.all(paths.map(partsIn));
+      const truncatedPath = paths[counts.findIndex((n) => n >= 3)];
+      const uncountedPath = paths.find((path) => path !== truncatedPath);
+      assert.ok(truncatedPath && uncountedPath);
+      const captured = JSON.parse(await readFile(truncatedPath, 'utf8'));
+      captured.conversation_parts.conversation_parts =
+        captured.conversation_parts.conversation_parts.slice(-3);
+      captured.conversation_parts.total_count = 3;
+      captured.statistics.count_conversation_parts = 560;
+      await writeFile(truncatedPath, JSON.stringify(captured));
+      // An older capture without the count: the parts it holds are all there is to count.
+      const uncounted = JSON.parse(await readFile(uncountedPath, 'utf8'));
+      delete uncounted.statistics.count_conversation_parts;
+      await writeFile(uncountedPath, JSON.stringify(uncounted));
+
+      const s = await start(await loadWorkspace(folder));
+      const served = parse(schemas.Conversation, (await call(s, `/conversations/${captured.id}`)).json);
+      assert.equal(served.conversation_parts?.conversation_parts.length, 3);
+      assert.equal(served.statistics?.count_conversation_parts, 560, 'the captured total, not 3');
+      const recounted = parse(schemas.Conversation, (await call(s, `/conversations/${uncounted.id}`)).json);
+      assert.equal(
+        recounted.statistics?.count_conversation_parts,
+        uncounted.conversation_parts.conversation_parts.length,
+      );
+      const found = (await call(s, '/conversations/search', {
+        method: 'POST',
+        body: { query: { field: 'statistics.count_conversation_parts', operator: '=', value: 560 } },
+      })) as CallResult & { json: { conversations: { id: string }[] } };
+      assert.deepEqual(
+        found.json.conversations.map((c) => c.id),
+        [captured.id],
+      );
+      // A reply adds one part to the total Intercom counts, not to the parts the folder holds.
+      s.replyToConversation(captured.id, '<p>Any news?</p>', { type: 'admin', id: '1', name: 'Ann' });
+      const after = parse(schemas.Conversation, (await call(s, `/conversations/${captured.id}`)).json);
+      assert.equal(after.statistics?.count_conversation_parts, 561);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -84,10 +84,17 @@ describe('two migrations of one account on one worker', function () {
       new Set(
         scenario.chatwoot
           .dump()
-          .accounts[0].conversations.map((c) => c.custom_attributes.intercom_conversation_id as string),
+          .accounts[0].conversations.map((c) =>
+            c.custom_attributes.intercom_ticket_id !== undefined
+              ? `ticket ${String(c.custom_attributes.intercom_ticket_id)}`
+              : String(c.custom_attributes.intercom_conversation_id),
+          ),
       );
     const workspaceIds = (scenario: Scenario) =>
-      new Set(scenario.intercom.dataset.conversations.map((c) => c.id));
+      new Set([
+        ...scenario.intercom.dataset.conversations.map((c) => c.id),
+        ...(scenario.intercom.dataset.tickets ?? []).map((t) => `ticket ${t.id}`),
+      ]);
     assert.deepEqual(idsOf(second), workspaceIds(second));
     assert.deepEqual(idsOf(first), workspaceIds(first));
     // Inline images point at each run's own Intercom host.

@@ -16,7 +16,10 @@ export type ExportEntityName =
   | 'dataAttributes'
   | 'collections'
   | 'articles'
-  | 'conversations';
+  | 'conversations'
+  | 'tickets'
+  | 'ticketTypes'
+  | 'ticketStates';
 
 export interface ChunkRef {
   key: string;

@@ -7,24 +7,29 @@
  *   migration        preflight, export manifest, attachment rehosting, import planning,
  *                    rollout publishing and sealing, retention reminder
  *   intercom-reads   export (full and delta), cut-over tagging, retention deletion
- *   chatwoot-writes  setup (mapping), import, verification, rollout checks (CSAT, labels)
+ *   chatwoot-writes  setup (mapping), import, verification, rollout checks (CSAT, labels), contact re-key
  */
 
 import { attachmentsQueue, createAttachmentActivities } from './attachments/rehost.js';
 import type { ActivityDeps } from './deps.js';
 import { createExportActivities, exportQueue } from './export/intercomReads.js';
 import { createExportManifestActivities, exportManifestQueue } from './export/manifest.js';
+import { createMergedContactActivities, mergedContactsQueue } from './export/mergedContacts.js';
+import { createTicketExportActivities, ticketExportQueue } from './export/tickets.js';
 import { withClassifiedFailures } from './failures.js';
 import { createImportActivities, importQueue } from './import/chatwootWrites.js';
 import { createImportPlanningActivities, importPlanningQueue } from './import/planning.js';
+import { createTicketImportActivities, ticketImportQueue } from './import/tickets.js';
 import { createPreflightActivities, preflightQueue } from './preflight.js';
 import type { TaskQueueName } from './queues.js';
+import { createRekeyActivities, rekeyQueue } from './rekey/chatwootWrites.js';
 import { createDeletionActivities, deletionQueue } from './retention/deletion.js';
 import { createReminderActivities, reminderQueue } from './retention/reminder.js';
 import { createRolloutCheckActivities, rolloutChecksQueue } from './rollout/checks.js';
 import { createCutoverActivities, cutoverQueue } from './rollout/cutover.js';
 import { createPublishingActivities, publishingQueue } from './rollout/publishing.js';
 import { createSetupActivities, setupQueue } from './setup/chatwootWrites.js';
+import { createTicketSetupActivities, ticketSetupQueue } from './setup/tickets.js';
 import { createVerificationActivities, verificationQueue } from './verification/chatwootWrites.js';
 
 type ActivityFunctions = Record<string, (...args: never[]) => Promise<unknown>>;
@@ -36,11 +41,16 @@ export const activityModules: readonly {
   { queue: preflightQueue, create: createPreflightActivities },
   { queue: exportQueue, create: createExportActivities },
   { queue: exportManifestQueue, create: createExportManifestActivities },
+  { queue: mergedContactsQueue, create: createMergedContactActivities },
+  { queue: ticketExportQueue, create: createTicketExportActivities },
   { queue: attachmentsQueue, create: createAttachmentActivities },
   { queue: setupQueue, create: createSetupActivities },
+  { queue: ticketSetupQueue, create: createTicketSetupActivities },
   { queue: importPlanningQueue, create: createImportPlanningActivities },
   { queue: importQueue, create: createImportActivities },
+  { queue: ticketImportQueue, create: createTicketImportActivities },
   { queue: verificationQueue, create: createVerificationActivities },
+  { queue: rekeyQueue, create: createRekeyActivities },
   { queue: publishingQueue, create: createPublishingActivities },
   { queue: rolloutChecksQueue, create: createRolloutCheckActivities },
   { queue: cutoverQueue, create: createCutoverActivities },

@@ -1,10 +1,10 @@
 /**
  * Intercom contacts (users and leads) -> Chatwoot contacts. Chatwoot lower-cases emails and keeps
  * them unique per account, accepts only strict E.164 phone numbers, and does not list a contact
- * without email, phone or identifier: hence the normalisation, the always-set identifier and the
- * merge of contacts whose emails differ only by case. Every text in a payload has been through
- * `storableText` (no NUL, no lone surrogate): Chatwoot's database cannot store those, and says so with
- * a 500.
+ * without email, phone or identifier: hence the normalisation, the always-set identifier (the
+ * external id a website identifies its users by, else `intercom:<id>`) and the merge of contacts
+ * whose emails differ only by case. Every text in a payload has been through `storableText` (no NUL,
+ * no lone surrogate): Chatwoot's database cannot store those, and says so with a 500.
  */
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { Contact } from '../clients/intercom/schemas.js';
@@ -122,9 +122,28 @@ export interface ContactPayloadOptions {
   companyNames?: Readonly<Record<string, string>>;
 }
 
-/** The stable Chatwoot `identifier` of an Intercom contact, the key of idempotent contact writes. */
-export function contactIdentifier(contactId: string): string {
+/** The identifier of a contact without an external id, and of every contact imported before 13. */
+export function legacyContactIdentifier(contactId: string): string {
   return `intercom:${contactId}`;
+}
+
+/**
+ * The Chatwoot `identifier` of an Intercom contact, the key of idempotent contact writes: the
+ * contact's external id (the site's user id, the one it gave Intercom as `user_id` and now gives
+ * `$chatwoot.setUser`, whose ContactIdentifyAction merges a visitor only into the contact with that
+ * very identifier), trimmed; `intercom:<id>` for a contact without one. Not shortened: identifier is
+ * an unbounded string column, and a shortened one would never match setUser's.
+ */
+export function contactIdentifier(contact: { id: string; external_id?: string | null }): string {
+  const external = storableText(contact.external_id ?? '').trim();
+  return external === '' ? legacyContactIdentifier(contact.id) : external;
+}
+
+/** Every identifier an earlier import may have given the contact, the current form first. */
+export function contactIdentifierForms(contact: { id: string; external_id?: string | null }): string[] {
+  const current = contactIdentifier(contact);
+  const legacy = legacyContactIdentifier(contact.id);
+  return current === legacy ? [current] : [current, legacy];
 }
 
 function nonEmpty(
@@ -165,10 +184,10 @@ export function contactPayload(contact: Contact, options: ContactPayloadOptions 
   if (country) additional.country = country;
 
   const payload: ContactPayload = {
-    identifier: contactIdentifier(contact.id),
+    identifier: contactIdentifier(contact),
     name:
       nonEmpty(contact.name) ??
-      truncateShort(email ?? storableText(`Intercom ${contact.role} ${contact.id}`)),
+      truncateShort(email ?? storableText(['Intercom', contact.role || 'contact', contact.id].join(' '))),
     additional_attributes: additional,
     custom_attributes: customAttributes(contact.custom_attributes),
   };

@@ -129,9 +129,19 @@ function cellCount(row: Node): number {
 export interface HtmlToMarkdownOptions {
   /** Rewrites inline image sources (to a rehosted copy, say); by default they are kept. */
   imageSrc?: (src: string) => string;
+  /**
+   * The Markdown standing for an inline image with an absolute http(s) source, instead of
+   * `![alt](src)`: a message body uses it so that no image points at a link that expires.
+   */
+  image?: (src: string) => string;
+  /** The Markdown standing for a link (its text already converted), or undefined to keep the link. */
+  link?: (href: string, text: string) => string | undefined;
 }
 
-function createConverter(imageSrc: (src: string) => string): TurndownService {
+/** The options of the conversion under way; turndown runs synchronously, so one converter serves all. */
+let active: HtmlToMarkdownOptions = {};
+
+function createConverter(): TurndownService {
   const service = new TurndownService({
     headingStyle: 'atx',
     hr: '---',
@@ -151,6 +161,8 @@ function createConverter(imageSrc: (src: string) => string): TurndownService {
     filter: (node) => node.nodeName === 'A' && Boolean(node.getAttribute('href')),
     replacement: (content, node) => {
       const href = (node as Element).getAttribute('href') ?? '';
+      const replaced = active.link?.(href, content.trim() ? content : '');
+      if (replaced !== undefined) return replaced;
       const text = content.trim() ? content : escapeText.call(service, href);
       return `[${text}](${encodeDestination(href)})`;
     },
@@ -165,7 +177,8 @@ function createConverter(imageSrc: (src: string) => string): TurndownService {
       );
       // A relative source means nothing outside Intercom: the alternative text stands in for it.
       if (!ABSOLUTE_HTTP_URL.test(src)) return alt;
-      return `![${alt}](${encodeDestination(imageSrc(src))})`;
+      if (active.image) return active.image(src);
+      return `![${alt}](${encodeDestination(active.imageSrc ? active.imageSrc(src) : src)})`;
     },
   });
   service.addRule('preformatted', {
@@ -194,7 +207,7 @@ function createConverter(imageSrc: (src: string) => string): TurndownService {
   return service;
 }
 
-const defaultConverter = createConverter((src) => src);
+const converter = createConverter();
 
 /** Whitespace-only lines emptied and at most one blank line in a row, except inside code fences. */
 function collapseBlankLines(markdown: string): string {
@@ -220,8 +233,13 @@ export function htmlToMarkdown(html: string | null | undefined, options: HtmlToM
   if (!html?.trim()) return '';
   const clean = sanitizeBodyHtml(html);
   if (!clean.trim()) return '';
-  const converter = options.imageSrc ? createConverter(options.imageSrc) : defaultConverter;
-  return collapseBlankLines(converter.turndown(clean));
+  const previous = active;
+  active = options;
+  try {
+    return collapseBlankLines(converter.turndown(clean));
+  } finally {
+    active = previous;
+  }
 }
 
 /**

@@ -10,22 +10,42 @@
  * - comment -> public message; note* -> private note.
  * - Part types that change state (open, close, assignment, snoozed...) with a body: the body was
  *   shown to the customer (a reply that closes, a customer reply that reopens), so it is a public
- *   message; the state change itself becomes a private activity note when activityParts is 'note'.
- * - Any part without content -> an activity note describing it, or nothing when activityParts is
- *   'skip'. Unknown part types with content -> private notes, never silently dropped.
+ *   message; the state change itself follows as its own activity (`<id>:event`).
+ * - Any part without content -> an activity describing it. activityParts 'activity' (the default)
+ *   makes it a Chatwoot activity message (message_type activity, the grey line, ./activityLines.ts),
+ *   'note' a private note, 'skip' nothing. Either way the source id is the same, so a resumed
+ *   import finds what an earlier attempt posted in the other form and does not post it again.
+ *   Unknown part types with content -> private notes, never silently dropped.
+ * - Parts written by an Intercom bot (author type `bot`: Fin, workflows, custom bots) are marked
+ *   `botAuthored`: the import posts them as Chatwoot's agent bot, not as an agent.
  * - Long bodies are split (each content, timestamp line included, within the limit); more than 15
  *   attachments spill into extra messages.
  * - Every text sent to Chatwoot goes through `storableText` (no NUL, no lone surrogate), the body
  *   before it is split, so that one bad character cannot make Chatwoot answer 500 forever.
+ * - No content links to an image or to an Intercom file (signed links expire): an inline image reads
+ *   "[image: <file> — attached]" (or that it could not be copied), naming the attachment rehosting
+ *   made of it; an incoming part by a contact other than the conversation's starts with who wrote it;
+ *   a conversation Intercom returned truncated gets a private note `truncated:<conversation id>`
+ *   after the opening message (see ./messageContent.ts).
  * - A conversation attribute cut to fit Chatwoot's 1,500-character limit (a long rating remark) is
  *   kept whole in a private note `attributes:<conversation id>`, after every other message, at the
  *   conversation's created_at (its updated_at moves whenever Intercom touches it, even by tagging).
  */
 import type { Author, Conversation, PartAttachment } from '../clients/intercom/schemas.js';
+import { activityLine, isIntercomBot } from './activityLines.js';
 import { ATTRIBUTE_LIMITS } from './attributes.js';
 import { normalizeEmail } from './contacts.js';
 import { conversationAttributeAdjustments } from './conversations.js';
 import { extractImageSources, htmlToMarkdown } from './html.js';
+import {
+  type AttachmentCopied,
+  bodyFileHooks,
+  mainContactId,
+  participantLine,
+  truncation,
+  truncationNoteSourceId,
+  truncationNoteText,
+} from './messageContent.js';
 import {
   CHATWOOT_LIMITS,
   escapeMarkdownText,
@@ -37,7 +57,7 @@ import {
 } from './text.js';
 
 export type MessageDirection = 'incoming' | 'outgoing';
-export type ActivityPartsMode = 'note' | 'skip';
+export type ActivityPartsMode = 'activity' | 'note' | 'skip';
 
 export interface PlannedAttachment {
   url: string;
@@ -61,10 +81,13 @@ export interface PlannedMessage {
   /** Intercom's part_type, or 'source' for the opening message. */
   partType: string;
   kind: 'message' | 'note' | 'activity';
-  /** Markdown, with the timestamp line first when enabled. */
+  /** Markdown, with the timestamp line first when enabled; an activity message's one plain line. */
   content: string;
-  messageType: MessageDirection;
+  /** 'activity' for a Chatwoot activity message (activityParts 'activity'). */
+  messageType: MessageDirection | 'activity';
   private: boolean;
+  /** Written by an Intercom bot (never the migration's own notes): posted as Chatwoot's agent bot. */
+  botAuthored: boolean;
   /** Original time, unix seconds (Chatwoot cannot store it as the message time). */
   externalCreatedAt: number;
   authorType: string;
@@ -83,8 +106,12 @@ export interface PlanMessagesOptions {
   adminNames?: Readonly<Record<string, string>>;
   /** Intercom team id -> name, to describe assignments. */
   teamNames?: Readonly<Record<string, string>>;
-  /** Rewrites inline image sources in the content (to rehosted copies, say). */
-  imageSrc?: (src: string) => string;
+  /**
+   * Whether the rehosted copy of an attachment is stored (by its message's source id and index), so
+   * that an inline image's reference says "attached" or that it could not be copied. Without it the
+   * references say "attached". Either way no content links to an image (./messageContent.ts).
+   */
+  attachmentCopied?: AttachmentCopied;
 }
 
 const INCOMING_AUTHOR_TYPES = new Set(['user', 'lead', 'contact']);
@@ -187,6 +214,8 @@ interface PlanItem {
   extra: Record<string, unknown>;
   /** Markdown put before the body (the subject of an email conversation). */
   lead?: string;
+  /** Written by a contact other than the conversation's: the body starts by saying who. */
+  otherParticipant?: boolean;
 }
 
 function fileNameFromUrl(url: string): string | undefined {
@@ -251,7 +280,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 
 interface Placement {
   kind: PlannedMessage['kind'];
-  messageType: MessageDirection;
+  messageType: PlannedMessage['messageType'];
   private: boolean;
 }
 
@@ -300,6 +329,7 @@ function emit(
       // Both go into the message's content_attributes (jsonb), which refuses NUL just as text does.
       authorType: storableText(item.author.type),
       authorName,
+      botAuthored: item.author !== MIGRATION_AUTHOR && isIntercomBot(item.author.type),
       attachments: chunkOfAttachments,
     };
     if (item.author.id) planned.authorId = storableText(item.author.id);
@@ -322,33 +352,72 @@ function joinBlocks(blocks: readonly (string | undefined)[]): string {
   return blocks.filter((block): block is string => Boolean(block)).join('\n\n');
 }
 
+/** The Markdown of an item's body, its images and links to its files standing for the attachments. */
+function bodyMarkdown(item: PlanItem, attachments: PlannedAttachment[], options: PlanMessagesOptions) {
+  const perMessage = options.maxAttachmentsPerMessage ?? CHATWOOT_LIMITS.attachmentsPerMessage;
+  const files = attachments.map((attachment) => {
+    // The message that carries it (see emit): the first, then `<id>:a2`... per `perMessage`.
+    const spill =
+      Number.isInteger(perMessage) && perMessage > 0 ? Math.floor(attachment.index / perMessage) : 0;
+    const messageSourceId = spill === 0 ? item.partId : `${item.partId}:a${spill + 1}`;
+    return { url: attachment.url, name: attachment.name, messageSourceId, index: attachment.index };
+  });
+  return htmlToMarkdown(item.body, bodyFileHooks(files, options.attachmentCopied));
+}
+
+/** A Chatwoot activity message: one plain line with what happened, who did it and when. */
+function activityMessage(item: PlanItem, sourceId: string, options: PlanMessagesOptions): PlannedMessage[] {
+  const line = activityLine(
+    {
+      partType: item.partType,
+      by: authorDisplayName(item.author),
+      assignedTo: item.assignedTo,
+      snoozedUntil: item.extra.snoozed_until,
+      createdAt: item.createdAt,
+    },
+    options,
+  );
+  // The time is in the line itself: no timestamp line, which would make it two lines and Markdown.
+  return emit(
+    item,
+    sourceId,
+    line,
+    [],
+    { kind: 'activity', messageType: 'activity', private: false },
+    { ...options, timestampLine: false },
+  );
+}
+
 function planItem(item: PlanItem, options: PlanMessagesOptions): PlannedMessage[] {
   const partType = item.partType.trim().toLowerCase();
-  // Cleaned here too so that a body of nothing but NULs counts as no content.
-  const markdown = storableText(
-    joinBlocks([item.lead, htmlToMarkdown(item.body, { imageSrc: options.imageSrc })]),
-  );
   const attachments = plannedAttachments(item);
-  const hasContent = markdown !== '' || attachments.length > 0;
+  // Cleaned here too so that a body of nothing but NULs counts as no content.
+  const body = storableText(joinBlocks([item.lead, bodyMarkdown(item, attachments, options)]));
+  const hasContent = body !== '' || attachments.length > 0;
+  // Who wrote it comes first, before anything else the message says.
+  const who = hasContent && item.otherParticipant ? participantLine(item.author) : undefined;
+  const markdown = joinBlocks([who, body]);
   const direction = messageDirection(item.author.type);
   const privateNote: Placement = { kind: 'note', messageType: 'outgoing', private: true };
   const activityNote = (sourceId: string) =>
-    emit(
-      item,
-      sourceId,
-      describeActivity(
-        { ...item.extra, part_type: item.partType, author: item.author, assigned_to: item.assignedTo },
-        options,
-      ),
-      [],
-      { kind: 'activity', messageType: 'outgoing', private: true },
-      options,
-    );
+    options.activityParts === 'activity'
+      ? activityMessage(item, sourceId, options)
+      : emit(
+          item,
+          sourceId,
+          describeActivity(
+            { ...item.extra, part_type: item.partType, author: item.author, assigned_to: item.assignedTo },
+            options,
+          ),
+          [],
+          { kind: 'activity', messageType: 'outgoing', private: true },
+          options,
+        );
 
   if (!hasContent) {
     // The opening message and comments without content have nothing to show.
     if (item.opening || partType === 'comment') return [];
-    return options.activityParts === 'note' ? activityNote(item.partId) : [];
+    return options.activityParts === 'skip' ? [] : activityNote(item.partId);
   }
   if (item.opening || partType === 'comment') {
     return emit(
@@ -372,10 +441,21 @@ function planItem(item: PlanItem, options: PlanMessagesOptions): PlannedMessage[
       { kind: 'message', messageType: direction, private: false },
       options,
     );
-    return options.activityParts === 'note' ? [...reply, ...activityNote(`${item.partId}:event`)] : reply;
+    return options.activityParts === 'skip' ? reply : [...reply, ...activityNote(`${item.partId}:event`)];
   }
   const origin = `_Intercom ${escapeMarkdownText(item.partType)}_`;
-  return emit(item, item.partId, joinBlocks([origin, markdown]), attachments, privateNote, options);
+  return emit(item, item.partId, joinBlocks([who, origin, body]), attachments, privateNote, options);
+}
+
+/**
+ * The opening message's source id: `source:<source id>`, or `source:conversation-<conversation id>`
+ * when Intercom gives the opening message no id (the description lets source.id be null). Stable
+ * across runs, and never a part's id (parts have no "source:" prefix) nor another opening's (source
+ * ids are Intercom's numeric ids).
+ */
+export function openingSourceId(conversation: Pick<Conversation, 'id' | 'source'>): string {
+  const id = conversation.source.id;
+  return id ? `source:${id}` : `source:conversation-${conversation.id}`;
 }
 
 /** The messages to post for one conversation (fetched with its parts), in posting order. */
@@ -385,7 +465,7 @@ export function planMessages(conversation: Conversation, options: PlanMessagesOp
   const items: PlanItem[] = [
     {
       opening: true,
-      partId: `source:${source.id}`,
+      partId: openingSourceId(conversation),
       partType: 'source',
       createdAt: conversation.created_at,
       author: source.author,
@@ -395,6 +475,10 @@ export function planMessages(conversation: Conversation, options: PlanMessagesOp
       lead: subject ? `**${subject}**` : undefined,
     },
   ];
+  const mainContact = mainContactId(conversation);
+  const otherParticipant = (author: Author) =>
+    messageDirection(author.type) === 'incoming' && Boolean(author.id) && author.id !== mainContact;
+  items[0].otherParticipant = otherParticipant(source.author);
   const parts = (conversation.conversation_parts?.conversation_parts ?? [])
     .map((part, order) => ({ part, order }))
     .sort((a, b) => a.part.created_at - b.part.created_at || a.order - b.order);
@@ -413,13 +497,39 @@ export function planMessages(conversation: Conversation, options: PlanMessagesOp
       attachments: part.attachments,
       assignedTo: part.assigned_to,
       extra: part,
+      otherParticipant: otherParticipant(part.author),
     });
   }
-  return [...items.flatMap((item) => planItem(item, options)), ...attributesNote(conversation, options)];
+  const [opening, ...rest] = items;
+  // The truncation note goes where the missing parts were: after the opening, before what Intercom returned.
+  return [
+    ...planItem(opening, options),
+    ...truncationNote(conversation, options),
+    ...rest.flatMap((item) => planItem(item, options)),
+    ...attributesNote(conversation, options),
+  ];
 }
 
 /** The note's author: nobody in Intercom wrote it. */
 const MIGRATION_AUTHOR: Author = { type: 'bot', id: null, name: 'Intercom migration' };
+
+function truncationNote(conversation: Conversation, options: PlanMessagesOptions): PlannedMessage[] {
+  const truncated = truncation(conversation);
+  if (!truncated) return [];
+  const sourceId = truncationNoteSourceId(conversation.id);
+  const item: PlanItem = {
+    opening: false,
+    partId: sourceId,
+    partType: 'truncated',
+    createdAt: conversation.created_at,
+    author: MIGRATION_AUTHOR,
+    body: null,
+    attachments: [],
+    extra: {},
+  };
+  const text = truncationNoteText(conversation.id, truncated.returned, truncated.total);
+  return emit(item, sourceId, text, [], { kind: 'note', messageType: 'outgoing', private: true }, options);
+}
 
 /** The source id of the note that keeps the attributes cut to fit Chatwoot, whole. */
 export function attributesNoteSourceId(conversationId: string): string {

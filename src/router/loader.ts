@@ -4,7 +4,9 @@
  *   <script>
  *     window.intercomToChatwoot = {
  *       account: '42', userId: currentUser.id, routerUrl: 'https://router.example.com',
- *       chatwoot: { baseUrl: 'https://chat.example.com', websiteToken: '...' },
+ *       chatwoot: { baseUrl: 'https://chat.example.com', websiteToken: '...',
+ *                   user: { name: currentUser.name, email: currentUser.email },
+ *                   identifierHash: '<HMAC-SHA256 of the user id, computed on the server>' },
  *       intercom: { appId: 'abc123' },
  *     };
  *   </script>
@@ -18,9 +20,19 @@
  *
  * Optional settings: `dryRun: true` decides and records without loading any widget (tests, staging);
  * `timeoutMs` (default 3000) bounds the wait for the router; `chatwoot.settings` becomes
- * window.chatwootSettings; `chatwoot.user` is passed to $chatwoot.setUser; `intercom.settings` is merged
- * into window.intercomSettings. Visitors without a userId get a random id kept in localStorage so
- * they too stay on one side.
+ * window.chatwootSettings; `intercom.settings` is merged into window.intercomSettings. Visitors
+ * without a userId get a random id kept in localStorage so they too stay on one side.
+ *
+ * Identity on Chatwoot: once the widget fires `chatwoot:ready`, a visitor with a userId is identified
+ * with `$chatwoot.setUser(userId, user)`. The migration imports each contact under its external id,
+ * the user id the site gave Intercom as `user_id`, so Chatwoot's ContactIdentifyAction merges the
+ * visitor into the imported contact and its history. `user` is `chatwoot.user`; Chatwoot's SDK refuses
+ * one without a name, an e-mail or an avatar_url, so when it has none of them the name and e-mail the
+ * site gave Intercom (`intercom.settings.name`, `.email`) are used, and without any the visitor is not
+ * identified (a console warning says so). With HMAC identity validation, the site computes
+ * HMAC-SHA256(the inbox's hmac_token, userId) on its server and gives it as `chatwoot.identifierHash`
+ * (or `chatwoot.user.identifier_hash`); it is sent as `identifier_hash`, which an inbox with
+ * "enforce user identity validation" requires.
  *
  * The decision is recorded in `window.intercomToChatwoot.decision` ('chatwoot' | 'intercom'), in the
  * `data-chat-widget` attribute of <html>, and announced by an `intercom-to-chatwoot:decision` event;
@@ -133,14 +145,46 @@ export const LOADER_SCRIPT = `/* intercom-to-chatwoot widget loader */
     var baseUrl = String(chatwoot.baseUrl || '').replace(/\\/+$/, '');
     if (!baseUrl || !chatwoot.websiteToken) throw new Error('chatwoot.baseUrl and chatwoot.websiteToken are required');
     if (chatwoot.settings) window.chatwootSettings = chatwoot.settings;
-    if (identified && chatwoot.user) {
-      window.addEventListener('chatwoot:ready', function () {
-        if (window.$chatwoot) window.$chatwoot.setUser(userId, chatwoot.user);
-      });
+    if (identified) {
+      var user = chatwootUser(chatwoot, config.intercom || {});
+      if (user) {
+        window.addEventListener('chatwoot:ready', function () {
+          if (!window.$chatwoot) return;
+          try {
+            var sent = window.$chatwoot.setUser(userId, user);
+            if (sent && typeof sent.then === 'function') sent.then(null, reportSetUser);
+          } catch (error) {
+            reportSetUser(error);
+          }
+        });
+      } else if (window.console) {
+        window.console.warn('intercom-to-chatwoot: not identifying the visitor on Chatwoot: give chatwoot.user a name or an email');
+      }
     }
     loadScript(baseUrl + '/packs/js/sdk.js', function () {
       window.chatwootSDK.run({ websiteToken: chatwoot.websiteToken, baseUrl: baseUrl });
     });
+  }
+
+  function reportSetUser(error) {
+    if (window.console) window.console.error('intercom-to-chatwoot: $chatwoot.setUser failed:', error && error.message);
+  }
+
+  // What $chatwoot.setUser gets: chatwoot.user, the identifier hash, and, when the user has none of the
+  // keys Chatwoot's SDK requires (name, email, avatar_url), the name and e-mail given to Intercom.
+  function chatwootUser(chatwoot, intercom) {
+    var user = {};
+    var given = chatwoot.user || {};
+    for (var key in given) {
+      if (Object.prototype.hasOwnProperty.call(given, key)) user[key] = given[key];
+    }
+    if (chatwoot.identifierHash) user.identifier_hash = String(chatwoot.identifierHash);
+    if (!user.name && !user.email && !user.avatar_url) {
+      var intercomSettings = intercom.settings || {};
+      if (intercomSettings.name) user.name = String(intercomSettings.name);
+      if (intercomSettings.email) user.email = String(intercomSettings.email);
+    }
+    return user.name || user.email || user.avatar_url ? user : null;
   }
 
   function loadIntercom(userId, identified) {

@@ -8,15 +8,21 @@
  * e-mails that differ only by case) by their identifier and with their e-mail as Chatwoot keeps it,
  * conversations by their Intercom id and on their contact, messages by their source id (public or
  * private, incoming or outgoing, with content, time line and original time, long bodies in pieces
- * within Chatwoot's limit), and the attachments on them, byte for byte where the size is known.
+ * within Chatwoot's limit), and the attachments on them, byte for byte where the size is known;
+ * contact notes, labels and companies (./reconcile/contactNotes.ts), a conversation of a contact
+ * Intercom merged away on the contact it became.
  * Every mismatch is listed in `problems`.
  */
 
-import type { Contact, Conversation } from '../clients/intercom/schemas.js';
+import type { Note } from '../clients/intercom/contactSchemas.js';
+import type { Company, Contact, Conversation, Tag } from '../clients/intercom/schemas.js';
+import type { Ticket } from '../clients/intercom/ticketSchemas.js';
 import { emptyReconciliationCounts, type ReconciliationCounts } from '../reconciliationLine.js';
 import { CHATWOOT_LIMITS, type DumpContact, type SandboxDump } from './chatwoot/index.js';
+import { reconcileContactExtras, survivorOf } from './reconcile/contactNotes.js';
 import { type ChatwootLimits, checkConversationMessages } from './reconcile/messages.js';
 import { type ActivityParts, chatwootEmail, chatwootIdentifier, expectedItems } from './reconcile/rules.js';
+import { reconcileTickets } from './reconcile/tickets.js';
 
 export interface SandboxReconciliation extends ReconciliationCounts {
   /** Listed in rejectedConversationIds and not in Chatwoot: counted in conversations.expected, not in missing. */
@@ -46,6 +52,14 @@ export interface SandboxWorkspace {
   contacts: readonly Contact[];
   conversations: readonly Conversation[];
   attachments?: Readonly<Record<string, { size: number }>>;
+  /** Tickets of every category (./reconcile/tickets.ts); none when absent. */
+  tickets?: readonly Ticket[];
+  /** Notes on contacts (./reconcile/contactNotes.ts), with the tags and companies contacts name. */
+  notes?: readonly Note[];
+  tags?: readonly Tag[];
+  companies?: readonly Company[];
+  /** Contacts Intercom merged away: their id -> the contact they became (410 contact_merged). */
+  contactMerges?: Readonly<Record<string, string>>;
 }
 
 /** Chatwoot's limits as the sandbox enforces them. */
@@ -124,7 +138,7 @@ export function reconcileSandboxes(
   }
   for (const contact of canonicalContacts(workspace.contacts)) {
     result.contacts.expected++;
-    const found = contactsByIdentifier.get(chatwootIdentifier(contact.id)) ?? [];
+    const found = contactsByIdentifier.get(chatwootIdentifier(contact)) ?? [];
     if (found.length === 0) {
       problems.push(`contact ${contact.id} missing`);
       continue;
@@ -145,6 +159,11 @@ export function reconcileSandboxes(
   for (const [email, count] of emails) if (count > 1) problems.push(`e-mail ${email} on ${count} contacts`);
 
   const canonicalId = canonicalIdByContactId(workspace.contacts);
+  const intercomContacts = new Map(workspace.contacts.map((contact) => [contact.id, contact]));
+  // A reference to a contact Intercom no longer lists (a lead merged into a user) names the user's external id.
+  const contactsByIdentifierInIntercom = new Map(
+    workspace.contacts.map((contact) => [chatwootIdentifier(contact), contact.id]),
+  );
   const contactById = new Map(account.contacts.map((contact) => [contact.id, contact]));
   const conversationsByIntercomId = new Map<string, typeof account.conversations>();
   for (const conversation of account.conversations) {
@@ -155,6 +174,15 @@ export function reconcileSandboxes(
   const sizeOf = (path: string) => workspace.attachments?.[path]?.size;
   const deleted = new Set(options.deletedConversationIds ?? []);
   const rejected = new Set(options.rejectedConversationIds ?? []);
+  const ticketLinkNotes = new Map<string, Set<string>>();
+  for (const ticket of workspace.tickets ?? []) {
+    for (const linked of ticket.linked_objects?.data ?? []) {
+      if (linked.type !== 'conversation') continue;
+      const notes = ticketLinkNotes.get(String(linked.id)) ?? new Set<string>();
+      notes.add(`ticket-link:${ticket.id}`);
+      ticketLinkNotes.set(String(linked.id), notes);
+    }
+  }
   for (const source of workspace.conversations) {
     if (deleted.has(source.id)) continue;
     const matches = conversationsByIntercomId.get(source.id) ?? [];
@@ -179,9 +207,19 @@ export function reconcileSandboxes(
     const target = matches[0];
 
     // The conversation's contact: its first Intercom contact (else the opening's author), merged by e-mail.
-    const intercomContactId =
-      source.contacts?.contacts?.[0]?.id ?? source.source.author.id ?? `conversation-${source.id}`;
-    const expectedIdentifier = chatwootIdentifier(canonicalId.get(intercomContactId) ?? intercomContactId);
+    const reference = source.contacts?.contacts?.[0];
+    const referencedId = reference?.id ?? source.source.author.id ?? `conversation-${source.id}`;
+    const intercomContactId = intercomContacts.has(referencedId)
+      ? referencedId
+      : (survivorOf(workspace.contactMerges, referencedId) ??
+        contactsByIdentifierInIntercom.get(
+          chatwootIdentifier({ id: referencedId, external_id: reference?.external_id }),
+        ) ??
+        referencedId);
+    const canonical = canonicalId.get(intercomContactId) ?? intercomContactId;
+    const expectedIdentifier = chatwootIdentifier(
+      intercomContacts.get(canonical) ?? { id: canonical, external_id: reference?.external_id },
+    );
     const holder = contactById.get(target.contact_id);
     if (holder?.identifier !== expectedIdentifier) {
       problems.push(
@@ -189,7 +227,12 @@ export function reconcileSandboxes(
       );
     }
 
-    const tally = checkConversationMessages(source.id, items, target, options, LIMITS, problems);
+    // The notes linking it to its tickets are checked with the tickets (./reconcile/tickets.ts).
+    const linkNotes = ticketLinkNotes.get(source.id);
+    const ownMessages = linkNotes
+      ? { messages: target.messages.filter((m) => !linkNotes.has(m.source_id ?? '')) }
+      : target;
+    const tally = checkConversationMessages(source.id, items, ownMessages, options, LIMITS, problems);
     result.messages.expected += tally.messagesExpected;
     result.messages.found += tally.messagesFound;
     result.attachments.expected += tally.attachmentsExpected;
@@ -202,5 +245,37 @@ export function reconcileSandboxes(
     (result.conversations.expected - result.conversations.found - result.rejected) +
     (result.messages.expected - result.messages.found) +
     (result.attachments.expected - result.attachments.found);
+  const contactRecords = new Map(workspace.contacts.map((contact) => [contact.id, contact]));
+  const tickets = reconcileTickets(
+    workspace.tickets ?? [],
+    account,
+    {
+      activityParts: options.activityParts,
+      contactIdentifier: (id, externalId) => {
+        const canonical = canonicalId.get(id) ?? id;
+        return chatwootIdentifier(
+          contactRecords.get(canonical) ?? { id: canonical, external_id: externalId },
+        );
+      },
+    },
+    problems,
+  );
+  result.tickets = { expected: tickets.expected, found: tickets.found };
+  const notes = reconcileContactExtras(
+    workspace,
+    (id) => {
+      const canonical = canonicalId.get(id) ?? id;
+      return (
+        contactsByIdentifier.get(chatwootIdentifier(intercomContacts.get(canonical) ?? { id: canonical })) ??
+        []
+      );
+    },
+    problems,
+  );
+  result.notes = { expected: notes.expected, found: notes.found };
+  result.duplicates += notes.duplicates;
+  result.missing += notes.expected - notes.found;
+  result.duplicates += tickets.duplicates;
+  result.missing += tickets.missing;
   return result;
 }

@@ -41,6 +41,11 @@ export interface Scenario {
   intercomToken: string;
   chatwootToken: string;
   chatwootAgentTokens: Record<string, string>;
+  /**
+   * The account's website widget (the "Website" Channel::WebWidget inbox): its website token for
+   * the loader and chatwootSDK.run, and the HMAC token a website signs identifiers with.
+   */
+  widget: { inboxId: number; websiteToken: string; hmacToken: string };
   /** The sandbox-specific part of a migration input. */
   input(blobStoreUrl: string): MigrationInputRaw;
   /**
@@ -90,6 +95,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     token: intercomToken,
     faults: options.intercomFaults,
     rateLimitPer10s: options.intercomRateLimitPer10s,
+    nullableFieldRate: options.nullableFieldRate,
   });
   const chatwoot = await startChatwootSandbox({
     accounts: [seed],
@@ -99,10 +105,19 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     floodLimitPerMinute: options.chatwootMessagesPerMinute,
     onApiRequest: options.onChatwootRequest,
   });
+  const widgetInbox = chatwoot.state
+    .account(account)
+    .inboxes.find((inbox) => inbox.channelType === 'Channel::WebWidget');
+  if (!widgetInbox) throw new Error('the Chatwoot sandbox has no website widget inbox');
   return {
     account,
     intercom,
     chatwoot,
+    widget: {
+      inboxId: widgetInbox.id,
+      websiteToken: widgetInbox.inboxIdentifier,
+      hmacToken: widgetInbox.hmacToken,
+    },
     intercomToken,
     chatwootToken,
     chatwootAgentTokens,
@@ -119,7 +134,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     reconcile: (options = {}) =>
       reconcileSandboxes(intercom.dataset, chatwoot.dump(), {
         account,
-        activityParts: 'note',
+        activityParts: 'activity',
         timestampLine: true,
         partsCap: 500,
         deletedConversationIds: intercom.dataset.deletedConversations.map((d) => d.id),

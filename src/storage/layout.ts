@@ -9,6 +9,9 @@
  *     export/<entity>/chunk-000001.jsonl         one JSON record per line
  *     export/contacts/merge-plan.json            contacts merged by case-insensitive e-mail
  *     contacts/alias/<intercom id>.json          a merged contact -> the Chatwoot contact it became
+ *     contacts/merged/<intercom id>.json         a contact Intercom merged (410) -> the one it became
+ *     contacts/extras/<intercom id>.json         what the import last wrote of its notes, labels, companies
+ *     sync/conversations/<intercom id>.json      what the last sync of a conversation took from Intercom
  *     rejected/conversations/<id>.json           a conversation set aside at export, with its payload
  *     attachments/<conversation>/index.json      what was rehosted for a conversation, and what failed
  *     attachments/<conversation>/<source>-<n>-<file>
@@ -43,10 +46,21 @@ export const blobLayout = {
   chunk: (dir: string, index: number) => `${dir}/chunk-${String(index).padStart(6, '0')}.jsonl`,
   /** Beside the contacts it was planned from: the full export's, or a delta's. */
   mergePlanIn: (dir: string) => `${dir}/merge-plan.json`,
+  /** A chunk of the tickets' export (rehosted as tickets, not conversations). */
+  isTicketChunk: (key: string) => /\/export\/tickets\/chunk-\d+\.jsonl$/.test(key),
   /** The folder a chunk or manifest key lives in. */
   folderOf: (key: string) => key.replace(/\/[^/]+$/, ''),
   contactAlias: (account: number, intercomContactId: string) =>
     `${root(account)}/contacts/alias/${safeSegment(intercomContactId)}.json`,
+  /** A contact Intercom merged into another (410 contact_merged): the id it stands for now. */
+  intercomMergedContact: (account: number, intercomContactId: string) =>
+    `${root(account)}/contacts/merged/${safeSegment(intercomContactId)}.json`,
+  /** What the import last wrote of a contact's notes, labels and companies (activities/import/contactExtras.ts). */
+  contactExtrasWritten: (account: number, intercomContactId: string) =>
+    `${root(account)}/contacts/extras/${safeSegment(intercomContactId)}.json`,
+  /** Written at the end of each successful import of the conversation (src/mapping/syncMerge.ts). */
+  syncedConversation: (account: number, intercomConversationId: string) =>
+    `${root(account)}/sync/conversations/${safeSegment(intercomConversationId)}.json`,
   rejectedConversation: (account: number, conversationId: string) =>
     `${root(account)}/rejected/conversations/${safeSegment(conversationId)}.json`,
   rejectedConversationsDir: (account: number) => `${root(account)}/rejected/conversations/`,

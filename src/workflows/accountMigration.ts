@@ -48,6 +48,7 @@ import { importWorkflow } from './importWorkflow.js';
 import { mappingWorkflow } from './mappingWorkflow.js';
 import { retentionReminder } from './retentionReminder.js';
 import { rolloutWorkflow } from './rolloutWorkflow.js';
+import { IMPORT_TICKETS, ticketImport } from './ticketImport.js';
 import { verifyWorkflow } from './verifyWorkflow.js';
 
 const preflight = proxyOn<PreflightActivities>(shortOptions);
@@ -237,6 +238,16 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     messages: imported.messages,
     failed: imported.failed,
   };
+  // Tickets after the conversations they link to; migrations started before IMPORT_TICKETS have none.
+  const exportedTickets = exported.tickets;
+  if (patched(IMPORT_TICKETS) && exportedTickets) {
+    await untilAccepted(() =>
+      executeChild(ticketImport, {
+        ...childOptions('tickets'),
+        args: [{ input, manifestKey: exportedTickets.manifestKey }],
+      }),
+    );
+  }
 
   await enterPhase('verify');
   const reconciliation = await untilAccepted(() =>

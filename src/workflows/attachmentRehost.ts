@@ -11,10 +11,12 @@ import { condition, continueAsNew, patched, setHandler, workflowInfo } from '@te
 import type { AttachmentActivities } from '../activities/attachments/rehost.js';
 import { addRehostResult, emptyRehostResult, type RehostResult } from '../activities/contract.js';
 import type { MigrationInput } from '../config.js';
+import { blobLayout } from '../storage/layout.js';
 import { localWorkOptions, proxyOn } from './activityOptions.js';
 import { attachmentsFoundSignal, exportFinishedSignal } from './definitions.js';
 
-const { rehostAttachments, findChunksToRehost } = proxyOn<AttachmentActivities>(localWorkOptions);
+const { rehostAttachments, findChunksToRehost, rehostTicketAttachments, findTicketChunksToRehost } =
+  proxyOn<AttachmentActivities>(localWorkOptions);
 
 const CONCURRENT_CHUNKS = 4;
 const CHUNKS_PER_RUN = 400;
@@ -22,6 +24,8 @@ const CHUNKS_PER_RUN = 400;
 const LISTING_INTERVAL = '5 seconds';
 export const REHOST_LISTS_CHUNKS = 'rehost-lists-written-chunks';
 const REHOST_LISTS_CHUNKS_AT_END = 'rehost-lists-written-chunks-at-end';
+/** The export's ticket chunks are listed and rehosted too (their parts carry signed links). */
+export const REHOST_TICKETS = 'rehost-tickets';
 
 export interface AttachmentRehostArgs {
   input: MigrationInput;
@@ -32,6 +36,8 @@ export interface AttachmentRehostArgs {
   totals?: RehostResult;
   /** Chunks of the export's manifest already looked at (carried over continue-as-new). */
   listed?: number;
+  /** Likewise for the tickets' manifest (REHOST_TICKETS). */
+  listedTickets?: number;
 }
 
 export async function attachmentRehost(args: AttachmentRehostArgs): Promise<RehostResult> {
@@ -42,6 +48,8 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
   let inFlight = 0;
   let processedThisRun = 0;
   let listed = args.listed ?? 0;
+  let listedTickets = args.listedTickets ?? 0;
+  const tickets = patched(REHOST_TICKETS);
   let listedAfterFinish = false;
   let lists = patched(REHOST_LISTS_CHUNKS);
 
@@ -60,6 +68,11 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
     const found = await findChunksToRehost({ input: args.input }, listed);
     listed = found.written;
     for (const chunkKey of found.chunkKeys) add(chunkKey);
+    if (tickets) {
+      const foundTickets = await findTicketChunksToRehost({ input: args.input }, listedTickets);
+      listedTickets = foundTickets.written;
+      for (const chunkKey of foundTickets.chunkKeys) add(chunkKey);
+    }
     // Only a listing begun after the export finished is sure to have seen its last chunk.
     if (finishedBefore) listedAfterFinish = true;
   };
@@ -68,7 +81,8 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
   const runOne = async (chunkKey: string) => {
     inFlight++;
     try {
-      const result = await rehostAttachments({ input: args.input, chunkKey });
+      const rehost = blobLayout.isTicketChunk(chunkKey) ? rehostTicketAttachments : rehostAttachments;
+      const result = await rehost({ input: args.input, chunkKey });
       addRehostResult(totals, result);
     } finally {
       inFlight--;
@@ -101,6 +115,7 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
         finished,
         totals,
         listed,
+        listedTickets,
       });
     }
     const chunkKey = pending.shift() as string;

@@ -5,6 +5,8 @@ export { conversationImport } from './conversationImport.js';
 export { exportWorkflow } from './exportWorkflow.js';
 export { importWorkflow } from './importWorkflow.js';
 export { mappingWorkflow } from './mappingWorkflow.js';
+export { rekeyContacts } from './rekeyContacts.js';
 export { retentionReminder } from './retentionReminder.js';
 export { rolloutWorkflow } from './rolloutWorkflow.js';
+export { ticketImport } from './ticketImport.js';
 export { verifyWorkflow } from './verifyWorkflow.js';

@@ -17,8 +17,10 @@ import {
 } from '../../clients/attachments/safeFetch.js';
 import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Conversation } from '../../clients/intercom/schemas.js';
+import type { Ticket } from '../../clients/intercom/ticketSchemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
 import { type PlannedMessage, planMessages } from '../../mapping/index.js';
+import { ticketAsConversation, ticketConversationId } from '../../mapping/tickets.js';
 import { type BlobStore, BlobTooLargeError, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import { type ChunksToRehost, emptyRehostResult, type RehostArgs, type RehostResult } from '../contract.js';
@@ -122,6 +124,8 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     conversation: Conversation,
     totals: RehostResult,
     position: number,
+    /** A fresh copy with fresh links (a ticket's comes from GET /tickets/{id}). */
+    refetch: () => Promise<Conversation> = () => deps.intercom(input).getConversation(conversation.id),
   ): Promise<void> {
     const store = deps.store(input);
     const policy: SafeFetchPolicy = { ...input.attachments };
@@ -150,15 +154,12 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     // Signed links last about 30 minutes: a fresh copy of the conversation carries fresh ones.
     let fresh: Promise<Conversation> | undefined;
     const freshLink = async (messageSourceId: string, index: number): Promise<string> => {
-      fresh ??= deps
-        .intercom(input)
-        .getConversation(conversation.id)
-        .catch((error: unknown) => {
-          if (error instanceof HttpFailure && error.status === 404) {
-            throw new ConversationGone('the conversation is no longer in Intercom');
-          }
-          throw error;
-        });
+      fresh ??= refetch().catch((error: unknown) => {
+        if (error instanceof HttpFailure && error.status === 404) {
+          throw new ConversationGone('the conversation is no longer in Intercom');
+        }
+        throw error;
+      });
       const again = plannedAttachments(await fresh, input).find(
         (p) => p.message.sourceId === messageSourceId && p.attachment.index === index,
       );
@@ -283,8 +284,53 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   }
 
   async function rehostAttachments({ input, chunkKey }: RehostArgs): Promise<RehostResult> {
-    const store = deps.store(input);
-    const conversations = await readChunk<Conversation>(store, chunkKey);
+    const conversations = await readChunk<Conversation>(deps.store(input), chunkKey);
+    return rehostChunk(
+      input,
+      conversations,
+      (conversation) => () => deps.intercom(input).getConversation(conversation.id),
+    );
+  }
+
+  /** A ticket chunk: each ticket in its conversation shape, its links refreshed by GET /tickets/{id}. */
+  async function rehostTicketAttachments({ input, chunkKey }: RehostArgs): Promise<RehostResult> {
+    const tickets = await readChunk<Ticket>(deps.store(input), chunkKey);
+    const byConversationId = new Map(tickets.map((ticket) => [ticketConversationId(ticket.id), ticket.id]));
+    return rehostChunk(
+      input,
+      tickets.map(ticketAsConversation),
+      (conversation) => async () =>
+        ticketAsConversation(
+          await deps.intercom(input).getTicket(byConversationId.get(conversation.id) ?? ''),
+        ),
+    );
+  }
+
+  /** The ticket chunks written since the child last looked (see findChunksToRehost). */
+  async function findTicketChunksToRehost(
+    { input }: { input: MigrationInput },
+    known: number,
+  ): Promise<ChunksToRehost> {
+    const manifest = await getJson<EntityManifest>(
+      deps.store(input),
+      blobLayout.entityManifest(input.account, 'tickets'),
+    );
+    if (!manifest) return { chunkKeys: [], written: known, complete: false };
+    return {
+      chunkKeys: manifest.chunks
+        .slice(known)
+        .filter((chunk) => chunk.attachments !== false)
+        .map((chunk) => chunk.key),
+      written: Math.max(known, manifest.chunks.length),
+      complete: manifest.complete,
+    };
+  }
+
+  async function rehostChunk(
+    input: MigrationInput,
+    conversations: Conversation[],
+    refetchFor: (conversation: Conversation) => () => Promise<Conversation>,
+  ): Promise<RehostResult> {
     const totals = emptyRehostResult();
     // A few conversations at a time: a CDN answers each file in ~100 ms, and one at a time would
     // leave the chunk's later links to expire. Each conversation has its own index blob, so lanes
@@ -297,7 +343,8 @@ export function createAttachmentActivities(deps: ActivityDeps) {
       while (!firstFailure && next < conversations.length) {
         const position = next++;
         try {
-          await rehostConversation(input, conversations[position], totals, position);
+          const conversation = conversations[position];
+          await rehostConversation(input, conversation, totals, position, refetchFor(conversation));
           done++;
           Context.current().heartbeat({ conversationsDone: done });
         } catch (error) {
@@ -311,7 +358,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     return totals;
   }
 
-  return { findChunksToRehost, rehostAttachments };
+  return { findChunksToRehost, rehostAttachments, findTicketChunksToRehost, rehostTicketAttachments };
 }
 
 export type AttachmentActivities = OnQueue<

@@ -24,6 +24,8 @@ import type {
 import type { ActivityDeps } from '../deps.js';
 import { type EntityManifest, type RejectedConversation, writeChunk, writeManifest } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
+import { recordIntercomMerge, withContactExtras } from './contactExtras.js';
+import { createTicketExportActivities } from './tickets.js';
 
 interface PagedCheckpoint {
   cursor?: string;
@@ -181,6 +183,17 @@ export function hasAttachments(conversation: Conversation): boolean {
   );
 }
 
+/** Contact pages with each contact's notes, and companies and tags beyond the first 10 (contactExtras.ts). */
+async function* contactPagesWithExtras(
+  intercom: IntercomClient,
+  cursor: string | undefined,
+  perPage: number,
+): AsyncGenerator<Page<Contact>> {
+  for await (const page of intercom.contactPages(cursor, perPage)) {
+    yield { items: await withContactExtras(intercom, page.items), next: page.next };
+  }
+}
+
 export const exportQueue = taskQueues.intercom;
 
 export function createExportActivities(deps: ActivityDeps) {
@@ -283,7 +296,7 @@ export function createExportActivities(deps: ActivityDeps) {
     const perPage = input.export.pageSize;
     switch (entity) {
       case 'contacts':
-        return exportPaged(input, entity, ({ cursor }) => intercom.contactPages(cursor, perPage));
+        return exportPaged(input, entity, ({ cursor }) => contactPagesWithExtras(intercom, cursor, perPage));
       case 'companies':
         return exportCompanies(input);
       case 'tags':
@@ -315,6 +328,13 @@ export function createExportActivities(deps: ActivityDeps) {
         );
       case 'conversations':
         return exportConversations({ input });
+      case 'tickets':
+        return createTicketExportActivities(deps).exportTickets({ input });
+      case 'ticketTypes':
+      case 'ticketStates': {
+        const results = await createTicketExportActivities(deps).exportTicketTypes({ input });
+        return results.find((result) => result.entity === entity) as EntityExportResult;
+      }
     }
   }
 
@@ -471,13 +491,18 @@ export function createExportActivities(deps: ActivityDeps) {
     }
     const contactChunks: ChunkRef[] = [];
     const ids = [...contactIds];
+    const written = new Set<string>();
     for (let i = 0; i < ids.length; i += 100) {
       const contacts = await mapInOrder(
         ids.slice(i, i + 100),
         4,
         async (id): Promise<Contact | undefined> => {
           try {
-            return await intercom.getContact(id);
+            // A contact merged since (410 contact_merged) stands for the one it became: that one is
+            // exported, and the import puts the conversation on it.
+            const { contact, mergedInto } = await intercom.resolveContact(id);
+            if (mergedInto !== undefined) await recordIntercomMerge(store, input.account, id, contact);
+            return contact;
           } catch (error) {
             // Deleted since: its conversations are imported with a placeholder contact.
             if (isNotFound(error)) return undefined;
@@ -485,7 +510,12 @@ export function createExportActivities(deps: ActivityDeps) {
           }
         },
       );
-      const found = contacts.filter((contact): contact is Contact => contact !== undefined);
+      const unique = contacts.filter((contact): contact is Contact => {
+        if (contact === undefined || written.has(contact.id)) return false;
+        written.add(contact.id);
+        return true;
+      });
+      const found = await withContactExtras(intercom, unique);
       contactChunks.push(
         await writeChunk(store, blobLayout.chunk(contactDir, contactChunks.length + 1), found),
       );

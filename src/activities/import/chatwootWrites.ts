@@ -11,11 +11,11 @@ import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
 import {
+  contactIdentifier,
+  contactIdentifierForms,
   contactPayload,
   conversationAdditionalAttributes,
   conversationCustomAttributes,
-  conversationLabels,
-  mapConversationStatus,
   type PlannedMessage,
   planMessages,
 } from '../../mapping/index.js';
@@ -26,7 +26,10 @@ import type { ContactImportResult, ConversationImportArgs, ConversationImportRes
 import type { ActivityDeps } from '../deps.js';
 import { readChunk } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
-import { FROM_INTERCOM_LABEL, type MigrationMapping } from '../setup/chatwootWrites.js';
+import type { MigrationMapping } from '../setup/chatwootWrites.js';
+import { createContactExtrasWriter } from './contactExtras.js';
+import { applyFinalState, type ConversationTarget } from './conversationState.js';
+import { mergedSurvivor } from './mergedContacts.js';
 
 /** Contacts of one chunk written at once (the import runs two chunks at a time). */
 const CONTACTS_AT_ONCE = 8;
@@ -35,9 +38,41 @@ export interface MergePlan {
   /** Intercom contact id -> the id of the contact it is merged into (same e-mail, other case). */
   mergedInto: Record<string, string>;
   merges: { email: string; canonicalId: string; mergedIds: string[] }[];
+  /**
+   * The Chatwoot identifier of each canonical contact above that has an external id, since the
+   * conversations of the contacts merged into it carry only their own. Absent from plans written
+   * before identifiers were external ids: their contacts are all `intercom:<id>`.
+   */
+  identifiers?: Record<string, string>;
+  /**
+   * The external identifier of each contact merged away -> its canonical contact: a conversation whose
+   * contact reference Intercom no longer lists (a lead merged into that user) finds it by external id.
+   */
+  mergedIdentifiers?: Record<string, string>;
 }
 
-export const identifierOf = (intercomContactId: string) => `intercom:${intercomContactId}`;
+/** The in-worker cache of Chatwoot contact ids is keyed by Intercom contact id, whatever the identifier. */
+const contactCacheKey = (intercomContactId: string) => `intercom:${intercomContactId}`;
+
+/**
+ * The contact holding any of `forms` (the current identifier first, then the `intercom:<id>` of
+ * imports before external ids), in one request. Chatwoot's filter compares LOWER(identifier), and
+ * identifiers are case-sensitive and unique per account: only an exact one counts.
+ */
+export async function findContactByIdentifiers(
+  chatwoot: ChatwootClient,
+  forms: readonly string[],
+): Promise<{ id: number; identifier?: string | null } | undefined> {
+  const found =
+    forms.length === 1
+      ? await chatwoot.filterContacts('identifier', forms[0] as string)
+      : await chatwoot.filterContactsByIdentifiers(forms);
+  for (const form of forms) {
+    const exact = found.find((contact) => contact.identifier === form);
+    if (exact) return exact;
+  }
+  return undefined;
+}
 
 function isStatus(error: unknown, status: number, text?: RegExp): boolean {
   return error instanceof HttpFailure && error.status === status && (!text || text.test(error.message));
@@ -64,7 +99,7 @@ export function createImportActivities(deps: ActivityDeps) {
     contact: Contact,
   ): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
     const outcome = await findOrCreateContact(input, chatwoot, contact);
-    contactIds(input).set(identifierOf(contact.id), outcome.id);
+    contactIds(input).set(contactCacheKey(contact.id), outcome.id);
     return outcome;
   }
 
@@ -75,8 +110,10 @@ export function createImportActivities(deps: ActivityDeps) {
     contact: Contact,
   ): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
     const payload = contactPayload(contact);
-    const found = await chatwoot.filterContacts('identifier', payload.identifier);
-    if (found[0]) return { id: found[0].id, created: false, mergedByEmail: false };
+    // Under its external id, or under `intercom:<id>` from an import before the re-key step.
+    const forms = contactIdentifierForms(contact);
+    const found = await findContactByIdentifiers(chatwoot, forms);
+    if (found) return { id: found.id, created: false, mergedByEmail: false };
     const alias = await getJson<{ chatwootId: number }>(
       deps.store(input),
       blobLayout.contactAlias(input.account, contact.id),
@@ -110,8 +147,8 @@ export function createImportActivities(deps: ActivityDeps) {
         }
         if (error instanceof HttpFailure && error.retryable) {
           // A 5xx may hide a committed create (concurrent duplicates give 500): look before retrying.
-          const again = await chatwoot.filterContacts('identifier', payload.identifier);
-          if (again[0]) return { id: again[0].id, created: false, mergedByEmail: false };
+          const again = await findContactByIdentifiers(chatwoot, forms);
+          if (again) return { id: again.id, created: false, mergedByEmail: false };
           await sleep(500 * (tries + 1));
           continue;
         }
@@ -137,6 +174,7 @@ export function createImportActivities(deps: ActivityDeps) {
       merges: [],
     };
     const contacts = await readChunk<Contact>(store, chunkKey);
+    const extras = createContactExtrasWriter(deps, input, chatwoot);
     const result: ContactImportResult = { created: 0, existing: 0, merged: 0, failed: 0 };
     // Contacts are independent of each other (merges are planned beforehand), so several go at once:
     // one at a time, a chunk could use only a sliver of the request budget. The heartbeat carries the
@@ -151,13 +189,17 @@ export function createImportActivities(deps: ActivityDeps) {
       while (!stopped && next < contacts.length) {
         const index = next++;
         const contact = contacts[index];
-        if (plan.mergedInto[contact.id]) {
+        const canonicalId = plan.mergedInto[contact.id];
+        if (canonicalId) {
           result.merged++;
+          await extras.writeForMerged(contact, canonicalId, plan.identifiers?.[canonicalId]);
         } else {
           const outcome = await ensureContact(input, chatwoot, contact);
           if (outcome.created) result.created++;
           else if (outcome.mergedByEmail) result.merged++;
           else result.existing++;
+          // Notes, labels and companies (contactExtras.ts): nothing to do for most contacts.
+          await extras.write(contact, outcome.id, outcome.created);
         }
         done[index] = true;
         while (done[watermark]) watermark++;
@@ -183,27 +225,40 @@ export function createImportActivities(deps: ActivityDeps) {
     chatwoot: ChatwootClient,
     conversation: Conversation,
   ): Promise<{ id: number; remembered: boolean; cacheKey: string }> {
-    const intercomId =
-      conversation.contacts?.contacts[0]?.id ??
-      conversation.source.author.id ??
-      `conversation-${conversation.id}`;
+    const reference = conversation.contacts?.contacts[0];
+    const intercomId = reference?.id ?? conversation.source.author.id ?? `conversation-${conversation.id}`;
     const plan = await cachedJson<MergePlan>(
       input,
       blobLayout.mergePlanIn(blobLayout.entityDir(input.account, 'contacts')),
     );
-    const canonicalId = plan?.mergedInto[intercomId] ?? intercomId;
-    const cacheKey = identifierOf(canonicalId);
+    const referenceIdentifier = contactIdentifier({ id: intercomId, external_id: reference?.external_id });
+    const canonicalId =
+      plan?.mergedInto[intercomId] ?? plan?.mergedIdentifiers?.[referenceIdentifier] ?? intercomId;
+    const cacheKey = contactCacheKey(canonicalId);
     const known = contactIds(input).get(cacheKey);
     if (known !== undefined) return { id: known, remembered: true, cacheKey };
-    const found = await chatwoot.filterContacts('identifier', identifierOf(canonicalId));
-    if (found[0]) {
-      contactIds(input).set(cacheKey, found[0].id);
-      return { id: found[0].id, remembered: false, cacheKey };
+    // The contact reference carries its external id; a merged contact's canonical one is in the plan.
+    const externalId = canonicalId === intercomId ? reference?.external_id : plan?.identifiers?.[canonicalId];
+    const found = await findContactByIdentifiers(
+      chatwoot,
+      contactIdentifierForms({ id: canonicalId, external_id: externalId }),
+    );
+    if (found) {
+      contactIds(input).set(cacheKey, found.id);
+      return { id: found.id, remembered: false, cacheKey };
+    }
+    // Merged in Intercom (410 contact_merged, recorded by the export): the survivor's conversation.
+    const survivor = await mergedSurvivor(deps.store(input), input.account, plan, canonicalId);
+    const held = survivor && (await findContactByIdentifiers(chatwoot, contactIdentifierForms(survivor)));
+    if (held) {
+      contactIds(input).set(cacheKey, held.id);
+      return { id: held.id, remembered: false, cacheKey };
     }
     // A contact Intercom no longer lists (deleted, or new since the export): make one from the author.
     const author = conversation.source.author;
     const placeholder: Contact = {
       id: canonicalId,
+      external_id: externalId ?? null,
       role: author.type === 'lead' ? 'lead' : 'user',
       name: author.name ?? undefined,
       email: author.email ?? undefined,
@@ -217,17 +272,18 @@ export function createImportActivities(deps: ActivityDeps) {
     chatwoot: ChatwootClient,
     conversation: Conversation,
     create: () => Promise<{ id: number }>,
-  ): Promise<{ id: number; created: boolean }> {
+  ): Promise<ConversationTarget> {
     const lookup = async () =>
       (await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id))[0];
     const existing = await lookup();
-    if (existing) return { id: existing.id, created: false };
+    // The filter's answer carries status, labels, assignee and team: what the end of the import compares.
+    if (existing) return { id: existing.id, created: false, found: existing };
     try {
       return { id: (await create()).id, created: true };
     } catch (error) {
       if (error instanceof HttpFailure && error.retryable) {
         const again = await lookup();
-        if (again) return { id: again.id, created: false };
+        if (again) return { id: again.id, created: false, found: again };
       }
       throw error;
     }
@@ -276,11 +332,16 @@ export function createImportActivities(deps: ActivityDeps) {
       throw Object.assign(new Error('the mapping step has not run: no mapping.json'), {
         name: 'InvalidData',
       });
+    const attachmentIndex = await readAttachmentIndex(store, input.account, conversation.id);
+    const copied = new Set((attachmentIndex?.stored ?? []).map((s) => `${s.messageSourceId}#${s.index}`));
     const planned = planMessages(conversation, {
       activityParts: input.import.activityParts,
+      adminNames: mapping.intercomNames?.admins,
+      teamNames: mapping.intercomNames?.teams,
       timestampLine: input.import.timestampLine,
+      // An inline image's reference says whether its copy is attached to the message.
+      attachmentCopied: (messageSourceId, index) => copied.has(`${messageSourceId}#${index}`),
     });
-    const attachmentIndex = await readAttachmentIndex(store, input.account, conversation.id);
     const storedFor = (message: PlannedMessage) =>
       (attachmentIndex?.stored ?? []).filter((s) => s.messageSourceId === message.sourceId);
 
@@ -333,8 +394,15 @@ export function createImportActivities(deps: ActivityDeps) {
       await respectFloodGuard(postedAt, input.import.messagesPerMinute);
       const stored = storedFor(message);
       result.attachmentsMissing += message.attachments.length - stored.length;
+      // An Intercom bot's part is the account's agent bot's (the administrator's token, sender_type
+      // AgentBot), so no agent's reports count it. A mapping saved before the bot existed has no id.
+      const botId =
+        message.botAuthored && message.messageType === 'outgoing' ? mapping.agentBotId : undefined;
       const author =
-        message.messageType === 'outgoing' && !message.private && deps.hasAgentToken(message.authorEmail)
+        botId === undefined &&
+        message.messageType === 'outgoing' &&
+        !message.private &&
+        deps.hasAgentToken(message.authorEmail)
           ? deps.chatwoot(input, message.authorEmail ?? undefined)
           : chatwoot;
       stopIfGivenUp(context);
@@ -342,6 +410,7 @@ export function createImportActivities(deps: ActivityDeps) {
         content: message.content,
         message_type: message.messageType,
         private: message.private,
+        ...(botId === undefined ? {} : { sender_type: 'AgentBot' as const, sender_id: botId }),
         source_id: message.sourceId,
         content_attributes: {
           external_created_at: message.externalCreatedAt,
@@ -360,37 +429,17 @@ export function createImportActivities(deps: ActivityDeps) {
       context.heartbeat(result.messagesPosted);
     }
 
-    const labels = conversationLabels((conversation.tags?.tags ?? []).map((tag) => tag.name));
-    await chatwoot.setLabels(
-      target.id,
-      labels.includes(FROM_INTERCOM_LABEL) ? labels : [...labels, FROM_INTERCOM_LABEL],
-    );
-    const teamId = conversation.team_assignee_id ? mapping.teams[conversation.team_assignee_id] : undefined;
-    const assigneeId = conversation.admin_assignee_id
-      ? mapping.agents[conversation.admin_assignee_id]
-      : undefined;
-    // No agent is alerted about history (app/listeners/notification_listener.rb): the conversation
-    // was created pending (no conversation_creation for the inbox's members) and unassigned, so its
-    // messages notified no assignee or participant (NewMessageNotificationService); it is assigned
-    // now, after the last message, while still pending (assignee_changed skips pending ones), and
-    // its final status comes last, which notifies no one. Team first: Chatwoot drops an assignee
-    // who is not in the conversation's team.
-    if (teamId !== undefined) await chatwoot.assign(target.id, { team_id: teamId });
-    if (assigneeId !== undefined) {
-      // The listener runs in a background job that reads `pending?` when it runs, possibly after the
-      // status below: an agent with a token assigns itself instead, which Chatwoot never notifies
-      // (Conversation#self_assign?). AssignmentsController lets any member take an *unassigned*
-      // conversation, which one created by this attempt is; a found one may already be assigned.
-      const assigneeEmail = target.created ? mapping.agentEmails?.[assigneeId] : undefined;
-      const assigner = assigneeEmail ? deps.chatwoot(input, assigneeEmail) : chatwoot;
-      await assigner.assign(target.id, { assignee_id: assigneeId });
-    }
-    const status = mapConversationStatus(conversation.state);
-    await chatwoot.toggleStatus(
-      target.id,
-      status,
-      status === 'snoozed' && conversation.snoozed_until ? conversation.snoozed_until : undefined,
-    );
+    // Labels, team, assignee and status; what agents changed in Chatwoot stays unless Intercom changed it.
+    await applyFinalState(deps, {
+      input,
+      chatwoot,
+      mapping,
+      conversation,
+      target,
+      postedIncoming: planned.some(
+        (message) => message.messageType === 'incoming' && !already.has(message.sourceId),
+      ),
+    });
     return result;
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
-import { normalizeEmail } from '../../mapping/index.js';
+import { contactIdentifier, legacyContactIdentifier, normalizeEmail } from '../../mapping/index.js';
 import { putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
@@ -37,13 +37,19 @@ export function createImportPlanningActivities(deps: ActivityDeps) {
     const store = deps.store(input);
     const manifest = await readManifest(store, contactsManifestKey);
     // Only e-mail -> earliest contact is kept in memory: a reduced index, not the contacts themselves.
-    const canonical = new Map<string, { id: string; createdAt: number }>();
+    const canonical = new Map<string, { id: string; createdAt: number; identifier: string }>();
     const groups = new Map<string, string[]>();
+    /** External identifier of a contact merged away -> the e-mail of its group. */
+    const mergedIdentifiers = new Map<string, string>();
     for await (const contact of recordsOf<Contact>(store, manifest)) {
       const email = normalizeEmail(contact.email ?? '');
       if (!email) continue;
       const current = canonical.get(email);
-      const candidate = { id: contact.id, createdAt: contact.created_at };
+      const candidate = {
+        id: contact.id,
+        createdAt: contact.created_at,
+        identifier: contactIdentifier(contact),
+      };
       if (!current) {
         canonical.set(email, candidate);
         continue;
@@ -56,12 +62,21 @@ export function createImportPlanningActivities(deps: ActivityDeps) {
       const loser = winner === candidate ? current : candidate;
       canonical.set(email, winner);
       groups.set(email, [...(groups.get(email) ?? []), loser.id]);
+      if (loser.identifier !== legacyContactIdentifier(loser.id))
+        mergedIdentifiers.set(loser.identifier, email);
     }
-    const plan: MergePlan = { mergedInto: {}, merges: [] };
+    const plan: MergePlan = { mergedInto: {}, merges: [], identifiers: {}, mergedIdentifiers: {} };
     for (const [email, losers] of groups) {
-      const canonicalId = (canonical.get(email) as { id: string }).id;
+      const { id: canonicalId, identifier } = canonical.get(email) as { id: string; identifier: string };
       plan.merges.push({ email, canonicalId, mergedIds: losers });
       for (const id of losers) plan.mergedInto[id] = canonicalId;
+      if (identifier !== legacyContactIdentifier(canonicalId) && plan.identifiers) {
+        plan.identifiers[canonicalId] = identifier;
+      }
+    }
+    for (const [identifier, email] of mergedIdentifiers) {
+      if (plan.mergedIdentifiers)
+        plan.mergedIdentifiers[identifier] = (canonical.get(email) as { id: string }).id;
     }
     await putJson(store, blobLayout.mergePlanIn(blobLayout.folderOf(contactsManifestKey)), plan);
     return plan.merges.length;

@@ -7,6 +7,8 @@ import { Context } from '@temporalio/activity';
 import type { Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
 import { conversationLabels } from '../../mapping/index.js';
+import type { SyncedIntercomState } from '../../mapping/syncMerge.js';
+import { getJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import { forEachConcurrently } from '../concurrently.js';
 import type { CsatComparison } from '../contract.js';
@@ -40,7 +42,13 @@ export function createRolloutCheckActivities(deps: ActivityDeps) {
       checked++;
       const labels = match.labels ?? [];
       if (!labels.includes(FROM_INTERCOM_LABEL)) {
-        const wanted = conversationLabels((conversation.tags?.tags ?? []).map((t) => t.name));
+        // The last sync's labels when there is one: the export's tags may have been removed since.
+        const synced = await getJson<SyncedIntercomState>(
+          store,
+          blobLayout.syncedConversation(input.account, conversation.id),
+        );
+        const wanted =
+          synced?.labels ?? conversationLabels((conversation.tags?.tags ?? []).map((t) => t.name));
         await chatwoot.setLabels(match.id, [...new Set([...labels, ...wanted, FROM_INTERCOM_LABEL])]);
         repaired++;
       }
@@ -67,7 +75,10 @@ export function createRolloutCheckActivities(deps: ActivityDeps) {
     for (const key of manifests) {
       for await (const conversation of recordsOf<Conversation>(store, await readManifest(store, key))) {
         const rating = conversation.conversation_rating;
-        const at = rating?.created_at ?? 0;
+        // Intercom's created_at is when the rating was requested; updated_at is when it was given,
+        // which is what Chatwoot's CSAT response time counts. Without updated_at, the request time
+        // is the closest there is.
+        const at = rating?.updated_at ?? rating?.created_at ?? 0;
         if (rating?.rating && at >= window.since && at <= window.until)
           ratings.set(conversation.id, rating.rating);
       }

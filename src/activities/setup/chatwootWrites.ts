@@ -36,6 +36,7 @@ import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
 import { readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
+import { ensureIntercomBot } from './agentBot.js';
 import { quietExistingInbox, stopTeamAutoAssign } from './existingSettings.js';
 import { ensureArchiveInboxMembers } from './inboxMembers.js';
 
@@ -63,10 +64,36 @@ export interface MigrationMapping {
    * self-assignment. Absent in mappings saved before it existed.
    */
   agentEmails?: Record<string, string>;
+  /**
+   * The agent bot the import posts Intercom bots' parts as (./agentBot.ts). Absent in mappings saved
+   * before it existed: those parts are then posted as the administrator, as they were.
+   */
+  agentBotId?: number;
+  /**
+   * Intercom admin and team id -> name, so that the activity lines of assignments name who was
+   * assigned ("Assigned to Dana Agent by ..."), not an Intercom id. Absent in mappings saved before it.
+   */
+  intercomNames?: { admins: Record<string, string>; teams: Record<string, string> };
 }
 
 export async function* exported<T>(store: BlobStore, account: number, entity: string): AsyncGenerator<T> {
   yield* recordsOf<T>(store, await readManifest(store, blobLayout.entityManifest(account, entity)));
+}
+
+/** Id -> name of the named ones; a nameless admin or team keeps being described by its id. */
+async function namesOf<T extends { id: string; name?: string | null }>(
+  store: BlobStore,
+  account: number,
+  entity: 'admins' | 'teams',
+): Promise<Record<string, string>> {
+  const names: Record<string, string> = {};
+  // Names only make the lines read better: an export without this entity leaves the ids.
+  if (!(await getJson(store, blobLayout.entityManifest(account, entity)))) return names;
+  for await (const record of exported<T>(store, account, entity)) {
+    const name = record.name?.trim();
+    if (name) names[record.id] = name;
+  }
+  return names;
 }
 
 async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -122,7 +149,14 @@ export function createSetupActivities(deps: ActivityDeps) {
       (await chatwoot.listCustomAttributeDefinitions('contact')).map((d) => d.attribute_key),
     );
     for await (const attribute of exported<DataAttribute>(store, input.account, 'dataAttributes')) {
-      if (attribute.model !== 'contact' || attribute.custom === false || attribute.archived) continue;
+      // A definition without a name (the description allows it) defines no key a contact could hold.
+      if (
+        attribute.model !== 'contact' ||
+        attribute.custom === false ||
+        attribute.archived ||
+        !attribute.name
+      )
+        continue;
       const key = customAttributeKey(attribute.name);
       if (contactKeys.has(key)) continue;
       contactKeys.add(key);
@@ -198,7 +232,8 @@ export function createSetupActivities(deps: ActivityDeps) {
     const teams: Record<string, number> = {};
     const autoAssignOff = new Set<number>();
     for await (const team of exported<Team>(store, input.account, 'teams')) {
-      const name = truncateShort(storableText(team.name));
+      // The description lets a team come without a name; Chatwoot needs one.
+      const name = truncateShort(storableText(team.name).trim() || `Intercom team ${team.id}`);
       let teamId = teamsByName.get(name.toLowerCase());
       if (teamId === undefined) {
         // Created with allow_auto_assign off (ChatwootClient#createTeam).
@@ -238,7 +273,7 @@ export function createSetupActivities(deps: ActivityDeps) {
       count++;
       if (existing.has(shortCode)) continue;
       const content = macro.body ? htmlToMarkdown(macro.body) : (macro.body_text ?? '');
-      await chatwoot.createCannedResponse(shortCode, storableText(content || macro.name));
+      await chatwoot.createCannedResponse(shortCode, storableText(content || macro.name || shortCode));
     }
     return count;
   }
@@ -333,6 +368,8 @@ export function createSetupActivities(deps: ActivityDeps) {
     { inboxId }: { inboxId: number },
   ): Promise<string> {
     const store = deps.store(input);
+    // Here rather than in a step of its own, so the mapping workflow's commands stay as they are.
+    const agentBotId = await ensureIntercomBot(deps.chatwoot(input), input.account);
     const mapping: MigrationMapping = {
       inboxId,
       agents:
@@ -344,6 +381,11 @@ export function createSetupActivities(deps: ActivityDeps) {
           store,
           blobLayout.mappingPart(input.account, 'agentEmails'),
         )) ?? {},
+      agentBotId,
+      intercomNames: {
+        admins: await namesOf<Admin>(store, input.account, 'admins'),
+        teams: await namesOf<Team>(store, input.account, 'teams'),
+      },
     };
     const key = blobLayout.mapping(input.account);
     await putJson(store, key, mapping);

@@ -8,21 +8,24 @@ import type { Contact, Conversation, Tag } from '../../clients/intercom/schemas.
 import { type MigrationInput, taskQueues } from '../../config.js';
 import {
   type AttributeAdjustment,
+  contactIdentifierForms,
   conversationAttributeAdjustments,
   type LabelPlan,
   planLabels,
   planMessages,
 } from '../../mapping/index.js';
-import { emptyReconciliationCounts } from '../../reconciliationLine.js';
+import { emptyReconciliationCounts, type ReconciliationCounts } from '../../reconciliationLine.js';
 import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import { readAttachmentIndex } from '../attachments/rehost.js';
 import { forEachConcurrently } from '../concurrently.js';
 import type { ReconciliationSummary } from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
-import { identifierOf, type MergePlan } from '../import/chatwootWrites.js';
+import { findContactByIdentifiers, type MergePlan } from '../import/chatwootWrites.js';
 import { type EntityManifest, type RejectedConversation, readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
+import { exportedNoteIds, type NotesTally, verifyContactNotes } from './contactNotes.js';
+import { emptyTicketReport, type TicketReport, ticketReportMarkdown, verifyTickets } from './tickets.js';
 
 const CONCURRENCY = 4;
 
@@ -53,6 +56,15 @@ export interface ReconciliationReport {
    * 9,999,999,999 stored as strings. Keys and lengths only, never values.
    */
   attributeAdjustments: (AttributeAdjustment & { conversationId: string })[];
+  /** Tickets (./tickets.ts); absent in reports written before tickets were migrated. */
+  tickets?: TicketReport;
+}
+
+function addNotes(s: ReconciliationCounts, tally: NotesTally): void {
+  s.notes ??= { expected: 0, found: 0 };
+  s.notes.expected += tally.expected;
+  s.notes.found += tally.found;
+  s.duplicates += tally.duplicates;
 }
 
 export function renderReportMarkdown(report: ReconciliationReport): string {
@@ -75,6 +87,8 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
     row('conversations', s.conversations),
     row('messages', s.messages),
     row('attachments', s.attachments),
+    ...(s.tickets ? [row('tickets', s.tickets)] : []),
+    ...(s.notes ? [row('contact notes', s.notes)] : []),
     '',
     ...rejectedSection(report.rejectedConversations),
     ...list('Missing conversations', report.missingConversations),
@@ -116,6 +130,7 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
       'Help-center articles without content (Chatwoot requires content: not migrated; add text in Intercom or write them in Chatwoot)',
       report.emptyArticles.map((a) => `${a.intercomId}: ${a.title}`),
     ),
+    ...ticketReportMarkdown(report.tickets),
     ...attributeSection(report.attributeAdjustments),
     ...labelSection(report.labels, report.labelMerges),
   ].join('\n');
@@ -266,6 +281,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
         )?.emptyArticles ?? [],
       ...(await labelReport(store, input.account)),
       attributeAdjustments: [],
+      tickets: emptyTicketReport(),
     };
     const s = report.summary;
     let checked = 0;
@@ -274,15 +290,33 @@ export function createVerificationActivities(deps: ActivityDeps) {
       recordsOf<Contact>(store, contactsManifest),
       CONCURRENCY * 2,
       async (contact) => {
-        if (plan.mergedInto[contact.id]) return;
+        const canonicalId = plan.mergedInto[contact.id];
+        if (canonicalId) {
+          // Its notes are on the contact it merged into (contactNotes.ts).
+          if (exportedNoteIds(contact).length === 0) return;
+          const canonical = await findContactByIdentifiers(
+            chatwoot,
+            contactIdentifierForms({ id: canonicalId, external_id: plan.identifiers?.[canonicalId] ?? null }),
+          );
+          addNotes(s, await verifyContactNotes(chatwoot, contact, canonical?.id));
+          return;
+        }
         s.contacts.expected++;
-        const found = await chatwoot.filterContacts('identifier', identifierOf(contact.id));
+        // Under its external id, or `intercom:<id>` until the re-key step has run: one contact either way.
+        const forms = contactIdentifierForms(contact);
+        const found = (
+          forms.length === 1
+            ? await chatwoot.filterContacts('identifier', forms[0] as string)
+            : await chatwoot.filterContactsByIdentifiers(forms)
+        ).filter((candidate) => forms.includes(candidate.identifier ?? ''));
         const alias =
           found.length === 0
             ? await getJson(store, blobLayout.contactAlias(input.account, contact.id))
             : undefined;
         if (found.length > 0 || alias) s.contacts.found++;
         else report.missingContacts.push(contact.id);
+        const holderId = found[0]?.id ?? (alias as { chatwootId?: number } | undefined)?.chatwootId;
+        addNotes(s, await verifyContactNotes(chatwoot, contact, holderId));
         if (found.length > 1) s.duplicates += found.length - 1;
       },
     );
@@ -321,6 +355,8 @@ export function createVerificationActivities(deps: ActivityDeps) {
         let attachmentsFound = 0;
         for await (const page of chatwoot.messagesAfter(matches[0].id)) {
           for (const message of page) {
+            // Chatwoot's own activity messages ("Conversation was marked resolved by ...", written when
+            // the import sets the status) have no source id; the imported ones carry their part's.
             if (!message.source_id) continue;
             seen.set(message.source_id, (seen.get(message.source_id) ?? 0) + 1);
             attachmentsFound += message.attachments?.length ?? 0;
@@ -376,7 +412,9 @@ export function createVerificationActivities(deps: ActivityDeps) {
       s.contacts.found +
       (s.conversations.expected - s.conversations.found - s.rejected) +
       (s.messages.expected - s.messages.found) +
-      (s.attachments.expected - s.attachments.found);
+      (s.attachments.expected - s.attachments.found) +
+      (s.notes ? s.notes.expected - s.notes.found : 0);
+    s.missing += (await verifyTickets(deps, input, s, report.tickets ?? emptyTicketReport())).missing;
     const reportKey = blobLayout.report(input.account);
     await putJson(store, reportKey, report);
     await store.put(reportKey.replace(/\.json$/, '.md'), renderReportMarkdown(report), {

@@ -4,22 +4,14 @@
  * Creates are not replayed in-process after an ambiguous failure (5xx, timeout, dropped connection):
  * Chatwoot has no idempotency key, so the activity's retry looks the object up before creating it.
  */
-import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import {
-  bodyExcerpt,
-  type ClientTuning,
-  type FailedResponse,
-  HttpCore,
-  headerValue,
-  paginationStalled,
-  parseRetryAfter,
-  type RequestBody,
-  type RequestStats,
-  route,
-} from '../httpCore.js';
-import { HttpFailure, isRetryableStatus } from '../httpFailure.js';
-import { ChatwootPolicyRefusal, isPolicyRefusal } from './refusals.js';
+import { type ClientTuning, HttpCore, paginationStalled, type RequestStats, route } from '../httpCore.js';
+import { type AgentBotCalls, agentBotCalls } from './agentBots.js';
+import { type ContactExtraCalls, contactExtraCalls } from './contactNotes.js';
+import { classifyChatwootFailure } from './failures.js';
+import { multipartBody, type OutgoingAttachment } from './multipart.js';
+
+export type { OutgoingAttachment } from './multipart.js';
+
 import {
   type Agent,
   AgentList,
@@ -151,17 +143,14 @@ export interface NewConversation {
   team_id?: number;
 }
 
-export interface OutgoingAttachment {
-  fileName: string;
-  contentType: string;
-  /** A Buffer, or a factory opening a fresh stream for every attempt (never buffered whole). */
-  data: Buffer | (() => Readable);
-}
-
 export interface NewMessage {
   content: string;
-  message_type: 'incoming' | 'outgoing';
+  /** 'activity' gives the grey line Chatwoot writes for its own changes; its sender is the contact. */
+  message_type: 'incoming' | 'outgoing' | 'activity';
   private: boolean;
+  /** An outgoing message in the name of an agent bot of the account (MessageBuilder#message_sender). */
+  sender_type?: 'AgentBot';
+  sender_id?: number;
   /** The Intercom part id: stored by Chatwoot (not unique), used to find already-written messages. */
   source_id?: string;
   content_attributes?: AttributeBag;
@@ -216,7 +205,6 @@ export interface NewArticle {
 
 /** Chatwoot's messages?after= answers at most this many. */
 const MESSAGES_PAGE_SIZE = 100;
-const FLOOD_GUARD = /too many messages/i;
 
 export class ChatwootClient {
   private readonly core: HttpCore;
@@ -243,6 +231,16 @@ export class ChatwootClient {
   /** Requests sent so far by this instance (benchmarks compare them with the minimum). */
   get stats(): RequestStats {
     return this.core.stats;
+  }
+
+  /** GET and POST /agent_bots (./agentBots.ts). */
+  get agentBots(): AgentBotCalls {
+    return agentBotCalls(this.core, this.accountId);
+  }
+
+  /** A contact's notes and labels, and one contact (contactNotes.ts). */
+  get contactExtras(): ContactExtraCalls {
+    return contactExtraCalls(this.core, this.accountId);
   }
 
   profile(): Promise<Profile> {
@@ -356,6 +354,38 @@ export class ChatwootClient {
     });
   }
 
+  /**
+   * Contacts whose identifier is any of `identifiers`, in one request: equal_to conditions joined by
+   * OR (Contacts::FilterService compares LOWER(identifier), so the caller picks the exact one).
+   */
+  async filterContactsByIdentifiers(identifiers: readonly string[]): Promise<Contact[]> {
+    const filterRoute = this.accountRoute('/contacts/filter');
+    const distinct = [...new Set(identifiers)];
+    const body = {
+      payload: distinct.map((value, index) => ({
+        attribute_key: 'identifier',
+        filter_operator: 'equal_to',
+        values: [value],
+        // None on the last condition: Chatwoot would leave a dangling OR in its SQL.
+        ...(index < distinct.length - 1 ? { query_operator: 'OR' } : {}),
+      })),
+    };
+    const matches: Contact[] = [];
+    const pages = this.numberedPages(
+      1,
+      async (page) => {
+        const answer = await this.core.request(
+          { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
+          ContactPage,
+        );
+        return { items: answer.payload, total: answer.meta?.count ?? undefined };
+      },
+      `POST ${filterRoute.path}`,
+    );
+    for await (const page of pages) matches.push(...page.items);
+    return matches;
+  }
+
   /** POST /contacts; answers payload.contact (with its contact_inboxes). */
   async createContact(contact: NewContact): Promise<Contact> {
     const answer = await this.core.request(
@@ -368,6 +398,22 @@ export class ChatwootClient {
   updateContact(id: number, fields: ContactFields): Promise<Contact> {
     return this.core.request(
       { method: 'PUT', route: this.accountRoute('/contacts/{id}', { id }), json: fields },
+      ContactUpdated,
+    );
+  }
+
+  /**
+   * POST /actions/contact_merge (ContactMergeAction): the base takes the mergee's conversations,
+   * messages and contact inboxes, keeps its own non-blank fields, and the mergee is deleted. A second
+   * call for the same mergee is a 404.
+   */
+  mergeContacts(baseContactId: number, mergeeContactId: number): Promise<Contact> {
+    return this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/actions/contact_merge'),
+        json: { base_contact_id: baseContactId, mergee_contact_id: mergeeContactId },
+      },
       ContactUpdated,
     );
   }
@@ -446,9 +492,10 @@ export class ChatwootClient {
 
   /**
    * Chatwoot's assignment route handles one of assignee_id or team_id per request, and a team change
-   * drops an assignee who is not in the team: so the team goes first, then the agent.
+   * drops an assignee who is not in the team: so the team goes first, then the agent. null unassigns
+   * (AssignmentsController: Conversations::AssignmentService with a blank id, teams.find_by(id: nil)).
    */
-  async assign(id: number, target: { assignee_id?: number; team_id?: number }): Promise<void> {
+  async assign(id: number, target: { assignee_id?: number | null; team_id?: number | null }): Promise<void> {
     const assignmentRoute = this.accountRoute('/conversations/{conversation_id}/assignments', {
       conversation_id: id,
     });
@@ -526,6 +573,8 @@ export class ChatwootClient {
       ['private', String(fields.private)],
     ];
     if (fields.source_id !== undefined) formFields.push(['source_id', fields.source_id]);
+    if (fields.sender_type !== undefined) formFields.push(['sender_type', fields.sender_type]);
+    if (fields.sender_id !== undefined) formFields.push(['sender_id', String(fields.sender_id)]);
     if (fields.content_attributes !== undefined) {
       formFields.push(['content_attributes', JSON.stringify(fields.content_attributes)]);
     }
@@ -750,127 +799,4 @@ export class ChatwootClient {
       if (total !== undefined && startPage === 1 && seen >= total) return;
     }
   }
-}
-
-export function classifyChatwootFailure(
-  response: FailedResponse,
-  accountId: number,
-  floodWaitMs: number,
-  tokenSource = 'CHATWOOT_TOKEN',
-): HttpFailure {
-  const { status, endpoint, headers } = response;
-  const detail = chatwootErrorDetail(response.bodyText);
-  const said = detail ? ` (Chatwoot said: ${detail})` : '';
-  const fail = (message: string) => new HttpFailure(message, 'chatwoot', status, false);
-  switch (status) {
-    case 401:
-      if (isPolicyRefusal(response.bodyText))
-        return new ChatwootPolicyRefusal(endpoint, accountId, tokenSource);
-      return fail(
-        tokenSource === 'CHATWOOT_TOKEN'
-          ? `Chatwoot rejected the access token (401) for ${endpoint}${said}: set CHATWOOT_TOKEN in the worker's environment to an administrator's access token (Chatwoot also answers 401 when the token's user is not an administrator of account ${accountId})`
-          : `Chatwoot rejected the access token (401) for ${endpoint}${said}: replace ${tokenSource} in the worker's environment with that agent's current access token (Chatwoot also answers 401 when the agent is not a member of account ${accountId})`,
-      );
-    case 403:
-      return fail(
-        `Chatwoot refused ${endpoint} (403)${said}: the token's user lacks a permission; use an administrator of account ${accountId}`,
-      );
-    case 404:
-      return fail(
-        `Chatwoot has no such resource (404) at ${endpoint}${said}: check the account id (${accountId}), the Chatwoot base URL, and that the object still exists`,
-      );
-    case 422:
-      if (FLOOD_GUARD.test(response.bodyText)) {
-        return new HttpFailure(
-          `Chatwoot's flood guard refused ${endpoint} (422 Too many messages: 200 a minute per conversation); waiting for the minute to pass`,
-          'chatwoot',
-          422,
-          true,
-          floodWaitMs,
-        );
-      }
-      return fail(`Chatwoot rejected the data sent to ${endpoint} (422)${said}`);
-  }
-  if (!isRetryableStatus(status)) return fail(`Chatwoot answered HTTP ${status} to ${endpoint}${said}`);
-  // Chatwoot's throttle (rack-attack) answers 429 "Retry later" without Retry-After: back off then.
-  const retryAfterMs = parseRetryAfter(headerValue(headers, 'retry-after'));
-  const what =
-    status === 429
-      ? 'throttled the requests (429); lower requestsPerSecond or the task queue rate if this persists'
-      : status >= 500
-        ? `answered a server error (HTTP ${status})`
-        : `answered a temporary refusal (HTTP ${status})`;
-  return new HttpFailure(`Chatwoot ${what} on ${endpoint}${said}`, 'chatwoot', status, true, retryAfterMs);
-}
-
-/** Chatwoot error bodies are `{ message }`, `{ error }` or `{ errors: [...] }`; rack-attack's is plain text. */
-function chatwootErrorDetail(bodyText: string): string {
-  try {
-    const body: unknown = JSON.parse(bodyText);
-    if (typeof body === 'object' && body !== null) {
-      const { message, error, errors } = body as Record<string, unknown>;
-      const parts = [message, error, errors]
-        .filter((part) => part !== undefined && part !== null)
-        .map((part) => (typeof part === 'string' ? part : JSON.stringify(part)));
-      if (parts.length > 0) return bodyExcerpt(parts.join('; '));
-    }
-  } catch {
-    // Not JSON: quote the text instead.
-  }
-  return bodyExcerpt(bodyText);
-}
-
-/**
- * multipart/form-data written part by part, so attachments stream from their source instead of
- * being assembled in memory (a Blob in FormData would need every byte up front). The length is sent
- * when every part is a Buffer; otherwise the body goes chunked.
- */
-export function multipartBody(fields: [string, string][], files: OutgoingAttachment[]): RequestBody {
-  const boundary = `----intercom-to-chatwoot-${randomUUID()}`;
-  const heads = fields.map(([name, value]) =>
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`,
-      'utf8',
-    ),
-  );
-  const fileHeads = files.map((file) =>
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="attachments[]"; filename="${escapeQuoted(file.fileName)}"\r\n` +
-        `Content-Type: ${safeContentType(file.contentType)}\r\n\r\n`,
-      'utf8',
-    ),
-  );
-  const lineBreak = Buffer.from('\r\n');
-  const closing = Buffer.from(`--${boundary}--\r\n`, 'utf8');
-  const headers: Record<string, string> = { 'content-type': `multipart/form-data; boundary=${boundary}` };
-  if (files.every((file) => Buffer.isBuffer(file.data))) {
-    const length =
-      heads.reduce((sum, part) => sum + part.length, 0) +
-      files.reduce(
-        (sum, file, index) => sum + fileHeads[index].length + (file.data as Buffer).length + 2,
-        0,
-      ) +
-      closing.length;
-    headers['content-length'] = String(length);
-  }
-  async function* generate(): AsyncGenerator<Uint8Array> {
-    yield* heads;
-    for (const [index, file] of files.entries()) {
-      yield fileHeads[index];
-      if (Buffer.isBuffer(file.data)) yield file.data;
-      else yield* file.data() as AsyncIterable<Uint8Array>;
-      yield lineBreak;
-    }
-    yield closing;
-  }
-  return { body: generate(), headers };
-}
-
-/** As browsers do for multipart names and filenames (WHATWG HTML): escape the quote and line breaks. */
-function escapeQuoted(text: string): string {
-  return text.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
-}
-
-function safeContentType(contentType: string): string {
-  return /^[\w.+-]+\/[\w.+-]+$/.test(contentType.trim()) ? contentType.trim() : 'application/octet-stream';
 }

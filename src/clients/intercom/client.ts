@@ -22,6 +22,8 @@ import {
   route,
 } from '../httpCore.js';
 import { HttpFailure, isRetryableStatus } from '../httpFailure.js';
+import { ContactMergedFailure, contactMergedFailure } from './contactMerged.js';
+import { ContactCompanyList, ContactTagList, type Note, NoteList } from './contactSchemas.js';
 import {
   type Admin,
   AdminList,
@@ -49,6 +51,15 @@ import {
   type Team,
   TeamList,
 } from './schemas.js';
+import {
+  Ticket,
+  TicketList,
+  type TicketListItem,
+  type TicketState,
+  TicketStateList,
+  type TicketType,
+  TicketTypeList,
+} from './ticketSchemas.js';
 
 export interface IntercomClientOptions extends ClientTuning {
   /** Regional host (see intercomBaseUrl in config.ts) or the sandbox. */
@@ -128,26 +139,43 @@ export type DeletedConversationItem = z.infer<typeof DeletedConversation>;
  * every model comes back as the same DataAttribute shape.
  */
 const ConversationAttributeList = z.looseObject({
-  type: z.string().optional(),
-  data: z.array(
-    z.looseObject({
-      id: IntercomId,
-      name: z.string(),
-      description: z.string().nullish(),
-      data_type: z.string(),
-      archived: z.boolean().optional(),
-      options: z
-        .array(
-          z.looseObject({ id: z.string().nullish(), label: z.string(), archived: z.boolean().optional() }),
-        )
-        .nullish(),
-    }),
-  ),
+  type: z.string().nullish(),
+  // The description requires none of these: a missing name or type is '' (an attribute without a
+  // name defines nothing and setup skips it), an option without a label is left out.
+  data: z
+    .array(
+      z.looseObject({
+        id: IntercomId.nullish(),
+        name: z
+          .string()
+          .nullish()
+          .transform((name) => name ?? ''),
+        description: z.string().nullish(),
+        data_type: z
+          .string()
+          .nullish()
+          .transform((type) => type ?? ''),
+        archived: z.boolean().nullish(),
+        options: z
+          .array(
+            z.looseObject({
+              id: z.string().nullish(),
+              label: z.string().nullish(),
+              archived: z.boolean().nullish(),
+            }),
+          )
+          .nullish(),
+      }),
+    )
+    .nullish()
+    .transform((list) => list ?? []),
 });
 
 const DEFAULT_PAGE_SIZE = 150;
 /** /conversations/deleted allows at most 60 a page. */
 const DELETED_PAGE_SIZE = 60;
+/** A contact's notes and companies: 50 a page, as the description's examples show. */
+const CONTACT_LIST_PAGE_SIZE = 50;
 /** Help-center lists are page-numbered; 50 keeps the answers small. */
 const HELP_CENTER_PAGE_SIZE = 50;
 
@@ -251,6 +279,46 @@ export class IntercomClient {
   }
 
   /**
+   * Every ticket (Customer, Back-office and Tracker), through POST /tickets/search: the API lists
+   * tickets no other way. `created_at > 0` matches them all (">" is "greater or equal" in the API's
+   * operator table). Like the conversation search, its cursor is a position in a live ordering: the
+   * caller reads it again until a pass brings no new id.
+   */
+  async *ticketPages(
+    startingAfter?: string,
+    perPage = DEFAULT_PAGE_SIZE,
+  ): AsyncGenerator<CursorPage<TicketListItem>> {
+    yield* this.cursorPages('POST /tickets/search', startingAfter, async (cursor) => {
+      const pagination: { per_page: number; starting_after?: string } = { per_page: perPage };
+      if (cursor !== undefined) pagination.starting_after = cursor;
+      const page = await this.core.request(
+        {
+          method: 'POST',
+          route: route('/tickets/search'),
+          json: { query: { field: 'created_at', operator: '>', value: 0 }, pagination },
+          replaySafe: true,
+        },
+        TicketList,
+      );
+      return { items: page.tickets, pages: page.pages };
+    });
+  }
+
+  /** The whole ticket with its parts (at most 500) and signed attachment links. */
+  getTicket(id: string): Promise<Ticket> {
+    return this.core.request({ method: 'GET', route: route('/tickets/{id}', { id }) }, Ticket);
+  }
+
+  /** Ticket types with their attributes (archived ones too: old tickets keep them). */
+  async ticketTypes(): Promise<TicketType[]> {
+    return (await this.core.request({ method: 'GET', route: route('/ticket_types') }, TicketTypeList)).data;
+  }
+
+  async ticketStates(): Promise<TicketState[]> {
+    return (await this.core.request({ method: 'GET', route: route('/ticket_states') }, TicketStateList)).data;
+  }
+
+  /**
    * All companies through the scroll API (one scroll per workspace, expires after a minute idle). A
    * broken or expired scroll cannot be resumed, so it starts over from the beginning and says so with
    * `restarted: true`; the caller dedupes by id.
@@ -346,7 +414,10 @@ export class IntercomClient {
       full_name: `custom_attributes.${attribute.name}`,
       label: attribute.name,
       custom: true,
-      options: attribute.options?.map((option) => option.label) ?? null,
+      options:
+        attribute.options
+          ?.map((option) => option.label)
+          .filter((label): label is string => typeof label === 'string') ?? null,
     }));
   }
 
@@ -354,23 +425,31 @@ export class IntercomClient {
     startPage = 1,
     perPage = HELP_CENTER_PAGE_SIZE,
   ): AsyncGenerator<NumberedPage<Collection>> {
-    yield* this.numberedPages(startPage, async (page) => {
-      const list = await this.core.request(
-        { method: 'GET', route: route('/help_center/collections'), query: { page, per_page: perPage } },
-        CollectionList,
-      );
-      return { items: list.data, pages: list.pages };
-    });
+    yield* this.numberedPages(
+      startPage,
+      async (page) => {
+        const list = await this.core.request(
+          { method: 'GET', route: route('/help_center/collections'), query: { page, per_page: perPage } },
+          CollectionList,
+        );
+        return { items: list.data, pages: list.pages };
+      },
+      'GET /help_center/collections',
+    );
   }
 
   async *articlePages(startPage = 1, perPage = HELP_CENTER_PAGE_SIZE): AsyncGenerator<NumberedPage<Article>> {
-    yield* this.numberedPages(startPage, async (page) => {
-      const list = await this.core.request(
-        { method: 'GET', route: route('/articles'), query: { page, per_page: perPage } },
-        ArticleList,
-      );
-      return { items: list.data, pages: list.pages };
-    });
+    yield* this.numberedPages(
+      startPage,
+      async (page) => {
+        const list = await this.core.request(
+          { method: 'GET', route: route('/articles'), query: { page, per_page: perPage } },
+          ArticleList,
+        );
+        return { items: list.data, pages: list.pages };
+      },
+      'GET /articles',
+    );
   }
 
   /** GET /conversations/deleted, oldest deletions first (order=asc), so a saved page number stays valid. */
@@ -378,17 +457,21 @@ export class IntercomClient {
     startPage = 1,
     perPage = DELETED_PAGE_SIZE,
   ): AsyncGenerator<NumberedPage<DeletedConversationItem>> {
-    yield* this.numberedPages(startPage, async (page) => {
-      const list = await this.core.request(
-        {
-          method: 'GET',
-          route: route('/conversations/deleted'),
-          query: { page, per_page: perPage, order: 'asc' },
-        },
-        DeletedConversationList,
-      );
-      return { items: list.conversations, pages: list.pages ?? undefined };
-    });
+    yield* this.numberedPages(
+      startPage,
+      async (page) => {
+        const list = await this.core.request(
+          {
+            method: 'GET',
+            route: route('/conversations/deleted'),
+            query: { page, per_page: perPage, order: 'asc' },
+          },
+          DeletedConversationList,
+        );
+        return { items: list.conversations, pages: list.pages ?? undefined };
+      },
+      'GET /conversations/deleted',
+    );
   }
 
   /** Ids of conversations deleted at or after `sinceUnix` (deletions without a time are kept). */
@@ -402,9 +485,86 @@ export class IntercomClient {
     return ids;
   }
 
-  /** One contact; the delta sync fetches the contacts its conversations refer to. */
+  /**
+   * One contact; the delta sync fetches the contacts its conversations refer to. A merged contact
+   * throws ContactMergedFailure (410) naming the contact it became: see resolveContact.
+   */
   getContact(id: string): Promise<Contact> {
     return this.core.request({ method: 'GET', route: route('/contacts/{id}', { id }) }, Contact);
+  }
+
+  /**
+   * The contact an id stands for now: itself, or the contact it was merged into (410 contact_merged,
+   * whose Link header names the final target), fetched in its place. `mergedInto` is set in that case.
+   */
+  async resolveContact(id: string): Promise<{ contact: Contact; mergedInto?: string }> {
+    try {
+      return { contact: await this.getContact(id) };
+    } catch (error) {
+      if (!(error instanceof ContactMergedFailure) || error.canonicalId === id) throw error;
+      return { contact: await this.getContact(error.canonicalId), mergedInto: error.canonicalId };
+    }
+  }
+
+  /** GET /contacts/{id}/notes, every page (the contact object shows at most 10 references). */
+  async contactNotes(contactId: string, perPage = CONTACT_LIST_PAGE_SIZE): Promise<Note[]> {
+    const notes: Note[] = [];
+    for await (const page of this.numberedPages(
+      1,
+      async (page) => {
+        const list = await this.core.request(
+          {
+            method: 'GET',
+            route: route('/contacts/{id}/notes', { id: contactId }),
+            query: { page, per_page: perPage },
+          },
+          NoteList,
+        );
+        return { items: list.data, pages: list.pages ?? undefined };
+      },
+      'GET /contacts/{id}/notes',
+    ))
+      notes.push(...page.items);
+    return notes;
+  }
+
+  /** GET /contacts/{id}/companies, every page: the companies a contact is attached to, in Intercom's order. */
+  async contactCompanies(contactId: string, perPage = CONTACT_LIST_PAGE_SIZE): Promise<Company[]> {
+    const companies: Company[] = [];
+    for await (const page of this.numberedPages(
+      1,
+      async (page) => {
+        const list = await this.core.request(
+          {
+            method: 'GET',
+            route: route('/contacts/{id}/companies', { id: contactId }),
+            query: { page, per_page: perPage },
+          },
+          ContactCompanyList,
+        );
+        const pages = list.pages;
+        return {
+          items: list.data ?? list.companies ?? [],
+          pages: pages && {
+            page: pages.page ?? undefined,
+            total_pages: pages.total_pages ?? undefined,
+            next: pages.next,
+          },
+        };
+      },
+      'GET /contacts/{id}/companies',
+    ))
+      companies.push(...page.items);
+    return companies;
+  }
+
+  /** GET /contacts/{id}/tags: every tag of a contact, with its name (one answer, not paged). */
+  async contactTags(contactId: string): Promise<Tag[]> {
+    const list = await this.core.request(
+      { method: 'GET', route: route('/contacts/{id}/tags', { id: contactId }) },
+      ContactTagList,
+    );
+    return list.data;
   }
 
   /** Deletes a contact and its data in Intercom: only ever called after an explicit retention decision. */
@@ -452,14 +612,48 @@ export class IntercomClient {
     }
   }
 
-  private async *numberedPages<T>(
+  /**
+   * Page-numbered lists. The description documents no `page` parameter for /articles and
+   * /help_center/collections, so a server may ignore it and serve the first page again and again:
+   * a page that says it is another page, a next page that does not advance, or the very items of the
+   * page before stop the list with an error instead of looping (as cursorPages does for cursors).
+   */
+  private async *numberedPages<T extends { id: string }>(
     startPage: number,
     fetchPage: (page: number) => Promise<{ items: T[]; pages?: PageInfo | null }>,
+    label = 'a page-numbered list',
   ): AsyncGenerator<NumberedPage<T>> {
     let page: number | undefined = startPage;
+    let previousIds: string | undefined;
     while (page !== undefined) {
       const { items, pages } = await fetchPage(page);
+      if (typeof pages?.page === 'number' && pages.page !== page) {
+        throw pageNotFollowed(label, `served page ${pages.page} when asked for page ${page}`);
+      }
+      const ids = items.length > 0 ? JSON.stringify(items.map((item) => item.id)) : undefined;
+      if (ids !== undefined && ids === previousIds) {
+        throw pageNotFollowed(label, `served page ${page} with the same items as page ${page - 1}`);
+      }
+      previousIds = ids;
       const nextPage: number | undefined = items.length === 0 ? undefined : nextPageNumber(pages, page);
+      const cursor =
+        typeof pages?.next === 'object' && pages.next
+          ? (pages.next as { starting_after?: unknown })
+          : undefined;
+      const counted = typeof pages?.total_pages === 'number';
+      if (
+        nextPage === undefined &&
+        !counted &&
+        items.length > 0 &&
+        typeof cursor?.starting_after === 'string'
+      ) {
+        // The description's cursor_pages would page these lists by starting_after; stopping here would
+        // lose the rest without a word.
+        throw pageNotFollowed(label, `answered page ${page} with a starting_after cursor and no page count`);
+      }
+      if (nextPage !== undefined && nextPage <= page) {
+        throw pageNotFollowed(label, `gave page ${nextPage} as the page after page ${page}`);
+      }
       yield nextPage === undefined ? { items, page } : { items, page, nextPage };
       page = nextPage;
     }
@@ -482,16 +676,32 @@ export function nextCursor(pages: CursorPagesData | null | undefined): string | 
   return next.starting_after ?? undefined;
 }
 
-/** The page after `current`: from total_pages when given, else from a `next` link's page parameter. */
+/**
+ * The page after `current`: from total_pages when given, else from a `next` link's page parameter
+ * (returned as it is, even when it does not advance: numberedPages refuses that rather than stopping
+ * quietly with pages left).
+ */
 export function nextPageNumber(pages: PageInfo | null | undefined, current: number): number | undefined {
   if (!pages) return undefined;
   const page = pages.page ?? current;
   if (typeof pages.total_pages === 'number') return page < pages.total_pages ? page + 1 : undefined;
   if (typeof pages.next === 'string') {
     const next = Number(urlParam(pages.next, 'page'));
-    return Number.isInteger(next) && next > page ? next : undefined;
+    return Number.isInteger(next) ? next : undefined;
   }
   return undefined;
+}
+
+/** A page-numbered list that does not follow its page numbers; retrying would loop the same way. */
+function pageNotFollowed(endpoint: string, what: string): HttpFailure {
+  return new HttpFailure(
+    `Intercom ${what} of ${endpoint}: it does not follow the page parameter (the API description documents ` +
+      'none for this list), so the list stops here instead of looping. Check the region/base URL and the ' +
+      'Intercom-Version (the client sends 2.16), then run the export again.',
+    'intercom',
+    undefined,
+    false,
+  );
 }
 
 function urlParam(link: string, name: string): string | undefined {
@@ -533,6 +743,8 @@ function intercomErrorDetail(bodyText: string): string {
 
 export function classifyIntercomFailure(response: FailedResponse): HttpFailure {
   const { status, endpoint, headers } = response;
+  const merged = contactMergedFailure(status, endpoint, headers, response.bodyText);
+  if (merged) return merged;
   const detail = intercomErrorDetail(response.bodyText);
   const said = detail ? ` (Intercom said: ${detail})` : '';
   const fail = (message: string) => new HttpFailure(message, 'intercom', status, false);

@@ -23,7 +23,7 @@ export function contactInboxesOf(account: AccountRecord, contactId: number): Con
   return account.contactInboxes.filter((contactInbox) => contactInbox.contactId === contactId);
 }
 
-type ContactAttributes = Pick<
+export type ContactAttributes = Pick<
   ContactRecord,
   'name' | 'email' | 'phoneNumber' | 'identifier' | 'additionalAttributes' | 'customAttributes' | 'blocked'
 >;
@@ -49,7 +49,11 @@ function contactAttributes(params: Params, current: ContactRecord | null): Conta
   };
 }
 
-function validateContact(account: AccountRecord, attributes: ContactAttributes, selfId: number | null): void {
+export function validateContact(
+  account: AccountRecord,
+  attributes: ContactAttributes,
+  selfId: number | null,
+): void {
   const others = account.contacts.filter((contact) => contact.id !== selfId);
   const validation = new Validation();
   if (attributes.email !== null) {

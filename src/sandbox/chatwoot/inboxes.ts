@@ -64,6 +64,7 @@ export function insertInbox(store: SandboxStore, account: AccountRecord, params:
     webhookUrl: channelType === 'Channel::Api' ? stringParam(channel.webhook_url) : null,
     inboxIdentifier: randomBytes(12).toString('base64url'),
     hmacToken: randomBytes(12).toString('base64url'),
+    hmacMandatory: channelType === 'Channel::WebWidget' && booleanParam(channel.hmac_mandatory) === true,
     websiteUrl: stringParam(channel.website_url),
     widgetColor: stringParam(channel.widget_color),
     welcomeTitle: stringParam(channel.welcome_title),
@@ -111,6 +112,9 @@ export function updateInbox(inbox: InboxRecord, params: Params, actor: ActingUse
   inbox.workingHoursEnabled = bool('working_hours_enabled', inbox.workingHoursEnabled);
   if ('greeting_message' in params) inbox.greetingMessage = stringParam(params.greeting_message);
   const channel = isPlainObject(params.channel) ? params.channel : {};
+  if (inbox.channelType === 'Channel::WebWidget' && 'hmac_mandatory' in channel) {
+    inbox.hmacMandatory = booleanParam(channel.hmac_mandatory) === true;
+  }
   if (inbox.channelType === 'Channel::Api' && 'webhook_url' in channel) {
     inbox.webhookUrl = stringParam(channel.webhook_url) || null;
   }

@@ -1,5 +1,6 @@
 /** Messages (message.rb, Messages::MessageBuilder, MessageFinder). */
 import { floodCount, setStatus } from './activities.js';
+import { messageSenderBot } from './agentBots.js';
 import type { ActingUser } from './auth.js';
 import { contactById } from './contacts.js';
 import { type FieldError, RecordInvalidError, RubyStandardError } from './errors.js';
@@ -86,6 +87,8 @@ export function prepareMessage(
   const now = store.now();
   const id = store.nextId('message');
   const content = stringParam(params.content);
+  // MessageBuilder#sender: `outgoing ? (message_sender || @user) : @conversation.contact`.
+  const bot = messageType === 'outgoing' ? messageSenderBot(store, account, params) : undefined;
   const message: MessageRecord = {
     id,
     accountId: account.id,
@@ -99,8 +102,9 @@ export function prepareMessage(
     private: booleanParam(params.private) ?? false,
     sourceId: stringParam(params.source_id),
     status: 'sent',
-    sender:
-      messageType === 'outgoing'
+    sender: bot
+      ? { type: 'AgentBot', id: bot.id }
+      : messageType === 'outgoing'
         ? { type: 'User', id: actor.user.id }
         : { type: 'Contact', id: conversation.contactId },
     createdAt: now,
@@ -140,17 +144,13 @@ export function commitMessage(
   conversation.messages.push(message);
   conversation.lastActivityAt = message.createdAt;
   conversation.updatedAt = message.createdAt;
-  if (
-    message.messageType === 'outgoing' &&
-    !message.private &&
-    message.sender?.type === 'User' &&
-    conversation.firstReplyCreatedAt === null
-  ) {
-    conversation.firstReplyCreatedAt = message.createdAt;
+  if (isValidFirstReply(conversation, message)) conversation.firstReplyCreatedAt = message.createdAt;
+  // Message#update_contact_activity: any message whose sender is a contact, activity ones included.
+  if (message.sender?.type === 'Contact') {
+    const contact = contactById(account, message.sender.id);
+    if (contact) contact.lastActivityAt = message.createdAt;
   }
   if (message.messageType === 'incoming') {
-    const contact = contactById(account, conversation.contactId);
-    if (contact) contact.lastActivityAt = message.createdAt;
     const reopenedFrom = conversation.status;
     // Message#reopen_conversation: snoozed reopens as the token's user, resolved as the contact
     // ("system"); pending stays pending (it only moves when an agent bot hands off).
@@ -165,6 +165,29 @@ export function commitMessage(
   }
   messageCreated(store, account, conversation, message);
   return message;
+}
+
+/**
+ * Message#human_response? and #valid_first_reply? (app/models/message.rb, 4.x): an outgoing message
+ * of a user (not an agent bot, an automation rule or a campaign), public, while the conversation has
+ * no first reply and at most this one outgoing public message not sent by a bot. Only such a message
+ * dispatches FIRST_REPLY_CREATED, the `first_response` reporting event agents' reports count.
+ */
+function isValidFirstReply(conversation: ConversationRecord, message: MessageRecord): boolean {
+  const humanResponse =
+    message.messageType === 'outgoing' &&
+    isBlank(message.contentAttributes.automation_rule_id) &&
+    isBlank(message.additionalAttributes.campaign_id) &&
+    message.sender?.type === 'User';
+  if (!humanResponse || message.private || conversation.firstReplyCreatedAt !== null) return false;
+  const counted = conversation.messages.filter(
+    (candidate) =>
+      candidate.messageType === 'outgoing' &&
+      candidate.sender?.type !== 'AgentBot' &&
+      !candidate.private &&
+      candidate.additionalAttributes.campaign_id == null,
+  );
+  return counted.length <= 1;
 }
 
 export function createMessage(

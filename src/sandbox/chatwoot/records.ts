@@ -67,6 +67,8 @@ export interface InboxRecord {
   webhookUrl: string | null;
   inboxIdentifier: string;
   hmacToken: string;
+  /** Channel::WebWidget#hmac_mandatory: setUser must carry a valid identifier_hash (widget.ts). */
+  hmacMandatory: boolean;
   websiteUrl: string | null;
   widgetColor: string | null;
   welcomeTitle: string | null;
@@ -99,6 +101,19 @@ export interface ContactRecord {
   customAttributes: JsonObject;
   blocked: boolean;
   lastActivityAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** Its label_list (acts-as-taggable, contactNotes.ts); absent until labels are first set. */
+  labels?: string[];
+}
+
+/** notes (note.rb): a contact's notes, written by an agent (contactNotes.ts). */
+export interface NoteRecord {
+  id: number;
+  accountId: number;
+  contactId: number;
+  userId: number;
+  content: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -136,7 +151,7 @@ export interface MessageRecord {
   private: boolean;
   sourceId: string | null;
   status: 'sent' | 'delivered' | 'read' | 'failed';
-  sender: { type: 'User' | 'Contact'; id: number } | null;
+  sender: { type: 'User' | 'Contact' | 'AgentBot'; id: number } | null;
   createdAt: number;
   updatedAt: number;
   attachments: AttachmentRecord[];
@@ -298,6 +313,22 @@ export interface WebhookRecord {
   createdAt: number;
 }
 
+/**
+ * agent_bots (app/models/agent_bot.rb): an account's bot, or a system bot (account_id nil) every
+ * account sees. Ids are global. AccessTokenable gives each an access token on create.
+ */
+export interface AgentBotRecord {
+  id: number;
+  accountId: number | null;
+  name: string | null;
+  description: string | null;
+  outgoingUrl: string | null;
+  botType: 'webhook';
+  botConfig: JsonObject;
+  accessToken: string;
+  createdAt: number;
+}
+
 /** A notification NotificationBuilder would create (and push or e-mail, per the user's settings). */
 export interface NotificationRecord {
   id: number;
@@ -320,6 +351,8 @@ export interface AccountRecord {
   createdAt: number;
   /** Account users: user id -> role. */
   members: Map<number, UserRole>;
+  /** Contact notes (contactNotes.ts); absent until the first one is written. */
+  notes?: NoteRecord[];
   inboxes: InboxRecord[];
   contacts: ContactRecord[];
   contactInboxes: ContactInboxRecord[];

@@ -18,6 +18,8 @@ export interface SandboxUserSeed {
 export interface SandboxInboxSeed {
   name: string;
   channelType?: ChannelKind;
+  /** A web widget that refuses setUser without a valid identifier_hash. */
+  hmacMandatory?: boolean;
 }
 
 export interface SandboxAccountSeed {
@@ -116,7 +118,10 @@ export function seedAccount(store: SandboxStore, seed: SandboxAccountSeed): void
     store.skipIdsThrough('user', userSeed.id);
   }
   for (const inboxSeed of seed.inboxes ?? []) {
-    insertInbox(store, account, { name: inboxSeed.name, channel: { type: inboxSeed.channelType ?? 'api' } });
+    insertInbox(store, account, {
+      name: inboxSeed.name,
+      channel: { type: inboxSeed.channelType ?? 'api', hmac_mandatory: inboxSeed.hmacMandatory ?? false },
+    });
   }
   seedSideEffects(store, account, seed);
 }

@@ -14,7 +14,9 @@ import { type FaultConfig, FaultInjector } from '../faults.js';
 import { RackAttack } from './rackAttack.js';
 import { parseBody, parseSearchParams, readBody, refuseUnstorableText } from './request.js';
 import { answerError, answerServerError, answerThrottled, sendJson } from './response.js';
+import { addAgentBotRoutes } from './routes/agentBots.js';
 import { addAuthRoutes, authenticate } from './routes/auth.js';
+import { addContactNoteRoutes } from './routes/contactNotes.js';
 import { addContactRoutes } from './routes/contacts.js';
 import { handleControl, type SandboxStats } from './routes/control.js';
 import { addConversationRoutes } from './routes/conversations.js';
@@ -27,6 +29,7 @@ import { addLabelTeamRoutes } from './routes/labelsTeams.js';
 import { addMessageRoutes } from './routes/messages.js';
 import { RouteTable } from './routes/router.js';
 import { addSettingsRoutes } from './routes/settings.js';
+import { addContactMergeRoutes, handleWidget, isWidgetPath } from './routes/widget.js';
 import { ChatwootState, type Params, type SandboxAccountSeed, type SandboxDump } from './state.js';
 import { Views } from './views.js';
 
@@ -79,12 +82,15 @@ function buildRoutes(state: ChatwootState, views: Views): RouteTable {
     addInboxMemberRoutes,
     addCustomAttributeRoutes,
     addContactRoutes,
+    addContactNoteRoutes,
     addConversationRoutes,
     addMessageRoutes,
     addLabelTeamRoutes,
     addHelpCenterRoutes,
     addCsatRoutes,
     addSettingsRoutes,
+    addAgentBotRoutes,
+    addContactMergeRoutes,
   ]) {
     addRoutes(table);
   }
@@ -150,7 +156,9 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     const isControl = url.pathname.startsWith('/__sandbox/');
     const work = isControl
       ? handleControl({ state, faults, stats }, req, res, url.pathname)
-      : handleApi(req, res, url);
+      : isWidgetPath(url.pathname)
+        ? handleWidget({ state, stats }, req, res, url)
+        : handleApi(req, res, url);
     work.catch((error: unknown) => answerError(res, error));
   });
 

@@ -8,6 +8,7 @@
  * ChatwootState is the one object the server and the tests hold; each resource's rules live in its
  * own module (contacts.ts, conversations.ts, messages.ts, ...), which this class only delegates to.
  */
+import { createAgentBot, findAgentBot, listAgentBots, seedSystemAgentBot } from './agentBots.js';
 import {
   type ActingUser,
   accountUsers,
@@ -17,6 +18,8 @@ import {
   resetAccessToken,
   userByToken,
 } from './auth.js';
+import { mergeContactsByIds } from './contactMerge.js';
+import { createContactNote, setContactLabels, updateContactNote } from './contactNotes.js';
 import {
   contactById,
   contactInboxesOf,
@@ -68,6 +71,7 @@ import {
 import type { Params, UploadedFile } from './params.js';
 import type {
   AccountRecord,
+  AgentBotRecord,
   ArticleRecord,
   CannedResponseRecord,
   CategoryRecord,
@@ -80,6 +84,7 @@ import type {
   JsonObject,
   LabelRecord,
   MessageRecord,
+  NoteRecord,
   PortalRecord,
   TeamRecord,
   UserRecord,
@@ -88,6 +93,13 @@ import type {
 import { DEFAULT_CHATWOOT_ACCOUNTS, type SandboxAccountSeed, seedAccount } from './seed.js';
 import { dumpState, type SandboxDump } from './stateDump.js';
 import { SandboxStore, type SandboxStoreOptions } from './store.js';
+import {
+  openWidget,
+  type SetUserAnswer,
+  setWidgetUser,
+  type WidgetSession,
+  widgetRequestSession,
+} from './widget.js';
 
 export type { ActingUser } from './auth.js';
 export {
@@ -291,6 +303,44 @@ export class ChatwootState {
     return createContactInbox(this.store, account, contactId, params);
   }
 
+  // ----- contact notes and labels (contactNotes.ts)
+
+  createContactNote(
+    account: AccountRecord,
+    contact: ContactRecord,
+    params: Params,
+    actor: ActingUser,
+  ): NoteRecord {
+    return createContactNote(this.store, account, contact, params, actor);
+  }
+
+  updateContactNote(note: NoteRecord, params: Params): NoteRecord {
+    return updateContactNote(this.store, note, params);
+  }
+
+  setContactLabels(contact: ContactRecord, labels: unknown): string[] {
+    return setContactLabels(this.store, contact, labels);
+  }
+
+  /** POST /actions/contact_merge (contactMerge.ts). */
+  mergeContacts(account: AccountRecord, params: Params): ContactRecord {
+    return mergeContactsByIds(this.store, account, params);
+  }
+
+  // ----- the website widget (widget.ts)
+
+  openWidget(websiteToken: unknown, cwConversation: unknown): WidgetSession {
+    return openWidget(this.store, websiteToken, cwConversation);
+  }
+
+  widgetSession(websiteToken: unknown, authToken: string | undefined): WidgetSession {
+    return widgetRequestSession(this.store, websiteToken, authToken);
+  }
+
+  setWidgetUser(session: WidgetSession, params: Params): SetUserAnswer {
+    return setWidgetUser(this.store, session, params);
+  }
+
   // ----- conversations (conversations.ts)
 
   conversation(account: AccountRecord, displayId: unknown): ConversationRecord {
@@ -377,6 +427,29 @@ export class ChatwootState {
 
   listMessages(conversation: ConversationRecord, params: Params): MessageRecord[] {
     return listMessages(conversation, params);
+  }
+
+  // ----- agent bots (agentBots.ts)
+
+  listAgentBots(account: AccountRecord, actor: ActingUser): AgentBotRecord[] {
+    return listAgentBots(this.store, account, actor);
+  }
+
+  agentBot(account: AccountRecord, id: unknown, actor: ActingUser): AgentBotRecord {
+    return findAgentBot(this.store, account, id, actor);
+  }
+
+  agentBotById(id: number): AgentBotRecord | undefined {
+    return this.store.agentBots.get(id);
+  }
+
+  createAgentBot(account: AccountRecord, params: Params, actor: ActingUser): AgentBotRecord {
+    return createAgentBot(this.store, account, params, actor);
+  }
+
+  /** A system bot (account_id nil), as a super admin makes one: every account sees it. */
+  seedSystemAgentBot(params: Params): AgentBotRecord {
+    return seedSystemAgentBot(this.store, params);
   }
 
   // ----- labels, teams, canned responses (labelsTeams.ts)

@@ -2,6 +2,7 @@
  * The sandbox's dump (GET /__sandbox/dump): every account's rows as the migration's checks read them,
  * in snake_case and Unix seconds, copied so that a caller cannot change the state through it.
  */
+import { agentBotsOf } from './agentBots.js';
 import { accountUsers } from './auth.js';
 import { contactInboxesOf } from './contacts.js';
 import type {
@@ -34,7 +35,7 @@ export interface DumpMessage {
   content_type: MessageContentType;
   private: boolean;
   source_id: string | null;
-  sender: { type: 'user' | 'contact'; id: number } | null;
+  sender: { type: 'user' | 'contact' | 'agent_bot'; id: number } | null;
   /** Unix seconds, server time. */
   created_at: number;
   content_attributes: JsonObject;
@@ -68,6 +69,10 @@ export interface DumpContact {
   blocked: boolean;
   created_at: number;
   contact_inboxes: Array<{ inbox_id: number; source_id: string }>;
+  /** Its label_list (contact labels). */
+  labels: string[];
+  /** Its notes, oldest first (contactNotes.ts). */
+  notes: Array<{ id: number; content: string; user_id: number; created_at: number }>;
 }
 
 export interface DumpAccount {
@@ -124,6 +129,13 @@ export interface DumpAccount {
     rating: number;
     feedback_message: string | null;
   }>;
+  /** The account's agent bots and the system ones (account_id null) it sees. */
+  agent_bots: Array<{
+    id: number;
+    name: string | null;
+    description: string | null;
+    account_id: number | null;
+  }>;
   /** Every notification Chatwoot would have created for an agent (sideEffects.ts). */
   notifications: Array<{
     id: number;
@@ -137,6 +149,9 @@ export interface DumpAccount {
 export interface SandboxDump {
   accounts: DumpAccount[];
 }
+
+/** How the dump names a message's sender_type (as push_event_data's `type` does). */
+const SENDER_TYPES = { User: 'user', Contact: 'contact', AgentBot: 'agent_bot' } as const;
 
 export function dumpState(store: SandboxStore): SandboxDump {
   const seconds = (time: number) => Math.floor(time / 1000);
@@ -173,6 +188,16 @@ export function dumpState(store: SandboxStore): SandboxDump {
           inbox_id: contactInbox.inboxId,
           source_id: contactInbox.sourceId,
         })),
+        labels: [...(contact.labels ?? [])],
+        notes: (account.notes ?? [])
+          .filter((note) => note.contactId === contact.id)
+          .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id)
+          .map((note) => ({
+            id: note.id,
+            content: note.content,
+            user_id: note.userId,
+            created_at: seconds(note.createdAt),
+          })),
       })),
       conversations: account.conversations.map((conversation) => ({
         id: conversation.displayId,
@@ -200,7 +225,7 @@ export function dumpState(store: SandboxStore): SandboxDump {
             source_id: message.sourceId,
             sender: message.sender
               ? {
-                  type: message.sender.type === 'User' ? ('user' as const) : ('contact' as const),
+                  type: SENDER_TYPES[message.sender.type],
                   id: message.sender.id,
                 }
               : null,
@@ -269,6 +294,12 @@ export function dumpState(store: SandboxStore): SandboxDump {
         conversation_id: response.conversationDisplayId,
         rating: response.rating,
         feedback_message: response.feedbackMessage,
+      })),
+      agent_bots: agentBotsOf(store, account).map((bot) => ({
+        id: bot.id,
+        name: bot.name,
+        description: bot.description,
+        account_id: bot.accountId,
       })),
       notifications: account.notifications.map((notification) => ({
         id: notification.id,

@@ -3,7 +3,7 @@
  * Chatwoot), the id sequences and the clock. The modules take it as their first argument; only
  * ChatwootState hands it out.
  */
-import type { AccountRecord, UserRecord } from './records.js';
+import type { AccountRecord, AgentBotRecord, UserRecord } from './records.js';
 
 export interface SandboxStoreOptions {
   /** Epoch milliseconds; every created_at, the flood window and the CSAT ranges use it. */
@@ -22,6 +22,8 @@ export interface SandboxStoreOptions {
 export class SandboxStore {
   readonly accounts = new Map<number, AccountRecord>();
   readonly users = new Map<number, UserRecord>();
+  /** Agent bots of every account and the system ones (account_id nil), by their global id. */
+  readonly agentBots = new Map<number, AgentBotRecord>();
   readonly floodLimitPerMinute: number;
   readonly writeLatencyMs: number;
   readonly jobDelayMs: number;

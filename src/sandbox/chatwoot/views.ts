@@ -1,5 +1,6 @@
 /** Views: the jbuilder templates, field for field where it matters to a client. */
 import { createHash } from 'node:crypto';
+import { agentBotPush } from './agentBots.js';
 import type { ActingUser } from './auth.js';
 import {
   type AccountRecord,
@@ -164,7 +165,7 @@ export class Views {
       business_name: inbox.businessName,
       widget_color: inbox.widgetColor,
       website_url: inbox.websiteUrl,
-      hmac_mandatory: false,
+      hmac_mandatory: inbox.hmacMandatory,
       welcome_title: inbox.welcomeTitle,
       welcome_tagline: inbox.welcomeTagline,
       web_widget_script: widget ? `<script>/* ${inbox.inboxIdentifier} */</script>` : null,
@@ -229,6 +230,10 @@ export class Views {
     if (message.sender.type === 'User') {
       const user = this.state.users.get(message.sender.id);
       return user ? this.userPush(user) : null;
+    }
+    if (message.sender.type === 'AgentBot') {
+      const bot = this.state.agentBotById(message.sender.id);
+      return bot ? agentBotPush(bot) : null;
     }
     const contact = this.state.contactById(account, message.sender.id);
     return contact ? this.contactPush(contact) : null;

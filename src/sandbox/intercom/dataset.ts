@@ -3,6 +3,7 @@
  * whole Intercom workspace holds, and the placeholders that stand in for signed attachment links.
  */
 import type { z } from 'zod';
+import type { Note } from '../../clients/intercom/contactSchemas.js';
 import type {
   Admin,
   Article,
@@ -16,6 +17,7 @@ import type {
   Tag,
   Team,
 } from '../../clients/intercom/schemas.js';
+import type { Ticket, TicketState, TicketType } from '../../clients/intercom/ticketSchemas.js';
 
 export type DeletedConversation = z.infer<typeof DeletedConversationSchema>;
 
@@ -37,7 +39,15 @@ export interface IntercomDataset {
   admins: Admin[];
   teams: Team[];
   tags: Tag[];
+  /**
+   * Live contacts. Their `tags` and `companies` lists hold every reference; the server shows at most
+   * 10 of each on the contact object (handlers/contactData.ts).
+   */
   contacts: Contact[];
+  /** Notes on contacts (note.contact.id), all of them; GET /contacts/{id}/notes pages them. */
+  notes?: Note[];
+  /** Contacts merged away (POST /contacts/merge): their id -> the contact they were merged into. */
+  contactMerges?: Record<string, string>;
   companies: Company[];
   macros: Macro[];
   /** Attribute definitions of the models contact, company and conversation (`model` says which). */
@@ -48,6 +58,15 @@ export interface IntercomDataset {
   conversations: Conversation[];
   /** Conversations deleted in Intercom, as GET /conversations/deleted lists them. */
   deletedConversations: DeletedConversation[];
+  /**
+   * Tickets of every category, whole with their parts (served by /tickets/search and GET /tickets/{id});
+   * absent in workspaces saved before tickets existed, which then have none.
+   */
+  tickets?: Ticket[];
+  /** GET /ticket_types: each with its attributes. */
+  ticketTypes?: TicketType[];
+  /** GET /ticket_states. */
+  ticketStates?: TicketState[];
   /** Attachment path -> what the file is; the bytes come from readAttachment. */
   attachments: Record<string, AttachmentDescriptor>;
   /** The bytes of one attachment, or undefined when the path is unknown. */

@@ -20,6 +20,7 @@ import type { IntercomDataset } from './dataset.js';
 import { generateAttachmentBytes } from './generator/attachmentBytes.js';
 import { AttachmentRegistry } from './generator/attachments.js';
 import { buildCompanies } from './generator/companies.js';
+import { applyContactExtras } from './generator/contactExtras.js';
 import { buildContacts } from './generator/contacts.js';
 import { type GenerateOptions, newGeneratorContext } from './generator/context.js';
 import { ConversationBuilder } from './generator/conversations.js';
@@ -28,8 +29,11 @@ import { applyValidationEdgeCases, buildEdgeCaseTags } from './generator/edgeCas
 import { buildArticles, buildCollections } from './generator/helpCenter.js';
 import { buildMacros } from './generator/macros.js';
 import { MessageWriter } from './generator/messages.js';
+import { applyNullableFields } from './generator/nullableFields.js';
+import { applyMultiParticipantConversations } from './generator/participants.js';
 import { buildTags } from './generator/tags.js';
 import { buildAdmins, buildMe, buildTeams } from './generator/team.js';
+import { buildTickets, defaultTicketCount } from './generator/tickets.js';
 
 export {
   ATTACHMENT_PLACEHOLDER_PATTERN,
@@ -73,7 +77,24 @@ export function generateWorkspace(options: GenerateOptions): IntercomDataset {
   // After the conversations, and without the dice: the workspace is otherwise unchanged.
   const edgeCaseTags = o.validationEdgeCases ? buildEdgeCaseTags() : [];
   if (o.validationEdgeCases) applyValidationEdgeCases(conversations, edgeCaseTags, admins);
+  applyMultiParticipantConversations(conversations, contacts, o.multiParticipantConversations ?? 1);
+  // With a dice of its own, and none at all at the default rate of 0.
+  applyNullableFields(context.seed, conversations, o.nullableFieldRate);
+  // Last, with a dice of its own: notes, contact tags and companies, a merged lead.
+  const contactExtras = applyContactExtras(
+    context.seed,
+    context.startTime,
+    { contacts, companies, tags, admins, conversations },
+    o.contactExtras,
+  );
   const me = buildMe(context, admins);
+  // Last of all the draws: adding tickets left every other part of a workspace as it was.
+  const { tickets, ticketTypes, ticketStates } = buildTickets(
+    context,
+    registry,
+    Math.max(0, Math.floor(o.tickets ?? defaultTicketCount(conversationCount))),
+    { admins, teams, contacts, conversations },
+  );
   const seed = context.seed;
   const attachments = registry.descriptors;
   return {
@@ -82,6 +103,8 @@ export function generateWorkspace(options: GenerateOptions): IntercomDataset {
     teams,
     tags: [...tags, ...edgeCaseTags],
     contacts,
+    notes: contactExtras.notes,
+    contactMerges: contactExtras.contactMerges,
     companies,
     macros,
     dataAttributes,
@@ -89,6 +112,9 @@ export function generateWorkspace(options: GenerateOptions): IntercomDataset {
     articles,
     conversations,
     deletedConversations: deleted,
+    tickets,
+    ticketTypes,
+    ticketStates,
     attachments,
     readAttachment: async (path) => {
       const descriptor = attachments[path];

@@ -33,6 +33,9 @@ export interface SandboxContext {
 
 /** An answer other than 2xx; the server turns it into Intercom's error.list. */
 export class ApiError extends Error {
+  /** Headers the answer carries besides the rate-limit ones (the Link of a merged contact's 410). */
+  headers: Record<string, string> = {};
+
   constructor(
     readonly status: number,
     readonly code: string,

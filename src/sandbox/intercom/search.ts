@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Conversation } from '../../clients/intercom/schemas.js';
 import { ApiError, invalid, type Reply } from './http.js';
 import { decodeCursor, encodeCursor, pagesObject } from './pagination.js';
-import { compareIds, type PartsSelection } from './workspaceFiles.js';
+import { compareIds, countParts, type PartsSelection } from './workspaceFiles.js';
 
 const OffsetCursor = z.tuple([
   z.literal('offset'),
@@ -24,6 +24,35 @@ export interface SearchSource {
 }
 
 export function searchConversations(source: SearchSource, body: unknown): Reply {
+  return searchWith(body, {
+    items: source.all(),
+    fields: SEARCH_FIELDS,
+    model: 'conversation',
+    listType: 'conversation.list',
+    listKey: 'conversations',
+    wire: (c) => source.wire(c, { kind: 'none' }),
+  });
+}
+
+/** What one search endpoint searches: its items, fields, and how a result is listed. */
+export interface SearchTarget<T extends { id: string; updated_at?: number | null }> {
+  items: readonly T[];
+  fields: Record<string, SearchField<T>>;
+  /** Named in "x is not a searchable <model> field". */
+  model: string;
+  listType: string;
+  listKey: string;
+  wire: (item: T) => unknown;
+}
+
+/**
+ * The request checks, the compiled query and the paging of every Intercom search endpoint: the
+ * conversation search and the ticket search share the query language and the cursor.
+ */
+export function searchWith<T extends { id: string; updated_at?: number | null }>(
+  body: unknown,
+  target: SearchTarget<T>,
+): Reply {
   const request = z
     .looseObject({
       query: z.unknown(),
@@ -39,22 +68,21 @@ export function searchConversations(source: SearchSource, body: unknown): Reply 
   if (request.data.query === undefined || request.data.query === null) {
     throw new ApiError(400, 'parameter_not_found', 'query is required');
   }
-  const matches = compileQuery(request.data.query, 0);
+  const matches = compileQuery(request.data.query, 0, target.fields, target.model);
   const size = request.data.pagination?.per_page ?? 20;
   if (size < 1 || size > 150) throw invalid('per_page must be an integer between 1 and 150');
   const after = request.data.pagination?.starting_after;
   const [, offset, page] = after ? decodeCursor(after, OffsetCursor, 'starting_after') : ['offset', 0, 1];
   // The cursor is a position in the live ordering, not a key: updates during paging shift it.
-  const ordered = source
-    .all()
+  const ordered = target.items
     .filter(matches)
-    .sort((a, b) => a.updated_at - b.updated_at || compareIds(a.id, b.id));
+    .sort((a, b) => (a.updated_at ?? 0) - (b.updated_at ?? 0) || compareIds(a.id, b.id));
   const items = ordered.slice(offset, offset + size);
   const more = offset + size < ordered.length;
   return {
     body: {
-      type: 'conversation.list',
-      conversations: items.map((c) => source.wire(c, { kind: 'none' })),
+      type: target.listType,
+      [target.listKey]: items.map((item) => target.wire(item)),
       total_count: ordered.length,
       pages: pagesObject(
         page,
@@ -70,17 +98,17 @@ export function searchConversations(source: SearchSource, body: unknown): Reply 
 
 // ---- the query compiler -------------------------------------------------------------------------
 
-type FieldKind = 'date' | 'integer' | 'string' | 'boolean' | 'ids' | 'text';
+export type FieldKind = 'date' | 'integer' | 'string' | 'boolean' | 'ids' | 'text';
 
-interface SearchField {
+export interface SearchField<T = Conversation> {
   kind: FieldKind;
-  get: (conversation: Conversation) => unknown;
+  get: (item: T) => unknown;
 }
 
 const idOrZero = (id: string | null | undefined) => (id ? Number(id) : 0);
 
 /** The searchable fields this sandbox models (a subset of the API's table). */
-const SEARCH_FIELDS: Record<string, SearchField> = {
+const SEARCH_FIELDS: Record<string, SearchField<Conversation>> = {
   id: { kind: 'string', get: (c) => c.id },
   created_at: { kind: 'date', get: (c) => c.created_at },
   updated_at: { kind: 'date', get: (c) => c.updated_at },
@@ -113,7 +141,7 @@ const SEARCH_FIELDS: Record<string, SearchField> = {
   priority: { kind: 'string', get: (c) => c.priority },
   'statistics.count_conversation_parts': {
     kind: 'integer',
-    get: (c) => c.conversation_parts?.conversation_parts.length ?? 0,
+    get: (c) => countParts(c),
   },
 };
 
@@ -132,10 +160,15 @@ const MAX_GROUP_FILTERS = 15;
 const Filter = z.looseObject({ field: z.string(), operator: z.string(), value: z.unknown() });
 const Group = z.looseObject({ operator: z.enum(['AND', 'OR']), value: z.array(z.unknown()) });
 
-type Predicate = (conversation: Conversation) => boolean;
+type Predicate<T> = (item: T) => boolean;
 
 /** Validates a search query as the API does and turns it into a predicate. */
-function compileQuery(raw: unknown, depth: number): Predicate {
+function compileQuery<T>(
+  raw: unknown,
+  depth: number,
+  fields: Record<string, SearchField<T>>,
+  model: string,
+): Predicate<T> {
   const group = Group.safeParse(raw);
   if (group.success && !('field' in group.data)) {
     if (depth >= MAX_NESTING) throw invalid(`queries allow at most ${MAX_NESTING} nested filters`);
@@ -143,7 +176,7 @@ function compileQuery(raw: unknown, depth: number): Predicate {
     if (group.data.value.length > MAX_GROUP_FILTERS) {
       throw invalid(`at most ${MAX_GROUP_FILTERS} filters are allowed in an ${group.data.operator} group`);
     }
-    const members = group.data.value.map((member) => compileQuery(member, depth + 1));
+    const members = group.data.value.map((member) => compileQuery(member, depth + 1, fields, model));
     return group.data.operator === 'AND'
       ? (c) => members.every((member) => member(c))
       : (c) => members.some((member) => member(c));
@@ -151,15 +184,20 @@ function compileQuery(raw: unknown, depth: number): Predicate {
   const filter = Filter.safeParse(raw);
   if (!filter.success) throw invalid('each filter needs field, operator and value');
   const { field: name, operator, value } = filter.data;
-  const field = SEARCH_FIELDS[name];
-  if (!field) throw invalid(`${name} is not a searchable conversation field`);
+  const field = Object.hasOwn(fields, name) ? fields[name] : undefined;
+  if (!field) throw invalid(`${name} is not a searchable ${model} field`);
   if (!OPERATORS[field.kind].includes(operator)) {
     throw invalid(`operator ${operator} is not supported for ${name}`);
   }
   return compileFilter(name, field, operator, value);
 }
 
-function compileFilter(name: string, field: SearchField, operator: string, value: unknown): Predicate {
+function compileFilter<T>(
+  name: string,
+  field: SearchField<T>,
+  operator: string,
+  value: unknown,
+): Predicate<T> {
   const listValue = operator === 'IN' || operator === 'NIN';
   if (listValue && !Array.isArray(value)) throw invalid(`${operator} needs an array value for ${name}`);
   const values = listValue ? (value as unknown[]) : [value];

@@ -15,6 +15,9 @@
  * - The companies scroll: one open scroll per workspace (400 scroll_exists), expiring after
  *   `scrollIdleMs` idle; an expired or unknown scroll_param answers 500, meaning "start over"
  *   (handlers/companies.ts).
+ * - Contacts show at most 10 notes, tags and companies with the real count; GET /contacts/{id}/notes
+ *   and /companies page the rest; POST /contacts/merge, after which the merged contact answers 410
+ *   contact_merged with a Link to the survivor (handlers/contactData.ts).
  * - POST /conversations/search pages with a cursor that is an offset into the live ordering, so a
  *   conversation updated while a client pages moves to the end: another one is skipped and the moved
  *   one comes twice. Date comparisons `>` and `<` include equality, as the API's operator table says
@@ -38,7 +41,9 @@ import { handleControl } from './control.js';
 import type { IntercomDataset } from './dataset.js';
 import { CompaniesScroll } from './handlers/companies.js';
 import { Conversations, type NewConversationInput } from './handlers/conversations.js';
+import { ConversationManagement } from './handlers/manage.js';
 import { ConversationReplies } from './handlers/replies.js';
+import { Tickets } from './handlers/tickets.js';
 import {
   ApiError,
   errorList,
@@ -48,6 +53,7 @@ import {
   sendJson,
   sendServerError,
 } from './http.js';
+import { blankLastPages } from './nullableFields.js';
 import { RateLimiter } from './rateLimits.js';
 import { buildRoutes, matchRoute, type Route } from './routing.js';
 import { countRoute, emptyStats, type IntercomSandboxStats } from './stats.js';
@@ -79,6 +85,12 @@ export interface IntercomSandboxOptions {
   attachmentSecret?: string;
   /** Clock in milliseconds (default Date.now); tests move it to expire links and scrolls. */
   now?: () => number;
+  /**
+   * Share (0-1) of the last pages of the cursor lists answered with `pages: null`, as the API
+   * description allows (./nullableFields.ts); the generator's option of the same name blanks the
+   * dataset's nullable fields. Default 0.
+   */
+  nullableFieldRate?: number;
 }
 
 export interface IntercomSandbox {
@@ -121,6 +133,7 @@ class IntercomSandboxServer implements IntercomSandbox {
   private readonly conversations: Conversations;
   private readonly replies: ConversationReplies;
   private readonly routes: Route[];
+  private readonly nullableFieldRate: number | undefined;
   private closing: Promise<void> | undefined;
   private closeServer: () => Promise<void> = async () => {};
 
@@ -132,6 +145,7 @@ class IntercomSandboxServer implements IntercomSandbox {
     this.rateLimiter = new RateLimiter(options.rateLimitPer10s ?? 1000, nowSeconds);
     this.versions = new ApiVersions(options.appDefaultVersion ?? '2.11');
     this.faults = new FaultInjector(options.faults);
+    this.nullableFieldRate = options.nullableFieldRate;
     this.attachments = new Attachments({
       dataset: this.dataset,
       faults: this.faults,
@@ -155,6 +169,8 @@ class IntercomSandboxServer implements IntercomSandbox {
       sandbox,
       conversations: this.conversations,
       replies: this.replies,
+      management: new ConversationManagement(sandbox, this.conversations, this.replies),
+      tickets: new Tickets(sandbox, options.partsCap ?? 500),
       companies: new CompaniesScroll(
         this.dataset,
         now,
@@ -236,17 +252,23 @@ class IntercomSandboxServer implements IntercomSandbox {
       this.auth.check(req);
       this.versions.check(version);
       if (!match) throw notFound();
-      const body = method === 'POST' || method === 'PUT' ? await readJsonBody(req) : undefined;
+      // DELETE too: detaching a tag names the admin in the body.
+      const body =
+        method === 'POST' || method === 'PUT' || method === 'DELETE' ? await readJsonBody(req) : undefined;
       const reply = await match.route.handler({
         url,
         params: match.params,
         body,
         versionRank: this.versions.rankOf(version),
       });
-      this.sendJson(res, reply.status ?? 200, reply.body);
+      this.sendJson(res, reply.status ?? 200, blankLastPages(reply.body, url, body, this.nullableFieldRate));
     } catch (error) {
-      if (error instanceof ApiError)
-        return this.sendJson(res, error.status, errorList(error.code, error.message));
+      if (error instanceof ApiError) {
+        return sendJson(res, error.status, errorList(error.code, error.message), {
+          ...this.rateLimiter.headers(),
+          ...error.headers,
+        });
+      }
       throw error;
     }
   }

@@ -9,6 +9,9 @@
  *   teams.json                    GET /teams                        {type:'team.list', teams}
  *   tags.json                     GET /tags                         {type:'list', data}
  *   contacts.json                 GET /contacts, all pages merged   {type:'list', data, total_count}
+ *                                 (each contact's tags and companies lists hold every reference)
+ *   notes.json                    GET /contacts/{id}/notes of every contact, merged {type:'list', data}
+ *   contact_merges.json           contacts merged away (410): {merges: {<merged id>: <id merged into>}}
  *   companies.json                GET /companies/scroll, merged     {type:'list', data, total_count}
  *   macros.json                   GET /macros, all pages merged     {type:'list', data}
  *   data_attributes.json          GET /data_attributes (contact and company, archived included)
@@ -17,6 +20,9 @@
  *   articles.json                 GET /articles, merged
  *   deleted_conversations.json    GET /conversations/deleted, merged {type:'conversations.list', conversations}
  *   conversations/<id>.json       GET /conversations/{id}, with ALL parts (may exceed the API's 500)
+ *   tickets.json                  GET /tickets/{id} of every ticket, with all parts {type:'ticket.list', tickets}
+ *   ticket_types.json             GET /ticket_types                 {type:'list', data}
+ *   ticket_states.json            GET /ticket_states                {type:'list', data}
  *   attachments/<path>            raw bytes of each attachment, <path> as in its link
  *
  * Attachment links: a saved conversation keeps the sandbox placeholder
@@ -29,6 +35,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { Note } from '../../clients/intercom/contactSchemas.js';
 import {
   Admin,
   Article,
@@ -49,6 +56,7 @@ import {
   attachmentPlaceholder,
   type IntercomDataset,
 } from './dataset.js';
+import { loadTicketFiles, ticketAttachmentDescriptions, ticketFiles } from './ticketFiles.js';
 
 type Json = Record<string, unknown>;
 type AdminT = z.infer<typeof Admin>;
@@ -100,6 +108,18 @@ export type PartsSelection =
   /** GET /conversations/{id}: the `cap` most recent parts, as the API documents. */
   | { kind: 'latest'; cap: number };
 
+/**
+ * statistics.count_conversation_parts as the workspace holds it: a folder captured from the real API
+ * holds at most the 500 parts GET /conversations/{id} returned while this counts them all, and that
+ * difference is how a migration knows older parts are missing. Counted only when absent.
+ */
+export function countParts(conversation: ConversationT): number {
+  const counted = conversation.statistics?.count_conversation_parts;
+  return typeof counted === 'number'
+    ? counted
+    : (conversation.conversation_parts?.conversation_parts.length ?? 0);
+}
+
 /** A conversation as Intercom sends it. */
 export function conversationToWire(
   conversation: ConversationT,
@@ -116,7 +136,7 @@ export function conversationToWire(
     source: messageToWire(conversation.source, options),
   };
   if (conversation.statistics) {
-    wire.statistics = { ...conversation.statistics, count_conversation_parts: allParts.length };
+    wire.statistics = { ...conversation.statistics, count_conversation_parts: countParts(conversation) };
   }
   if (parts.kind === 'none') return wire;
   if (parts.kind === 'all' && !partList) return { ...wire, conversation_parts: partList };
@@ -224,6 +244,8 @@ export async function saveWorkspace(dataset: IntercomDataset, dir: string): Prom
     data: dataset.contacts,
     total_count: dataset.contacts.length,
   });
+  await writeJson(join(dir, 'notes.json'), { type: 'list', data: dataset.notes ?? [] });
+  await writeJson(join(dir, 'contact_merges.json'), { merges: dataset.contactMerges ?? {} });
   await writeJson(join(dir, 'companies.json'), {
     type: 'list',
     data: dataset.companies,
@@ -262,6 +284,7 @@ export async function saveWorkspace(dataset: IntercomDataset, dir: string): Prom
       conversationToWire(conversation, { kind: 'all' }),
     );
   }
+  for (const [name, body] of Object.entries(ticketFiles(dataset))) await writeJson(join(dir, name), body);
   for (const path of Object.keys(dataset.attachments)) {
     if (!isSafeAttachmentPath(path)) throw new Error(`saveWorkspace: unsafe attachment path ${path}`);
     const bytes = await dataset.readAttachment(path);
@@ -396,6 +419,14 @@ export async function loadWorkspace(dir: string): Promise<IntercomDataset> {
     conversations.push(conversation);
   }
   conversations.sort((a, b) => compareIds(a.id, b.id));
+  const ticketData = loadTicketFiles(
+    {
+      tickets: await read('tickets.json'),
+      types: await read('ticket_types.json'),
+      states: await read('ticket_states.json'),
+    },
+    { link: (url) => localiseLink(url, known), body: (body) => localiseBody(body, known) },
+  );
 
   const attachments: Record<string, AttachmentDescriptor> = {};
   const described = new Map<string, { name?: string | null; content_type?: string | null }>();
@@ -409,6 +440,12 @@ export async function loadWorkspace(dir: string): Promise<IntercomDataset> {
         }
       }
     }
+  }
+  for (const [path, entry] of ticketAttachmentDescriptions(
+    ticketData.tickets ?? [],
+    ATTACHMENT_PLACEHOLDER_PREFIX,
+  )) {
+    if (!described.has(path)) described.set(path, entry);
   }
   for (const path of attachmentFiles) {
     const entry = described.get(path);
@@ -427,12 +464,17 @@ export async function loadWorkspace(dir: string): Promise<IntercomDataset> {
     teams: listOf(await read('teams.json'), 'teams', Team, 'teams.json'),
     tags: listOf(await read('tags.json'), 'data', Tag, 'tags.json'),
     contacts: listOf(await read('contacts.json'), 'data', Contact, 'contacts.json'),
+    notes: listOf(await read('notes.json'), 'data', Note, 'notes.json'),
+    contactMerges: z
+      .looseObject({ merges: z.record(z.string(), z.string()).default({}) })
+      .parse((await read('contact_merges.json')) ?? {}).merges,
     companies: listOf(await read('companies.json'), 'data', Company, 'companies.json'),
     macros: listOf(await read('macros.json'), 'data', Macro, 'macros.json'),
     dataAttributes,
     collections: listOf(await read('collections.json'), 'data', Collection, 'collections.json'),
     articles: listOf(await read('articles.json'), 'data', Article, 'articles.json'),
     conversations,
+    ...ticketData,
     deletedConversations: listOf(
       await read('deleted_conversations.json'),
       'conversations',

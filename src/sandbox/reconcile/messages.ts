@@ -13,7 +13,7 @@
  *   (so a body that fits is never split, and the pieces are not needlessly many).
  */
 import type { DumpConversation, DumpMessage } from '../chatwoot/index.js';
-import { type ExpectedItem, lettersOf, type RuleOptions, timeStamp } from './rules.js';
+import { activityPlacement, type ExpectedItem, lettersOf, type RuleOptions, timeStamp } from './rules.js';
 
 export interface ChatwootLimits {
   /** Characters of one message's content. */
@@ -83,7 +83,14 @@ function firstParagraphLength(text: string): number {
   return end === -1 ? text.length : end;
 }
 
+/** " · 2021-03-04 10:15 UTC": how an activity message's line ends. */
+function activityTimeSuffix(unixSeconds: number): string | undefined {
+  const stamp = timeStamp(unixSeconds);
+  return stamp ? ` · ${stamp.slice(2, 18)} UTC` : undefined;
+}
+
 function describeItem(item: ExpectedItem): string {
+  if (item.placement.messageType === 'activity') return `an activity message (Intercom ${item.partType})`;
   const kind = item.placement.private
     ? item.placement.kind === 'activity'
       ? 'a private activity note'
@@ -168,7 +175,25 @@ export function checkConversationMessages(
         `message ${sourceId} carries ${message.attachments.length} attachments, over Chatwoot's ${limits.attachmentsPerMessage}`,
       );
     }
-    const stamp = options.timestampLine ? timeStamp(item.createdAt) : undefined;
+    const fromBot = message.sender?.type === 'agent_bot';
+    if (placement.messageType === 'outgoing' && fromBot !== Boolean(item.fromBot)) {
+      problem(
+        `message ${sourceId} is ${fromBot ? '' : 'not '}an agent bot's, expected ${item.fromBot ? '' : 'not '}` +
+          `(Intercom ${item.partType} by ${item.fromBot ? 'a bot' : 'no bot'})`,
+      );
+    }
+    if (placement.messageType === 'activity') {
+      const suffix = activityTimeSuffix(item.createdAt);
+      if (content.includes('\n') || (suffix && !content.endsWith(suffix))) {
+        problem(`message ${sourceId} is not one line ending with its original time "${suffix}"`);
+      }
+      const actor = lettersOf(item.actor ?? '').slice(0, 40);
+      if (actor && !lettersOf(content).includes(actor)) {
+        problem(`message ${sourceId} does not say who did it (${item.actor})`);
+      }
+    }
+    const stamp =
+      options.timestampLine && placement.messageType !== 'activity' ? timeStamp(item.createdAt) : undefined;
     if (stamp && !content.startsWith(stamp)) {
       problem(`message ${sourceId} does not start with its time line "${stamp}"`);
     }
@@ -232,6 +257,15 @@ export function checkConversationMessages(
     }
     if (extra > 0) problem(`message ${id} carries ${extra} attachment(s) Intercom does not have`);
 
+    // Nothing that expires: no message of the item holds an inline image's Intercom link.
+    for (const message of [...pieces, ...carriers]) {
+      const content = message?.content ?? '';
+      if ((item.forbidden ?? []).some((fragment) => fragment !== '' && content.includes(fragment))) {
+        problem(`message ${message?.source_id} links to an inline image's Intercom link, which expires`);
+        break;
+      }
+    }
+
     // The text: all of it, in pieces within the limit, cut no earlier than needed.
     if (item.placement.kind !== 'activity' && pieces.every((piece) => piece !== undefined)) {
       const parts = pieces.map((piece) => splitContent(piece?.content ?? '', options.timestampLine));
@@ -243,6 +277,24 @@ export function checkConversationMessages(
           `message ${id} is missing text of its Intercom body (${item.letters.length - stop} of ` +
             `${item.letters.length} letters and digits, from "${from}")`,
         );
+      }
+      // Markdown escapes ("image\-1", "ann\_smith") do not change what a reader sees.
+      const unescaped = (text: string) => text.replace(/\\(.)/g, '$1');
+      const read = unescaped(parts.map((part) => part.body).join('\n'));
+      for (const name of item.imageNames ?? []) {
+        const reference = `[image: ${name} — `;
+        const at = read.indexOf(reference);
+        if (at === -1) problem(`message ${id} does not name its inline image "${name}"`);
+        else if (matched >= item.attachments.length && !read.startsWith(`${reference}attached]`, at)) {
+          problem(`message ${id} does not say its inline image "${name}" is attached`);
+        }
+      }
+      if (item.writtenBy) {
+        const who = item.writtenBy.email ?? item.writtenBy.name;
+        const line = unescaped(parts[0]?.body ?? '').split('\n')[0] ?? '';
+        if (!line.startsWith('**From ') || !line.includes(who)) {
+          problem(`message ${id} does not start by saying who wrote it (${who || 'another contact'})`);
+        }
       }
       for (let n = 0; n + 1 < parts.length; n++) {
         const next = parts[n + 1];
@@ -259,7 +311,7 @@ export function checkConversationMessages(
     }
 
     if (item.event) {
-      lookUp(`${id}:event`, item, { kind: 'activity', private: true, messageType: 'outgoing' });
+      lookUp(`${id}:event`, item, activityPlacement(options));
     }
   }
 

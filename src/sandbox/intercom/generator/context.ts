@@ -1,5 +1,6 @@
 /** The options of a generated workspace and what every part of the generator shares. */
 import { seededRandom } from '../../faults.js';
+import type { ContactExtrasOptions } from './contactExtras.js';
 import { Dice } from './dice.js';
 
 export interface GenerateOptions {
@@ -17,6 +18,12 @@ export interface GenerateOptions {
   inlineImageEvery?: number;
   /** Conversations with more than 500 parts (520-600). */
   longConversations?: number;
+  /** Conversations where a second contact writes a part (generator/participants.ts; default 1). */
+  multiParticipantConversations?: number;
+  /** Tickets of the three categories (generator/tickets.ts); default 3 to 12, by the conversations. */
+  tickets?: number;
+  /** Notes, contact tags, a contact with many companies, merged leads (generator/contactExtras.ts). */
+  contactExtras?: ContactExtrasOptions | false;
   admins?: number;
   teams?: number;
   tags?: number;
@@ -33,6 +40,12 @@ export interface GenerateOptions {
    * workspace is the same either way.
    */
   validationEdgeCases?: boolean;
+  /**
+   * Share (0-1) of conversations whose fields the API description lets be null are blanked
+   * (generator/nullableFields.ts: an opening message without id, a blank Twitter-style author); the
+   * sandbox option of the same name answers `pages: null` on last pages. Default 0: nothing changes.
+   */
+  nullableFieldRate?: number;
   /** Unix seconds of the first conversation (default 1_600_000_000, so output is stable). */
   startTime?: number;
 }

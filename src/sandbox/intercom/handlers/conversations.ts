@@ -29,9 +29,10 @@ export interface NewConversationInput {
 }
 
 /** One more than the largest numeric id, so ids the sandbox mints never collide with the dataset's. */
-export function nextNumericId(ids: Iterable<string>): number {
+export function nextNumericId(ids: Iterable<string | null | undefined>): number {
   let max = 0;
-  for (const id of ids) max = Math.max(max, Number(id) || 0);
+  // An opening message may have no id (the description lets source.id be null).
+  for (const id of ids) max = Math.max(max, Number(id ?? 0) || 0);
   return max + 1;
 }
 

@@ -108,7 +108,8 @@ export class ConversationReplies {
     return this.append(conversation, 'comment', body, author, []);
   }
 
-  private append(
+  /** Appends a part now (or at createdAt) with a reply's side effects; manage.ts adds state changes. */
+  append(
     conversation: Conversation,
     partType: string,
     body: string | null,
@@ -142,8 +143,12 @@ export class ConversationReplies {
     parts.conversation_parts.push(part);
     parts.total_count = parts.conversation_parts.length;
     conversation.updated_at = Math.max(conversation.updated_at, at, this.sandbox.nowSeconds());
-    if (conversation.statistics)
-      conversation.statistics.count_conversation_parts = parts.conversation_parts.length;
+    // One more than before: a captured conversation may count more parts than the folder holds.
+    if (conversation.statistics) {
+      const before = conversation.statistics.count_conversation_parts;
+      conversation.statistics.count_conversation_parts =
+        typeof before === 'number' ? before + 1 : parts.conversation_parts.length;
+    }
     const fromContact = author.type === 'user' || author.type === 'lead' || author.type === 'contact';
     if (fromContact && partType === 'comment') {
       // A customer writing into a closed or snoozed conversation reopens it.

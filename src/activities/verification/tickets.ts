@@ -1,0 +1,130 @@
+/**
+ * The tickets' part of the verification (through Chatwoot's API, against the export): every exported
+ * ticket must be one conversation, found by `intercom_ticket_id` (or, for a customer ticket Intercom
+ * also served as a conversation, the conversation of its id), holding every planned message once by
+ * source id. Counts go to `tickets`, missing messages to `missing`, duplicates to `duplicates`; the
+ * report lists the tickets concerned. Tickets set aside at export stay in the expected count.
+ */
+import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import type { Ticket } from '../../clients/intercom/ticketSchemas.js';
+import type { MigrationInput } from '../../config.js';
+import { isoUtc } from '../../mapping/text.js';
+import { planTicketMessages } from '../../mapping/tickets.js';
+import type { ReconciliationCounts } from '../../reconciliationLine.js';
+import { getJson } from '../../storage/blobStore.js';
+import { blobLayout } from '../../storage/layout.js';
+import { forEachConcurrently } from '../concurrently.js';
+import type { ActivityDeps } from '../deps.js';
+import { type EntityManifest, recordsOf } from '../manifests.js';
+
+export interface TicketReport {
+  missingTickets: string[];
+  duplicateTickets: string[];
+  ticketsWithMissingMessages: { ticketId: string; missingSourceIds: string[] }[];
+  /** Set aside at export (unreadable or oversized answer); `ticket:<id>` with the reason. */
+  rejectedTickets: { conversationId: string; reason: string }[];
+  /** Messages of ticket conversations: planned, and found by source id. */
+  ticketMessages: { expected: number; found: number };
+}
+
+export function emptyTicketReport(): TicketReport {
+  return {
+    missingTickets: [],
+    duplicateTickets: [],
+    ticketsWithMissingMessages: [],
+    rejectedTickets: [],
+    ticketMessages: { expected: 0, found: 0 },
+  };
+}
+
+async function findTicketConversation(chatwoot: ChatwootClient, ticket: Ticket) {
+  const matches = await chatwoot.filterConversationsByCustomAttribute('intercom_ticket_id', ticket.id);
+  if (matches.length > 0) return matches;
+  const same = await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', ticket.id);
+  return same
+    .filter((c) => c.custom_attributes?.intercom_created_at === isoUtc(ticket.created_at))
+    .slice(0, 1);
+}
+
+/**
+ * Adds the tickets to `counts` (tickets, duplicates, rejected) and fills `report`; answers what is
+ * missing (tickets, and messages of tickets found) for the caller to add to its own `missing`. No ticket export (a migration from before tickets):
+ * nothing to count, and `counts.tickets` stays 0/0.
+ */
+export async function verifyTickets(
+  deps: ActivityDeps,
+  input: MigrationInput,
+  counts: ReconciliationCounts,
+  report: TicketReport,
+): Promise<{ missing: number }> {
+  const store = deps.store(input);
+  const chatwoot = deps.chatwoot(input);
+  const manifest = await getJson<EntityManifest>(store, blobLayout.entityManifest(input.account, 'tickets'));
+  counts.tickets ??= { expected: 0, found: 0 };
+  const tickets = counts.tickets;
+  if (!manifest) return { missing: 0 };
+  await forEachConcurrently(recordsOf<Ticket>(store, manifest), 4, async (ticket) => {
+    tickets.expected++;
+    const planned = planTicketMessages(ticket, {
+      activityParts: input.import.activityParts,
+      timestampLine: input.import.timestampLine,
+    });
+    report.ticketMessages.expected += planned.length;
+    const matches = await findTicketConversation(chatwoot, ticket);
+    if (matches.length === 0) {
+      report.missingTickets.push(ticket.id);
+      return;
+    }
+    tickets.found++;
+    if (matches.length > 1) {
+      counts.duplicates += matches.length - 1;
+      report.duplicateTickets.push(ticket.id);
+    }
+    const seen = new Map<string, number>();
+    for await (const page of chatwoot.messagesAfter((matches[0] as { id: number }).id)) {
+      for (const message of page) {
+        if (message.source_id) seen.set(message.source_id, (seen.get(message.source_id) ?? 0) + 1);
+      }
+    }
+    const missing = planned.filter((m) => !seen.has(m.sourceId)).map((m) => m.sourceId);
+    report.ticketMessages.found += planned.length - missing.length;
+    for (const m of planned) counts.duplicates += Math.max(0, (seen.get(m.sourceId) ?? 1) - 1);
+    if (missing.length)
+      report.ticketsWithMissingMessages.push({ ticketId: ticket.id, missingSourceIds: missing });
+  });
+  // Set aside at export: expected, and counted as rejected rather than missing, like conversations.
+  for (const rejected of manifest.rejected ?? []) {
+    tickets.expected++;
+    counts.rejected = (counts.rejected ?? 0) + 1;
+    report.rejectedTickets.push({ conversationId: rejected.conversationId, reason: rejected.reason });
+  }
+  report.missingTickets.sort();
+  return {
+    missing: report.missingTickets.length + report.ticketMessages.expected - report.ticketMessages.found,
+  };
+}
+
+/** The tickets' section of report.md. */
+export function ticketReportMarkdown(report: TicketReport | undefined): string[] {
+  if (!report) return [];
+  const lines: string[] = [];
+  const { expected, found } = report.ticketMessages;
+  lines.push(`## Tickets`, '', `Ticket messages: ${found} of ${expected} found.`, '');
+  const list = (title: string, items: string[]) =>
+    items.length
+      ? [`### ${title} (${items.length})`, '', ...items.slice(0, 200).map((i) => `- ${i}`), '']
+      : [];
+  lines.push(
+    ...list('Missing tickets (Intercom ids)', report.missingTickets),
+    ...list('Duplicated tickets', report.duplicateTickets),
+    ...list(
+      'Tickets with missing messages',
+      report.ticketsWithMissingMessages.map((t) => `${t.ticketId}: ${t.missingSourceIds.join(', ')}`),
+    ),
+    ...list(
+      'Tickets set aside at export (fetch GET /tickets/{id} from Intercom by hand)',
+      report.rejectedTickets.map((r) => `${r.conversationId}: ${r.reason}`),
+    ),
+  );
+  return lines;
+}
