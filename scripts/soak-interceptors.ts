@@ -1,9 +1,8 @@
 /**
  * Bundled into the soak worker's workflow code only: compresses the time it takes Temporal to notice
  * that a killed worker's activities are gone, as the soak compresses the rollout's weeks into seconds.
- * Production detects a dead worker after the 2-minute heartbeat timeout (or the 2-minute
- * start-to-close of the short bookkeeping activities, which do not heartbeat); the soak kills its
- * worker several times and cannot wait that long each time. Retries back off for at most two seconds
+ * Production detects a dead worker after its 15-second heartbeat timeout (every attempt heartbeats
+ * each second, activities/keepAlive.ts); the soak kills its worker several times and waits less. Retries back off for at most two seconds
  * for the same reason. What is tested stays the same: the retried attempt resumes from its heartbeat
  * details and looks up what is already written.
  */

@@ -12,6 +12,8 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { payloadCodecFromEnv } from './codec/aesGcmCodec.js';
 import { parseMigrationInput, taskQueues, workflowIds } from './config.js';
+import { migrationStatusReport } from './pendingWork.js';
+import { clearPreviousRun } from './previousRun.js';
 import { watchMigration } from './progress.js';
 import { createBlobStore } from './storage/index.js';
 import { blobLayout } from './storage/layout.js';
@@ -23,8 +25,8 @@ import {
   resumeSignal,
   retentionDecisionSignal,
   rollbackRolloutSignal,
-  statusQuery,
 } from './workflows/definitions.js';
+import { importFigures, progressLine } from './workflows/migrationDetails.js';
 
 async function connect(): Promise<Client> {
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
@@ -51,12 +53,22 @@ export function buildCli(): Command {
     .description('start the migration of one Chatwoot account')
     .requiredOption('--input <file>', 'migration input JSON (see README)')
     .option('--wait', 'show progress until the migration finishes')
-    .action(async (options: { input: string; wait?: boolean }) => {
+    .option(
+      '--replace-previous',
+      "end the previous run's retention reminder of this account (printing its state first) instead of refusing to start",
+    )
+    .action(async (options: { input: string; wait?: boolean; replacePrevious?: boolean }) => {
       const parsed = parseMigrationInput(JSON.parse(readFileSync(options.input, 'utf8')));
       if (!parsed.ok) throw new Error(`invalid migration input: ${parsed.problems}`);
       const client = await connect();
       await ensureSearchAttributes(client, client.options.namespace);
       const workflowId = workflowIds.migration(parsed.input.account);
+      // A previous run's workflows would clash with this one's, its reminder only weeks from now.
+      const replaced = await clearPreviousRun(client, parsed.input.account, {
+        replacePrevious: options.replacePrevious,
+      });
+      if (replaced)
+        console.log(`ended the previous retention reminder; its state: ${JSON.stringify(replaced)}`);
       await client.workflow.start('accountMigration', {
         taskQueue: taskQueues.main,
         workflowId,
@@ -97,8 +109,10 @@ export function buildCli(): Command {
       const client = await connect();
       const workflowId = workflowIds.migration(options.account);
       if (options.follow) return follow(client, workflowId);
-      const status = await client.workflow.getHandle(workflowId).query(statusQuery);
-      console.log(JSON.stringify(status, null, 2));
+      // With the activities being retried or silent, so a crash does not look like a hang.
+      const { report, lines } = await migrationStatusReport(client, workflowId);
+      console.log(JSON.stringify(report, null, 2));
+      for (const line of lines) console.error(line);
     });
 
   const signalCommand = (
@@ -170,13 +184,23 @@ export function buildCli(): Command {
   return program;
 }
 
+/**
+ * The migration's progress until it finishes, with the same figures as its page in the Web UI: a bar
+ * on a terminal, and a plain line when something changed (at most every 5 s) when piped to a log.
+ */
 async function follow(client: Client, workflowId: string): Promise<void> {
-  const bar = new cliProgress.SingleBar(
-    { format: '{phase} |{bar}| {value}/{total} conversations | {messages} messages', hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
+  const tty = process.stdout.isTTY === true;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: '|{bar}| {line}', hideCursor: true, linewrap: false },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
   let started = false;
   let announcedBlock: string | undefined;
+  let lastLine = '';
+  let lastPhase = '';
+  let lastPrintedAt = 0;
   await watchMigration(client, workflowId, (status, progress) => {
     if (status.blocked && status.blocked !== announcedBlock) {
       announcedBlock = status.blocked;
@@ -184,19 +208,30 @@ async function follow(client: Client, workflowId: string): Promise<void> {
         `\nblocked: ${status.blocked}\nFix what it names (a token: in the workers' environment, then restart them; an agent's access: in Chatwoot), then run \`resume\` for this account.\n`,
       );
     }
-    const total = status.exported?.conversations ?? 0;
-    if (!started && total > 0) {
-      bar.start(total, 0, { phase: status.phase, messages: 0 });
-      started = true;
+    // Migrations started before the import reported to its parent: the child's own counts.
+    if (status.phase === 'import' && !status.importing && progress) {
+      status.importing = { ...progress, stage: 'conversations', windowSize: 0, at: Date.now() };
     }
-    if (started) {
-      bar.update(progress?.completed ?? status.imported?.conversations ?? 0, {
-        phase: (status.blocked ? 'blocked' : status.phase).padEnd(9),
-        messages: progress?.messages ?? status.imported?.messages ?? 0,
-      });
+    const line = progressLine(status);
+    const figures = importFigures(status);
+    const total = figures?.total ?? status.exported?.conversations ?? 0;
+    const value = figures?.done ?? (status.imported ? total : 0);
+    if (bar) {
+      if (!started) bar.start(Math.max(total, 1), value, { line });
+      started = true;
+      bar.setTotal(Math.max(total, 1));
+      bar.update(value, { line });
+      return;
+    }
+    const phaseChanged = status.phase !== lastPhase;
+    if (line !== lastLine && (phaseChanged || Date.now() - lastPrintedAt >= 5000)) {
+      console.log(`${new Date().toISOString()} ${line}`);
+      lastLine = line;
+      lastPhase = status.phase;
+      lastPrintedAt = Date.now();
     }
   });
-  if (started) bar.stop();
+  if (bar && started) bar.stop();
   const handle = client.workflow.getHandle(workflowId);
   const description = await handle.describe();
   console.log(`${workflowId}: ${description.status.name}`);

@@ -5,7 +5,7 @@
  * reconciliation of the Chatwoot sandbox's state against the Intercom sandbox's.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,17 +15,21 @@ import type { MigrationInputRaw } from './config.js';
 import { sideEffectsLine } from './demoSideEffects.js';
 import { validationsLine } from './demoValidations.js';
 import { widgetIdentitiesLine } from './demoWidgetIdentities.js';
-import { startDevServer, temporalCliPath } from './localStack.js';
+import { repoRoot, startDevServer, temporalCliPath } from './localStack.js';
 import { watchMigration } from './progress.js';
 import { reconciliationLine } from './reconciliationLine.js';
 import { startScenario } from './sandbox/scenario.js';
 import { createBlobStore } from './storage/index.js';
+import { blobLayout } from './storage/layout.js';
 import { createWorkerSet } from './worker.js';
+import { importFigures, progressLine } from './workflows/migrationDetails.js';
 
 const run = promisify(execFile);
 
 async function main(): Promise<void> {
   const conversations = Number(process.env.DEMO_CONVERSATIONS ?? 240);
+  // DEMO_KEEP_UP=1: the stack stays up after the migration, to look around the Web UI and sandboxes.
+  const keepUp = /^(1|true|yes)$/i.test(process.env.DEMO_KEEP_UP ?? '');
   Runtime.install({
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m) },
   });
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
 
     const bar = new cliProgress.SingleBar(
       {
-        format: '{phase} |{bar}| {value}/{total} conversations | {messages} messages',
+        format: '|{bar}| {line}',
         hideCursor: true,
         // Logs and CI are not terminals: print a line every few seconds there.
         noTTYOutput: true,
@@ -114,12 +118,13 @@ async function main(): Promise<void> {
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(dataset.conversations.length, 0, { phase: 'export'.padEnd(9), messages: 0 });
-    await watchMigration(workers.client, workflowId, (status, progress) => {
-      bar.update(progress?.completed ?? 0, {
-        phase: status.phase.padEnd(9),
-        messages: progress?.messages ?? 0,
-      });
+    bar.start(dataset.conversations.length, 0, { line: 'phase starting' });
+    // The same figures as the migration's page in the Web UI (workflows/migrationDetails.ts).
+    await watchMigration(workers.client, workflowId, (status) => {
+      const figures = importFigures(status);
+      const total = figures?.total ?? status.exported?.conversations ?? dataset.conversations.length;
+      bar.setTotal(total);
+      bar.update(figures?.done ?? (status.imported ? total : 0), { line: progressLine(status) });
     });
     bar.stop();
     const result = await workers.client.workflow.getHandle(workflowId).result();
@@ -135,9 +140,50 @@ async function main(): Promise<void> {
     );
     console.log(await validationsLine(createBlobStore(`file://${join(dataDir, 'blobs')}`), scenario.account));
     console.log(await widgetIdentitiesLine(scenario));
+
+    // The report outlives the demo's temporary blob store: copied where a newcomer can open it.
+    const store = createBlobStore(`file://${join(dataDir, 'blobs')}`);
+    const reportDir = join(repoRoot, '.data', 'demo-report');
+    mkdirSync(reportDir, { recursive: true });
+    const markdown = (await store.get(blobLayout.reportMarkdown(scenario.account)))?.toString('utf8') ?? '';
+    writeFileSync(join(reportDir, 'report.md'), markdown);
+    writeFileSync(
+      join(reportDir, 'report.json'),
+      (await store.get(blobLayout.report(scenario.account)))?.toString('utf8') ?? '',
+    );
+    console.log(`\nreport: ${join(reportDir, 'report.md')} (and report.json beside it); its summary:\n`);
+    console.log(reportSummary(markdown));
+    if (keepUp) {
+      console.log(
+        [
+          '',
+          'DEMO_KEEP_UP is set: the stack stays up. Look around:',
+          `  Web UI:            ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`,
+          `  Intercom sandbox:  ${intercom.url}`,
+          `  Chatwoot sandbox:  ${chatwoot.url}`,
+          `  blob store:        ${join(dataDir, 'blobs')}`,
+          'Press Ctrl-C to stop everything.',
+        ].join('\n'),
+      );
+      await new Promise<never>(() => {});
+    } else {
+      console.log(
+        `\nThe stack is stopped. To look around the Web UI (${server.uiUrl}) afterwards: DEMO_KEEP_UP=1 make demo`,
+      );
+    }
   } finally {
     await cleanup();
   }
+}
+
+/** The report's head: its title, the totals line and the table, up to the first section. */
+function reportSummary(markdown: string): string {
+  const lines = markdown.split('\n');
+  const end = lines.findIndex((line, i) => i > 0 && line.startsWith('## '));
+  return lines
+    .slice(0, end < 0 ? lines.length : end)
+    .join('\n')
+    .trimEnd();
 }
 
 main().then(

@@ -2,7 +2,9 @@
  * The worker process: workflows and light activities on the "migration" queue, Intercom reads and
  * Chatwoot writes on their own queues whose task rates are global across all workers
  * (maxTaskQueueActivitiesPerSecond), so adding workers adds throughput without overrunning either
- * service. Tokens come from this process's environment only.
+ * service. CHATWOOT_REQUESTS_PER_SECOND is one budget for all workers together: each takes its share
+ * from the workers Temporal sees polling the Chatwoot queue (budgetShare.ts). Tokens come from this
+ * process's environment only.
  *
  *   TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), INTERCOM_TOKEN, CHATWOOT_TOKEN,
  *   CHATWOOT_AGENT_TOKENS, WORKER_QUEUES (all | comma list of migration,intercom-reads,chatwoot-writes),
@@ -22,6 +24,7 @@ import {
 import type { WorkerEnvironment } from './activities/deps.js';
 import { ActivityDeps, activitiesForQueue, workerEnvironmentFrom } from './activities/index.js';
 import type { TaskQueueName } from './activities/queues.js';
+import { BudgetShare, budgetSlotSupplier, watchPollers, workerIdentity } from './budgetShare.js';
 import { payloadCodecFromEnv } from './codec/aesGcmCodec.js';
 import { taskQueues } from './config.js';
 import { ensureSearchAttributes } from './temporal.js';
@@ -46,8 +49,8 @@ export interface WorkerSetOptions {
   /** Encrypts every payload the workers and their client write (PAYLOAD_CODEC_KEY in main). */
   payloadCodec?: PayloadCodec;
   /**
-   * Longest wait between two activity heartbeats sent to the server (the SDK's default is 60 s, or
-   * 80% of the heartbeat timeout when that is shorter); the fault soak shortens it.
+   * Longest wait between two activity heartbeats sent to the server (5 s here; the SDK's default is
+   * 60 s, or 80% of the heartbeat timeout when that is shorter); the fault soak shortens it.
    */
   maxHeartbeatThrottleInterval?: Duration;
 }
@@ -95,14 +98,18 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
     options.connections?.client ??
     new Client({ connection: clientConnection, namespace: options.namespace, dataConverter });
   await ensureSearchAttributes(client, options.namespace);
-  const deps = new ActivityDeps(options.env);
   const queues: readonly string[] = options.queues ?? Object.values(taskQueues);
+  // Temporal's worker identity, set here so that the budget share can find this worker in the list.
+  const identity = workerIdentity();
+  const chatwootShare =
+    queues.includes(taskQueues.chatwoot) && options.env.chatwootRequestsPerSecond !== undefined
+      ? new BudgetShare(identity)
+      : undefined;
+  const deps = new ActivityDeps(options.env, { chatwootShare });
   const bundle = options.workflowBundle ?? (await workflowBundle({ encodeFailures: !!options.payloadCodec }));
-  // Only when set: an explicit undefined would replace the SDK's default.
-  const heartbeatThrottle =
-    options.maxHeartbeatThrottleInterval === undefined
-      ? {}
-      : { maxHeartbeatThrottleInterval: options.maxHeartbeatThrottleInterval };
+  // The SDK would wait up to 80% of the heartbeat timeout between two heartbeats it sends, leaving a
+  // live attempt a few seconds' margin under a loaded event loop; every 5 s leaves ten.
+  const heartbeatThrottle = { maxHeartbeatThrottleInterval: options.maxHeartbeatThrottleInterval ?? '5s' };
   // One worker per queue served, each with only that queue's activities (activities/index.ts): an
   // activity scheduled on the wrong queue finds no handler instead of bypassing a rate budget.
   const perQueue: Record<TaskQueueName, { concurrency: number; perSecond?: number }> = {
@@ -123,10 +130,23 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         dataConverter,
         ...heartbeatThrottle,
         taskQueue: queue,
+        identity,
         // Workflows run on the main queue only.
         ...(queue === taskQueues.main ? { workflowBundle: bundle } : {}),
         activities: activitiesForQueue(queue, deps),
-        maxConcurrentActivityTaskExecutions: perQueue[queue].concurrency,
+        ...(queue === taskQueues.chatwoot && chatwootShare
+          ? {
+              // Takes new Chatwoot work only while its own budget has room (budgetShare.ts).
+              tuner: {
+                activityTaskSlotSupplier: budgetSlotSupplier(perQueue[queue].concurrency, () =>
+                  deps.chatwootBacklog(),
+                ),
+                workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+                localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+                nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+              },
+            }
+          : { maxConcurrentActivityTaskExecutions: perQueue[queue].concurrency }),
         maxTaskQueueActivitiesPerSecond: perQueue[queue].perSecond,
       }),
     );
@@ -134,9 +154,12 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   return {
     client,
     run: async () => {
+      const watcher =
+        chatwootShare && watchPollers(client, options.namespace, taskQueues.chatwoot, chatwootShare);
       try {
         await Promise.all(workers.map((worker) => worker.run()));
       } finally {
+        watcher?.stop();
         if (owned) {
           await nativeConnection.close();
           await clientConnection.close();

@@ -161,15 +161,13 @@ describe('tickets in a migration', function () {
       taskQueue: 'migration',
       workflowId: `tickets-again-${Date.now()}`,
       args: [{ input: parsed, manifestKey: blobLayout.entityManifest(parsed.account, 'tickets') }],
-    })) as { completed: number; failed: number; messages: number };
+    })) as { completed: number; failed: number; messages: number; messagesPosted?: number };
     assert.deepEqual(
-      { completed: totals.completed, failed: totals.failed, messages: totals.messages },
-      {
-        completed: 7,
-        failed: 0,
-        messages: 0,
-      },
+      { completed: totals.completed, failed: totals.failed, messagesPosted: totals.messagesPosted },
+      { completed: 7, failed: 0, messagesPosted: 0 },
     );
+    // The count is what exists in Chatwoot, not what this run wrote.
+    assert.ok(totals.messages > 0);
     assert.equal(count(), messagesBefore);
     assert.equal(scenario.chatwoot.dump().accounts[0].conversations.length, conversationsBefore);
   });

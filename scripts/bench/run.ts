@@ -1,93 +1,109 @@
 /**
- * Measuring one migration: drives the accountMigration workflow phase by phase (pausing at each
- * boundary so that every phase's time and requests are its own) and gathers the figures of a size.
+ * Measuring one migration end to end: the accountMigration workflow runs on its own from the export
+ * to the verification (nothing holds it between phases, so that whatever overlap the pipeline has is
+ * measured as it is), then waits before the rollout (a pause signal sent while the verification
+ * runs). Phase times come from the children's start and close times; requests are told apart by
+ * route (setup, import, verification), the minimum is counted from the workspace (./minimum.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { type MigrationInputRaw, migrationInputSchema, workflowIds } from '../../src/config.js';
 import { reconciliationLine } from '../../src/reconciliationLine.js';
-import { canonicalContacts, reconcileSandboxes } from '../../src/sandbox/reconcile.js';
+import { reconcileSandboxes } from '../../src/sandbox/reconcile.js';
 import { startScenario } from '../../src/sandbox/scenario.js';
-import { getJson } from '../../src/storage/blobStore.js';
-import { createBlobStore } from '../../src/storage/index.js';
-import { blobLayout } from '../../src/storage/layout.js';
-import {
-  type ImportProgress,
-  importProgressQuery,
-  type MigrationStatus,
-  pauseSignal,
-  resumeSignal,
-  statusQuery,
-} from '../../src/workflows/definitions.js';
+import { pauseSignal, resumeSignal } from '../../src/workflows/definitions.js';
 import { machineBusySeconds, processCpuSeconds } from './cpu.js';
-import { busiestSecond, cloneStats, diffRoutes, minimumImportRequests } from './requests.js';
-import { type Settings, scenarioOptions } from './settings.js';
+import { type Minimum, minimumRequests } from './minimum.js';
+import { busiestSecond, classifyRoute, type RouteKind } from './requests.js';
+import { activitiesPerSecond, type RunSettings, scenarioOptions } from './settings.js';
 import { type MemorySample, startWorkerChild } from './workerProcess.js';
 
 const MB = 1024 * 1024;
 
 export interface RouteFigure {
   route: string;
+  kind: RouteKind;
   sent: number;
   minimum: number;
 }
 
+export interface PhaseSpan {
+  name: string;
+  startMs: number;
+  endMs: number;
+}
+
 export interface SizeResult {
+  profile: RunSettings['profile'];
   size: number;
   conversations: number;
   contacts: number;
   messages: number;
-  attachments: number;
   reconciled: string;
   sandboxCheck: string;
-  timings: {
-    exportMs: number;
-    mappingMs: number;
-    importMs: number;
-    verifyMs: number;
-    exportToVerifyMs: number;
-    /** Only when the run went on through the rollout. */
-    rolloutMs?: number;
-  };
+  sandboxComplete: boolean;
+  /** Milliseconds from the migration's start; the rollout only when it ran. */
+  phases: PhaseSpan[];
+  e2eMs: number;
+  rolloutMs?: number;
   chatwoot: {
-    importRequests: number;
-    importRequestsPerSecond: number;
-    budgetShare: number;
-    peakOneSecond: number;
+    /** Every request from the migration's start to the verification's end. */
+    total: number;
+    setup: number;
+    import: number;
+    verify: number;
+    busiestSecond: number;
     throttled: number;
     routes: RouteFigure[];
-    minimum: number;
-    phoneConflicts: number;
-    exportMappingRequests: number;
-    verifyRequests: number;
+    minimum: Minimum;
+    /** Requests during the import's span ÷ (span × budget). */
+    importBudgetShare: number;
   };
   intercomRequests: number;
-  memory: {
-    rssStartMb: number;
-    rssPeakMb: number;
-    rssEndMb: number;
-    heapPeakMb: number;
-    heapEndMb: number;
-  };
-  cpu: { workerSeconds: number; benchSeconds: number; temporalSeconds: number; otherSeconds: number };
-  temporal: {
-    workflows: number;
-    events: number;
-    eventsPerConversation: number;
-    conversationImportEvents: number;
+  memory: { rssStartMb: number; rssPeakMb: number; rssEndMb: number; heapPeakMb: number };
+  /** CPU seconds over the migration (start to the verification's end). */
+  cpu: { workerSeconds: number; temporalSeconds: number; benchSeconds: number; otherSeconds: number };
+  temporal: { workflows: number; events: number; importRuns: number; largestHistoryEvents: number };
+}
+
+/** The run cannot go on: stop rather than wait for hours. */
+class StalledError extends Error {}
+
+/**
+ * Throws once the migration has ended before its verification, or when neither sandbox has seen a
+ * request for BENCH_STALL_S seconds [300] (a workflow task failing over and over, for instance).
+ */
+export function stallGuard(progress: () => number, status: () => Promise<string>) {
+  const limitMs = Number(process.env.BENCH_STALL_S ?? 300) * 1000;
+  let last = { value: progress(), at: Date.now() };
+  let checkedAt = 0;
+  return async (): Promise<undefined> => {
+    const value = progress();
+    if (value !== last.value) last = { value, at: Date.now() };
+    else if (Date.now() - last.at > limitMs)
+      throw new StalledError(
+        `no request reached either sandbox for ${limitMs / 1000} s: the migration is stuck`,
+      );
+    if (Date.now() - checkedAt > 5000) {
+      checkedAt = Date.now();
+      const name = await status();
+      if (name !== 'RUNNING') throw new StalledError(`the migration ended ${name} before its verification`);
+    }
+    return undefined;
   };
 }
 
-/** The run cannot be measured as intended: stop rather than report wrong figures. */
-class MeasurementError extends Error {}
-
-/** Polls until `probe` answers something; its other errors (a query before the first task) are transient. */
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50) {
+async function poll<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs: number,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch((error: unknown) => {
-      if (error instanceof MeasurementError) throw error;
+      if (error instanceof StalledError) throw error;
       return undefined;
     });
     if (value !== undefined) return value;
@@ -97,16 +113,16 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeou
 }
 
 export async function runPipeline(
-  settings: Settings,
+  settings: RunSettings,
   size: number,
   account: number,
   client: Client,
   server: { address: string; pid?: number },
   bundlePath: string,
   dataDir: string,
-  /** Go on through the rollout and cut-over (the first size), or stop after the verification. */
   options: { rollout: boolean },
 ): Promise<SizeResult> {
+  const { profile } = settings;
   const arrivals: number[] = [];
   const scenario = await startScenario({
     ...scenarioOptions(settings, size, account),
@@ -118,147 +134,71 @@ export async function runPipeline(
     intercomToken: scenario.intercomToken,
     chatwootToken: scenario.chatwootToken,
     chatwootAgentTokens: scenario.chatwootAgentTokens,
-    chatwootRequestsPerSecond: settings.chatwootRequestsPerSecond,
-    chatwootActivitiesPerSecond: settings.chatwootActivitiesPerSecond,
+    chatwootRequestsPerSecond: profile.chatwootRequestsPerSecond,
+    chatwootActivitiesPerSecond: activitiesPerSecond(settings),
     maxConcurrentChatwootActivities: settings.maxConcurrentChatwootActivities,
   });
-  const series: { t: number; requests: number }[] = [];
-  const sampler = setInterval(
-    () => series.push({ t: Date.now(), requests: scenario.chatwoot.stats.requests }),
-    100,
-  );
   try {
     const blobStoreUrl = `file://${join(dataDir, `blobs-${account}`)}`;
     const base = scenario.input(blobStoreUrl);
     const input: MigrationInputRaw = {
       ...base,
-      import: {
-        ...base.import,
-        ...(settings.windowSize ? { windowSize: settings.windowSize } : {}),
-      },
+      import: { ...base.import, ...(settings.windowSize ? { windowSize: settings.windowSize } : {}) },
       rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
       retention: { after: '365 days' },
     };
     const workflowId = workflowIds.migration(account);
     const child = (name: string) => client.workflow.getHandle(workflowIds.child(account, name));
-    const handle = await client.workflow.start('accountMigration', {
-      taskQueue: 'migration',
-      workflowId,
-      args: [input],
-    });
-    const status = () => handle.query(statusQuery);
-    const closed = async (h: WorkflowHandle) => {
-      const description = await h.describe();
-      return description.status.name === 'COMPLETED' ? description : undefined;
-    };
     const cpuAt = () => ({
       bench: process.cpuUsage(),
       temporal: processCpuSeconds(server.pid),
       machine: machineBusySeconds(),
       worker: worker.samples.at(-1)?.cpuMicros ?? 0,
     });
-
-    // Pausing holds the migration at its next phase boundary: once after the export (so the
-    // export's time is its own), then during the mapping, so that the import starts from a known count.
-    await poll(
-      'the export to start',
-      async () => {
-        const s = await status();
-        if (s.phase !== 'starting' && s.phase !== 'export')
-          throw new MeasurementError(`missed the export (${s.phase})`);
-        return s.phase === 'export' ? s : undefined;
-      },
-      120_000,
-    );
-    await handle.signal(pauseSignal);
-    const exportDone = await poll(
-      'the export to finish',
-      async () => ((await status()).paused ? closed(child('export')) : undefined),
-      3_600_000,
-      100,
-    );
-    const exportResumedAt = Date.now();
-    await handle.signal(resumeSignal);
-    await poll(
-      'the mapping to start',
-      async () => {
-        const s = await status();
-        if (s.phase !== 'export' && s.phase !== 'mapping')
-          throw new MeasurementError(`missed the mapping (${s.phase})`);
-        return s.phase === 'mapping' && !s.paused ? s : undefined;
-      },
-      60_000,
-      10,
-    );
-    await handle.signal(pauseSignal);
-    const mappingDone = await poll(
-      'the mapping to finish',
-      async () => {
-        const s: MigrationStatus = await status();
-        return s.phase === 'mapping' && s.paused ? closed(child('mapping')) : undefined;
-      },
-      3_600_000,
-      100,
-    );
-    const atImportStart = cloneStats(scenario);
-    const intercomAtImportStart = scenario.intercom.stats.requests;
     const cpuStart = cpuAt();
-    const resumedAt = Date.now();
-    await handle.signal(resumeSignal);
-
-    // Hold it again once every conversation is started, so that the verification's requests stay apart.
-    const exportedStatus = await status();
-    const total = exportedStatus.exported?.conversations ?? size;
-    // Queries make the worker run the import workflow's code: ask rarely until the end is near.
-    const nearlyAll = total - Math.max(60, 3 * (settings.windowSize ?? 20));
-    for (const [threshold, everyMs] of [
-      [nearlyAll, 500],
-      [total, 50],
-    ] as const) {
-      await poll(
-        'every conversation to start',
-        async () => {
-          const progress: ImportProgress = await child('import').query(importProgressQuery);
-          return progress.started >= threshold ? progress : undefined;
-        },
-        6 * 3_600_000,
-        everyMs,
-      );
-    }
-    await handle.signal(pauseSignal);
-    const importDone = await poll('the import to finish', () => closed(child('import')), 3_600_000, 50);
-    const atImportEnd = cloneStats(scenario);
-    const cpuEnd = cpuAt();
-    const phaseAfterImport = (await status()).phase;
-    if (phaseAfterImport !== 'import') {
-      throw new MeasurementError(`the migration moved on to ${phaseAfterImport} before the pause`);
-    }
-    const importEndAt = importDone.closeTime?.getTime() ?? atImportEnd.t;
-    const verifyResumedAt = Date.now();
-    await handle.signal(resumeSignal);
-
-    // And once more during the verification, so that the rollout's requests stay apart too.
+    const handle = await client.workflow.start('accountMigration', {
+      taskQueue: 'migration',
+      workflowId,
+      args: [input],
+    });
+    // Describing the children asks the server only: the worker's CPU is not spent on the bench's polling.
+    const stalled = stallGuard(
+      () => scenario.chatwoot.stats.requests + scenario.intercom.stats.requests,
+      async () => {
+        const name = (await handle.describe()).status.name;
+        if (name === 'RUNNING') return name;
+        const failure = await handle.result().then(
+          () => '',
+          (error: Error & { cause?: Error }) => `: ${error.cause?.message ?? error.message}`,
+        );
+        return `${name}${failure}`;
+      },
+    );
     await poll(
       'the verification to start',
-      async () => {
-        const s = await status();
-        if (s.phase !== 'import' && s.phase !== 'verify') {
-          throw new MeasurementError(`missed the verification (${s.phase})`);
-        }
-        return s.phase === 'verify' ? s : undefined;
-      },
-      60_000,
-      10,
+      async () => (await stalled()) ?? child('verify').describe(),
+      12 * 3_600_000,
+      100,
     );
     await handle.signal(pauseSignal);
     const verify = await poll(
       'the verification to finish',
-      async () => ((await status()).paused ? closed(child('verify')) : undefined),
-      3_600_000,
-      100,
+      async () => {
+        const d = await child('verify').describe();
+        if (d.status.name === 'RUNNING') return undefined;
+        if (d.status.name !== 'COMPLETED') throw new Error(`the verification ended ${d.status.name}`);
+        return d;
+      },
+      12 * 3_600_000,
+      50,
     );
-    const atVerifyEnd = cloneStats(scenario);
+    const stats = { ...scenario.chatwoot.stats, byRoute: { ...scenario.chatwoot.stats.byRoute } };
+    const cpuEnd = cpuAt();
+    const intercomRequests = scenario.intercom.stats.requests;
     const verification = reconciliationLine(await child('verify').result());
+    const start = (await handle.describe()).startTime.getTime();
+    const verifyEnd = verify.closeTime?.getTime() ?? Date.now();
+
     let rolloutMs: number | undefined;
     if (options.rollout) {
       await handle.signal(resumeSignal);
@@ -268,117 +208,121 @@ export async function runPipeline(
     } else {
       await handle.terminate('the benchmark measures up to the verification');
     }
-    const start = (await handle.describe()).startTime.getTime();
-    const time = (d: { closeTime?: Date }) => d.closeTime?.getTime() ?? Date.now();
+
+    const phases: PhaseSpan[] = [];
+    for (const name of ['export', 'mapping', 'import', 'tickets', 'verify']) {
+      const d: WorkflowExecutionDescription | undefined = await child(name)
+        .describe()
+        .catch(() => undefined);
+      if (!d) continue;
+      phases.push({
+        name,
+        startMs: d.startTime.getTime() - start,
+        endMs: (d.closeTime?.getTime() ?? verifyEnd) - start,
+      });
+    }
 
     const parsed = migrationInputSchema().parse(input);
-    const mapping = (await getJson<{ agents: Record<string, number>; teams: Record<string, number> }>(
-      createBlobStore(blobStoreUrl),
-      blobLayout.mapping(account),
-    )) ?? { agents: {}, teams: {} };
-    const minimum = minimumImportRequests(scenario, mapping, parsed);
-    const sent = diffRoutes(atImportEnd.byRoute, atImportStart.byRoute);
-    const routes = [...new Set([...Object.keys(sent), ...Object.keys(minimum.byRoute)])]
-      .map((route) => ({ route, sent: sent[route] ?? 0, minimum: minimum.byRoute[route] ?? 0 }))
-      .sort((a, b) => b.sent - a.sent);
-
-    const importMs = importEndAt - resumedAt;
-    const importRequests = atImportEnd.requests - atImportStart.requests;
-    const peakOneSecond = busiestSecond(arrivals, resumedAt, importEndAt);
-
-    if (process.env.BENCH_TRACE) {
-      writeFileSync(
-        `${process.env.BENCH_TRACE}-${size}.json`,
-        JSON.stringify({ resumedAt, importEndAt, series, memory: worker.samples }),
-      );
-    }
-    const memoryWindow = worker.samples.filter((s) => s.t >= resumedAt && s.t <= importEndAt);
-    const memory = memoryWindow.length > 0 ? memoryWindow : worker.samples.slice(-1);
-    const sandboxCheck = reconcileSandboxes(scenario.intercom.dataset, scenario.chatwoot.dump(), {
+    const dump = scenario.chatwoot.dump();
+    const sandboxCheck = reconcileSandboxes(scenario.intercom.dataset, dump, {
       account,
       activityParts: parsed.import.activityParts,
       timestampLine: parsed.import.timestampLine,
       partsCap: 500,
       deletedConversationIds: scenario.intercom.dataset.deletedConversations.map((d) => d.id),
     });
+    const complete = sandboxCheck.missing === 0 && sandboxCheck.duplicates === 0;
+    const minimum = minimumRequests(scenario.intercom.dataset, dump, {
+      account,
+      activityParts: parsed.import.activityParts,
+      timestampLine: parsed.import.timestampLine,
+      reconciled: complete,
+    });
+    const wanted: Record<string, number> = { ...minimum.importByRoute, ...minimum.verifyByRoute };
+    const routes = [...new Set([...Object.keys(stats.byRoute), ...Object.keys(wanted)])]
+      .map((route) => ({
+        route,
+        kind: classifyRoute(route),
+        sent: stats.byRoute[route] ?? 0,
+        minimum: wanted[route] ?? 0,
+      }))
+      .sort((a, b) => b.sent - a.sent || b.minimum - a.minimum);
+    const byKind = (kind: RouteKind) =>
+      routes.filter((r) => r.kind === kind).reduce((sum, r) => sum + r.sent, 0);
 
-    const prefix = workflowId;
+    const importSpans = phases.filter((p) => p.name === 'import' || p.name === 'tickets');
+    const importFrom = start + Math.min(...importSpans.map((p) => p.startMs));
+    const importTo = start + Math.max(...importSpans.map((p) => p.endMs));
+    const inImport = arrivals.filter((t) => t >= importFrom && t <= importTo).length;
+
+    if (process.env.BENCH_TRACE) {
+      writeFileSync(
+        `${process.env.BENCH_TRACE}-${profile.name}-${size}.json`,
+        JSON.stringify({ start, verifyEnd, phases, arrivals, memory: worker.samples }),
+      );
+    }
+    const window = worker.samples.filter((s) => s.t >= start && s.t <= verifyEnd);
+    const memory = window.length > 0 ? window : worker.samples.slice(-1);
+
     let workflows = 0;
     let events = 0;
-    let conversationImportEvents = 0;
+    let importRuns = 0;
+    let largestHistoryEvents = 0;
     for await (const execution of client.workflow.list()) {
-      if (execution.workflowId !== prefix && !execution.workflowId.startsWith(`${prefix}/`)) continue;
+      if (execution.workflowId !== workflowId && !execution.workflowId.startsWith(`${workflowId}/`)) continue;
       workflows++;
       events += execution.historyLength;
-      if (execution.type === 'conversationImport') conversationImportEvents += execution.historyLength;
+      largestHistoryEvents = Math.max(largestHistoryEvents, execution.historyLength);
+      if (execution.type === 'importWorkflow') importRuns++;
     }
 
     const workerSeconds = (cpuEnd.worker - cpuStart.worker) / 1e6;
     const benchSeconds =
       (cpuEnd.bench.user + cpuEnd.bench.system - cpuStart.bench.user - cpuStart.bench.system) / 1e6;
     const temporalSeconds = cpuEnd.temporal - cpuStart.temporal;
-    const cpu = {
-      workerSeconds,
-      benchSeconds,
-      temporalSeconds,
-      // Other helpers' tests, the OS: whatever else ran on the machine while the import did.
-      otherSeconds: Math.max(
-        0,
-        cpuEnd.machine - cpuStart.machine - workerSeconds - benchSeconds - temporalSeconds,
-      ),
-    };
-    const exportToVerifyMs =
-      time(exportDone) -
-      start +
-      (time(mappingDone) - exportResumedAt) +
-      importMs +
-      (time(verify) - verifyResumedAt);
     return {
+      profile,
       size,
       conversations: minimum.conversations,
-      contacts: canonicalContacts(scenario.intercom.dataset.contacts).length,
+      contacts: minimum.contacts,
       messages: minimum.messages,
-      attachments: minimum.attachments,
       reconciled: verification,
       sandboxCheck: reconciliationLine(sandboxCheck),
-      timings: {
-        exportMs: time(exportDone) - start,
-        mappingMs: time(mappingDone) - exportResumedAt,
-        importMs,
-        verifyMs: time(verify) - verifyResumedAt,
-        exportToVerifyMs,
-        rolloutMs,
-      },
+      sandboxComplete: complete,
+      phases,
+      e2eMs: verifyEnd - start,
+      rolloutMs,
       chatwoot: {
-        importRequests,
-        importRequestsPerSecond: (importRequests * 1000) / importMs,
-        budgetShare: (importRequests * 1000) / importMs / settings.chatwootRequestsPerSecond,
-        peakOneSecond,
-        throttled: atImportEnd.throttled - atImportStart.throttled,
+        total: routes.reduce((sum, r) => sum + r.sent, 0),
+        setup: byKind('setup'),
+        import: byKind('import'),
+        verify: byKind('verify'),
+        busiestSecond: busiestSecond(arrivals, start, verifyEnd),
+        throttled: stats.throttled,
         routes,
-        minimum: Object.values(minimum.byRoute).reduce((a, b) => a + b, 0),
-        phoneConflicts: minimum.phoneConflicts,
-        exportMappingRequests: atImportStart.requests,
-        verifyRequests: atVerifyEnd.requests - atImportEnd.requests,
+        minimum,
+        importBudgetShare:
+          (inImport * 1000) / Math.max(1, importTo - importFrom) / profile.chatwootRequestsPerSecond,
       },
-      intercomRequests: intercomAtImportStart,
+      intercomRequests,
       memory: {
         rssStartMb: memory[0].rss / MB,
         rssPeakMb: Math.max(...memory.map((s) => s.rss)) / MB,
         rssEndMb: (memory.at(-1) as MemorySample).rss / MB,
         heapPeakMb: Math.max(...memory.map((s) => s.heapUsed)) / MB,
-        heapEndMb: (memory.at(-1) as MemorySample).heapUsed / MB,
       },
-      cpu,
-      temporal: {
-        workflows,
-        events,
-        eventsPerConversation: events / Math.max(1, minimum.conversations),
-        conversationImportEvents,
+      cpu: {
+        workerSeconds,
+        temporalSeconds,
+        benchSeconds,
+        otherSeconds: Math.max(
+          0,
+          cpuEnd.machine - cpuStart.machine - workerSeconds - benchSeconds - temporalSeconds,
+        ),
       },
+      temporal: { workflows, events, importRuns, largestHistoryEvents },
     };
   } finally {
-    clearInterval(sampler);
     await worker.stop();
     await scenario.close();
   }

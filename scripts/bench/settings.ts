@@ -6,25 +6,57 @@ import { join } from 'node:path';
 import { repoRoot } from '../../src/localStack.js';
 import type { ScenarioOptions } from '../../src/sandbox/scenario.js';
 
+/** One setting of the services the migration talks to: the Chatwoot budget and each side's latency. */
+export interface Profile {
+  name: string;
+  /** CHATWOOT_REQUESTS_PER_SECOND of the worker and the sandbox's rack-attack limit (×60 a minute). */
+  chatwootRequestsPerSecond: number;
+  chatwootLatencyMs: number;
+  intercomLatencyMs: number;
+}
+
+/**
+ * today: the bench's historical setting (200 requests a second, 5 ms on both sides).
+ * realistic: Chatwoot's default Rack::Attack budget (3,000 a minute per IP, config/initializers/
+ * rack_attack.rb's RACK_ATTACK_LIMIT), a Chatwoot answering in 40 ms and Intercom in 150 ms.
+ */
+export const PROFILES: Record<string, Profile> = {
+  today: { name: 'today', chatwootRequestsPerSecond: 200, chatwootLatencyMs: 5, intercomLatencyMs: 5 },
+  realistic: {
+    name: 'realistic',
+    chatwootRequestsPerSecond: 50,
+    chatwootLatencyMs: 40,
+    intercomLatencyMs: 150,
+  },
+};
+
 export interface Settings {
   sizes: number[];
-  latencyMs: number;
-  chatwootRequestsPerSecond: number;
-  chatwootActivitiesPerSecond: number;
+  profiles: Profile[];
+  /** The chatwoot-writes task queue's rate; by default budget / 5 of each profile. */
+  chatwootActivitiesPerSecond?: number;
   intercomPer10s: number;
   windowSize?: number;
   maxConcurrentChatwootActivities?: number;
-  /** Run the sequential baseline on the first size's workspace. */
+  /** Run the sequential baseline on each profile's first size. */
   baseline: boolean;
-  /** A second comparison at a more realistic latency, on a small sample (0 skips it). */
-  ratioLatencyMs: number;
-  ratioSize: number;
+  /** Go on through the rollout and cut-over on the first profile's first size. */
+  rollout: boolean;
   agentTokens: boolean;
   seed: number;
   partsPerConversation: number;
   /** Conversations of 520-600 parts (more than Intercom's 500 cap). */
   longConversations: number;
   output: string;
+}
+
+/** What one migration run needs: the settings with one profile chosen. */
+export type RunSettings = Settings & { profile: Profile };
+
+export function activitiesPerSecond(settings: RunSettings): number {
+  // A conversation costs at least 2 requests (its create with the first message, one more message or
+  // its contact), so at budget/5 activities a second the task queue's cap never holds the budget back.
+  return settings.chatwootActivitiesPerSecond ?? settings.profile.chatwootRequestsPerSecond / 5;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv): Settings {
@@ -41,21 +73,35 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
     .map((s) => Number(s.trim()))
     .filter((n) => Number.isInteger(n) && n > 0);
   if (sizes.length === 0) throw new Error('BENCH_SIZES must list conversation counts, e.g. 1000,10000');
-  const rps = number('BENCH_CHATWOOT_RPS', 200);
+  const profiles = (env.BENCH_PROFILES ?? 'today,realistic')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((name) => {
+      const profile = PROFILES[name];
+      if (!profile)
+        throw new Error(`BENCH_PROFILES: unknown profile ${name} (known: ${Object.keys(PROFILES)})`);
+      if (name !== 'today') return profile;
+      // The single-profile settings of earlier benches still tune "today".
+      const latency = optional('BENCH_LATENCY_MS');
+      return {
+        ...profile,
+        chatwootRequestsPerSecond: number('BENCH_CHATWOOT_RPS', profile.chatwootRequestsPerSecond),
+        chatwootLatencyMs: latency ?? profile.chatwootLatencyMs,
+        intercomLatencyMs: latency ?? profile.intercomLatencyMs,
+      };
+    });
+  if (profiles.length === 0) throw new Error('BENCH_PROFILES must name at least one profile');
   return {
     sizes,
-    latencyMs: number('BENCH_LATENCY_MS', 5),
-    chatwootRequestsPerSecond: rps,
-    // A conversation costs at least 5 requests (look-up, create, one message, labels, status), so at
-    // rps/5 activities a second the task queue's cap can never be what holds the budget back.
-    chatwootActivitiesPerSecond: number('BENCH_CHATWOOT_ACTIVITIES_PER_SECOND', rps / 5),
+    profiles,
+    chatwootActivitiesPerSecond: optional('BENCH_CHATWOOT_ACTIVITIES_PER_SECOND'),
     // Intercom's documented default for a private app: 10,000 calls a minute.
     intercomPer10s: number('BENCH_INTERCOM_PER_10S', 1666),
     windowSize: optional('BENCH_WINDOW'),
     maxConcurrentChatwootActivities: optional('BENCH_MAX_CHATWOOT_ACTIVITIES'),
     baseline: (env.BENCH_BASELINE ?? '1') !== '0',
-    ratioLatencyMs: number('BENCH_RATIO_LATENCY_MS', 50),
-    ratioSize: number('BENCH_RATIO_SIZE', 200),
+    rollout: (env.BENCH_ROLLOUT ?? '1') !== '0',
     agentTokens: (env.BENCH_AGENT_TOKENS ?? '1') !== '0',
     seed: number('BENCH_SEED', 42),
     partsPerConversation: 6,
@@ -69,27 +115,30 @@ export function benchCommand(settings: Settings): string {
   const overrides: string[] = [];
   if (settings.sizes.join(',') !== defaults.sizes.join(','))
     overrides.push(`BENCH_SIZES=${settings.sizes.join(',')}`);
+  const names = settings.profiles.map((p) => p.name).join(',');
+  if (names !== defaults.profiles.map((p) => p.name).join(',')) overrides.push(`BENCH_PROFILES=${names}`);
+  const today = settings.profiles.find((p) => p.name === 'today');
+  if (today && today.chatwootRequestsPerSecond !== PROFILES.today.chatwootRequestsPerSecond)
+    overrides.push(`BENCH_CHATWOOT_RPS=${today.chatwootRequestsPerSecond}`);
+  if (today && today.chatwootLatencyMs !== PROFILES.today.chatwootLatencyMs)
+    overrides.push(`BENCH_LATENCY_MS=${today.chatwootLatencyMs}`);
   for (const [name, key] of [
-    ['BENCH_LATENCY_MS', 'latencyMs'],
-    ['BENCH_CHATWOOT_RPS', 'chatwootRequestsPerSecond'],
     ['BENCH_CHATWOOT_ACTIVITIES_PER_SECOND', 'chatwootActivitiesPerSecond'],
     ['BENCH_INTERCOM_PER_10S', 'intercomPer10s'],
     ['BENCH_WINDOW', 'windowSize'],
     ['BENCH_MAX_CHATWOOT_ACTIVITIES', 'maxConcurrentChatwootActivities'],
-    ['BENCH_RATIO_LATENCY_MS', 'ratioLatencyMs'],
-    ['BENCH_RATIO_SIZE', 'ratioSize'],
     ['BENCH_SEED', 'seed'],
   ] as const) {
-    const fallback =
-      key === 'chatwootActivitiesPerSecond' ? settings.chatwootRequestsPerSecond / 5 : defaults[key];
-    if (settings[key] !== fallback) overrides.push(`${name}=${settings[key]}`);
+    if (settings[key] !== defaults[key]) overrides.push(`${name}=${settings[key]}`);
   }
   if (!settings.agentTokens) overrides.push('BENCH_AGENT_TOKENS=0');
   if (!settings.baseline) overrides.push('BENCH_BASELINE=0');
+  if (!settings.rollout) overrides.push('BENCH_ROLLOUT=0');
   return [...overrides, 'make bench'].join(' ');
 }
 
-export function scenarioOptions(settings: Settings, size: number, account: number): ScenarioOptions {
+export function scenarioOptions(settings: RunSettings, size: number, account: number): ScenarioOptions {
+  const { profile } = settings;
   return {
     account,
     seed: settings.seed,
@@ -100,9 +149,9 @@ export function scenarioOptions(settings: Settings, size: number, account: numbe
     agentTokens: settings.agentTokens,
     // As an operator raises CONVERSATION_MESSAGE_PER_MINUTE_LIMIT and RACK_ATTACK_LIMIT for the migration.
     chatwootMessagesPerMinute: 3000,
-    chatwootThrottlePerMinute: Math.round(settings.chatwootRequestsPerSecond * 60),
+    chatwootThrottlePerMinute: Math.round(profile.chatwootRequestsPerSecond * 60),
     intercomRateLimitPer10s: settings.intercomPer10s,
-    intercomFaults: { latencyMs: settings.latencyMs },
-    chatwootFaults: { latencyMs: settings.latencyMs },
+    intercomFaults: { latencyMs: profile.intercomLatencyMs },
+    chatwootFaults: { latencyMs: profile.chatwootLatencyMs },
   };
 }

@@ -7,12 +7,14 @@
  */
 import { LRUCache } from 'lru-cache';
 import { ChatwootClient } from '../clients/chatwoot/client.js';
-import { RequestPacer, TokenBucket } from '../clients/httpCore.js';
+import { RequestPacer } from '../clients/httpCore.js';
 import { IntercomClient } from '../clients/intercom/client.js';
 import type { Conversation } from '../clients/intercom/schemas.js';
+import { PACING_SHARE, type SendAllowance, SendScheduler } from '../clients/sendBudget.js';
 import { intercomBaseUrl, type MigrationInput } from '../config.js';
 import type { BlobStore } from '../storage/blobStore.js';
 import { createBlobStore } from '../storage/index.js';
+import type { ArchiveIndex } from './import/archiveIndex.js';
 
 export interface WorkerEnvironment {
   intercomToken?: string;
@@ -53,12 +55,27 @@ export class MissingSecretError extends Error {
 }
 
 /**
- * Chatwoot requests are paced this far under CHATWOOT_REQUESTS_PER_SECOND, so the budget holds for
- * every second as Chatwoot counts arrivals: a timer that fires late lets the next requests go out
- * closer together, and the benchmark saw 203 arrive within one second when pacing at exactly 200/s.
- * 3% absorbs about 30 ms of such jitter a second.
+ * Chatwoot requests are paced this far under the worker's share of CHATWOOT_REQUESTS_PER_SECOND (95%),
+ * and never more than the share are sent in any 1,050 ms (clients/sendBudget.ts): the benchmark saw
+ * 203 arrive within one second when pacing at exactly 200/s.
  */
-export const CHATWOOT_PACING_SHARE = 0.97;
+export const CHATWOOT_PACING_SHARE = PACING_SHARE;
+
+/**
+ * This worker's part of the Chatwoot budget. The worker process derives it from the workers Temporal
+ * sees polling the chatwoot-writes queue (src/budgetShare.ts); without one, the worker has it all.
+ */
+export interface ChatwootBudgetShare {
+  allowance(budget: number): SendAllowance;
+}
+
+export interface ActivityDepsOptions {
+  chatwootShare?: ChatwootBudgetShare;
+}
+
+const wholeBudget: ChatwootBudgetShare = {
+  allowance: (budget) => ({ perWindow: Math.floor(budget), perSecond: budget * CHATWOOT_PACING_SHARE }),
+};
 
 /**
  * Caches of one migration run: parsed export chunks, small JSON blobs (the mapping, the merge plan)
@@ -75,6 +92,8 @@ export class MigrationRunCache {
    * About 100 bytes an entry, 5 MB at most.
    */
   readonly contactIds = new LRUCache<string, number>({ max: 50_000 });
+  /** The archive inbox's index (import/archiveIndex.ts): one per run, ~300 bytes a conversation. */
+  readonly archiveIndex = new LRUCache<string, Promise<ArchiveIndex>>({ max: 1 });
 
   /** A blob read once per run; a failed read is forgotten so the next attempt reads again. */
   cached<T>(cache: LRUCache<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
@@ -97,12 +116,20 @@ export class ActivityDeps {
   private readonly stores = new LRUCache<string, BlobStore>({ max: MAX_STORES });
   private readonly intercomClients = new LRUCache<string, IntercomClient>({ max: MAX_CLIENTS });
   private readonly chatwootClients = new LRUCache<string, ChatwootClient>({ max: MAX_CLIENTS });
-  /** One pacer per Chatwoot account: the administrator's and every agent's client share the budget. */
+  /**
+   * One pacer per Chatwoot: the administrator's and every agent's client, in every account, share the
+   * budget, as Rack::Attack's req/ip counts every request of the workers' address.
+   */
   private readonly chatwootPacers = new LRUCache<string, RequestPacer>({ max: MAX_CLIENTS });
   private readonly runs = new LRUCache<string, MigrationRunCache>({ max: MAX_RUNS });
+  /** Every Chatwoot scheduler made, one per Chatwoot base URL served (a handful at most). */
+  private readonly chatwootSchedulers = new Set<SendScheduler>();
 
   /** No Temporal client: activities act on the services and the blob store, never on workflows. */
-  constructor(readonly env: WorkerEnvironment) {}
+  constructor(
+    readonly env: WorkerEnvironment,
+    private readonly options: ActivityDepsOptions = {},
+  ) {}
 
   store(input: Pick<MigrationInput, 'blobStoreUrl'>): BlobStore {
     let store = this.stores.get(input.blobStoreUrl);
@@ -151,13 +178,14 @@ export class ActivityDeps {
     const key = `${input.chatwoot.baseUrl}|${input.account}|${agentToken ? agentEmail?.toLowerCase() : 'admin'}`;
     let client = this.chatwootClients.get(key);
     if (!client) {
-      const pacerKey = `${input.chatwoot.baseUrl}|${input.account}`;
+      const pacerKey = input.chatwoot.baseUrl;
       let pacer = this.chatwootPacers.get(pacerKey);
       if (!pacer) {
         const rate = this.env.chatwootRequestsPerSecond;
-        pacer = new RequestPacer(
-          rate === undefined ? undefined : new TokenBucket(rate * CHATWOOT_PACING_SHARE),
-        );
+        const share = this.options.chatwootShare ?? wholeBudget;
+        const scheduler = rate === undefined ? undefined : new SendScheduler(() => share.allowance(rate));
+        if (scheduler) this.chatwootSchedulers.add(scheduler);
+        pacer = new RequestPacer(scheduler);
         this.chatwootPacers.set(pacerKey, pacer);
       }
       client = new ChatwootClient({
@@ -170,6 +198,13 @@ export class ActivityDeps {
       this.chatwootClients.set(key, client);
     }
     return client;
+  }
+
+  /** Chatwoot requests waiting for this worker's budget: more work would only wait here too. */
+  chatwootBacklog(): number {
+    let waiting = 0;
+    for (const scheduler of this.chatwootSchedulers) waiting += scheduler.waiting;
+    return waiting;
   }
 
   hasAgentToken(email: string | null | undefined): boolean {

@@ -20,6 +20,7 @@ import { withClassifiedFailures } from './failures.js';
 import { createImportActivities, importQueue } from './import/chatwootWrites.js';
 import { createImportPlanningActivities, importPlanningQueue } from './import/planning.js';
 import { createTicketImportActivities, ticketImportQueue } from './import/tickets.js';
+import { withKeepAlive } from './keepAlive.js';
 import { createPreflightActivities, preflightQueue } from './preflight.js';
 import type { TaskQueueName } from './queues.js';
 import { createRekeyActivities, rekeyQueue } from './rekey/chatwootWrites.js';
@@ -58,13 +59,16 @@ export const activityModules: readonly {
   { queue: deletionQueue, create: createDeletionActivities },
 ];
 
-/** The activities one task queue's worker registers, wrapped so failures are classified once. */
+/**
+ * The activities one task queue's worker registers, wrapped so failures are classified once and every
+ * attempt heartbeats while it lives (keepAlive.ts).
+ */
 export function activitiesForQueue(queue: TaskQueueName, deps: ActivityDeps): ActivityFunctions {
   const activities: ActivityFunctions = {};
   for (const module of activityModules) {
     if (module.queue === queue) Object.assign(activities, module.create(deps));
   }
-  return withClassifiedFailures(activities);
+  return withClassifiedFailures(withKeepAlive(activities));
 }
 
 export { ActivityDeps, workerEnvironmentFrom } from './deps.js';

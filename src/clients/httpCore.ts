@@ -152,7 +152,8 @@ export class TokenBucket {
 export class RequestPacer {
   private resumeAt = 0;
 
-  constructor(private readonly bucket?: TokenBucket) {}
+  /** A TokenBucket, or a SendScheduler (sendBudget.ts) that also caps the sends of any 1,000 ms. */
+  constructor(private readonly bucket?: { take(): Promise<void> }) {}
 
   /** Holds every later request of this client until the given time (ms since the epoch). */
   holdUntil(epochMs: number): void {

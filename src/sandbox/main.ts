@@ -3,17 +3,22 @@
  * CLI) or for trying a captured Intercom workspace:
  *   node dist/src/sandbox/main.js --conversations 500 --seed 7
  *   node dist/src/sandbox/main.js --from ./captured-workspace --intercom-port 4010 --chatwoot-port 4020
+ *   node dist/src/sandbox/main.js --conversations 20 --save ./my-workspace   (write the folder, then exit)
  * Prints the URLs and the tokens to put in the worker's environment.
  */
 import { Command } from 'commander';
 import { startChatwootSandbox } from './chatwoot/index.js';
-import { generateWorkspace, loadWorkspace, startIntercomSandbox } from './intercom/index.js';
+import { generateWorkspace, loadWorkspace, saveWorkspace, startIntercomSandbox } from './intercom/index.js';
 
 const program = new Command('sandboxes')
   .description('Start the Intercom and Chatwoot sandboxes on loopback.')
   .option(
     '--from <dir>',
     'serve a folder of Intercom API JSON responses (see src/sandbox/intercom/workspaceFiles.ts)',
+  )
+  .option(
+    '--save <dir>',
+    'write the workspace (generated, or read with --from) to a new folder in the --from layout, and exit',
   )
   .option('--seed <n>', 'generator seed', '42')
   .option('--conversations <n>', 'generated conversations', '200')
@@ -35,6 +40,7 @@ const program = new Command('sandboxes')
 
 const options = program.parse(process.argv).opts<{
   from?: string;
+  save?: string;
   seed: string;
   conversations: string;
   intercomPort: string;
@@ -52,6 +58,12 @@ const faults = { rate429: rate, rate5xx: rate, rateDrop: rate, latencyMs: Number
 const dataset = options.from
   ? await loadWorkspace(options.from)
   : generateWorkspace({ seed: Number(options.seed), conversations: Number(options.conversations) });
+if (options.save) {
+  // A folder to edit by hand (or to compare with a capture) before serving it with --from.
+  await saveWorkspace(dataset, options.save);
+  console.log(`${dataset.conversations.length} conversations written to ${options.save}`);
+  process.exit(0);
+}
 const intercom = await startIntercomSandbox({
   dataset,
   token: options.intercomToken,

@@ -31,7 +31,7 @@ export interface ScenarioOptions extends GenerateOptions {
   /** How late Chatwoot's background jobs run (listeners, activity messages); 0 runs each before the next request. */
   chatwootJobDelayMs?: number;
   /** The arrival time of every Chatwoot API request (see ChatwootSandboxOptions.onApiRequest). */
-  onChatwootRequest?: (atMs: number) => void;
+  onChatwootRequest?: (atMs: number, endpoint: string) => void;
 }
 
 export interface Scenario {

@@ -8,10 +8,12 @@
  *     export/<entity>/manifest.json              one entity: chunks with counts and sha256
  *     export/<entity>/chunk-000001.jsonl         one JSON record per line
  *     export/contacts/merge-plan.json            contacts merged by case-insensitive e-mail
+ *     export/<entity>/rehosted/chunk-000001.json a chunk whose attachments are all rehosted
  *     contacts/alias/<intercom id>.json          a merged contact -> the Chatwoot contact it became
  *     contacts/merged/<intercom id>.json         a contact Intercom merged (410) -> the one it became
  *     contacts/extras/<intercom id>.json         what the import last wrote of its notes, labels, companies
  *     sync/conversations/<intercom id>.json      what the last sync of a conversation took from Intercom
+ *     import/creating/<intercom id>.json         written before a conversation's create: it may exist since
  *     rejected/conversations/<id>.json           a conversation set aside at export, with its payload
  *     attachments/<conversation>/index.json      what was rehosted for a conversation, and what failed
  *     attachments/<conversation>/<source>-<n>-<file>
@@ -48,6 +50,12 @@ export const blobLayout = {
   mergePlanIn: (dir: string) => `${dir}/merge-plan.json`,
   /** A chunk of the tickets' export (rehosted as tickets, not conversations). */
   isTicketChunk: (key: string) => /\/export\/tickets\/chunk-\d+\.jsonl$/.test(key),
+  /**
+   * Beside a chunk's folder, written once every attachment of the chunk is rehosted: a chunk the
+   * import follows while the export runs is imported only after it (workflows/importWorkflow.ts).
+   */
+  rehostedChunk: (chunkKey: string) =>
+    chunkKey.replace(/\/([^/]+)\.jsonl$/, (_match, name: string) => `/rehosted/${name}.json`),
   /** The folder a chunk or manifest key lives in. */
   folderOf: (key: string) => key.replace(/\/[^/]+$/, ''),
   contactAlias: (account: number, intercomContactId: string) =>
@@ -61,6 +69,13 @@ export const blobLayout = {
   /** Written at the end of each successful import of the conversation (src/mapping/syncMerge.ts). */
   syncedConversation: (account: number, intercomConversationId: string) =>
     `${root(account)}/sync/conversations/${safeSegment(intercomConversationId)}.json`,
+  /**
+   * Written before the import creates the conversation in Chatwoot and never removed: where it is
+   * absent (and no sync record either), no earlier attempt can have created it, so the import creates
+   * without looking first (activities/import/createMarker.ts).
+   */
+  conversationCreateMarker: (account: number, intercomConversationId: string) =>
+    `${root(account)}/import/creating/${safeSegment(intercomConversationId)}.json`,
   rejectedConversation: (account: number, conversationId: string) =>
     `${root(account)}/rejected/conversations/${safeSegment(conversationId)}.json`,
   rejectedConversationsDir: (account: number) => `${root(account)}/rejected/conversations/`,

@@ -32,6 +32,7 @@ import { proxyOn, shortOptions } from './activityOptions.js';
 import {
   accessRefusedSignal,
   advanceRolloutSignal,
+  childProgressSignal,
   holdRolloutSignal,
   MIGRATION_PHASE,
   type MigrationPhase,
@@ -42,10 +43,12 @@ import {
   signalDescriptions,
   statusQuery,
 } from './definitions.js';
-import { exportWorkflow } from './exportWorkflow.js';
+import { type ExportWorkflowResult, exportWorkflow, IMPORT_FOLLOWS_EXPORT } from './exportWorkflow.js';
 import { PREFLIGHT_FAILED } from './failureTypes.js';
-import { importWorkflow } from './importWorkflow.js';
+import { type ImportTotals, importWorkflow } from './importWorkflow.js';
 import { mappingWorkflow } from './mappingWorkflow.js';
+import { migrationDetails } from './migrationDetails.js';
+import { exportMappingAndImport } from './overlappedImport.js';
 import { retentionReminder } from './retentionReminder.js';
 import { rolloutWorkflow } from './rolloutWorkflow.js';
 import { IMPORT_TICKETS, ticketImport } from './ticketImport.js';
@@ -112,7 +115,24 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     },
     { description: signalDescriptions.resume },
   );
-  setHandler(accessRefusedSignal, ({ reason }) => holdOnRefusal(reason));
+  setHandler(accessRefusedSignal, ({ reason }) => holdOnRefusal(reason), {
+    description: signalDescriptions.accessRefused,
+  });
+  setHandler(
+    childProgressSignal,
+    (progress) => {
+      if ('import' in progress) {
+        const exported = status.exported?.conversations ?? 0;
+        const limit = input.import.limit;
+        status.importing = { ...progress.import, total: limit > 0 ? Math.min(limit, exported) : exported };
+      } else if ('rollout' in progress) {
+        const r = progress.rollout;
+        status.rollout = { ...r, reason: r.holdReason };
+      }
+      describe();
+    },
+    { description: signalDescriptions.childProgress },
+  );
   setHandler(advanceRolloutSignal, () => forward('advanceRollout'), {
     description: signalDescriptions.advanceRollout,
   });
@@ -124,39 +144,7 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
   });
 
   function describe(): void {
-    const lines = [
-      `## Migration of Chatwoot account ${account}`,
-      '',
-      `**Phase:** ${status.phase}${status.paused ? ' (paused)' : ''}`,
-    ];
-    if (status.blocked) {
-      lines.push(
-        `**Blocked:** ${status.blocked}`,
-        '',
-        "Fix what it names (a token: in the workers' environment, then restart the workers; an agent's access: in Chatwoot), then signal **resume**.",
-      );
-    }
-    if (status.exported) {
-      lines.push(
-        `**Exported:** ${status.exported.conversations} conversations, ${status.exported.contacts} contacts, ${status.exported.truncated} truncated at 500 parts` +
-          (status.exported.rejected
-            ? `, ${status.exported.rejected} rejected (malformed or oversized; see the report)`
-            : ''),
-      );
-    }
-    if (status.imported) {
-      lines.push(
-        `**Imported:** ${status.imported.conversations} conversations, ${status.imported.messages} messages, ${status.imported.failed} failed`,
-      );
-    }
-    if (status.reconciled) lines.push(`**Verification:** \`${status.reconciled}\``);
-    if (status.rollout) {
-      lines.push(
-        `**Rollout:** ${status.rollout.percentage}% on Chatwoot${status.rollout.held ? ` (held: ${status.rollout.reason ?? ''})` : ''}`,
-      );
-    }
-    if (activeChildId) lines.push('', `Current step: \`${activeChildId}\``);
-    setCurrentDetails(lines.join('\n'));
+    setCurrentDetails(migrationDetails(account, status, activeChildId, input.import.limit));
   }
 
   async function enterPhase(phase: MigrationPhase): Promise<void> {
@@ -204,35 +192,49 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     }
   }
 
-  await enterPhase('export');
-  const exported = await untilAccepted(() =>
-    executeChild(exportWorkflow, { ...childOptions('export'), args: [{ input }] }),
-  );
-  status.exported = {
-    conversations: exported.conversations.count,
-    contacts: exported.contacts,
-    truncated: exported.conversations.truncated ?? 0,
-    rejected: exported.conversations.rejected ?? 0,
+  const onExported = (result: ExportWorkflowResult) => {
+    status.exported = {
+      conversations: result.conversations.count,
+      contacts: result.contacts,
+      truncated: result.conversations.truncated ?? 0,
+      rejected: result.conversations.rejected ?? 0,
+    };
+    describe();
   };
+  let exported: ExportWorkflowResult;
+  let imported: ImportTotals;
+  if (patched(IMPORT_FOLLOWS_EXPORT)) {
+    ({ exported, imported } = await exportMappingAndImport({
+      input,
+      paused: () => status.paused,
+      enterPhase,
+      untilAccepted,
+      childOptions,
+      onExported,
+    }));
+  } else {
+    await enterPhase('export');
+    exported = await untilAccepted(() =>
+      executeChild(exportWorkflow, { ...childOptions('export'), args: [{ input }] }),
+    );
+    onExported(exported);
 
-  await enterPhase('mapping');
-  await untilAccepted(() => executeChild(mappingWorkflow, { ...childOptions('mapping'), args: [{ input }] }));
+    await enterPhase('mapping');
+    await untilAccepted(() =>
+      executeChild(mappingWorkflow, { ...childOptions('mapping'), args: [{ input }] }),
+    );
 
-  await enterPhase('import');
-  const imported = await untilAccepted(() =>
-    executeChild(importWorkflow, {
-      ...childOptions('import'),
-      args: [
-        {
-          input,
-          manifestKey: exported.conversations.manifestKey,
-          contactsManifestKey: exported.entities.find((e) => e.entity === 'contacts')?.manifestKey,
-          paused: status.paused,
-          holdOnAccessRefusal: true,
-        },
-      ],
-    }),
-  );
+    await enterPhase('import');
+    const contactsManifestKey = exported.entities.find((e) => e.entity === 'contacts')?.manifestKey;
+    const manifestKey = exported.conversations.manifestKey;
+    imported = await untilAccepted(() =>
+      executeChild(importWorkflow, {
+        ...childOptions('import'),
+        args: [{ input, manifestKey, contactsManifestKey, paused: status.paused, holdOnAccessRefusal: true }],
+      }),
+    );
+  }
+  status.importing = undefined;
   status.imported = {
     conversations: imported.completed,
     messages: imported.messages,
@@ -261,7 +263,12 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
     ...childOptions('rollout'),
     args: [{ input, exportStartedAt: exported.startedAt }],
   });
-  status.rollout = { percentage: rollout.percentage, held: false };
+  status.rollout = {
+    ...status.rollout,
+    percentage: rollout.percentage,
+    held: false,
+    finished: rollout.finished,
+  };
   activeChildId = undefined;
 
   await enterPhase('retention');

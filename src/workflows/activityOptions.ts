@@ -1,17 +1,25 @@
 /**
  * Activity options per kind of work. Every activity has an explicit retry policy; the HTTP clients
  * have already classified failures, so what reaches here as retryable is worth retrying.
+ *
+ * Heartbeat timeouts detect a dead worker, nothing else: every attempt heartbeats every second while
+ * it lives, through long requests and client backoffs alike (activities/keepAlive.ts), so a worker
+ * killed mid-import has its work retried by another within seconds, not minutes. Changing a timeout
+ * changes no command a workflow issues: running migrations replay unchanged.
  */
 import { type ActivityInterfaceFor, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { ActivitiesOf, QueueOf, QueueTagged, TaskQueueName } from '../activities/queues.js';
 import { taskQueues } from '../config.js';
 import { NON_RETRYABLE_TYPES } from './failureTypes.js';
 
+/** A worker gone this long is dead: the worker sends a heartbeat at least every 5 s (worker.ts). */
+export const DEAD_WORKER_HEARTBEAT_TIMEOUT = '15 seconds';
+
 /** Long, heartbeating Intercom reads (paged exports): resumable from their heartbeat details. */
 export const intercomExportOptions = {
   taskQueue: taskQueues.intercom,
   startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: DEAD_WORKER_HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -24,7 +32,7 @@ export const intercomExportOptions = {
 export const chatwootWriteOptions = {
   taskQueue: taskQueues.chatwoot,
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: DEAD_WORKER_HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -38,7 +46,7 @@ export const chatwootWriteOptions = {
 export const localWorkOptions = {
   taskQueue: taskQueues.main,
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: DEAD_WORKER_HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -48,10 +56,11 @@ export const localWorkOptions = {
   },
 } satisfies QueueOptions;
 
-/** Notifications and small bookkeeping. */
+/** Notifications and small bookkeeping (heartbeating too, so a dead worker costs seconds). */
 export const shortOptions = {
   taskQueue: taskQueues.main,
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: DEAD_WORKER_HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,

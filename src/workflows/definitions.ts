@@ -4,6 +4,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { EntityExportResult } from '../activities/contract.js';
 
 export const MIGRATION_PHASE = defineSearchAttributeKey('MigrationPhase', SearchAttributeType.KEYWORD);
 
@@ -16,8 +17,48 @@ export const retentionDecisionSignal = defineSignal<[RetentionDecision]>('retent
 /** Internal: the export child hands each written conversation chunk to the rehosting child. */
 export const attachmentsFoundSignal = defineSignal<[{ chunkKey: string }]>('attachmentsFound');
 export const exportFinishedSignal = defineSignal<[]>('exportFinished');
+/**
+ * Internal: the export child tells the migration which entities it has finished (ids, counts and
+ * manifest keys only), so the mapping and the import start before the conversations are all exported.
+ */
+export const entitiesExportedSignal = defineSignal<[{ entities: EntityExportResult[] }]>('entitiesExported');
 /** Internal: the import child tells the migration that Chatwoot refused the token and it holds. */
 export const accessRefusedSignal = defineSignal<[{ reason: string }]>('accessRefused');
+/** Internal: the import and rollout children report their progress for the migration's page. */
+export const childProgressSignal = defineSignal<[ChildProgress]>('childProgress');
+
+/** The import's progress, sent to the migration every few seconds (see migrationDetails.ts). */
+export interface ImportProgressSummary {
+  stage: 'contacts' | 'conversations';
+  /** Conversations to import (the export's count, or the input's limit): set by the migration. */
+  total?: number;
+  completed: number;
+  failed: number;
+  messages: number;
+  inFlight: number;
+  /** The import's window: conversations it may have in flight at once (its share of the budget). */
+  windowSize: number;
+  /** Conversations finished (completed or failed) per minute over the last samples; absent at first. */
+  perMinute?: number;
+  paused: boolean;
+  /** Workflow time of the sample (ms). */
+  at: number;
+}
+
+export interface RolloutProgressSummary {
+  percentage: number;
+  /** "2 of 4", or "not started", "cut-over". */
+  phase: string;
+  held: boolean;
+  holdReason?: string;
+  paused: boolean;
+  /** The latest changes (at most five); `changes` counts them all. */
+  history: RolloutPhaseChange[];
+  changes: number;
+  finished: boolean;
+}
+
+export type ChildProgress = { import: ImportProgressSummary } | { rollout: RolloutProgressSummary };
 
 export const signalDescriptions = {
   pause: 'Pause the migration after the work in flight (conversations already started finish).',
@@ -26,6 +67,10 @@ export const signalDescriptions = {
   advanceRollout: 'Move the widget rollout to its next percentage now (10 -> 30 -> 60 -> 100).',
   holdRollout: 'Hold the rollout at its current percentage until advanceRollout; payload {"reason": "..."}.',
   rollbackRollout: 'Move the rollout back one phase; payload {"reason": "..."}.',
+  accessRefused:
+    'Internal, sent by the import when Chatwoot refuses the token: do not send it by hand. To go on after a refusal, fix the token and send resume.',
+  childProgress:
+    'Internal, sent by the import and the rollout with their progress for this page: do not send it by hand (it changes nothing but the details shown).',
   retentionDecision:
     'Decide about the Intercom data after the retention period: {"action": "delete"} or {"action": "keep", "for": "180 days"}.',
 } as const;
@@ -39,7 +84,9 @@ export interface MigrationStatus {
   blocked?: string;
   exported?: { conversations: number; contacts: number; truncated: number; rejected?: number };
   imported?: { conversations: number; messages: number; failed: number };
-  rollout?: { percentage: number; held: boolean; reason?: string };
+  /** The import's latest progress while it runs (migrations started since IMPORT_PROGRESS_PATCH). */
+  importing?: ImportProgressSummary;
+  rollout?: { percentage: number; held: boolean; reason?: string } & Partial<RolloutProgressSummary>;
   reconciled?: string;
 }
 
@@ -61,7 +108,10 @@ export interface ImportProgress {
   started: number;
   completed: number;
   failed: number;
+  /** Messages of the completed conversations that exist in Chatwoot, whichever attempt wrote them. */
   messages: number;
+  /** Of those, the ones this run's finishing attempts posted. */
+  messagesPosted?: number;
   inFlight: number;
   paused: boolean;
   runs: number;

@@ -16,30 +16,58 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { MergedContactActivities } from '../activities/export/mergedContacts.js';
 import type { ImportActivities } from '../activities/import/chatwootWrites.js';
 import type { ImportPlanningActivities } from '../activities/import/planning.js';
 import { type MigrationInput, workflowIds } from '../config.js';
 import { accessRefusalIn, retryAfterAccessFixed } from './accessRefusal.js';
-import { chatwootWriteOptions, proxyOn, shortOptions } from './activityOptions.js';
+import { chatwootWriteOptions, intercomExportOptions, proxyOn, shortOptions } from './activityOptions.js';
 import { conversationImport } from './conversationImport.js';
 import {
   accessRefusedSignal,
+  childProgressSignal,
   type ImportProgress,
+  type ImportProgressSummary,
   importProgressQuery,
   pauseSignal,
   resumeSignal,
   signalDescriptions,
 } from './definitions.js';
 import { ACCESS_REFUSED } from './failureTypes.js';
+import { ImportWindow, type ImportWindowState } from './importWindow.js';
 
 const chatwoot = proxyOn<ImportActivities>(chatwootWriteOptions);
 const bookkeeping = proxyOn<ImportPlanningActivities>(shortOptions);
+const intercomContacts = proxyOn<MergedContactActivities>(intercomExportOptions);
+
+/** Since this patch the window adapts to the throughput it observes (importWindow.ts). */
+export const IMPORT_WINDOW_ADAPTS = 'import-window-adapts';
+/** How often an import that follows the export looks for chunks it may import. */
+const FOLLOW_INTERVAL = '2 seconds';
 
 const CONTACT_CHUNKS_AT_ONCE = 2;
+
+/** Marks histories recorded since the migration's import reports its progress to the migration. */
+export const IMPORT_PROGRESS_PATCH = 'import-progress-to-parent';
+/**
+ * Progress goes to the migration at most this often, and later at most every 1/200 of the time spent
+ * so far: about 900 signals over a ten-hour import, so the migration's own history stays small.
+ */
+const PROGRESS_MIN_INTERVAL_MS = 5_000;
+/** The rate is measured over the last samples (a minute at the shortest interval). */
+const PROGRESS_SAMPLES = 12;
+
+interface ProgressCarry {
+  startedAt: number;
+  lastSentAt: number;
+  samples: { at: number; done: number }[];
+}
 
 export interface ImportPosition {
   contactsDone: boolean;
@@ -64,6 +92,16 @@ export interface ImportWorkflowArgs {
   /** Carried over continue-as-new: the refusal being held on, and the conversations to start again. */
   refusal?: string;
   refused?: ConversationRef[];
+  /**
+   * The manifest is the export's, still being written (accountMigration's IMPORT_FOLLOWS_EXPORT): each
+   * chunk is imported once the export has written it and its attachments are rehosted, with the
+   * contacts it names that Intercom merged away resolved first.
+   */
+  follow?: boolean;
+  /** Carried over continue-as-new: the adaptive window (IMPORT_WINDOW_ADAPTS). */
+  window?: ImportWindowState;
+  /** Carried over continue-as-new: when progress was last reported, and the rate's samples. */
+  progress?: ProgressCarry;
 }
 
 interface ConversationRef {
@@ -75,7 +113,13 @@ export interface ImportTotals {
   started: number;
   completed: number;
   failed: number;
+  /**
+   * Messages of the imported conversations that exist in Chatwoot: posted by an attempt that
+   * finished, or found there by it (written by an attempt that crashed, or by an earlier run).
+   */
   messages: number;
+  /** Of those, the ones the finishing attempts posted (absent from imports started before it existed). */
+  messagesPosted?: number;
   runs: number;
   contactsCreated: number;
   contactsMerged: number;
@@ -107,6 +151,10 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
   const refused: ConversationRef[] = [...(args.refused ?? [])];
   /** Fail-mode import that met a refusal: start nothing more. */
   const stopping = () => !hold && refusal !== undefined;
+  const window = patched(IMPORT_WINDOW_ADAPTS)
+    ? new ImportWindow(input.import.windowSize, args.window, Date.now())
+    : undefined;
+  const windowSize = () => window?.size ?? input.import.windowSize;
 
   async function onRefusal(reason: string): Promise<void> {
     if (refusal !== undefined) return;
@@ -132,8 +180,46 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
       return true;
     });
 
+  const parent = workflowInfo().parent;
+  // Only the migration's own import reports (delta syncs run under the rollout, which shows its own).
+  const reports = hold && parent !== undefined && patched(IMPORT_PROGRESS_PATCH);
+  const progress: ProgressCarry = args.progress ?? { startedAt: Date.now(), lastSentAt: 0, samples: [] };
+  let reporting: Promise<void> = Promise.resolve();
+
+  /** Sends the migration a summary when the interval has passed (workflow time: deterministic). */
+  function reportProgress(force = false): void {
+    if (!reports || !parent) return;
+    const now = Date.now();
+    const interval = Math.max(PROGRESS_MIN_INTERVAL_MS, (now - progress.startedAt) / 200);
+    if (!force && now - progress.lastSentAt < interval) return;
+    progress.lastSentAt = now;
+    const done = totals.completed + totals.failed;
+    progress.samples.push({ at: now, done });
+    if (progress.samples.length > PROGRESS_SAMPLES) progress.samples.shift();
+    const first = progress.samples[0];
+    const summary: ImportProgressSummary = {
+      stage: position.contactsDone ? 'conversations' : 'contacts',
+      completed: totals.completed,
+      failed: totals.failed,
+      messages: totals.messages,
+      inFlight,
+      // The adaptive window is declared with the conversations' stage: not read before it.
+      windowSize: position.contactsDone ? windowSize() : input.import.windowSize,
+      perMinute: now > first.at ? ((done - first.done) / (now - first.at)) * 60_000 : undefined,
+      paused,
+      at: now,
+    };
+    // Chained, so that summaries arrive in order; a lost one is replaced by the next.
+    reporting = reporting
+      .then(() =>
+        getExternalWorkflowHandle(parent.workflowId).signal(childProgressSignal, { import: summary }),
+      )
+      .catch((error) => log.warn('could not report progress to the migration', { error: String(error) }));
+  }
+
   setHandler(importProgressQuery, (): ImportProgress => ({ ...totals, inFlight, paused }), {
-    description: 'Conversations started, completed and failed; messages posted; in flight.',
+    description:
+      'Conversations started, completed and failed; messages in Chatwoot (and posted by this run); in flight.',
   });
   setHandler(
     pauseSignal,
@@ -168,14 +254,63 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
         totals.contactsCreated += r.created;
         totals.contactsMerged += r.merged;
       }
+      reportProgress();
     }
     position.contactsDone = true;
   }
 
-  const chunkKeys = await bookkeeping.listManifestChunks({ input }, args.manifestKey);
+  reportProgress(true);
+  const follow = args.follow === true;
+  const chunkKeys = follow ? [] : await bookkeeping.listManifestChunks({ input }, args.manifestKey);
   const limit = input.import.limit;
   const running: Promise<void>[] = [];
   let startedThisRun = 0;
+  let pollsThisRun = 0;
+
+  const continueAsNewNow = async (): Promise<never> => {
+    await condition(() => inFlight === 0);
+    await reporting;
+    return continueAsNew<typeof importWorkflow>({
+      ...args,
+      paused,
+      position,
+      totals,
+      refusal,
+      refused,
+      progress: reports ? progress : undefined,
+      window: window?.state,
+    });
+  };
+
+  /**
+   * The key of the manifest's chunk at `index`, or undefined past the last. Following the export, it
+   * waits for the chunk to be written and rehosted (findChunksToImport), then resolves the contacts
+   * of it that Intercom merged away (what the export does for the whole export when not followed).
+   */
+  let ready: string[] = [];
+  let readyFrom = position.chunkIndex;
+  let exportComplete = false;
+  const chunkAt = async (index: number): Promise<string | undefined> => {
+    if (!follow) return chunkKeys[index];
+    for (let polls = 0; ; polls++) {
+      if (index >= readyFrom && index - readyFrom < ready.length) break;
+      if (exportComplete) return undefined;
+      if (polls > 0) {
+        window?.starve();
+        if (pollsThisRun >= input.import.childrenPerRun || workflowInfo().continueAsNewSuggested)
+          await continueAsNewNow();
+        await sleep(FOLLOW_INTERVAL);
+      }
+      pollsThisRun++;
+      const found = await bookkeeping.findChunksToImport({ input }, args.manifestKey, index);
+      ready = found.chunkKeys;
+      readyFrom = index;
+      exportComplete = found.complete;
+    }
+    const chunkKey = ready[index - readyFrom] as string;
+    await intercomContacts.resolveMergedContactsInChunk({ input }, chunkKey);
+    return chunkKey;
+  };
 
   const runChild = async ({ conversationId, chunkKey }: ConversationRef) => {
     inFlight++;
@@ -188,7 +323,9 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
       });
       const result = await handle.result();
       totals.completed++;
-      totals.messages += result.messagesPosted;
+      // What exists, not what the last attempt wrote: a crashed attempt's messages are found there.
+      totals.messages += result.messagesPosted + result.messagesAlreadyThere;
+      totals.messagesPosted = (totals.messagesPosted ?? 0) + result.messagesPosted;
     } catch (error) {
       const reason = accessRefusalIn(error);
       if (reason !== undefined) {
@@ -208,6 +345,8 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
       });
     } finally {
       inFlight--;
+      window?.completed(Date.now());
+      reportProgress();
     }
   };
 
@@ -218,19 +357,20 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
   };
   /** False once a fail-mode import has been refused. */
   const mayStartAnother = async () => {
-    await condition(() => stopping() || (!paused && inFlight < input.import.windowSize));
+    if (paused) window?.starve();
+    await condition(() => stopping() || (!paused && inFlight < windowSize()));
     return !stopping();
   };
 
-  chunks: while (position.chunkIndex < chunkKeys.length) {
-    const chunkKey = chunkKeys[position.chunkIndex];
+  chunks: for (;;) {
+    const chunkKey = await chunkAt(position.chunkIndex);
+    if (chunkKey === undefined) break;
     const ids = await bookkeeping.listChunkConversationIds({ input }, chunkKey);
     while (position.itemIndex < ids.length) {
       if (limit > 0 && totals.started >= limit) break;
       if (!(await mayStartAnother())) break chunks;
       if (startedThisRun >= input.import.childrenPerRun || workflowInfo().continueAsNewSuggested) {
-        await condition(() => inFlight === 0);
-        await continueAsNew<typeof importWorkflow>({ ...args, paused, position, totals, refusal, refused });
+        await continueAsNewNow();
       }
       const again = refused.shift();
       if (again) {
@@ -244,19 +384,21 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
     position.chunkIndex++;
     position.itemIndex = 0;
   }
+  window?.starve();
   // Conversations refused near the end are started again after the resume, like the others.
   for (;;) {
     await condition(
       () =>
         stopping() ||
         (inFlight === 0 && refused.length === 0) ||
-        (refused.length > 0 && !paused && inFlight < input.import.windowSize),
+        (refused.length > 0 && !paused && inFlight < windowSize()),
     );
     const again = stopping() ? undefined : refused.shift();
     if (!again) break;
     start(again);
   }
   await Promise.all(running);
+  await reporting;
   if (refusal !== undefined && !hold) {
     throw ApplicationFailure.create({ type: ACCESS_REFUSED, nonRetryable: true, message: refusal });
   }

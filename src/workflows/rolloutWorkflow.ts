@@ -15,6 +15,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
   log,
   patched,
   setCurrentDetails,
@@ -32,6 +33,7 @@ import { accessRefusalIn } from './accessRefusal.js';
 import { chatwootWriteOptions, intercomExportOptions, proxyOn, shortOptions } from './activityOptions.js';
 import {
   advanceRolloutSignal,
+  childProgressSignal,
   holdRolloutSignal,
   pauseSignal,
   type RolloutPhaseChange,
@@ -104,6 +106,8 @@ function reasonFrom(payload: unknown, fallback: string): string {
 
 /** Marks histories recorded after the cut-over started publishing its own rollout state. */
 const PUBLISH_CUTOVER_PATCH = 'publish-cutover-state';
+/** Marks histories recorded since the rollout tells the migration its percentage and history. */
+export const ROLLOUT_PROGRESS_PATCH = 'rollout-progress-to-parent';
 
 export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult> {
   const { input } = args;
@@ -173,7 +177,40 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     { description: 'Current phase and percentage, whether held and why, and every change so far.' },
   );
 
-  const describe = () =>
+  const parent = workflowInfo().parent;
+  const reports = parent !== undefined && patched(ROLLOUT_PROGRESS_PATCH);
+  let reportedKey = '';
+  let reporting: Promise<void> = Promise.resolve();
+  /** The migration's page shows the rollout too: it is told of each change (not of each delta sync). */
+  const reportProgress = () => {
+    if (!reports || !parent) return;
+    const phase = finished
+      ? 'cut-over'
+      : state.phaseIndex < 0
+        ? 'not started'
+        : `${state.phaseIndex + 1} of ${phases.length}`;
+    const summary = {
+      percentage: percentage(),
+      phase,
+      held: state.held,
+      holdReason: state.holdReason,
+      paused: state.paused,
+      history: state.history.slice(-5),
+      changes: state.history.length,
+      finished,
+    };
+    const key = JSON.stringify({ ...summary, history: undefined });
+    if (key === reportedKey) return;
+    reportedKey = key;
+    reporting = reporting
+      .then(() =>
+        getExternalWorkflowHandle(parent.workflowId).signal(childProgressSignal, { rollout: summary }),
+      )
+      .catch((error) => log.warn('could not report the rollout to the migration', { error: String(error) }));
+  };
+
+  const describe = () => {
+    reportProgress();
     setCurrentDetails(
       [
         `## Rollout for account ${input.account}`,
@@ -191,6 +228,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
         .filter(Boolean)
         .join('\n\n'),
     );
+  };
 
   const publish = (phase: string) =>
     publishing.publishRolloutState(
@@ -328,6 +366,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
     const historyFull =
       workflowInfo().historyLength > continueAfterEvents || workflowInfo().continueAsNewSuggested;
     if (historyFull && commands.length === 0) {
+      await reporting;
       await continueAsNew<typeof rolloutWorkflow>({
         input,
         exportStartedAt: args.exportStartedAt,
@@ -352,6 +391,7 @@ export async function rolloutWorkflow(args: RolloutArgs): Promise<RolloutResult>
   if (patched(PUBLISH_CUTOVER_PATCH)) await publish('cut-over');
   finished = true;
   describe();
+  await reporting;
   return {
     percentage: percentage(),
     finished: true,

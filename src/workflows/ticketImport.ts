@@ -23,7 +23,10 @@ export interface TicketImportTotals {
   started: number;
   completed: number;
   failed: number;
+  /** Messages of the imported tickets that exist in Chatwoot, whoever's attempt wrote them. */
   messages: number;
+  /** Of those, the ones this run's finishing attempts posted (absent in totals carried from before). */
+  messagesPosted?: number;
   failedTicketIds: string[];
 }
 
@@ -54,7 +57,9 @@ export async function ticketImport(args: TicketImportArgs): Promise<TicketImport
     try {
       const result = await importTicket({ input, ticketId, chunkKey });
       totals.completed++;
-      totals.messages += result.messagesPosted;
+      // What exists in Chatwoot, including what a crashed attempt wrote before this one found it.
+      totals.messages += result.messagesPosted + result.messagesAlreadyThere;
+      totals.messagesPosted = (totals.messagesPosted ?? 0) + result.messagesPosted;
     } catch (error) {
       if (accessRefusalIn(error) !== undefined) {
         refusal ??= error;

@@ -284,12 +284,17 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   }
 
   async function rehostAttachments({ input, chunkKey }: RehostArgs): Promise<RehostResult> {
-    const conversations = await readChunk<Conversation>(deps.store(input), chunkKey);
-    return rehostChunk(
+    const store = deps.store(input);
+    const conversations = await readChunk<Conversation>(store, chunkKey);
+    const result = await rehostChunk(
       input,
       conversations,
       (conversation) => () => deps.intercom(input).getConversation(conversation.id),
     );
+    // What an import following the export waits for (findChunksToImport): only after every index of
+    // the chunk is saved, so no message of it is posted before its attachments are in the store.
+    await putJson(store, blobLayout.rehostedChunk(chunkKey), { chunkKey, ...result });
+    return result;
   }
 
   /** A ticket chunk: each ticket in its conversation shape, its links refreshed by GET /tickets/{id}. */

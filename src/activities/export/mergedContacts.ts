@@ -13,7 +13,7 @@ import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
-import { readManifest, recordsOf } from '../manifests.js';
+import { readChunk, readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import { recordIntercomMerge } from './contactExtras.js';
 
@@ -33,7 +33,6 @@ const conversationContactId = (conversation: Conversation): string | undefined =
 export function createMergedContactActivities(deps: ActivityDeps) {
   async function resolveMergedContacts({ input }: { input: MigrationInput }): Promise<MergedContactsResult> {
     const store = deps.store(input);
-    const intercom = deps.intercom(input);
     const listed = new Set<string>();
     const contacts = await readManifest(store, blobLayout.entityManifest(input.account, 'contacts'));
     for await (const contact of recordsOf<Contact>(store, contacts)) {
@@ -52,8 +51,14 @@ export function createMergedContactActivities(deps: ActivityDeps) {
       if (id !== undefined && !listed.has(id)) unlisted.add(id);
     }
     listed.clear();
-    const result: MergedContactsResult = { unlisted: unlisted.size, merged: 0 };
-    const ids = [...unlisted];
+    return resolveUnlisted(input, [...unlisted]);
+  }
+
+  /** Asks Intercom once about each contact of `ids` and records the ones it merged away. */
+  async function resolveUnlisted(input: MigrationInput, ids: string[]): Promise<MergedContactsResult> {
+    const store = deps.store(input);
+    const intercom = deps.intercom(input);
+    const result: MergedContactsResult = { unlisted: ids.length, merged: 0 };
     let next = 0;
     const lane = async () => {
       while (next < ids.length) {
@@ -74,7 +79,35 @@ export function createMergedContactActivities(deps: ActivityDeps) {
     return result;
   }
 
-  return { resolveMergedContacts };
+  /**
+   * resolveMergedContacts for the conversations of one chunk, once the contacts' export is complete:
+   * an import that follows the export runs it before the chunk, instead of the whole pass at the end.
+   * The listed contacts' ids are read once per worker and migration run.
+   */
+  async function resolveMergedContactsInChunk(
+    { input }: { input: MigrationInput },
+    chunkKey: string,
+  ): Promise<MergedContactsResult> {
+    const store = deps.store(input);
+    const contactsKey = blobLayout.entityManifest(input.account, 'contacts');
+    const run = deps.runCache(input);
+    const listed = (await run.cached(run.json, `listed-contacts:${contactsKey}`, async () => {
+      const ids = new Set<string>();
+      for await (const contact of recordsOf<Contact>(store, await readManifest(store, contactsKey))) {
+        ids.add(contact.id);
+        if (ids.size % 5_000 === 0) Context.current().heartbeat('reading contacts');
+      }
+      return ids;
+    })) as Set<string>;
+    const unlisted = new Set<string>();
+    for (const conversation of await readChunk<Conversation>(store, chunkKey)) {
+      const id = conversationContactId(conversation);
+      if (id !== undefined && !listed.has(id)) unlisted.add(id);
+    }
+    return resolveUnlisted(input, [...unlisted]);
+  }
+
+  return { resolveMergedContacts, resolveMergedContactsInChunk };
 }
 
 export type MergedContactActivities = OnQueue<

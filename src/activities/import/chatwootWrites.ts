@@ -6,6 +6,7 @@
  */
 import { Context, sleep } from '@temporalio/activity';
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import { survivesForm } from '../../clients/chatwoot/conversationForm.js';
 import { ChatwootPolicyRefusal } from '../../clients/chatwoot/refusals.js';
 import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
@@ -19,6 +20,7 @@ import {
   type PlannedMessage,
   planMessages,
 } from '../../mapping/index.js';
+import { syncedIntercomState } from '../../mapping/syncMerge.js';
 import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import { readAttachmentIndex, type StoredAttachment } from '../attachments/rehost.js';
@@ -27,8 +29,10 @@ import type { ActivityDeps } from '../deps.js';
 import { readChunk } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import type { MigrationMapping } from '../setup/chatwootWrites.js';
+import { findInArchive } from './archiveIndex.js';
 import { createContactExtrasWriter } from './contactExtras.js';
 import { applyFinalState, type ConversationTarget } from './conversationState.js';
+import { markCreating, mayAlreadyExist } from './createMarker.js';
 import { mergedSurvivor } from './mergedContacts.js';
 
 /** Contacts of one chunk written at once (the import runs two chunks at a time). */
@@ -103,7 +107,13 @@ export function createImportActivities(deps: ActivityDeps) {
     return outcome;
   }
 
-  /** Looks up before creating and after any 5xx. */
+  /**
+   * Creates first: the identifier is unique per account (Contact's uniqueness validation and index),
+   * so a contact an earlier attempt or run created answers 422 "Identifier has already been taken",
+   * and only then, or after a 5xx, is it looked up. The one exception: a contact with an external id
+   * but no e-mail, which an import from before external ids may hold as `intercom:<id>` (H1): no
+   * unique field would refuse its create, so it is looked up first under both forms.
+   */
   async function findOrCreateContact(
     input: MigrationInput,
     chatwoot: ChatwootClient,
@@ -112,19 +122,30 @@ export function createImportActivities(deps: ActivityDeps) {
     const payload = contactPayload(contact);
     // Under its external id, or under `intercom:<id>` from an import before the re-key step.
     const forms = contactIdentifierForms(contact);
-    const found = await findContactByIdentifiers(chatwoot, forms);
-    if (found) return { id: found.id, created: false, mergedByEmail: false };
+    const lookUp = async () => {
+      const found = await findContactByIdentifiers(chatwoot, forms);
+      return found ? { id: found.id, created: false, mergedByEmail: false } : undefined;
+    };
     const alias = await getJson<{ chatwootId: number }>(
       deps.store(input),
       blobLayout.contactAlias(input.account, contact.id),
     );
     if (alias) return { id: alias.chatwootId, created: false, mergedByEmail: true };
+    if (forms.length > 1 && !payload.email) {
+      const legacy = await lookUp();
+      if (legacy) return legacy;
+    }
     let attempt = { ...payload };
     for (let tries = 0; tries < 4; tries++) {
       try {
         const created = await chatwoot.createContact(attempt);
         return { id: created.id, created: true, mergedByEmail: false };
       } catch (error) {
+        if (isStatus(error, 422, /identifier|email/i)) {
+          // Ours already (an earlier attempt or run made it), under either identifier form.
+          const existing = await lookUp();
+          if (existing) return existing;
+        }
         if (isStatus(error, 422, /email/i) && attempt.email) {
           // Same e-mail in another case, or a contact the live widget made during the parallel run.
           const owner = (await chatwoot.filterContacts('email', attempt.email))[0];
@@ -147,8 +168,8 @@ export function createImportActivities(deps: ActivityDeps) {
         }
         if (error instanceof HttpFailure && error.retryable) {
           // A 5xx may hide a committed create (concurrent duplicates give 500): look before retrying.
-          const again = await findContactByIdentifiers(chatwoot, forms);
-          if (again) return { id: again.id, created: false, mergedByEmail: false };
+          const again = await lookUp();
+          if (again) return again;
           await sleep(500 * (tries + 1));
           continue;
         }
@@ -268,20 +289,38 @@ export function createImportActivities(deps: ActivityDeps) {
     return { id: (await ensureContact(input, chatwoot, placeholder)).id, remembered: false, cacheKey };
   }
 
+  /**
+   * The conversation this attempt writes to. It is looked up only where an earlier attempt may have
+   * created it (createMarker.ts); otherwise the marker is written and the conversation created.
+   */
   async function findOrCreateConversation(
+    input: MigrationInput,
     chatwoot: ChatwootClient,
     conversation: Conversation,
+    context: Context,
     create: () => Promise<{ id: number }>,
   ): Promise<ConversationTarget> {
     const lookup = async () =>
       (await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id))[0];
-    const existing = await lookup();
-    // The filter's answer carries status, labels, assignee and team: what the end of the import compares.
-    if (existing) return { id: existing.id, created: false, found: existing };
+    const may = await mayAlreadyExist(deps, input, conversation.id, context.info.attempt);
+    if (may) {
+      // A re-run pages the archive inbox once (archiveIndex.ts) instead of a filter per conversation;
+      // within one run (a retry, a delta sync) a filter for the few that need one costs less.
+      const indexed = may.earlierRun
+        ? await findInArchive(deps, input, { conversationId: conversation.id }, may.markedAt)
+        : undefined;
+      // Both answers carry status, labels, assignee and team: what the end of the import compares.
+      const existing = indexed ? indexed[0] : await lookup();
+      if (existing) return { id: existing.id, created: false, found: existing };
+    }
+    // Written again even when present: its run and time must be this create's, or a retry of it
+    // would trust an archive index paged before it.
+    await markCreating(deps, input, conversation.id);
     try {
       return { id: (await create()).id, created: true };
     } catch (error) {
       if (error instanceof HttpFailure && error.retryable) {
+        // A 5xx or a lost answer may hide a committed create.
         const again = await lookup();
         if (again) return { id: again.id, created: false, found: again };
       }
@@ -345,19 +384,78 @@ export function createImportActivities(deps: ActivityDeps) {
     const storedFor = (message: PlannedMessage) =>
       (attachmentIndex?.stored ?? []).filter((s) => s.messageSourceId === message.sourceId);
 
+    // Who writes a message: an Intercom bot's part is the account's agent bot's (the administrator's
+    // token, sender_type AgentBot), so no agent's reports count it (a mapping saved before the bot
+    // existed has no id); an agent's public reply goes with the agent's own token when there is one.
+    const authorOf = (message: PlannedMessage) => {
+      const botId =
+        message.botAuthored && message.messageType === 'outgoing' ? mapping.agentBotId : undefined;
+      const client =
+        botId === undefined &&
+        message.messageType === 'outgoing' &&
+        !message.private &&
+        deps.hasAgentToken(message.authorEmail)
+          ? deps.chatwoot(input, message.authorEmail ?? undefined)
+          : chatwoot;
+      return { botId, client };
+    };
+    const messageBody = async (message: PlannedMessage, stored: StoredAttachment[], botId?: number) => ({
+      content: message.content,
+      message_type: message.messageType,
+      private: message.private,
+      ...(botId === undefined ? {} : { sender_type: 'AgentBot' as const, sender_id: botId }),
+      source_id: message.sourceId,
+      content_attributes: {
+        external_created_at: message.externalCreatedAt,
+        intercom_author: { type: message.authorType, id: message.authorId, name: message.authorName },
+      },
+      attachments: stored.length ? await attachmentFiles(store, stored) : undefined,
+    });
+    // An agent's valid token refused by ConversationPolicy: name the inbox to add the agent to.
+    const inInbox = (error: unknown) => {
+      const inbox = { id: mapping.inboxId, name: input.chatwoot.inboxName };
+      return error instanceof ChatwootPolicyRefusal ? error.inInbox(inbox) : error;
+    };
+
+    // The create carries everything Chatwoot takes at creation without alerting anyone: the first
+    // message (ConversationsController#create builds it with Messages::MessageBuilder in the same
+    // transaction, source_id included) and the team (the import's teams have allow_auto_assign off,
+    // so AssignmentHandler picks no one). It stays pending (NotificationListener#conversation_created
+    // skips pending ones; open or resolved would alert every inbox member) and unassigned
+    // (NewMessageNotificationService would alert an assignee of every later message).
+    const customAttributes = conversationCustomAttributes(conversation);
+    const additionalAttributes = conversationAdditionalAttributes(conversation);
+    const intercomTeam = syncedIntercomState(conversation).teamAssigneeId;
+    const teamId = intercomTeam ? mapping.teams[intercomTeam] : undefined;
+    const first = planned[0];
+    const firstStored = first ? storedFor(first) : [];
+    // Files make the create a form, in which a number attribute would come back a string.
+    const foldFirst =
+      first !== undefined &&
+      (firstStored.length === 0 || (survivesForm(customAttributes) && survivesForm(additionalAttributes)));
+    const firstAuthor = foldFirst && first ? authorOf(first) : undefined;
+    const firstMessage =
+      foldFirst && first ? await messageBody(first, firstStored, firstAuthor?.botId) : undefined;
+
     let contact = await resolveContact(input, chatwoot, conversation);
     const createFor = (contactId: number) => {
       stopIfGivenUp(context);
-      return chatwoot.createConversation({
-        inbox_id: mapping.inboxId,
-        contact_id: contactId,
-        // Pending until every message is in: an incoming message would reopen a resolved conversation.
-        status: 'pending',
-        custom_attributes: conversationCustomAttributes(conversation),
-        additional_attributes: conversationAdditionalAttributes(conversation),
-      });
+      return (firstAuthor?.client ?? chatwoot)
+        .createConversation({
+          inbox_id: mapping.inboxId,
+          contact_id: contactId,
+          // Pending until every message is in: an incoming message would reopen a resolved conversation.
+          status: 'pending',
+          ...(teamId === undefined ? {} : { team_id: teamId }),
+          custom_attributes: customAttributes,
+          additional_attributes: additionalAttributes,
+          ...(firstMessage ? { message: firstMessage } : {}),
+        })
+        .catch((error: unknown) => {
+          throw inInbox(error);
+        });
     };
-    const target = await findOrCreateConversation(chatwoot, conversation, async () => {
+    const target = await findOrCreateConversation(input, chatwoot, conversation, context, async () => {
       try {
         return await createFor(contact.id);
       } catch (error) {
@@ -368,6 +466,7 @@ export function createImportActivities(deps: ActivityDeps) {
         return createFor(contact.id);
       }
     });
+    if (target.created) target.createdTeamId = teamId;
 
     const already = new Set<string>();
     if (!target.created) {
@@ -391,38 +490,23 @@ export function createImportActivities(deps: ActivityDeps) {
         result.messagesAlreadyThere++;
         continue;
       }
-      await respectFloodGuard(postedAt, input.import.messagesPerMinute);
-      const stored = storedFor(message);
+      const stored = message === first ? firstStored : storedFor(message);
       result.attachmentsMissing += message.attachments.length - stored.length;
-      // An Intercom bot's part is the account's agent bot's (the administrator's token, sender_type
-      // AgentBot), so no agent's reports count it. A mapping saved before the bot existed has no id.
-      const botId =
-        message.botAuthored && message.messageType === 'outgoing' ? mapping.agentBotId : undefined;
-      const author =
-        botId === undefined &&
-        message.messageType === 'outgoing' &&
-        !message.private &&
-        deps.hasAgentToken(message.authorEmail)
-          ? deps.chatwoot(input, message.authorEmail ?? undefined)
-          : chatwoot;
+      if (message === first && firstMessage && target.created) {
+        // Posted by the create above.
+        postedAt.push(Date.now());
+        result.messagesPosted++;
+        result.attachmentsUploaded += stored.length;
+        continue;
+      }
+      await respectFloodGuard(postedAt, input.import.messagesPerMinute);
+      const author = authorOf(message);
       stopIfGivenUp(context);
-      const posting = author.createMessage(target.id, {
-        content: message.content,
-        message_type: message.messageType,
-        private: message.private,
-        ...(botId === undefined ? {} : { sender_type: 'AgentBot' as const, sender_id: botId }),
-        source_id: message.sourceId,
-        content_attributes: {
-          external_created_at: message.externalCreatedAt,
-          intercom_author: { type: message.authorType, id: message.authorId, name: message.authorName },
-        },
-        attachments: stored.length ? await attachmentFiles(store, stored) : undefined,
-      });
-      await posting.catch((error: unknown) => {
-        // An agent's valid token refused by ConversationPolicy: name the inbox to add the agent to.
-        const inbox = { id: mapping.inboxId, name: input.chatwoot.inboxName };
-        throw error instanceof ChatwootPolicyRefusal ? error.inInbox(inbox) : error;
-      });
+      await author.client
+        .createMessage(target.id, await messageBody(message, stored, author.botId))
+        .catch((error: unknown) => {
+          throw inInbox(error);
+        });
       postedAt.push(Date.now());
       result.messagesPosted++;
       result.attachmentsUploaded += stored.length;

@@ -27,6 +27,8 @@ export interface ConversationTarget {
   created: boolean;
   /** The conversation as the look-up found it (before this attempt's messages), when not created. */
   found?: ChatwootConversation;
+  /** The team the create set (ConversationBuilder takes team_id), when created. */
+  createdTeamId?: number;
 }
 
 export interface FinalStateArgs {
@@ -79,7 +81,15 @@ export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs):
       agentOf,
       teamOf,
     }).status;
-    writes = { labels: intercom.labels, teamId, assigneeId, status, recordSnapshot: true };
+    // What the create already holds is not written again: its team, and no labels. (Its status is
+    // pending, which no Intercom state maps to: mapConversationStatus gives open, resolved or snoozed.)
+    writes = {
+      labels: target.created && intercom.labels.length === 0 ? undefined : intercom.labels,
+      teamId: target.created && teamId === target.createdTeamId ? undefined : teamId,
+      assigneeId,
+      status,
+      recordSnapshot: true,
+    };
   } else {
     chatwootBefore = chatwootStateOf(target.found);
     const record = await getJson<SyncedIntercomState>(store, recordKey);

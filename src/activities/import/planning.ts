@@ -6,14 +6,21 @@
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
 import { contactIdentifier, legacyContactIdentifier, normalizeEmail } from '../../mapping/index.js';
-import { putJson } from '../../storage/blobStore.js';
+import { getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
-import { readChunk, readManifest, recordsOf } from '../manifests.js';
+import { type EntityManifest, readChunk, readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import type { MergePlan } from './chatwootWrites.js';
 
 export const importPlanningQueue = taskQueues.main;
+
+export interface ChunksToImport {
+  /** Chunks after `known` ready to import, in export order. */
+  chunkKeys: string[];
+  /** The export has finished and every chunk of it is in `chunkKeys` or before `known`. */
+  complete: boolean;
+}
 
 export function createImportPlanningActivities(deps: ActivityDeps) {
   async function listManifestChunks(
@@ -82,7 +89,31 @@ export function createImportPlanningActivities(deps: ActivityDeps) {
     return plan.merges.length;
   }
 
-  return { listManifestChunks, listChunkConversationIds, planContactMerges };
+  /**
+   * The chunks after the first `known` of a manifest the export is still writing that may be imported
+   * now, in export order, stopping at the first that may not: one whose attachments are not rehosted
+   * yet (an inline image or a file must be in the store before its message is posted).
+   */
+  async function findChunksToImport(
+    { input }: { input: MigrationInput },
+    manifestKey: string,
+    known: number,
+  ): Promise<ChunksToImport> {
+    const store = deps.store(input);
+    const manifest = await getJson<EntityManifest>(store, manifestKey);
+    if (!manifest) return { chunkKeys: [], complete: false };
+    const chunkKeys: string[] = [];
+    for (const chunk of manifest.chunks.slice(known)) {
+      const ready =
+        chunk.attachments === false ||
+        (await getJson(store, blobLayout.rehostedChunk(chunk.key))) !== undefined;
+      if (!ready) break;
+      chunkKeys.push(chunk.key);
+    }
+    return { chunkKeys, complete: manifest.complete && known + chunkKeys.length >= manifest.chunks.length };
+  }
+
+  return { listManifestChunks, listChunkConversationIds, planContactMerges, findChunksToImport };
 }
 
 export type ImportPlanningActivities = OnQueue<

@@ -21,9 +21,11 @@ import { readAttachmentIndex } from '../attachments/rehost.js';
 import { forEachConcurrently } from '../concurrently.js';
 import type { ReconciliationSummary } from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
-import { findContactByIdentifiers, type MergePlan } from '../import/chatwootWrites.js';
+import { type ArchiveIndex, pageArchiveIndex } from '../import/archiveIndex.js';
+import type { MergePlan } from '../import/chatwootWrites.js';
 import { type EntityManifest, type RejectedConversation, readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
+import { type ContactDirectory, contactDirectory } from './contactDirectory.js';
 import { exportedNoteIds, type NotesTally, verifyContactNotes } from './contactNotes.js';
 import { emptyTicketReport, type TicketReport, ticketReportMarkdown, verifyTickets } from './tickets.js';
 
@@ -239,6 +241,17 @@ async function labelReport(
   return { labels: plan.labels, labelMerges: plan.merges };
 }
 
+/** The archive inbox of the run's mapping, paged; undefined before the mapping phase made one. */
+async function archiveOf(
+  deps: ActivityDeps,
+  input: MigrationInput,
+  onPage: () => void,
+): Promise<ArchiveIndex | undefined> {
+  const inbox = await getJson<{ inboxId?: number }>(deps.store(input), blobLayout.mapping(input.account));
+  if (inbox?.inboxId === undefined) return undefined;
+  return pageArchiveIndex(deps.chatwoot(input), inbox.inboxId, onPage);
+}
+
 export const verificationQueue = taskQueues.chatwoot;
 
 export function createVerificationActivities(deps: ActivityDeps) {
@@ -285,6 +298,12 @@ export function createVerificationActivities(deps: ActivityDeps) {
     };
     const s = report.summary;
     let checked = 0;
+    const heartbeat = (detail: string) => Context.current().heartbeat(detail);
+
+    // Contacts from GET /contacts (15 a page) when that takes fewer requests than one filter each.
+    const directory: ContactDirectory = await contactDirectory(chatwoot, contactsManifest.count, () =>
+      heartbeat('contacts'),
+    );
 
     await forEachConcurrently(
       recordsOf<Contact>(store, contactsManifest),
@@ -294,8 +313,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
         if (canonicalId) {
           // Its notes are on the contact it merged into (contactNotes.ts).
           if (exportedNoteIds(contact).length === 0) return;
-          const canonical = await findContactByIdentifiers(
-            chatwoot,
+          const canonical = await directory.findOne(
             contactIdentifierForms({ id: canonicalId, external_id: plan.identifiers?.[canonicalId] ?? null }),
           );
           addNotes(s, await verifyContactNotes(chatwoot, contact, canonical?.id));
@@ -304,11 +322,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
         s.contacts.expected++;
         // Under its external id, or `intercom:<id>` until the re-key step has run: one contact either way.
         const forms = contactIdentifierForms(contact);
-        const found = (
-          forms.length === 1
-            ? await chatwoot.filterContacts('identifier', forms[0] as string)
-            : await chatwoot.filterContactsByIdentifiers(forms)
-        ).filter((candidate) => forms.includes(candidate.identifier ?? ''));
+        const found = await directory.findAll(forms);
         const alias =
           found.length === 0
             ? await getJson(store, blobLayout.contactAlias(input.account, contact.id))
@@ -320,6 +334,15 @@ export function createVerificationActivities(deps: ActivityDeps) {
         if (found.length > 1) s.duplicates += found.length - 1;
       },
     );
+
+    // The archive inbox paged once (25 a page) instead of one filter per conversation; a conversation
+    // not there is looked for account-wide only when the paging may have missed it.
+    const archive = await archiveOf(deps, input, () => heartbeat('archive inbox'));
+    const findConversations = async (intercomId: string) => {
+      const listed = archive?.conversations.get(intercomId);
+      if (listed?.length || archive?.complete) return listed ?? [];
+      return chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', intercomId);
+    };
 
     await forEachConcurrently(
       recordsOf<Conversation>(store, conversationsManifest),
@@ -338,10 +361,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
         for (const failure of attachmentIndex?.failed ?? []) report.attachmentFailures.push(failure);
         const expectedAttachments = planned.reduce((sum, m) => sum + m.attachments.length, 0);
         s.attachments.expected += expectedAttachments;
-        const matches = await chatwoot.filterConversationsByCustomAttribute(
-          'intercom_conversation_id',
-          conversation.id,
-        );
+        const matches = await findConversations(conversation.id);
         if (matches.length === 0) {
           report.missingConversations.push(conversation.id);
           return;
@@ -353,7 +373,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
         }
         const seen = new Map<string, number>();
         let attachmentsFound = 0;
-        for await (const page of chatwoot.messagesAfter(matches[0].id)) {
+        for await (const page of chatwoot.allMessages(matches[0].id)) {
           for (const message of page) {
             // Chatwoot's own activity messages ("Conversation was marked resolved by ...", written when
             // the import sets the status) have no source id; the imported ones carry their part's.
@@ -383,13 +403,16 @@ export function createVerificationActivities(deps: ActivityDeps) {
     );
 
     // Rejected conversations stay in the expected count, so the table never hides them; one imported
-    // by hand with its Intercom id is found like any other.
+    // by hand with its Intercom id is found like any other, in whichever inbox it was created.
     for (const rejected of conversationsManifest.rejected ?? []) {
       s.conversations.expected++;
-      const matches = await chatwoot.filterConversationsByCustomAttribute(
-        'intercom_conversation_id',
-        rejected.conversationId,
-      );
+      const listed = archive?.conversations.get(rejected.conversationId);
+      const matches = listed?.length
+        ? listed
+        : await chatwoot.filterConversationsByCustomAttribute(
+            'intercom_conversation_id',
+            rejected.conversationId,
+          );
       const foundInChatwoot = matches.length > 0;
       if (foundInChatwoot) s.conversations.found++;
       else s.rejected++;
@@ -414,7 +437,9 @@ export function createVerificationActivities(deps: ActivityDeps) {
       (s.messages.expected - s.messages.found) +
       (s.attachments.expected - s.attachments.found) +
       (s.notes ? s.notes.expected - s.notes.found : 0);
-    s.missing += (await verifyTickets(deps, input, s, report.tickets ?? emptyTicketReport())).missing;
+    s.missing += (
+      await verifyTickets(deps, input, s, report.tickets ?? emptyTicketReport(), archive)
+    ).missing;
     const reportKey = blobLayout.report(input.account);
     await putJson(store, reportKey, report);
     await store.put(reportKey.replace(/\.json$/, '.md'), renderReportMarkdown(report), {

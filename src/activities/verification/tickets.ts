@@ -6,6 +6,7 @@
  * report lists the tickets concerned. Tickets set aside at export stay in the expected count.
  */
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import type { Conversation } from '../../clients/chatwoot/schemas.js';
 import type { Ticket } from '../../clients/intercom/ticketSchemas.js';
 import type { MigrationInput } from '../../config.js';
 import { isoUtc } from '../../mapping/text.js';
@@ -15,6 +16,7 @@ import { getJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import { forEachConcurrently } from '../concurrently.js';
 import type { ActivityDeps } from '../deps.js';
+import type { ArchiveIndex } from '../import/archiveIndex.js';
 import { type EntityManifest, recordsOf } from '../manifests.js';
 
 export interface TicketReport {
@@ -37,13 +39,28 @@ export function emptyTicketReport(): TicketReport {
   };
 }
 
-async function findTicketConversation(chatwoot: ChatwootClient, ticket: Ticket) {
+/**
+ * From the archive inbox's index when it has the ticket, or proves it absent (complete); otherwise
+ * (no index, or paging that may have missed one) by the filters, account-wide.
+ */
+async function findTicketConversation(
+  chatwoot: ChatwootClient,
+  ticket: Ticket,
+  archive: ArchiveIndex | undefined,
+): Promise<{ id: number }[]> {
+  const sameAsTicket = (candidates: Conversation[]) =>
+    candidates
+      .filter((c) => c.custom_attributes?.intercom_created_at === isoUtc(ticket.created_at))
+      .slice(0, 1);
+  const listed = archive?.tickets.get(ticket.id);
+  if (listed?.length) return listed;
+  const same = sameAsTicket(archive?.conversations.get(ticket.id) ?? []);
+  if (same.length > 0 || archive?.complete) return same;
   const matches = await chatwoot.filterConversationsByCustomAttribute('intercom_ticket_id', ticket.id);
   if (matches.length > 0) return matches;
-  const same = await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', ticket.id);
-  return same
-    .filter((c) => c.custom_attributes?.intercom_created_at === isoUtc(ticket.created_at))
-    .slice(0, 1);
+  return sameAsTicket(
+    await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', ticket.id),
+  );
 }
 
 /**
@@ -56,6 +73,8 @@ export async function verifyTickets(
   input: MigrationInput,
   counts: ReconciliationCounts,
   report: TicketReport,
+  /** The archive inbox paged by the caller (ticket conversations are created there too). */
+  archive?: ArchiveIndex,
 ): Promise<{ missing: number }> {
   const store = deps.store(input);
   const chatwoot = deps.chatwoot(input);
@@ -70,7 +89,7 @@ export async function verifyTickets(
       timestampLine: input.import.timestampLine,
     });
     report.ticketMessages.expected += planned.length;
-    const matches = await findTicketConversation(chatwoot, ticket);
+    const matches = await findTicketConversation(chatwoot, ticket, archive);
     if (matches.length === 0) {
       report.missingTickets.push(ticket.id);
       return;
@@ -81,7 +100,7 @@ export async function verifyTickets(
       report.duplicateTickets.push(ticket.id);
     }
     const seen = new Map<string, number>();
-    for await (const page of chatwoot.messagesAfter((matches[0] as { id: number }).id)) {
+    for await (const page of chatwoot.allMessages((matches[0] as { id: number }).id)) {
       for (const message of page) {
         if (message.source_id) seen.set(message.source_id, (seen.get(message.source_id) ?? 0) + 1);
       }

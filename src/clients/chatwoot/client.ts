@@ -7,6 +7,7 @@
 import { type ClientTuning, HttpCore, paginationStalled, type RequestStats, route } from '../httpCore.js';
 import { type AgentBotCalls, agentBotCalls } from './agentBots.js';
 import { type ContactExtraCalls, contactExtraCalls } from './contactNotes.js';
+import { formFieldsOf } from './conversationForm.js';
 import { classifyChatwootFailure } from './failures.js';
 import { multipartBody, type OutgoingAttachment } from './multipart.js';
 
@@ -141,6 +142,12 @@ export interface NewConversation {
   source_id?: string;
   assignee_id?: number;
   team_id?: number;
+  /**
+   * The first message, created in the same transaction (ConversationsController#create runs
+   * Messages::MessageBuilder on params[:message]); with attachments the request goes as multipart,
+   * which only string attributes survive (conversationForm.ts).
+   */
+  message?: NewMessage;
 }
 
 export interface NewMessage {
@@ -160,6 +167,8 @@ export interface NewMessage {
 export interface NumberedPage<T> {
   items: T[];
   page: number;
+  /** The answer's count of all items (meta.all_count, meta.count), when it gives one. */
+  total?: number;
 }
 
 /** The inbox settings the migration checks; an API channel's webhook_url goes under `channel`. */
@@ -205,6 +214,13 @@ export interface NewArticle {
 
 /** Chatwoot's messages?after= answers at most this many. */
 const MESSAGES_PAGE_SIZE = 100;
+/** messages?after=&before= (MessageFinder#messages_between) answers at most this many. */
+const MESSAGES_BETWEEN_PAGE_SIZE = 1000;
+/**
+ * `before` for "no upper bound": the finder compares it in SQL (`id < ?`, a literal, so no integer
+ * range check), and message ids stay far below it.
+ */
+const MESSAGE_ID_CEILING = Number.MAX_SAFE_INTEGER;
 
 export class ChatwootClient {
   private readonly core: HttpCore;
@@ -418,11 +434,24 @@ export class ChatwootClient {
     );
   }
 
-  /** GET /contacts?page=: Chatwoot lists only contacts with an email, a phone number or an identifier. */
-  async *listContactPages(startPage = 1): AsyncGenerator<NumberedPage<Contact>> {
+  /**
+   * GET /contacts?page=: Chatwoot lists only contacts with an email, a phone number or an identifier,
+   * 15 a page. `sort` is Sift's (ContactsController's sort_on: `created_at` keeps pages still while
+   * contacts are written to); `contactInboxes: false` leaves each contact's inboxes out.
+   */
+  async *listContactPages(
+    startPage = 1,
+    options: { sort?: 'created_at'; contactInboxes?: boolean } = {},
+  ): AsyncGenerator<NumberedPage<Contact>> {
+    const include =
+      options.contactInboxes === undefined ? undefined : options.contactInboxes ? 'true' : 'false';
     yield* this.numberedPages(startPage, async (page) => {
       const answer = await this.core.request(
-        { method: 'GET', route: this.accountRoute('/contacts'), query: { page } },
+        {
+          method: 'GET',
+          route: this.accountRoute('/contacts'),
+          query: { page, sort: options.sort, include_contact_inboxes: include },
+        },
         ContactPage,
       );
       return { items: answer.payload, total: answer.meta?.count ?? undefined };
@@ -442,8 +471,44 @@ export class ChatwootClient {
   }
 
   createConversation(conversation: NewConversation): Promise<Conversation> {
+    const route = this.accountRoute('/conversations');
+    const { message, ...fields } = conversation;
+    if (!message?.attachments?.length) {
+      const json = message ? { ...fields, message: { ...message, attachments: undefined } } : fields;
+      return this.core.request({ method: 'POST', route, json }, Conversation);
+    }
+    const { attachments, ...first } = message;
+    const form: [string, string][] = [
+      ['inbox_id', String(fields.inbox_id)],
+      ['contact_id', String(fields.contact_id)],
+    ];
+    for (const key of ['status', 'source_id', 'assignee_id', 'team_id'] as const) {
+      if (fields[key] !== undefined) form.push([key, String(fields[key])]);
+    }
+    for (const key of ['custom_attributes', 'additional_attributes'] as const) {
+      const bag = fields[key];
+      if (bag === undefined || Object.keys(bag).length === 0) continue;
+      const encoded = formFieldsOf(key, bag);
+      if (!encoded) {
+        throw new TypeError(`${key} would change type in a form: send the first message on its own`);
+      }
+      form.push(...encoded);
+    }
+    form.push(['message[content]', first.content], ['message[message_type]', first.message_type]);
+    form.push(['message[private]', String(first.private)]);
+    if (first.source_id !== undefined) form.push(['message[source_id]', first.source_id]);
+    if (first.sender_type !== undefined) form.push(['message[sender_type]', first.sender_type]);
+    if (first.sender_id !== undefined) form.push(['message[sender_id]', String(first.sender_id)]);
+    if (first.content_attributes !== undefined) {
+      form.push(['message[content_attributes]', JSON.stringify(first.content_attributes)]);
+    }
     return this.core.request(
-      { method: 'POST', route: this.accountRoute('/conversations'), json: conversation },
+      {
+        method: 'POST',
+        route,
+        body: () => multipartBody(form, attachments, 'message[attachments][]'),
+        timeout: { connect: this.uploadIdleTimeoutMs, socket: this.uploadIdleTimeoutMs },
+      },
       Conversation,
     );
   }
@@ -518,16 +583,31 @@ export class ChatwootClient {
     }
   }
 
-  /** GET /conversations?status=all&assignee_type=all&page=, 25 a page, most recent activity first. */
+  /**
+   * GET /conversations?status=all&assignee_type=all&page=, 25 a page (CONVERSATION_RESULTS_PER_PAGE),
+   * most recent activity first unless `sortBy` names another of ConversationFinder::SORT_OPTIONS:
+   * `created_at_asc` keeps pages still while conversations are created or written to.
+   */
   async *listConversationPages(
-    options: { status?: ConversationStatus | 'all'; inboxId?: number; startPage?: number } = {},
+    options: {
+      status?: ConversationStatus | 'all';
+      inboxId?: number;
+      startPage?: number;
+      sortBy?: 'created_at_asc' | 'last_activity_at_desc';
+    } = {},
   ): AsyncGenerator<NumberedPage<Conversation>> {
     yield* this.numberedPages(options.startPage ?? 1, async (page) => {
       const answer = await this.core.request(
         {
           method: 'GET',
           route: this.accountRoute('/conversations'),
-          query: { status: options.status ?? 'all', assignee_type: 'all', inbox_id: options.inboxId, page },
+          query: {
+            status: options.status ?? 'all',
+            assignee_type: 'all',
+            inbox_id: options.inboxId,
+            sort_by: options.sortBy,
+            page,
+          },
         },
         ConversationPage,
       );
@@ -555,6 +635,31 @@ export class ChatwootClient {
       const highest = Math.max(...messages.map((message) => message.id));
       if (messages.length < MESSAGES_PAGE_SIZE || highest <= after) return;
       after = highest;
+    }
+  }
+
+  /**
+   * Every message of a conversation, oldest first, in as few requests as Chatwoot allows: with both
+   * `after` and `before`, MessageFinder#messages_between answers up to 1,000 messages with
+   * after <= id < before (app/finders/message_finder.rb), against 100 for `after` alone. A page of
+   * 1,000 goes on from the highest id seen.
+   */
+  async *allMessages(conversationId: number): AsyncGenerator<Message[]> {
+    const messagesRoute = this.accountRoute('/conversations/{conversation_id}/messages', {
+      conversation_id: conversationId,
+    });
+    let after = 0;
+    for (;;) {
+      const answer = await this.core.request(
+        { method: 'GET', route: messagesRoute, query: { after, before: MESSAGE_ID_CEILING } },
+        MessageList,
+      );
+      const messages = answer.payload;
+      if (messages.length === 0) return;
+      yield messages;
+      const highest = Math.max(...messages.map((message) => message.id));
+      if (messages.length < MESSAGES_BETWEEN_PAGE_SIZE || highest < after) return;
+      after = highest + 1;
     }
   }
 
@@ -794,7 +899,7 @@ export class ChatwootClient {
       // A server that ignores ?page= would otherwise be walked forever.
       if (ids === previousIds) throw paginationStalled('chatwoot', label, `page ${page}`);
       previousIds = ids;
-      yield { items, page };
+      yield { items, page, total };
       seen += items.length;
       if (total !== undefined && startPage === 1 && seen >= total) return;
     }

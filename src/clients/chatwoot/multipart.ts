@@ -15,7 +15,11 @@ export interface OutgoingAttachment {
  * being assembled in memory (a Blob in FormData would need every byte up front). The length is sent
  * when every part is a Buffer; otherwise the body goes chunked.
  */
-export function multipartBody(fields: [string, string][], files: OutgoingAttachment[]): RequestBody {
+export function multipartBody(
+  fields: [string, string][],
+  files: OutgoingAttachment[],
+  fileField = 'attachments[]',
+): RequestBody {
   const boundary = `----intercom-to-chatwoot-${randomUUID()}`;
   const heads = fields.map(([name, value]) =>
     Buffer.from(
@@ -25,7 +29,7 @@ export function multipartBody(fields: [string, string][], files: OutgoingAttachm
   );
   const fileHeads = files.map((file) =>
     Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="attachments[]"; filename="${escapeQuoted(file.fileName)}"\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(fileField)}"; filename="${escapeQuoted(file.fileName)}"\r\n` +
         `Content-Type: ${safeContentType(file.contentType)}\r\n\r\n`,
       'utf8',
     ),

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { addActivity, assigneeChangeActivity, setStatus, teamChangeActivity } from './activities.js';
 import { type ActingUser, accountUserId } from './auth.js';
-import { findContact, prepareContactInbox } from './contacts.js';
+import { contactById, findContact, prepareContactInbox } from './contacts.js';
 import {
   ChatwootApiError,
   couldNotCreate,
@@ -23,6 +23,7 @@ import {
   integerParam,
   isBlank,
   isPlainObject,
+  isUploadedFile,
   objectParam,
   type Params,
   parseTime,
@@ -83,10 +84,14 @@ export function createConversation(
     const existing = account.conversations.find((candidate) => candidate.contactInboxId === contactInbox?.id);
     if (existing) return existing;
   }
-  const status = isBlank(params.status) ? 'open' : enumParam(CONVERSATION_STATUSES, params.status, 'status');
+  let status = isBlank(params.status) ? 'open' : enumParam(CONVERSATION_STATUSES, params.status, 'status');
+  // Conversation#determine_conversation_status (before_create): a blocked contact's is resolved.
+  if (contactById(account, contactInbox.contactId)?.blocked) status = 'resolved';
   const team = isBlank(params.team_id) ? null : teamOrInvalid(account, params.team_id);
   let assigneeId = accountUserId(account, params.assignee_id);
-  // AssignmentHandler#ensure_assignee_is_from_team: a team change drops an assignee outside it.
+  // AssignmentHandler#ensure_assignee_is_from_team (before_save, so on create too: team_id_changed?):
+  // a team drops an assignee outside it, and one that allow_auto_assign picks an online member
+  // (app/models/concerns/assignment_handler.rb, find_assignee_from_team).
   if (team && assigneeId !== null && !team.memberIds.includes(assigneeId)) assigneeId = null;
   const now = store.now();
   const conversation: ConversationRecord = {
@@ -111,11 +116,16 @@ export function createConversation(
     lastActivityAt: now,
     messages: [],
   };
+  if (team && assigneeId === null) conversation.assigneeId = assignFromTeam(account, conversation);
   // ConversationBuilder's create! validates the conversation before the message is built.
   checkConversationAttributes(conversation);
-  // One transaction: an invalid initial message rolls the conversation back.
+  // One transaction (ConversationsController#create): Messages::MessageBuilder on params[:message],
+  // files included (message[attachments][] in a multipart create); an invalid one rolls both back.
   const initial = isPlainObject(params.message) && !isBlank(params.message) ? params.message : null;
-  const prepared = initial ? prepareMessage(store, account, conversation, initial, actor) : null;
+  const initialFiles = Array.isArray(initial?.attachments) ? initial.attachments.filter(isUploadedFile) : [];
+  const prepared = initial
+    ? prepareMessage(store, account, conversation, initial, actor, initialFiles)
+    : null;
   if (prepared && prepared.errors.length > 0) throw new RecordInvalidError(prepared.errors);
   account.nextDisplayId += 1;
   if (newContactInbox) account.contactInboxes.push(contactInbox);
@@ -264,7 +274,8 @@ export function listConversations(
   const labels = Array.isArray(params.labels) ? params.labels.map((label) => stringParam(label)) : null;
   const assigneeType = stringParam(params.assignee_type) ?? 'all';
   // ConversationFinder: inbox_id within the user's assigned inboxes, then PermissionFilterService.
-  return sortLatest(
+  return sortConversations(
+    params.sort_by,
     account.conversations.filter(
       (conversation) =>
         listsConversation(account, conversation, actor) &&
@@ -280,6 +291,55 @@ export function listConversations(
     ),
   );
 }
+
+/**
+ * ConversationFinder#conversations: `sort_by` picks one of SORT_OPTIONS (app/finders/conversation_finder.rb,
+ * the scopes in app/models/concerns/sort_handler.rb); an unknown or missing one is last_activity_at_desc.
+ * Postgres leaves ties in no particular order; the sandbox breaks them by id in the same direction.
+ * The waiting_since sorts are not simulated (the sandbox keeps no waiting_since) and fall back too.
+ */
+export function sortConversations(
+  sortBy: unknown,
+  conversations: ConversationRecord[],
+): ConversationRecord[] {
+  const key = stringParam(sortBy) ?? '';
+  const [field, direction] = Object.hasOwn(CONVERSATION_SORT_OPTIONS, key)
+    ? CONVERSATION_SORT_OPTIONS[key]
+    : CONVERSATION_SORT_OPTIONS.last_activity_at_desc;
+  const sign = direction === 'asc' ? 1 : -1;
+  const value = (conversation: ConversationRecord) =>
+    field === 'created_at'
+      ? conversation.createdAt
+      : field === 'priority'
+        ? (PRIORITY_RANK[conversation.priority ?? ''] ?? 0)
+        : conversation.lastActivityAt;
+  return [...conversations].sort(
+    (a, b) =>
+      sign * (value(a) - value(b)) ||
+      // sort_on_priority orders by last_activity_at in the same direction after the priority.
+      (field === 'priority' ? sign * (a.lastActivityAt - b.lastActivityAt) : 0) ||
+      sign * (a.id - b.id),
+  );
+}
+
+const CONVERSATION_SORT_OPTIONS: Record<
+  string,
+  readonly ['last_activity_at' | 'created_at' | 'priority', 'asc' | 'desc']
+> = {
+  last_activity_at_asc: ['last_activity_at', 'asc'],
+  last_activity_at_desc: ['last_activity_at', 'desc'],
+  created_at_asc: ['created_at', 'asc'],
+  created_at_desc: ['created_at', 'desc'],
+  priority_asc: ['priority', 'asc'],
+  priority_desc: ['priority', 'desc'],
+  // Legacy aliases kept by ConversationFinder::SORT_OPTIONS.
+  latest: ['last_activity_at', 'desc'],
+  sort_on_created_at: ['created_at', 'asc'],
+  sort_on_priority: ['priority', 'desc'],
+};
+
+/** Conversation.priorities (low 0 .. urgent 3); NULL sorts as 0 (CASE WHEN priority IS NULL THEN 0). */
+const PRIORITY_RANK: Record<string, number> = { low: 0, medium: 1, high: 2, urgent: 3 };
 
 /** The conversation lists' order: latest activity first. */
 export function sortLatest(conversations: ConversationRecord[]): ConversationRecord[] {

@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listen } from '../../listen.js';
 import { type FaultConfig, FaultInjector } from '../faults.js';
+import { BusiestSecondMeter } from './busiestSecond.js';
 import { RackAttack } from './rackAttack.js';
 import { parseBody, parseSearchParams, readBody, refuseUnstorableText } from './request.js';
 import { answerError, answerServerError, answerThrottled, sendJson } from './response.js';
@@ -61,7 +62,7 @@ export interface ChatwootSandboxOptions {
    * Told the arrival time of every API request, as Rack::Attack counts them: the benchmark finds the
    * busiest second from these exactly instead of from sampled counters.
    */
-  onApiRequest?: (atMs: number) => void;
+  onApiRequest?: (atMs: number, endpoint: string) => void;
 }
 
 export interface ChatwootSandbox {
@@ -70,6 +71,8 @@ export interface ChatwootSandbox {
   state: ChatwootState;
   faults: FaultInjector;
   stats: SandboxStats;
+  /** The busiest 1,000 ms of API requests, also in GET /__sandbox/stats; restart() measures afresh. */
+  busiestSecond: BusiestSecondMeter;
   dump(): SandboxDump;
   close(): Promise<void>;
 }
@@ -107,7 +110,13 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
   });
   const clock = () => state.now();
   const faults = new FaultInjector(options.faults);
-  const stats: SandboxStats = { requests: 0, byRoute: {}, throttled: 0 };
+  const busiestSecond = new BusiestSecondMeter();
+  const stats: SandboxStats = {
+    requests: 0,
+    byRoute: {},
+    throttled: 0,
+    busiestSecond: busiestSecond.busiest,
+  };
   const rackAttack = new RackAttack(
     {
       enabled: options.rackAttackEnabled,
@@ -126,7 +135,9 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     const method = req.method ?? 'GET';
     const pathname = url.pathname.replace(/\.json$/, '').replace(/\/+$/, '') || '/';
     stats.requests += 1;
-    options.onApiRequest?.(Date.now());
+    const arrivedAt = Date.now();
+    stats.busiestSecond = busiestSecond.record(arrivedAt);
+    options.onApiRequest?.(arrivedAt, `${method} ${pathname}`);
     if (rackAttack.throttled(req, url.pathname)) {
       stats.throttled += 1;
       req.resume();
@@ -155,7 +166,7 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
     const isControl = url.pathname.startsWith('/__sandbox/');
     const work = isControl
-      ? handleControl({ state, faults, stats }, req, res, url.pathname)
+      ? handleControl({ state, faults, stats, busiest: busiestSecond }, req, res, url.pathname)
       : isWidgetPath(url.pathname)
         ? handleWidget({ state, stats }, req, res, url)
         : handleApi(req, res, url);
@@ -171,6 +182,7 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     state,
     faults,
     stats,
+    busiestSecond,
     dump: () => state.dump(),
     close: listening.close,
   };

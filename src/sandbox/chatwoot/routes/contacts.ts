@@ -4,6 +4,17 @@ import type { Params } from '../params.js';
 import type { AccountRecord, ContactRecord } from '../records.js';
 import { ACCOUNT_BASE, currentPage, type Handler, ok, page, paginate, type RouteTable } from './router.js';
 
+/**
+ * Sift's `sort` on ContactsController (sort_on :created_at, internal_name: :order_on_created_at; a
+ * leading "-" sorts descending). Without it the sandbox keeps creation order, which is what Postgres
+ * returns for a table only ever appended to; the other sort_on keys are not simulated.
+ */
+function sortedContacts(contacts: ContactRecord[], sort: unknown): ContactRecord[] {
+  if (sort !== 'created_at' && sort !== '-created_at') return contacts;
+  const sign = sort === 'created_at' ? 1 : -1;
+  return [...contacts].sort((a, b) => sign * (a.createdAt - b.createdAt || a.id - b.id));
+}
+
 export function addContactRoutes({ add, state, views }: RouteTable): void {
   const contactList = (account: AccountRecord, contacts: ContactRecord[], params: Params) => {
     const withInboxes =
@@ -16,7 +27,7 @@ export function addContactRoutes({ add, state, views }: RouteTable): void {
     });
   };
   add('GET', `${ACCOUNT_BASE}/contacts`, ({ account, params }) =>
-    contactList(account, state.resolvedContacts(account), params),
+    contactList(account, sortedContacts(state.resolvedContacts(account), params.sort), params),
   );
   add('POST', `${ACCOUNT_BASE}/contacts`, async ({ account, params }) => {
     const { contact, contactInbox } = await state.createContact(account, params);

@@ -1,6 +1,7 @@
 /** The sandbox's own /__sandbox routes: no token, never throttled or faulted. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultConfig, FaultInjector } from '../../faults.js';
+import type { BusiestSecond, BusiestSecondMeter } from '../busiestSecond.js';
 import { ChatwootApiError } from '../errors.js';
 import { isBlank, type Params, toJsonValue } from '../params.js';
 import { parseBody, readBody } from '../request.js';
@@ -12,10 +13,17 @@ export interface SandboxStats {
   requests: number;
   byRoute: Record<string, number>;
   throttled: number;
+  /** The busiest 1,000 ms of API requests (busiestSecond.ts); POST /__sandbox/busiest-second restarts it. */
+  busiestSecond: BusiestSecond;
 }
 
 export async function handleControl(
-  { state, faults, stats }: { state: ChatwootState; faults: FaultInjector; stats: SandboxStats },
+  {
+    state,
+    faults,
+    stats,
+    busiest,
+  }: { state: ChatwootState; faults: FaultInjector; stats: SandboxStats; busiest?: BusiestSecondMeter },
   req: IncomingMessage,
   res: ServerResponse,
   pathname: string,
@@ -37,6 +45,11 @@ export async function handleControl(
   }
   if (req.method === 'GET' && pathname === '/__sandbox/stats') {
     return sendJson(res, 200, toJsonValue({ ...stats, faults: faults.counts }));
+  }
+  if (req.method === 'POST' && pathname === '/__sandbox/busiest-second' && busiest) {
+    busiest.restart();
+    stats.busiestSecond = busiest.busiest;
+    return sendJson(res, 200, toJsonValue(stats.busiestSecond));
   }
   if (req.method === 'POST' && pathname === '/__sandbox/faults') {
     return sendJson(res, 200, toJsonValue(faults.configure(faultConfigFrom(body))));

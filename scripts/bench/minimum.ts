@@ -1,0 +1,214 @@
+/**
+ * The fewest Chatwoot requests a migration of a workspace needs, counted from the workspace by the
+ * independent reconciliation's rules (src/sandbox/reconcile*), never by the import's own planner: a
+ * check must not reuse the code it checks.
+ *
+ * Import, by what Chatwoot 4.10's API allows:
+ * - one create per contact (canonical contacts: one per e-mail after case folding, plus every contact a
+ *   conversation names that Intercom no longer lists); companies ride in the create
+ *   (additional_attributes), so they cost nothing;
+ * - one create per conversation, carrying its first message (app/builders/conversation_builder.rb
+ *   and the controller's create take `message` with its attachments), then one request per further
+ *   message, pieces of a long body included (the reconcile's expectedItems and Chatwoot's 150,000-
+ *   character limit decide how many messages there are);
+ * - labels, assignee, team and final status through POST /bulk_actions
+ *   (app/controllers/api/v1/accounts/bulk_actions_controller.rb, app/jobs/bulk_actions_job.rb: one
+ *   request applies `labels: {add}` and `fields: {status, assignee_id, team_id}` to any number of
+ *   `ids`), so one request per distinct label, per distinct mapped agent, per distinct mapped team and
+ *   per distinct final status other than open (the create takes `status`, but an incoming message
+ *   reopens a resolved conversation: app/models/message.rb, reopen_conversation); contacts' labels
+ *   likewise through the Contact bulk action (assign_labels, app/services/contacts/bulk_action_service.rb);
+ * - one request per contact note (POST /contacts/:id/notes has no batched form);
+ * - tickets: one create (with its first message) and one request per further message, and one
+ *   ticket-link note per linked conversation, counted on the Chatwoot state of a run that the
+ *   independent check found complete (tickets are a handful per workspace).
+ * No look-up is in the minimum: on a first run nothing exists to look up.
+ *
+ * Verification: the archive inbox's conversations paged once (25 a page: Chatwoot's
+ * conversation_finder.rb) and each conversation's messages by `after` (100 a page:
+ * app/finders/message_finder.rb, messages_after). Contacts and tickets are not re-read in the
+ * minimum, which makes it a lower bound.
+ */
+import type { Contact, Conversation } from '../../src/clients/intercom/schemas.js';
+import { CHATWOOT_LIMITS, type SandboxDump } from '../../src/sandbox/chatwoot/index.js';
+import type { IntercomDataset } from '../../src/sandbox/intercom/dataset.js';
+import { reconcileContactExtras, survivorOf } from '../../src/sandbox/reconcile/contactNotes.js';
+import { checkConversationMessages } from '../../src/sandbox/reconcile/messages.js';
+import { type ActivityParts, chatwootEmail, expectedItems } from '../../src/sandbox/reconcile/rules.js';
+import { canonicalContacts, capParts } from '../../src/sandbox/reconcile.js';
+
+const BASE = '/api/v1/accounts/:account_id';
+export const ROUTES = {
+  contactCreate: `POST ${BASE}/contacts`,
+  contactNote: `POST ${BASE}/contacts/:contact_id/notes`,
+  conversationCreate: `POST ${BASE}/conversations`,
+  messageCreate: `POST ${BASE}/conversations/:id/messages`,
+  bulkActions: `POST ${BASE}/bulk_actions`,
+  conversationList: `GET ${BASE}/conversations`,
+  messageList: `GET ${BASE}/conversations/:id/messages`,
+} as const;
+
+/** Conversations a page of GET /conversations holds (Chatwoot's conversation_finder.rb, 25). */
+const CONVERSATIONS_PER_PAGE = 25;
+/** Messages GET /conversations/:id/messages?after= returns (message_finder.rb, limit(100)). */
+const MESSAGES_PER_PAGE = 100;
+
+export interface Minimum {
+  /** The import's minimum, per route (contacts included). */
+  importByRoute: Record<string, number>;
+  import: number;
+  verifyByRoute: Record<string, number>;
+  verify: number;
+  conversations: number;
+  contacts: number;
+  messages: number;
+  /** Where the count rests on something other than the workspace (said in the report). */
+  notes: string[];
+}
+
+/** Letters and digits, lower-cased: two tags that become one label count once. */
+const labelKey = (name: string) => name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+
+function tagNames(list: unknown): string[] {
+  const tags = (list as { tags?: Array<{ name?: string }> } | null | undefined)?.tags;
+  return Array.isArray(tags) ? tags.map((t) => t.name ?? '').filter(Boolean) : [];
+}
+
+export function minimumRequests(
+  dataset: IntercomDataset,
+  dump: SandboxDump,
+  options: { account: number; activityParts: ActivityParts; timestampLine: boolean; reconciled: boolean },
+): Minimum {
+  const account = dump.accounts.find((a) => a.id === options.account);
+  if (!account) throw new Error(`no Chatwoot account ${options.account} in the sandbox`);
+  const notes: string[] = [];
+  const deleted = new Set(dataset.deletedConversations.map((d) => d.id));
+  const intercomContacts = new Map(dataset.contacts.map((c) => [c.id, c]));
+  const canonical = canonicalContacts(dataset.contacts);
+  const canonicalByEmail = new Map<string, string>();
+  for (const c of canonical) {
+    const email = chatwootEmail(c.email);
+    if (email) canonicalByEmail.set(email, c.id);
+  }
+  const canonicalOf = (contact: Contact) => {
+    const email = chatwootEmail(contact.email);
+    return (email && canonicalByEmail.get(email)) || contact.id;
+  };
+  const canonicalIds = new Set(canonical.map((c) => c.id));
+  const placeholders = new Set<string>();
+  const chatwootUserEmails = new Set(account.users.map((u) => u.email.trim().toLowerCase()));
+  const agentByAdmin = new Map(
+    dataset.admins.map((a) => [String(a.id), chatwootUserEmails.has((a.email ?? '').trim().toLowerCase())]),
+  );
+  const teamIds = new Set(dataset.teams.map((t) => String(t.id)));
+
+  const labels = new Set<string>();
+  const agents = new Set<string>();
+  const teams = new Set<string>();
+  const statuses = new Set<string>();
+  let conversations = 0;
+  let messages = 0;
+  let conversationRequests = 0;
+  let messagePages = 0;
+  for (const source of dataset.conversations as Conversation[]) {
+    if (deleted.has(source.id)) continue;
+    conversations++;
+    const items = expectedItems(capParts(source, 500), options);
+    const tally = checkConversationMessages(
+      source.id,
+      items,
+      { messages: [] },
+      options,
+      {
+        messageContent: CHATWOOT_LIMITS.messageContentChars,
+        attachmentsPerMessage: CHATWOOT_LIMITS.attachmentsPerMessage,
+      },
+      [],
+    );
+    const count = tally.messagesExpected;
+    messages += count;
+    conversationRequests += Math.max(1, count);
+    messagePages += Math.max(1, Math.ceil(count / MESSAGES_PER_PAGE));
+    // The conversation's contact, as the reconcile finds it.
+    const referenced =
+      source.contacts?.contacts?.[0]?.id ?? source.source.author.id ?? `conversation-${source.id}`;
+    const known =
+      intercomContacts.get(referenced) ??
+      intercomContacts.get(survivorOf(dataset.contactMerges, referenced) ?? '');
+    const holder = known ? canonicalOf(known) : referenced;
+    if (!canonicalIds.has(holder)) placeholders.add(holder);
+    labels.add('from_intercom');
+    for (const name of tagNames(source.tags)) labels.add(labelKey(name));
+    const admin = source.admin_assignee_id ? String(source.admin_assignee_id) : undefined;
+    if (admin && agentByAdmin.get(admin)) agents.add(admin);
+    const team = source.team_assignee_id ? String(source.team_assignee_id) : undefined;
+    if (team && teamIds.has(team)) teams.add(team);
+    const state = (source.state ?? (source.open === false ? 'closed' : 'open')).toLowerCase();
+    if (state !== 'open') statuses.add(state);
+  }
+
+  // Contacts' labels, through the Contact bulk action: one per distinct label.
+  const tagById = new Map(dataset.tags.map((t) => [String(t.id), t.name]));
+  const contactLabels = new Set<string>();
+  for (const contact of canonical) {
+    const data = (contact.tags as { data?: Array<{ id?: unknown }> } | null | undefined)?.data ?? [];
+    for (const tag of data) {
+      const name = tagById.get(String(tag.id));
+      if (name) contactLabels.add(labelKey(name));
+    }
+  }
+  const contactNotes = reconcileContactExtras(dataset, () => [], []).expected;
+
+  // Tickets: from the Chatwoot state the independent check found complete.
+  let ticketRequests = 0;
+  let linkNotes = 0;
+  for (const conversation of account.conversations) {
+    const own = conversation.messages.filter((m) => m.source_id);
+    if (typeof conversation.custom_attributes.intercom_ticket_id === 'string') {
+      ticketRequests += Math.max(1, own.length);
+      for (const label of conversation.labels ?? []) labels.add(labelKey(label));
+      if (conversation.status !== 'open') statuses.add(conversation.status);
+    } else {
+      linkNotes += own.filter((m) => m.source_id?.startsWith('ticket-link:')).length;
+    }
+  }
+  if ((dataset.tickets?.length ?? 0) > 0) {
+    notes.push(
+      `tickets (${dataset.tickets?.length}) counted on the Chatwoot state${options.reconciled ? ', which the independent check found complete' : ' of a run the independent check did NOT find complete'}`,
+    );
+  }
+  if (
+    dataset.tickets?.some((t) => !(t as { contacts?: { contacts?: unknown[] } }).contacts?.contacts?.length)
+  )
+    placeholders.add('(the contact of tickets without one)');
+
+  const contacts = canonical.length + placeholders.size;
+  const importByRoute: Record<string, number> = {
+    [ROUTES.contactCreate]: contacts,
+    [ROUTES.contactNote]: contactNotes,
+    [ROUTES.conversationCreate]: conversations + ticketCount(account),
+    [ROUTES.messageCreate]:
+      conversationRequests - conversations + ticketRequests - ticketCount(account) + linkNotes,
+    [ROUTES.bulkActions]: labels.size + agents.size + teams.size + statuses.size + contactLabels.size,
+  };
+  const verifyByRoute: Record<string, number> = {
+    [ROUTES.conversationList]: Math.max(1, Math.ceil(conversations / CONVERSATIONS_PER_PAGE)),
+    [ROUTES.messageList]: messagePages,
+  };
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  return {
+    importByRoute,
+    import: sum(importByRoute),
+    verifyByRoute,
+    verify: sum(verifyByRoute),
+    conversations,
+    contacts,
+    messages,
+    notes,
+  };
+}
+
+function ticketCount(account: SandboxDump['accounts'][number]): number {
+  return account.conversations.filter((c) => typeof c.custom_attributes.intercom_ticket_id === 'string')
+    .length;
+}

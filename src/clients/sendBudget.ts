@@ -1,0 +1,116 @@
+/**
+ * Pacing with a hard cap on send times, for a budget that Chatwoot counts per arrival (Rack::Attack's
+ * req/ip, config/initializers/rack_attack.rb). A rate alone is not enough: a timer that fires late lets
+ * the requests queued behind it out together, and the benchmark saw 201 arrive within one second of a
+ * 200/s budget. So every send is also checked against the times of the sends before it: never more
+ * than `perWindow` in any 1,000 ms, retries included (they come through here like first attempts).
+ *
+ * The allowance is read before every send, so the worker can change its share of the budget while
+ * requests are queued (budgetShare.ts: the share follows the workers Temporal sees polling).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface SendAllowance {
+  /** Most sends in any window of `windowMs`; below 1 holds every send until the allowance changes. */
+  perWindow: number;
+  /** Even spacing between sends (a little under perWindow, so the cap rarely has to stop a burst). */
+  perSecond: number;
+}
+
+/**
+ * The cap holds over 1,000 ms plus a guard: requests do not reach Chatwoot after exactly the same
+ * delay (a busy network, a server that reads its sockets late), and a second over budget at the
+ * sender must not become one at Chatwoot. The sandbox, sharing two cores with the test, read some
+ * requests 20 ms late at the 99th percentile; a 1,000 ms cap alone let 17 or 18 arrive within one
+ * second of a 16/s budget (test/budget-workers.integration.test.ts).
+ */
+export const SEND_GUARD_MS = 50;
+export const SEND_WINDOW_MS = 1000 + SEND_GUARD_MS;
+/** Even pacing at the rate the guarded cap allows, so that the cap rarely has to stop a burst. */
+export const PACING_SHARE = 1000 / SEND_WINDOW_MS;
+/** How often a held queue looks at its allowance again. */
+const HOLD_RECHECK_MS = 250;
+
+export interface SendSchedulerOptions {
+  windowMs?: number;
+  /** Requests the rate lets out back to back after an idle spell (default 2: one late timer is made up). */
+  burst?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<unknown>;
+}
+
+/** Releases queued senders one at a time, in the order they asked, within the allowance. */
+export class SendScheduler {
+  private readonly windowMs: number;
+  private readonly burst: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<unknown>;
+  private readonly queue: (() => void)[] = [];
+  /** Release times inside the last window, oldest first. */
+  private readonly sent: number[] = [];
+  /** GCRA's theoretical arrival time of the next send. */
+  private theoreticalArrival = 0;
+  private pumping = false;
+
+  constructor(
+    private readonly allowance: () => SendAllowance,
+    options: SendSchedulerOptions = {},
+  ) {
+    this.windowMs = options.windowMs ?? SEND_WINDOW_MS;
+    this.burst = Math.max(1, Math.floor(options.burst ?? 2));
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleep;
+  }
+
+  /** Senders queued behind the allowance right now. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves when the caller may send; the send is counted at that moment. */
+  take(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.queue.push(resolve);
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  /** Milliseconds until the next send is allowed (0: now). */
+  waitMs(nowMs: number = this.now()): number {
+    const { perWindow, perSecond } = this.allowance();
+    const cap = Math.floor(perWindow);
+    if (cap < 1 || !(perSecond > 0)) return HOLD_RECHECK_MS;
+    while (this.sent.length > 0 && (this.sent[0] as number) <= nowMs - this.windowMs) this.sent.shift();
+    // A send at t counts in every window (t - windowMs, t]; the cap-th latest must have left it.
+    const windowWait =
+      this.sent.length >= cap ? (this.sent[this.sent.length - cap] as number) + this.windowMs - nowMs : 0;
+    const intervalMs = 1000 / perSecond;
+    const rateWait = this.theoreticalArrival - (this.burst - 1) * intervalMs - nowMs;
+    // The clock counts whole milliseconds: less than one of spacing left is no reason to wait.
+    return Math.max(0, windowWait, Math.floor(rateWait));
+  }
+
+  private record(nowMs: number): void {
+    const { perSecond } = this.allowance();
+    this.sent.push(nowMs);
+    this.theoreticalArrival = Math.max(this.theoreticalArrival, nowMs) + 1000 / perSecond;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const waitMs = this.waitMs();
+        if (waitMs > 0) {
+          // Bounded, so that a changed allowance (a larger share, the end of a hold) is seen soon.
+          await this.sleep(Math.min(waitMs, HOLD_RECHECK_MS));
+          continue;
+        }
+        this.record(this.now());
+        this.queue.shift()?.();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * The Chatwoot budget on the client side: the hard cap on send times (no 1,000 ms window over the
+ * allowance, whatever the timers do), and each worker's share of the budget from the pollers Temporal
+ * reports, through joins, departures and a server that forgot its pollers.
+ */
+import assert from 'node:assert/strict';
+import {
+  BACKLOG_FOR_NEW_WORK,
+  BudgetShare,
+  budgetSlotSupplier,
+  capOf,
+  JOIN_HOLD_MS,
+  LIVE_FOR_MS,
+  RAISE_AFTER_MS,
+} from '../src/budgetShare.js';
+import {
+  PACING_SHARE,
+  SEND_WINDOW_MS,
+  type SendAllowance,
+  SendScheduler,
+} from '../src/clients/sendBudget.js';
+
+/** Most of `times` (sorted) within any half-open 1,000 ms window, counted by brute force. */
+function busiestWindow(times: readonly number[]): number {
+  let most = 0;
+  for (const start of times)
+    most = Math.max(most, times.filter((t) => t >= start && t < start + 1000).length);
+  return most;
+}
+
+/**
+ * A scheduler on a virtual clock. Each sleep advances the clock after the microtasks queued so far
+ * (so a released sender reads the time it was released at), plus `lateMs()` like a busy event loop.
+ */
+function virtualScheduler(allowance: () => SendAllowance, lateMs: () => number = () => 0) {
+  const clock = { now: 0 };
+  const scheduler = new SendScheduler(allowance, {
+    now: () => clock.now,
+    sleep: (ms) =>
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          clock.now += ms + lateMs();
+          resolve();
+        }),
+      ),
+  });
+  const sendAll = async (count: number): Promise<number[]> => {
+    const times: number[] = [];
+    await Promise.all(
+      Array.from({ length: count }, () => scheduler.take().then(() => times.push(clock.now))),
+    );
+    return times;
+  };
+  return { clock, scheduler, sendAll };
+}
+
+describe('send budget: the hard cap on send times', () => {
+  it('never lets more than the cap into any 1,000 ms window, even across the edge of a second', async () => {
+    // An unbounded rate: only the cap holds the sends back, so they leave in bursts at window edges.
+    const { sendAll } = virtualScheduler(() => ({ perWindow: 5, perSecond: 1e9 }));
+    const times = await sendAll(23);
+    // The window is 1,000 ms and a guard for uneven network delays: a sixth send waits for both.
+    assert.ok(SEND_WINDOW_MS >= 1000);
+    assert.deepEqual(times.slice(0, 6), [0, 0, 0, 0, 0, SEND_WINDOW_MS]);
+    assert.equal(busiestWindow(times), 5);
+    for (let i = 5; i < times.length; i++)
+      assert.ok((times[i] as number) - (times[i - 5] as number) >= SEND_WINDOW_MS);
+    // Four full windows and three more: the cap is also reached, not only respected.
+    assert.equal(times.at(-1), 4 * SEND_WINDOW_MS);
+  });
+
+  it('keeps the cap when timers fire late, and still spends at least 90% of it', async () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    // Timers up to 60 ms late: a rate alone would let the requests queued behind them out together.
+    const { sendAll } = virtualScheduler(
+      () => ({ perWindow: 20, perSecond: 20 * PACING_SHARE }),
+      () => Math.floor(random() * 60),
+    );
+    const times = await sendAll(400);
+    assert.ok(busiestWindow(times) <= 20, `busiest window ${busiestWindow(times)}`);
+    const seconds = ((times.at(-1) as number) - (times[0] as number)) / 1000;
+    const used = (times.length - 1) / seconds / 20;
+    assert.ok(used >= 0.9, `budget used ${used.toFixed(3)}`);
+  });
+
+  it('takes a smaller allowance at once and holds every send while it is below one', async () => {
+    let allowance: SendAllowance = { perWindow: 10, perSecond: 1e9 };
+    const { clock, sendAll } = virtualScheduler(() => allowance);
+    const first = await sendAll(10);
+    assert.deepEqual(first, Array(10).fill(0));
+    allowance = { perWindow: 0, perSecond: 0 };
+    const held = sendAll(1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(clock.now >= 1000, 'the virtual clock moves while held');
+    allowance = { perWindow: 4, perSecond: 1e9 };
+    const [released] = await held;
+    // Released once the allowance is back, and a window after the ten sends at 0.
+    assert.ok((released as number) >= 1000);
+    const later = await sendAll(8);
+    assert.ok(busiestWindow([...first, released as number, ...later].filter((t) => t > 0)) <= 4);
+  });
+});
+
+describe('budget share: each worker takes its part from the pollers Temporal reports', () => {
+  it('splits a budget into whole caps that add up to it exactly', () => {
+    for (const budget of [1, 7, 20, 24, 50, 200]) {
+      for (let workers = 1; workers <= 7; workers++) {
+        const live = Array.from({ length: workers }, (_, i) => `w${i}`);
+        const caps = live.map((self) => capOf(budget, live, self));
+        assert.equal(
+          caps.reduce((a, b) => a + b, 0),
+          budget,
+        );
+        assert.ok(Math.max(...caps) - Math.min(...caps) <= 1, `${budget}/${workers}: ${caps}`);
+      }
+    }
+    // A fractional budget rounds down: never more than asked for.
+    assert.equal(capOf(20.9, ['a', 'b'], 'a') + capOf(20.9, ['a', 'b'], 'b'), 20);
+  });
+
+  it('a newcomer never raises anyone else cap', () => {
+    for (const budget of [5, 20, 23, 50]) {
+      for (let workers = 1; workers <= 6; workers++) {
+        const live = Array.from({ length: workers }, (_, i) => `w${i * 2}`).sort();
+        for (const newcomer of ['a', 'w3', 'z']) {
+          const after = [...live, newcomer].sort();
+          for (const self of live) assert.ok(capOf(budget, after, self) <= capOf(budget, live, self));
+        }
+      }
+    }
+  });
+
+  it('holds a joining worker until the others have counted it for a full window', () => {
+    let now = 100_000;
+    const share = new BudgetShare('b', () => now);
+    // Not yet in Temporal's list: the others cannot know it exists.
+    share.observe([{ identity: 'a', lastAccessMs: now }], now);
+    assert.equal(share.allowance(20).perWindow, 0);
+    now += 2000;
+    share.observe(
+      [
+        { identity: 'a', lastAccessMs: now },
+        { identity: 'b', lastAccessMs: now },
+      ],
+      now,
+    );
+    assert.equal(share.allowance(20, now + JOIN_HOLD_MS - 1).perWindow, 0);
+    const allowed = share.allowance(20, now + JOIN_HOLD_MS);
+    assert.equal(allowed.perWindow, 10);
+    assert.ok(allowed.perSecond < 10 && allowed.perSecond > 9.5);
+  });
+
+  it('lowers its cap at once when a worker joins, and raises it only once every recent view allows', () => {
+    let now = 200_000;
+    const share = new BudgetShare('a', () => now);
+    const seen = (...identities: string[]) =>
+      share.observe(
+        identities.map((identity) => ({ identity, lastAccessMs: now })),
+        now,
+      );
+    seen('a');
+    now += JOIN_HOLD_MS;
+    seen('a');
+    assert.equal(share.allowance(24).perWindow, 24);
+    now += 2000;
+    seen('a', 'b', 'c');
+    assert.equal(share.allowance(24).perWindow, 8);
+    // b and c leave: the cap stays at 8 until the view with three workers is older than RAISE_AFTER_MS.
+    now += 2000;
+    seen('a');
+    assert.equal(share.allowance(24).perWindow, 8);
+    now += RAISE_AFTER_MS;
+    seen('a');
+    assert.equal(share.allowance(24).perWindow, 24);
+  });
+
+  it('counts a worker until its last poll is LIVE_FOR_MS old, and holds itself when it is missing', () => {
+    let now = 500_000;
+    const share = new BudgetShare('a', () => now);
+    const lastPollOfB = now;
+    share.observe(
+      [
+        { identity: 'a', lastAccessMs: now },
+        { identity: 'b', lastAccessMs: lastPollOfB },
+      ],
+      now,
+    );
+    now += JOIN_HOLD_MS;
+    share.observe(
+      [
+        { identity: 'a', lastAccessMs: now },
+        { identity: 'b', lastAccessMs: lastPollOfB },
+      ],
+      now,
+    );
+    assert.equal(share.allowance(30).perWindow, 15);
+    now = lastPollOfB + LIVE_FOR_MS - 1;
+    share.observe(
+      [
+        { identity: 'a', lastAccessMs: now },
+        { identity: 'b', lastAccessMs: lastPollOfB },
+      ],
+      now,
+    );
+    assert.equal(share.workers, 2);
+    now = lastPollOfB + LIVE_FOR_MS + RAISE_AFTER_MS;
+    share.observe(
+      [
+        { identity: 'a', lastAccessMs: now },
+        { identity: 'b', lastAccessMs: lastPollOfB },
+      ],
+      now,
+    );
+    assert.equal(share.workers, 1);
+    assert.equal(share.allowance(30).perWindow, 30);
+    // A restarted server has forgotten every poller: this worker holds until it is listed again.
+    now += 2000;
+    share.observe([], now);
+    assert.equal(share.allowance(30).perWindow, 0);
+  });
+});
+
+describe('budget slots: a worker takes Chatwoot work only while its budget has room', () => {
+  const ctx = {
+    slotType: 'activity' as const,
+    taskQueue: 'chatwoot-writes',
+    workerIdentity: 'w',
+    workerBuildId: '',
+    isSticky: false,
+  };
+  const slotInfo = { slotInfo: { type: 'activity' as const, activityType: 'x' }, permit: {} };
+
+  it('holds polls while requests wait for the budget, and never hands out more than its slots', async () => {
+    let backlog = BACKLOG_FOR_NEW_WORK;
+    const slots = budgetSlotSupplier(2, () => backlog);
+    assert.equal(slots.tryReserveSlot(ctx), null);
+    let reserved = false;
+    const pending = slots.reserveSlot(ctx, new AbortController().signal).then(() => {
+      reserved = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(reserved, false, 'a backlogged worker must not poll for more work');
+    backlog = 0;
+    await pending;
+    assert.ok(slots.tryReserveSlot(ctx));
+    assert.equal(slots.tryReserveSlot(ctx), null, 'two slots at most');
+    slots.releaseSlot(slotInfo);
+    assert.ok(slots.tryReserveSlot(ctx));
+  });
+
+  it('gives up a reservation the worker no longer needs', async () => {
+    const slots = budgetSlotSupplier(1, () => BACKLOG_FOR_NEW_WORK);
+    const abort = new AbortController();
+    const pending = slots.reserveSlot(ctx, abort.signal);
+    abort.abort();
+    await assert.rejects(pending);
+  });
+});
