@@ -268,19 +268,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     { input }: { input: MigrationInput },
     known: number,
   ): Promise<ChunksToRehost> {
-    const manifest = await getJson<EntityManifest>(
-      deps.store(input),
-      blobLayout.entityManifest(input.account, 'conversations'),
-    );
-    if (!manifest) return { chunkKeys: [], written: known, complete: false };
-    return {
-      chunkKeys: manifest.chunks
-        .slice(known)
-        .filter((chunk) => chunk.attachments !== false)
-        .map((chunk) => chunk.key),
-      written: Math.max(known, manifest.chunks.length),
-      complete: manifest.complete,
-    };
+    return chunksWrittenSince(input, 'conversations', known);
   }
 
   async function rehostAttachments({ input, chunkKey }: RehostArgs): Promise<RehostResult> {
@@ -316,9 +304,18 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     { input }: { input: MigrationInput },
     known: number,
   ): Promise<ChunksToRehost> {
+    return chunksWrittenSince(input, 'tickets', known);
+  }
+
+  /** The chunks of an entity's partial manifest after the first `known`, those that may hold links. */
+  async function chunksWrittenSince(
+    input: MigrationInput,
+    entity: 'conversations' | 'tickets',
+    known: number,
+  ): Promise<ChunksToRehost> {
     const manifest = await getJson<EntityManifest>(
       deps.store(input),
-      blobLayout.entityManifest(input.account, 'tickets'),
+      blobLayout.entityManifest(input.account, entity),
     );
     if (!manifest) return { chunkKeys: [], written: known, complete: false };
     return {
