@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '@temporalio/worker';
+import { runErase } from '../src/cli/erase.js';
 import { repoRoot, startDevServer, temporalCliPath } from '../src/localStack.js';
 import { startScenario } from '../src/sandbox/scenario.js';
 import { createWorkerSet } from '../src/worker.js';
@@ -50,17 +51,7 @@ async function main(): Promise<void> {
       workflowId: 'migration-1',
       args: [input],
     });
-    // Answer the year-later reminder so its first run completes (continues as new) and can be recorded.
-    const retention = workers.client.workflow.getHandle('migration-1/retention');
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    await retention.signal(retentionDecisionSignal, { action: 'keep', for: '1 day' });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const seen = new Set<string>();
-    for await (const execution of workers.client.workflow.list()) {
-      if (seen.has(execution.type)) continue;
-      // The retention reminder is still waiting for its decision: record the rest, complete runs only.
-      if (execution.status.name !== 'COMPLETED' && execution.status.name !== 'CONTINUED_AS_NEW') continue;
-      seen.add(execution.type);
+    const show = (workflowId: string, runId: string | undefined, name: string): void => {
       const json = execFileSync(
         temporalCliPath(),
         [
@@ -69,18 +60,53 @@ async function main(): Promise<void> {
           '--address',
           server.address,
           '-w',
-          execution.workflowId,
-          '-r',
-          execution.runId,
+          workflowId,
+          ...(runId ? ['-r', runId] : []),
           '--output',
           'json',
         ],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
-      const file = join(repoRoot, 'test', 'histories', `${execution.type}.json`);
+      const file = join(repoRoot, 'test', 'histories', `${name}.json`);
       writeFileSync(file, json);
-      console.log(`recorded ${execution.type} (${execution.workflowId}) -> ${file}`);
+      console.log(`recorded ${name} (${workflowId}) -> ${file}`);
+    };
+    // The plan reads without writing; the erasure removes one contact; both are their own workflows.
+    await workers.client.workflow.execute('migrationPlan', {
+      taskQueue: 'migration',
+      workflowId: 'migration-1/plan',
+      args: [input],
+    });
+    show('migration-1/plan', undefined, 'migrationPlan');
+    const person = scenario.intercom.dataset.contacts[0];
+    if (!person) throw new Error('the scenario has no contact to erase');
+    await runErase(workers.client, { account: 1, intercomContact: person.id });
+    for await (const execution of workers.client.workflow.list({ query: "WorkflowType = 'erasePerson'" }))
+      show(execution.workflowId, execution.runId, 'erasePerson');
+    // Answer the year-later reminder so its first run completes (continues as new) and can be recorded.
+    const retention = workers.client.workflow.getHandle('migration-1/retention');
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await retention.signal(retentionDecisionSignal, { action: 'keep', for: '1 day' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const seen = new Set<string>();
+    for await (const execution of workers.client.workflow.list()) {
+      if (seen.has(execution.type) || execution.type === 'migrationPlan' || execution.type === 'erasePerson')
+        continue;
+      // The retention reminder is still waiting for its decision: record the rest, complete runs only.
+      if (execution.status.name !== 'COMPLETED' && execution.status.name !== 'CONTINUED_AS_NEW') continue;
+      seen.add(execution.type);
+      show(execution.workflowId, execution.runId, execution.type);
     }
+    // Last, as it deletes the snapshot: a second reminder whose decision deletes everything.
+    const deleting = await workers.client.workflow.start('retentionReminder', {
+      taskQueue: 'migration',
+      workflowId: 'migration-1/retention-delete-all',
+      args: [{ input, cutoverAt: Date.now() - 10_000 }],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await deleting.signal(retentionDecisionSignal, { action: 'delete', what: 'all' });
+    await deleting.result();
+    show('migration-1/retention-delete-all', undefined, 'retentionReminder.delete-scope');
   } finally {
     workers.shutdown();
     await running;

@@ -1,18 +1,24 @@
 /**
  * One Chatwoot budget across worker processes, with no manual division: each worker asks Temporal
- * which workers poll the chatwoot-writes activity queue (DescribeTaskQueue, a few milliseconds every
- * two seconds) and takes its share of CHATWOOT_REQUESTS_PER_SECOND from that list. No coordinator of
- * our own: Temporal's matching service already keeps the list (service/matching/poller_history.go:
- * every identity that polled in the last five minutes, with the time of its last poll's start or end).
+ * which workers share the budget (DescribeTaskQueue, a few milliseconds every two seconds) and takes
+ * its share of CHATWOOT_REQUESTS_PER_SECOND from that list. No coordinator of our own: Temporal's
+ * matching service already keeps the list (service/matching/poller_history.go: every identity that
+ * polled a task queue in the last five minutes, with the time of its last poll).
+ *
+ * The list is that of a presence queue beside chatwoot-writes (`<queue>.budget-presence`), not of
+ * chatwoot-writes itself: nothing is ever scheduled there, and every worker with a share polls it with
+ * a 3 s deadline, one poll after the other (keepPresent), so a live worker's last poll is at most
+ * about two seconds old. The activity queue's own pollers cannot tell a dead worker from a live one
+ * for a minute: an idle worker's long poll lasts up to a minute (the server's long-poll expiry), so a
+ * worker killed with -9 used to keep its share for 70 s and a newcomer started on half the budget
+ * (or none, with a budget smaller than the workers). Now a killed worker drops out after LIVE_FOR_MS.
  *
  * The shares add up to the budget exactly: with B requests a second over N workers, the workers sorted
  * by identity get floor(B/N) each and the first B mod N one more. Each worker holds its share as a hard
  * cap on send times (clients/sendBudget.ts), so in any 1,000 ms the workers together send at most B.
  *
- * Who counts as live: an identity whose last poll started or ended within LIVE_FOR_MS. A running
- * worker always has a long poll open while it has a free activity slot, and the server ends a long poll
- * after a minute at most, so 70 s never misses one; a stopped or killed worker drops out 70 s after its
- * last poll, and its share stays unused until then (never overspent).
+ * Who counts as present: an identity whose last presence poll is at most LIVE_FOR_MS older than the
+ * freshest one in the same answer (the server's clock against itself: no skew between machines).
  *
  * Transitions, so that no 1,000 ms window passes the budget while the list changes:
  * - Joining: a worker sends nothing until it has itself been in Temporal's list for JOIN_HOLD_MS: by
@@ -21,8 +27,11 @@
  *   with N and with rank, and a newcomer only moves others to the same or a later rank.
  * - Leaving: a cap only grows once every observation of the last RAISE_AFTER_MS allows it (the minimum
  *   over recent observations), so a list that flickers cannot lift a share early.
- * - A worker missing from its own view (the server restarted and forgot its pollers, or it has not
- *   polled for 70 s) holds again as if joining: the others may no longer count it.
+ * - A worker that cannot refresh its own presence (Temporal unreachable from it, a stalled process)
+ *   holds once its last answered presence poll is LIVE_FOR_MS old: the others drop it no earlier, and
+ *   raise their caps only RAISE_AFTER_MS later.
+ * - A worker missing from its own view (the server restarted and forgot its pollers) holds again as
+ *   if joining: the others may no longer count it.
  * No Temporal import here beyond the type of the client; the activities only see an allowance.
  */
 import { hostname } from 'node:os';
@@ -35,7 +44,10 @@ import { PACING_SHARE, SEND_WINDOW_MS, type SendAllowance } from './clients/send
 export const REFRESH_MS = 2000;
 /** Longest DescribeTaskQueue call waited for; a slower answer is dropped and the last view kept. */
 export const DESCRIBE_DEADLINE_MS = 3000;
-export const LIVE_FOR_MS = 70_000;
+/** Deadline of one presence poll: the server answers (empty) about a second before it. */
+export const PRESENCE_POLL_MS = 3000;
+/** A worker whose last presence poll is this much older than the freshest one is gone. */
+export const LIVE_FOR_MS = 10_000;
 /** Another worker's refresh interval and slowest answer, then one full window of its cap. */
 export const JOIN_HOLD_MS = REFRESH_MS + DESCRIBE_DEADLINE_MS + SEND_WINDOW_MS;
 export const RAISE_AFTER_MS = REFRESH_MS + DESCRIBE_DEADLINE_MS + SEND_WINDOW_MS;
@@ -65,17 +77,28 @@ export class BudgetShare {
   private readonly observations: Observation[] = [];
   /** Since when (this worker's clock) every observation has listed this worker as live. */
   private countedSince: number | undefined;
+  /** When this worker's last answered presence poll started (its clock), once it polls. */
+  private presentAt: number | undefined;
 
   constructor(
     readonly identity: string,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** This worker's presence poll that started at `atMs` was answered: the server has seen it then. */
+  present(atMs: number = this.now()): void {
+    this.presentAt = Math.max(this.presentAt ?? atMs, atMs);
+  }
+
   /** Records one answer of Temporal, taken at `atMs`. */
   observe(pollers: readonly PollerSeen[], atMs: number = this.now()): void {
     const live = new Set<string>();
+    // The freshest poll in the answer stands for the server's now: its clock, not this machine's.
+    let reference = Number.NEGATIVE_INFINITY;
+    for (const poller of pollers) reference = Math.max(reference, poller.lastAccessMs);
+    if (!Number.isFinite(reference)) reference = atMs;
     for (const poller of pollers) {
-      if (poller.identity && poller.lastAccessMs > atMs - LIVE_FOR_MS) live.add(poller.identity);
+      if (poller.identity && poller.lastAccessMs > reference - LIVE_FOR_MS) live.add(poller.identity);
     }
     if (live.has(this.identity)) this.countedSince ??= atMs;
     else this.countedSince = undefined;
@@ -99,6 +122,9 @@ export class BudgetShare {
     if (this.countedSince === undefined || nowMs < this.countedSince + JOIN_HOLD_MS) {
       return { perWindow: 0, perSecond: 0 };
     }
+    if (this.presentAt !== undefined && nowMs > this.presentAt + LIVE_FOR_MS) {
+      return { perWindow: 0, perSecond: 0 };
+    }
     let cap = Number.POSITIVE_INFINITY;
     for (const { live } of this.observations) cap = Math.min(cap, capOf(budget, live, this.identity));
     return { perWindow: cap, perSecond: cap * PACING_SHARE };
@@ -116,6 +142,56 @@ function timestampMs(ts: { seconds?: unknown; nanos?: number | null } | null | u
   if (!ts) return 0;
   const seconds = typeof ts.seconds === 'number' ? ts.seconds : Number(String(ts.seconds ?? 0));
   return seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+}
+
+/** The queue the workers sharing `taskQueue`'s budget poll to say they are there; nothing runs on it. */
+export function presenceQueueOf(taskQueue: string): string {
+  return `${taskQueue}.budget-presence`;
+}
+
+/**
+ * Polls the presence queue with this worker's identity, one short poll after another, until stopped:
+ * the server records each poll's start, so the list shows this worker at most about two seconds old.
+ * No activity is ever scheduled on that queue; should one be, the poll leaves it unanswered (its
+ * start-to-close timeout gives it back).
+ */
+export function keepPresent(
+  client: Client,
+  namespace: string,
+  taskQueue: string,
+  share: BudgetShare,
+): { stop(): void } {
+  let stopped = false;
+  let controller = new AbortController();
+  const loop = async () => {
+    while (!stopped) {
+      const startedAt = Date.now();
+      // One per poll: a signal reused across polls would gather a listener each time.
+      controller = new AbortController();
+      try {
+        await client.connection.withAbortSignal(controller.signal, () =>
+          client.connection.withDeadline(startedAt + PRESENCE_POLL_MS, () =>
+            client.workflowService.pollActivityTaskQueue({
+              namespace,
+              taskQueue: { name: presenceQueueOf(taskQueue), kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+              identity: share.identity,
+            }),
+          ),
+        );
+        share.present(startedAt);
+      } catch {
+        // A deadline passed or Temporal is unreachable: the share holds once presence is too old.
+        if (!stopped) await sleep(Math.max(0, startedAt + 1000 - Date.now()));
+      }
+    }
+  };
+  void loop();
+  return {
+    stop: () => {
+      stopped = true;
+      controller.abort();
+    },
+  };
 }
 
 /** The pollers of an activity task queue, as Temporal reports them. */
@@ -137,7 +213,7 @@ export async function describeActivityPollers(
   }));
 }
 
-/** Refreshes `share` from Temporal every REFRESH_MS until stopped. */
+/** Keeps this worker present and refreshes `share` from Temporal every REFRESH_MS until stopped. */
 export function watchPollers(
   client: Client,
   namespace: string,
@@ -145,18 +221,21 @@ export function watchPollers(
   share: BudgetShare,
   log: (message: string) => void = (message) => console.warn(message),
 ): { stop(): void } {
+  const presence = keepPresent(client, namespace, taskQueue, share);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
   let lastWorkers = 0;
   const tick = async () => {
     try {
-      share.observe(await describeActivityPollers(client, namespace, taskQueue));
+      share.observe(await describeActivityPollers(client, namespace, presenceQueueOf(taskQueue)));
       if (failing) log('chatwoot budget: Temporal answers again; shares follow its pollers');
       failing = false;
       if (share.workers !== lastWorkers) {
         lastWorkers = share.workers;
-        log(`chatwoot budget: ${lastWorkers} worker(s) poll ${taskQueue}; this one takes its share`);
+        log(
+          `chatwoot budget: ${lastWorkers} worker(s) share the ${taskQueue} budget; this one takes its share`,
+        );
       }
     } catch (error) {
       // The last view stays: while Temporal cannot be reached, no new worker can start polling either.
@@ -171,6 +250,7 @@ export function watchPollers(
     stop: () => {
       stopped = true;
       clearTimeout(timer);
+      presence.stop();
     },
   };
 }

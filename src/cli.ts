@@ -3,6 +3,7 @@
  *   node dist/src/cli.js start --input migration.json [--wait]
  *   node dist/src/cli.js status|pause|resume|advance|hold|rollback|report --account 1
  *   node dist/src/cli.js rekey-contacts --input migration.json   (contacts imported as intercom:<id>)
+ *   node dist/src/cli.js replay-live [--namespace default] [--query ...]   (before deploying a new build)
  * Connects to TEMPORAL_ADDRESS (localhost:7233), namespace TEMPORAL_NAMESPACE (default).
  */
 import { readFileSync } from 'node:fs';
@@ -10,14 +11,17 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
+import { addEraseCommand } from './cli/erase.js';
+import { addPlanCommand } from './cli/plan.js';
 import { payloadCodecFromEnv } from './codec/aesGcmCodec.js';
 import { parseMigrationInput, taskQueues, workflowIds } from './config.js';
-import { migrationStatusReport } from './pendingWork.js';
+import { migrationStatusReport, PendingWorkFollower } from './pendingWork.js';
 import { clearPreviousRun } from './previousRun.js';
 import { watchMigration } from './progress.js';
 import { createBlobStore } from './storage/index.js';
 import { blobLayout } from './storage/layout.js';
 import { ensureSearchAttributes } from './temporal.js';
+import { registerReplayLive } from './upgrade/replayLive.js';
 import {
   advanceRolloutSignal,
   holdRolloutSignal,
@@ -28,12 +32,12 @@ import {
 } from './workflows/definitions.js';
 import { importFigures, progressLine } from './workflows/migrationDetails.js';
 
-async function connect(): Promise<Client> {
+async function connect(namespace = process.env.TEMPORAL_NAMESPACE ?? 'default'): Promise<Client> {
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
   // With PAYLOAD_CODEC_KEY set, inputs are encrypted and results decrypted as the workers do.
   const codec = payloadCodecFromEnv(process.env);
   const dataConverter = codec ? { payloadCodecs: [codec] } : undefined;
-  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default', dataConverter });
+  return new Client({ connection, namespace, dataConverter });
 }
 
 const accountOption = (value: string) => {
@@ -181,6 +185,9 @@ export function buildCli(): Command {
       process.stdout.write(body);
     });
 
+  addPlanCommand(program, connect);
+  addEraseCommand(program, connect);
+  registerReplayLive(program, connect);
   return program;
 }
 
@@ -201,7 +208,16 @@ async function follow(client: Client, workflowId: string): Promise<void> {
   let lastLine = '';
   let lastPhase = '';
   let lastPrintedAt = 0;
+  // Retries and silent attempts, so that a crashed worker's work does not look like a hang.
+  const pending = new PendingWorkFollower(client, workflowId);
+  const tell = (lines: string[]) => {
+    for (const text of lines) {
+      if (tty) process.stderr.write(`\n${text}\n`);
+      else console.log(`${new Date().toISOString()} ${text}`);
+    }
+  };
   await watchMigration(client, workflowId, (status, progress) => {
+    void pending.newLines().then(tell);
     if (status.blocked && status.blocked !== announcedBlock) {
       announcedBlock = status.blocked;
       process.stderr.write(

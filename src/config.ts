@@ -5,6 +5,7 @@
  * INTERCOM_TOKEN and CHATWOOT_TOKEN from its own environment.
  */
 import { z } from 'zod';
+import { filtersSchema } from './mapping/filters.js';
 
 /** A Temporal duration: milliseconds, or a string such as "7 days", "90s", "500ms". */
 export const DurationSchema = z.union([
@@ -114,6 +115,11 @@ function buildMigrationInputSchema() {
        * run, so a re-run of an account never reads an earlier run's cached mapping or chunks.
        */
       run: z.string().optional(),
+      /**
+       * Which part of the history to migrate (conversations updated since a date, by state, without
+       * some tags; contacts all or only referenced); see src/mapping/filters.ts. Absent: everything.
+       */
+      filters: filtersSchema(),
       retention: z
         .object({
           after: DurationSchema.default('365 days'),

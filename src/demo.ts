@@ -15,7 +15,7 @@ import type { MigrationInputRaw } from './config.js';
 import { sideEffectsLine } from './demoSideEffects.js';
 import { validationsLine } from './demoValidations.js';
 import { widgetIdentitiesLine } from './demoWidgetIdentities.js';
-import { repoRoot, startDevServer, temporalCliPath } from './localStack.js';
+import { repoRoot, startDevServer, temporalCliPath, useLocalBlobKey } from './localStack.js';
 import { watchMigration } from './progress.js';
 import { reconciliationLine } from './reconciliationLine.js';
 import { startScenario } from './sandbox/scenario.js';
@@ -84,6 +84,12 @@ async function main(): Promise<void> {
       await running;
     });
 
+    const blobKey = useLocalBlobKey();
+    console.log(
+      blobKey.key
+        ? `blob store: encrypted at rest (AES-256-GCM, key "${blobKey.keyId}"; README "The snapshot at rest")`
+        : 'blob store: NOT encrypted (BLOB_ENCRYPTION=off): the snapshot holds personal data in plain form',
+    );
     const input: MigrationInputRaw = {
       ...scenario.input(`file://${join(dataDir, 'blobs')}`),
       rollout: { phaseDuration: '3s', deltaSyncInterval: '2s' },
@@ -161,7 +167,7 @@ async function main(): Promise<void> {
           `  Web UI:            ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`,
           `  Intercom sandbox:  ${intercom.url}`,
           `  Chatwoot sandbox:  ${chatwoot.url}`,
-          `  blob store:        ${join(dataDir, 'blobs')}`,
+          `  blob store:        ${join(dataDir, 'blobs')} (encrypted; to read it with the CLI: BLOB_ENCRYPTION_KEY=${blobKey.key})`,
           'Press Ctrl-C to stop everything.',
         ].join('\n'),
       );

@@ -3,6 +3,7 @@
  * sandboxes and a worker, all in or under this process. Used by `make demo` and the benchmark.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -35,12 +36,34 @@ export interface DevServer {
   process: ChildProcess;
 }
 
+/**
+ * The local stack encrypts its blob store like a production worker (storage/encryptionSettings.ts):
+ * with the key in BLOB_ENCRYPTION_KEY if one is set, else a random key for this process and the worker
+ * processes it starts, as its snapshots live in temporary directories that end with it. The key is
+ * returned so the demo can show it when the stack stays up.
+ */
+export function useLocalBlobKey(): { keyId: string; key: string } {
+  if (
+    !process.env.BLOB_ENCRYPTION_KEY?.trim() &&
+    process.env.BLOB_ENCRYPTION?.trim().toLowerCase() !== 'off'
+  ) {
+    process.env.BLOB_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+    process.env.BLOB_ENCRYPTION_KEY_ID = 'local-stack';
+  }
+  return {
+    keyId: process.env.BLOB_ENCRYPTION_KEY_ID ?? '(derived)',
+    key: process.env.BLOB_ENCRYPTION_KEY ?? '',
+  };
+}
+
 /** Starts `temporal server start-dev` and waits until it answers. */
 export async function startDevServer(
   options: { port?: number; uiPort?: number; dbFilename?: string; headless?: boolean } = {},
 ): Promise<DevServer> {
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? 8233;
+  // Every local stack (demo, benchmark, history recording) runs workers that write the blob store.
+  useLocalBlobKey();
   if (await portOpen(port)) {
     throw new Error(
       `port ${port} is in use: stop the other Temporal server or set TEMPORAL_ADDRESS to use it`,

@@ -141,3 +141,38 @@ export async function migrationStatusReport(
   const counts = 'answer' in status ? status.answer : { phase: work.phase };
   return { report: { ...counts, retrying: work.retrying, silent: work.silent }, lines };
 }
+
+/**
+ * For `status --follow`: the retrying and silent activities not yet told, one line each, polled at
+ * most every `intervalMs` (describing the tree costs a request per running workflow). A retry is told
+ * once per attempt; a silent attempt once.
+ */
+export class PendingWorkFollower {
+  private readonly told = new Set<string>();
+  private lastAt = 0;
+
+  constructor(
+    private readonly client: Client,
+    private readonly workflowId: string,
+    private readonly intervalMs = 5_000,
+  ) {}
+
+  async newLines(now: number = Date.now()): Promise<string[]> {
+    if (now - this.lastAt < this.intervalMs) return [];
+    this.lastAt = now;
+    const work = await pendingWork(this.client, this.workflowId).catch(() => undefined);
+    if (!work) return [];
+    const fresh: PendingWork = { ...work, retrying: [], silent: [] };
+    for (const a of work.retrying) {
+      const key = `retry|${a.workflowId}|${a.activity}|${a.attempt}`;
+      if (!this.told.has(key)) fresh.retrying.push(a);
+      this.told.add(key);
+    }
+    for (const a of work.silent) {
+      const key = `silent|${a.workflowId}|${a.activity}|${a.attempt}`;
+      if (!this.told.has(key)) fresh.silent.push(a);
+      this.told.add(key);
+    }
+    return pendingWorkLines(fresh);
+  }
+}

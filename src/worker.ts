@@ -9,7 +9,7 @@
  *   TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default), INTERCOM_TOKEN, CHATWOOT_TOKEN,
  *   CHATWOOT_AGENT_TOKENS, WORKER_QUEUES (all | comma list of migration,intercom-reads,chatwoot-writes),
  *   INTERCOM_ACTIVITIES_PER_SECOND, CHATWOOT_ACTIVITIES_PER_SECOND, INTERCOM_REQUESTS_PER_SECOND,
- *   CHATWOOT_REQUESTS_PER_SECOND
+ *   CHATWOOT_REQUESTS_PER_SECOND, LOG_LEVEL (INFO; logging.ts)
  */
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -27,6 +27,8 @@ import type { TaskQueueName } from './activities/queues.js';
 import { BudgetShare, budgetSlotSupplier, watchPollers, workerIdentity } from './budgetShare.js';
 import { payloadCodecFromEnv } from './codec/aesGcmCodec.js';
 import { taskQueues } from './config.js';
+import { workerRuntimeOptions } from './logging.js';
+import { blobEncryptionFromEnv, describeBlobEncryption } from './storage/encryptionSettings.js';
 import { ensureSearchAttributes } from './temporal.js';
 
 export interface WorkerSetOptions {
@@ -175,7 +177,9 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
 async function main(): Promise<void> {
   const env = process.env;
   const number = (value: string | undefined) => (value ? Number(value) : undefined);
-  Runtime.install({});
+  Runtime.install(workerRuntimeOptions(env));
+  // Read first: a malformed BLOB_ENCRYPTION_KEY stops the worker here, not activity after activity.
+  const blobEncryption = describeBlobEncryption(blobEncryptionFromEnv(env));
   const set = await createWorkerSet({
     address: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => set.shutdown());
   console.log(`worker running on ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);
+  console.log(blobEncryption);
   await set.run();
 }
 

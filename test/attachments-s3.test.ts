@@ -15,6 +15,8 @@ import { createSetupActivities } from '../src/activities/setup/chatwootWrites.js
 import type { PartAttachment } from '../src/clients/intercom/schemas.js';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
 import { attachmentPlaceholder, type IntercomDataset } from '../src/sandbox/intercom/index.js';
+import { ENVELOPE_MAGIC } from '../src/storage/envelope.js';
+import { ProtectedBlobStore } from '../src/storage/protectedStore.js';
 import { S3BlobStore } from '../src/storage/s3Store.js';
 import {
   exportConversationChunks,
@@ -112,7 +114,9 @@ describe('attachments rehosted into S3 (moto) and imported into Chatwoot', funct
     assert.ok(harness);
     const { sandbox, dataset, input } = harness;
     const store = deps.store(input);
-    assert.ok(store instanceof S3BlobStore);
+    // Encrypted at rest on top of S3 (storage/protectedStore.ts; the tests' key from test/setup.ts).
+    assert.ok(store instanceof ProtectedBlobStore && store.inner instanceof S3BlobStore);
+    const raw = store.inner;
     const { rehostAttachments } = createAttachmentActivities(deps);
     let downloaded = 0;
     for (const chunkKey of chunkKeys) {
@@ -126,6 +130,11 @@ describe('attachments rehosted into S3 (moto) and imported into Chatwoot', funct
         for (const stored of index?.stored ?? []) {
           const bytes = await store.get(stored.key);
           assert.ok(bytes, `${stored.key} is in S3`);
+          assert.deepEqual(
+            (await raw.get(stored.key))?.subarray(0, 8),
+            ENVELOPE_MAGIC,
+            'only ciphertext in S3',
+          );
           assert.equal(sha256(bytes), stored.sha256);
           assert.equal(bytes.length, stored.size);
           assert.equal((await store.stat(stored.key))?.contentType, stored.contentType);

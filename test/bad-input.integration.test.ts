@@ -5,11 +5,12 @@
  * with nothing lost and nothing written twice.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { type MigrationInputRaw, workflowIds } from '../src/config.js';
 import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
+import { createBlobStore } from '../src/storage/index.js';
+import { blobLayout } from '../src/storage/layout.js';
 import type { WorkerSet } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { importProgressQuery, resumeSignal, statusQuery } from '../src/workflows/definitions.js';
@@ -246,10 +247,12 @@ describe('bad configuration and refused tokens', function () {
     );
     assert.ok(hugeTarget, 'the oversized conversation was imported');
 
-    const report = readFileSync(
-      join(suite.dataDir, `blobs-${scenario.account}`, `acct-${scenario.account}`, 'report.md'),
-      'utf8',
-    );
+    // Through the store: the snapshot, reports included, is encrypted at rest.
+    const report = (
+      (await createBlobStore(`file://${join(suite.dataDir, `blobs-${scenario.account}`)}`).get(
+        blobLayout.reportMarkdown(scenario.account),
+      )) ?? Buffer.alloc(0)
+    ).toString('utf8');
     assert.match(report, new RegExp(`${malformed.id}[^\\n]*created_at`));
   });
 });

@@ -1,9 +1,18 @@
 /**
  * A worker SIGKILLed in the middle of the import, with the production timeouts (no soak
- * interceptors): the conversations it had in flight are retried by the next worker within seconds
- * (heartbeat timeouts sized to detect a dead worker, every attempt heartbeating while it lives), the
+ * interceptors) and a Chatwoot budget (CHATWOOT_REQUESTS_PER_SECOND, shared by the workers present):
+ * the conversations it had in flight are retried by the next worker within seconds (heartbeat
+ * timeouts sized to detect a dead worker, every attempt heartbeating while it lives), the dead worker
+ * stops counting in the budget's share within seconds (budgetShare.ts: the presence queue), the
  * status names what is being retried and why instead of looking hung, and the import's message count
  * is what exists in Chatwoot, including what the killed attempts had written.
+ *
+ * The budget is what makes the import take long enough for the kill to land mid-conversation: a
+ * conversation of this workspace needs about fifteen requests, so at 10 a second the import takes
+ * half a minute. (Without one, as this test once ran, the 16 conversations were all done within a
+ * second or two of the import's start, Chatwoot's flood guard of 240 messages a minute never held a
+ * conversation of ten parts, and the kill found nothing but the tickets' import to interrupt: the
+ * wait below for a retried importConversation timed out.)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { DESCRIBE_DEADLINE_MS, LIVE_FOR_MS, REFRESH_MS } from '../src/budgetShare.js';
 import type { MigrationInputRaw } from '../src/config.js';
 import { migrationStatusReport, type PendingActivity } from '../src/pendingWork.js';
 import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
@@ -29,18 +39,13 @@ import {
 
 const MIGRATION_ID = 'migration-1';
 const WINDOW = 4;
+const BUDGET = 10;
 const workerScript = fileURLToPath(new URL('../src/worker.js', import.meta.url));
 const cliScript = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
-/**
- * Off in `make test` for now (CRASH_RESUME=1 runs it): written before the import began to follow the
- * export and the Chatwoot budget to be shared among live pollers, it has timed out since they were
- * merged (the killed worker's conversations are not seen to finish within 90 s). Known and open in
- * issue 16; the fault soak still proves nothing is lost or doubled across kills.
- */
-const describeCrashResume = process.env.CRASH_RESUME === '1' ? describe : describe.skip;
+const debug = process.env.CRASH_DEBUG === '1';
 
-describeCrashResume('a worker killed mid-import', function () {
+describe('a worker killed mid-import', function () {
   this.timeout(300_000);
   let dataDir: string;
   let server: TemporalServerProcess;
@@ -66,6 +71,7 @@ describeCrashResume('a worker killed mid-import', function () {
       TEMPORAL_ADDRESS: server.address,
       INTERCOM_TOKEN: scenario.intercomToken,
       CHATWOOT_TOKEN: scenario.chatwootToken,
+      CHATWOOT_REQUESTS_PER_SECOND: String(BUDGET),
       CHATWOOT_AGENT_TOKENS: Object.entries(scenario.chatwootAgentTokens)
         .map(([email, token]) => `${email}=${token}`)
         .join(','),
@@ -96,8 +102,8 @@ describeCrashResume('a worker killed mid-import', function () {
   it('resumes within 30 s of a new worker, says it is retrying, and counts what exists', async () => {
     worker = await startWorkerProcess({ script: workerScript, env: workerEnv });
     const base = scenario.input(`file://${join(dataDir, 'blobs')}`);
-    // Each conversation takes seconds (Chatwoot's per-conversation flood guard, slowed down here), so
-    // the kill lands while every conversation of the window has written some of its messages.
+    // Each conversation takes seconds (the budget), so the kill lands while the conversations of the
+    // window have written some of their messages.
     const input: MigrationInputRaw = {
       ...base,
       import: { windowSize: WINDOW, messagesPerMinute: 240 },
@@ -121,9 +127,25 @@ describeCrashResume('a worker killed mid-import', function () {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     atKill = (await progress()) ?? atKill;
     const started = (atKill as ImportProgress).started;
+    if (debug) console.log('at kill', JSON.stringify(atKill));
+    const killedAt = Date.now();
     await worker.kill();
     worker = await startWorkerProcess({ script: workerScript, env: workerEnv });
     const restartedAt = Date.now();
+    const newWorker = worker;
+
+    // The dead worker stops counting in the budget's share within seconds, not the minute an idle
+    // long poll lasts: the new worker soon takes the whole budget (its log says when the count changes).
+    let aloneAfterMs: number | undefined;
+    const watchingShare = waitFor(
+      'the new worker to take the whole budget',
+      () => {
+        if (/chatwoot budget: 1 worker\(s\) share/.test(newWorker.output()))
+          aloneAfterMs ??= Date.now() - killedAt;
+        return aloneAfterMs !== undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
 
     // Until every conversation the killed worker had in flight has finished: each went through its
     // heartbeat timeout and a retry on the new worker.
@@ -135,13 +157,24 @@ describeCrashResume('a worker killed mid-import', function () {
         const { report } = await migrationStatusReport(client, MIGRATION_ID);
         retrying.push(...(report.retrying as PendingActivity[]));
         const now = await progress();
+        if (debug) console.log(Date.now() - restartedAt, JSON.stringify({ now, retrying: retrying.length }));
         if (now && now.completed + now.failed >= started) resumedAfterMs ??= Date.now() - restartedAt;
         return resumedAfterMs !== undefined && retrying.length > 0;
       },
       { timeoutMs: 90_000, intervalMs: 250 },
     );
+    await watchingShare;
     console.log(
-      `      resumed ${resumedAfterMs} ms after the new worker started; retried: ${retrying.length} sightings`,
+      `      resumed ${resumedAfterMs} ms after the new worker started (${started} conversations started at the kill); alone in the budget ${aloneAfterMs} ms after the kill (the new worker ready after ${restartedAt - killedAt} ms); retried: ${retrying.length} sightings`,
+    );
+    // The dead worker counts until LIVE_FOR_MS after its last presence poll (at most ~2 s before the
+    // kill); the new worker sees that at its first refresh after both that and its own start (it
+    // starts in seconds: it bundles the workflows first), plus two refreshes and a slow answer.
+    const aloneAt = killedAt + (aloneAfterMs as number);
+    const expectedBy = Math.max(killedAt + LIVE_FOR_MS, restartedAt);
+    assert.ok(
+      aloneAt - expectedBy < 2 * REFRESH_MS + DESCRIBE_DEADLINE_MS,
+      `the killed worker still counted in the budget's share ${aloneAt - expectedBy} ms after it should have stopped (${aloneAfterMs} ms after the kill, the new worker ready ${restartedAt - killedAt} ms after it)`,
     );
     assert.ok(
       (resumedAfterMs as number) < 30_000,

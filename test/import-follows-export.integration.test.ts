@@ -5,12 +5,13 @@
  * Timing is printed, not asserted (the machine is shared); the order of events is asserted.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowIds } from '../src/config.js';
 import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
+import { createBlobStore, getJson } from '../src/storage/index.js';
 import { blobLayout } from '../src/storage/layout.js';
 import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
@@ -93,10 +94,14 @@ describe('an import that follows the export', function () {
     const describe = (id: string) => env.client.workflow.getHandle(id).describe();
     const exportRun = await describe(workflowIds.child(scenario.account, 'export'));
     const verifyRun = await describe(workflowIds.child(scenario.account, 'verify'));
-    const manifestPath = join(blobDir, blobLayout.entityManifest(scenario.account, 'conversations'));
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { chunks: { key: string }[] };
+    // Through the store: the snapshot is encrypted at rest (storage/protectedStore.ts).
+    const store = createBlobStore(`file://${blobDir}`);
+    const manifest = (await getJson<{ chunks: { key: string }[] }>(
+      store,
+      blobLayout.entityManifest(scenario.account, 'conversations'),
+    )) ?? { chunks: [] };
     assert.ok(manifest.chunks.length >= 15, 'the export wrote many chunks');
-    const firstChunk = readFileSync(join(blobDir, manifest.chunks[0].key), 'utf8');
+    const firstChunk = ((await store.get(manifest.chunks[0].key)) ?? Buffer.alloc(0)).toString('utf8');
     const firstId = (JSON.parse(firstChunk.split('\n')[0]) as { id: string }).id;
     const firstConversation = await describe(workflowIds.conversation(scenario.account, firstId));
     const exportClosed = exportRun.closeTime?.getTime() ?? Number.POSITIVE_INFINITY;

@@ -12,6 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { ActivityDeps } from '../src/activities/deps.js';
 import { createReminderActivities } from '../src/activities/retention/reminder.js';
+import { emptyProgress, type RetentionPlace } from '../src/activities/retention/scope.js';
 import { type MigrationInput, migrationInputSchema, taskQueues } from '../src/config.js';
 import { workflowBundle } from '../src/worker.js';
 import { retentionDecisionSignal, signalDescriptions } from '../src/workflows/definitions.js';
@@ -60,11 +61,31 @@ describe('the retention reminder on a time-skipping server', function () {
     webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/retention`;
 
     const { sendRetentionReminder } = createReminderActivities(new ActivityDeps({ chatwootAgentTokens: {} }));
+    // Histories recorded before the patch retention-decision-scope schedule this one.
     const deleteIntercomData = async ({ input }: { input: MigrationInput }) => {
       deletions.push(input.account);
       return 42;
     };
-    const activities = { sendRetentionReminder, deleteIntercomData };
+    // Since the patch: plan, batches, report (the real ones run in retention-scope.test.ts).
+    const planRetentionDeletion = async () => 42;
+    const deleteIntercomBatch = async ({
+      input,
+      place,
+    }: {
+      input: MigrationInput;
+      place: RetentionPlace;
+    }) => {
+      deletions.push(input.account);
+      return { ...emptyProgress(place), total: 42, position: 42, deleted: 42, done: true };
+    };
+    const writeRetentionReport = async () => 'acct-0/retention/report.json';
+    const activities = {
+      sendRetentionReminder,
+      deleteIntercomData,
+      planRetentionDeletion,
+      deleteIntercomBatch,
+      writeRetentionReport,
+    };
     workers = await Promise.all([
       Worker.create({
         connection: env.nativeConnection,

@@ -9,6 +9,7 @@ import type { BlobStore } from '../src/storage/blobStore.js';
 import {
   BlobTooLargeError,
   createBlobStore,
+  createRawBlobStore,
   LocalBlobStore,
   readJsonlChunk,
   S3BlobStore,
@@ -331,31 +332,31 @@ describe('LocalBlobStore', () => {
   });
 });
 
-describe('createBlobStore', () => {
+describe('createRawBlobStore', () => {
   it('opens a local store from file:///abs, file://./rel and a plain path', () => {
-    const absolute = createBlobStore('file:///var/data/blobs');
+    const absolute = createRawBlobStore('file:///var/data/blobs');
     assert.ok(absolute instanceof LocalBlobStore);
     assert.equal(absolute.rootDir, '/var/data/blobs');
 
-    const relative = createBlobStore('file://./data/blobs');
+    const relative = createRawBlobStore('file://./data/blobs');
     assert.ok(relative instanceof LocalBlobStore);
     assert.equal(relative.rootDir, resolve(process.cwd(), 'data/blobs'));
 
-    const plainRelative = createBlobStore('data/blobs');
+    const plainRelative = createRawBlobStore('data/blobs');
     assert.ok(plainRelative instanceof LocalBlobStore);
     assert.equal(plainRelative.rootDir, resolve(process.cwd(), 'data/blobs'));
 
-    const plainAbsolute = createBlobStore('/srv/blobs');
+    const plainAbsolute = createRawBlobStore('/srv/blobs');
     assert.ok(plainAbsolute instanceof LocalBlobStore);
     assert.equal(plainAbsolute.rootDir, '/srv/blobs');
 
-    const escaped = createBlobStore('file:///var/my%20blobs');
+    const escaped = createRawBlobStore('file:///var/my%20blobs');
     assert.ok(escaped instanceof LocalBlobStore);
     assert.equal(escaped.rootDir, '/var/my blobs');
   });
 
   it('opens an S3 store with bucket, prefix and client settings from the URL', async () => {
-    const store = createBlobStore(
+    const store = createRawBlobStore(
       's3://migration-bucket/exports/acme?endpoint=http://127.0.0.1:9000&region=eu-west-1&forcePathStyle=true',
     );
     assert.ok(store instanceof S3BlobStore);
@@ -368,7 +369,7 @@ describe('createBlobStore', () => {
     assert.equal(endpoint?.port, 9000);
     assert.match(store.url, /^s3:\/\/migration-bucket\/exports\/acme\?endpoint=/);
 
-    const bare = createBlobStore('s3://bucket-only?region=us-east-2');
+    const bare = createRawBlobStore('s3://bucket-only?region=us-east-2');
     assert.ok(bare instanceof S3BlobStore);
     assert.equal(bare.prefix, '');
     assert.equal(bare.url, 's3://bucket-only?region=us-east-2');

@@ -48,7 +48,8 @@ export async function checkAutomations(
   if (rules.length === 0 && webhooks.length === 0) return { found };
   log.warn('active automation rules or webhooks in the Chatwoot account', {
     account: input.account,
-    rules: rules.map((rule) => ({ id: rule.id, name: rule.name, event: rule.event_name })),
+    // Ids only: a rule's name is free text an administrator typed (often an agent's or customer's name).
+    rules: rules.map((rule) => ({ id: rule.id, event: rule.event_name })),
     webhooks: webhooks.map((webhook) => ({ id: webhook.id, host: hostOf(webhook.url) })),
     proceeding: input.chatwoot.allowActiveAutomations,
   });

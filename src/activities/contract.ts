@@ -43,6 +43,8 @@ export interface EntityExportResult {
   truncated?: number;
   /** Conversations set aside (malformed or oversized payload); listed in the manifest's `rejected`. */
   rejected?: number;
+  /** Conversations or contacts the input's filters left out (by reason in the manifest's `leftOut`). */
+  leftOut?: number;
 }
 
 export interface ExportArgs {
@@ -74,6 +76,8 @@ export interface DeltaExportResult {
   highWater: number;
   /** Conversations set aside (malformed or oversized payload); listed in the delta manifest's `rejected`. */
   rejected?: number;
+  /** Conversations of the window the input's filters left out (not fetched, not imported). */
+  leftOut?: number;
 }
 
 export interface RehostArgs {
@@ -136,6 +140,11 @@ export interface ConversationImportArgs {
   input: MigrationInput;
   conversationId: string;
   chunkKey: string;
+  /**
+   * A conversation this attempt creates leaves its labels and final status to POST /bulk_actions
+   * (activities/import/bulkActions.ts): the import workflow's IMPORT_BULK_FINAL_STATE.
+   */
+  batchFinalState?: boolean;
 }
 
 export interface ConversationImportResult {
@@ -146,6 +155,8 @@ export interface ConversationImportResult {
   messagesAlreadyThere: number;
   attachmentsUploaded: number;
   attachmentsMissing: number;
+  /** Its labels and status wait in a final-state blob for the batch; its sync record is not written yet. */
+  finalStatePending?: boolean;
 }
 
 export interface ReconciliationSummary extends ReconciliationCounts {

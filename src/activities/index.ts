@@ -5,27 +5,34 @@
  * migrations in flight schedule activities by name.
  *
  *   migration        preflight, export manifest, attachment rehosting, import planning,
- *                    rollout publishing and sealing, retention reminder
+ *                    rollout publishing and sealing, retention reminder and snapshot deletion
  *   intercom-reads   export (full and delta), cut-over tagging, retention deletion
  *   chatwoot-writes  setup (mapping), import, verification, rollout checks (CSAT, labels), contact re-key
  */
 
 import { attachmentsQueue, createAttachmentActivities } from './attachments/rehost.js';
 import type { ActivityDeps } from './deps.js';
+import { createErasureChatwootActivities, erasureChatwootQueue } from './erasure/chatwootWrites.js';
+import { createErasureIntercomActivities, erasureIntercomQueue } from './erasure/intercomReads.js';
+import { createErasureSnapshotActivities, erasureSnapshotQueue } from './erasure/snapshot.js';
 import { createExportActivities, exportQueue } from './export/intercomReads.js';
 import { createExportManifestActivities, exportManifestQueue } from './export/manifest.js';
 import { createMergedContactActivities, mergedContactsQueue } from './export/mergedContacts.js';
 import { createTicketExportActivities, ticketExportQueue } from './export/tickets.js';
 import { withClassifiedFailures } from './failures.js';
+import { bulkActionsQueue, createBulkActionActivities } from './import/bulkActions.js';
 import { createImportActivities, importQueue } from './import/chatwootWrites.js';
 import { createImportPlanningActivities, importPlanningQueue } from './import/planning.js';
 import { createTicketImportActivities, ticketImportQueue } from './import/tickets.js';
 import { withKeepAlive } from './keepAlive.js';
+import { createPlanSurveyActivities, planSurveyQueue } from './plan/intercomSurvey.js';
+import { createPlanReportActivities, planReportQueue } from './plan/report.js';
 import { createPreflightActivities, preflightQueue } from './preflight.js';
 import type { TaskQueueName } from './queues.js';
 import { createRekeyActivities, rekeyQueue } from './rekey/chatwootWrites.js';
 import { createDeletionActivities, deletionQueue } from './retention/deletion.js';
 import { createReminderActivities, reminderQueue } from './retention/reminder.js';
+import { createRetentionStoreActivities, retentionStoreQueue } from './retention/snapshot.js';
 import { createRolloutCheckActivities, rolloutChecksQueue } from './rollout/checks.js';
 import { createCutoverActivities, cutoverQueue } from './rollout/cutover.js';
 import { createPublishingActivities, publishingQueue } from './rollout/publishing.js';
@@ -49,6 +56,7 @@ export const activityModules: readonly {
   { queue: ticketSetupQueue, create: createTicketSetupActivities },
   { queue: importPlanningQueue, create: createImportPlanningActivities },
   { queue: importQueue, create: createImportActivities },
+  { queue: bulkActionsQueue, create: createBulkActionActivities },
   { queue: ticketImportQueue, create: createTicketImportActivities },
   { queue: verificationQueue, create: createVerificationActivities },
   { queue: rekeyQueue, create: createRekeyActivities },
@@ -57,6 +65,12 @@ export const activityModules: readonly {
   { queue: cutoverQueue, create: createCutoverActivities },
   { queue: reminderQueue, create: createReminderActivities },
   { queue: deletionQueue, create: createDeletionActivities },
+  { queue: erasureSnapshotQueue, create: createErasureSnapshotActivities },
+  { queue: erasureChatwootQueue, create: createErasureChatwootActivities },
+  { queue: erasureIntercomQueue, create: createErasureIntercomActivities },
+  { queue: planSurveyQueue, create: createPlanSurveyActivities },
+  { queue: planReportQueue, create: createPlanReportActivities },
+  { queue: retentionStoreQueue, create: createRetentionStoreActivities },
 ];
 
 /**

@@ -3,6 +3,7 @@
  * keys and checksums. Shared by export, import, rehosting and verification.
  */
 import { createHash } from 'node:crypto';
+import type { ContactLeftOutReason, ConversationLeftOutReason } from '../mapping/filters.js';
 import { type BlobStore, getJson, putJson } from '../storage/blobStore.js';
 import { readJsonlChunk, writeJsonlChunk } from '../storage/jsonl.js';
 import { blobLayout } from '../storage/layout.js';
@@ -20,6 +21,14 @@ export interface EntityManifest {
   restarts?: number;
   /** Conversations only: ones Intercom served unusable, set aside instead of exported (not in any chunk). */
   rejected?: RejectedConversation[];
+  /**
+   * What the input's filters left out (src/mapping/filters.ts): reasons on the conversations'
+   * manifest, unreferenced contacts on the contacts'. Absent without filters or in older exports.
+   */
+  leftOut?: {
+    conversations?: Record<ConversationLeftOutReason, number>;
+    contacts?: Record<ContactLeftOutReason, number>;
+  };
 }
 
 /** A conversation quarantined at export: its payload did not match the schema, or was too large. */

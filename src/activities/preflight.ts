@@ -75,14 +75,11 @@ export function createPreflightActivities(deps: ActivityDeps) {
         deps.chatwoot(input, email).profile(),
       );
       if (agentProfile.email?.trim().toLowerCase() !== email) {
-        // Messages would be credited to the wrong person. The e-mails go to the worker's log only.
-        log.error('agent token belongs to another user', {
-          source,
-          configuredFor: email,
-          user: agentProfile.id,
-        });
+        // Messages would be credited to the wrong person. The entry's position names it: logs carry
+        // ids, never the e-mails (test/log-privacy.integration.test.ts).
+        log.error('agent token belongs to another user', { source, user: agentProfile.id });
         throw preflightFailure(
-          `${source} belongs to Chatwoot user ${agentProfile.id}, not to the e-mail it is listed under (see the worker's log)`,
+          `${source} belongs to Chatwoot user ${agentProfile.id}, not to the e-mail it is listed under: compare that entry's e-mail with user ${agentProfile.id}'s profile in Chatwoot`,
         );
       }
       if (!agentProfile.accounts.some((account) => account.id === input.account)) {

@@ -43,27 +43,38 @@ export function keyFingerprint(key: Uint8Array): string {
   return `k-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * Every key by id, the current one first, after checking ids and lengths. Shared with the blob store's
+ * envelope encryption (storage/envelope.ts), which follows the same key discipline; `what` names the
+ * user in messages.
+ */
+export function checkedKeyMap(options: AesGcmCodecOptions, what: string): Map<string, Buffer> {
+  const keys = new Map<string, Buffer>();
+  for (const entry of [options.current, ...(options.previous ?? [])]) {
+    if (!KEY_ID_PATTERN.test(entry.id)) {
+      throw new ValueError(`${what} key id "${entry.id}" must be 1-64 of A-Z a-z 0-9 . _ -`);
+    }
+    if (entry.key.length !== KEY_BYTES) {
+      throw new ValueError(
+        `${what} key "${entry.id}" has ${entry.key.length} bytes; AES-256 needs ${KEY_BYTES}`,
+      );
+    }
+    const key = Buffer.from(entry.key);
+    const known = keys.get(entry.id);
+    if (known && !known.equals(key)) {
+      throw new ValueError(`${what} key id "${entry.id}" is configured with two different keys`);
+    }
+    keys.set(entry.id, key);
+  }
+  return keys;
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
   readonly currentKeyId: string;
-  private readonly keys = new Map<string, Buffer>();
+  private readonly keys: Map<string, Buffer>;
 
   constructor(options: AesGcmCodecOptions) {
-    for (const entry of [options.current, ...(options.previous ?? [])]) {
-      if (!KEY_ID_PATTERN.test(entry.id)) {
-        throw new ValueError(`payload codec key id "${entry.id}" must be 1-64 of A-Z a-z 0-9 . _ -`);
-      }
-      if (entry.key.length !== KEY_BYTES) {
-        throw new ValueError(
-          `payload codec key "${entry.id}" has ${entry.key.length} bytes; AES-256 needs ${KEY_BYTES}`,
-        );
-      }
-      const key = Buffer.from(entry.key);
-      const known = this.keys.get(entry.id);
-      if (known && !known.equals(key)) {
-        throw new ValueError(`payload codec key id "${entry.id}" is configured with two different keys`);
-      }
-      this.keys.set(entry.id, key);
-    }
+    this.keys = checkedKeyMap(options, 'payload codec');
     this.currentKeyId = options.current.id;
   }
 
@@ -141,16 +152,34 @@ function parseKey(base64: string, what: string): Buffer {
 
 /** Keys from PAYLOAD_CODEC_KEY, PAYLOAD_CODEC_KEY_ID and PAYLOAD_CODEC_OLD_KEYS; undefined when unset. */
 export function codecKeysFromEnv(env: NodeJS.ProcessEnv): AesGcmCodecOptions | undefined {
-  if (!env.PAYLOAD_CODEC_KEY?.trim()) return undefined;
-  const key = parseKey(env.PAYLOAD_CODEC_KEY, 'PAYLOAD_CODEC_KEY');
-  const current: CodecKey = { id: env.PAYLOAD_CODEC_KEY_ID?.trim() || keyFingerprint(key), key };
+  return parseKeySettings(
+    { key: env.PAYLOAD_CODEC_KEY, keyId: env.PAYLOAD_CODEC_KEY_ID, oldKeys: env.PAYLOAD_CODEC_OLD_KEYS },
+    'PAYLOAD_CODEC',
+  );
+}
+
+/** The three settings of a rotatable key set, as read from `<prefix>_KEY`, `_KEY_ID`, `_OLD_KEYS`. */
+export interface KeySettings {
+  key: string | undefined;
+  keyId: string | undefined;
+  oldKeys: string | undefined;
+}
+
+/**
+ * The payload codec's and the blob store's keys have the same shape (storage/encryptionSettings.ts);
+ * undefined when no current key is set. `prefix` names the variables in messages.
+ */
+export function parseKeySettings(settings: KeySettings, prefix: string): AesGcmCodecOptions | undefined {
+  if (!settings.key?.trim()) return undefined;
+  const key = parseKey(settings.key, `${prefix}_KEY`);
+  const current: CodecKey = { id: settings.keyId?.trim() || keyFingerprint(key), key };
   const previous: CodecKey[] = [];
-  for (const entry of (env.PAYLOAD_CODEC_OLD_KEYS ?? '').split(',')) {
+  for (const entry of (settings.oldKeys ?? '').split(',')) {
     const trimmed = entry.trim();
     if (!trimmed) continue;
     // Base64 has no ':', so the first one separates an explicit id from the key.
     const separator = trimmed.indexOf(':');
-    const oldKey = parseKey(trimmed.slice(separator + 1), 'each PAYLOAD_CODEC_OLD_KEYS key');
+    const oldKey = parseKey(trimmed.slice(separator + 1), `each ${prefix}_OLD_KEYS key`);
     previous.push({
       id: separator >= 0 ? trimmed.slice(0, separator).trim() : keyFingerprint(oldKey),
       key: oldKey,

@@ -20,6 +20,16 @@ export interface PutOptions {
   maxBytes?: number;
 }
 
+/** How one object is held at rest, as the sealed manifest records it. */
+export interface BlobProtection {
+  /** 'aes-256-gcm': encrypted by the project (storage/envelope.ts) under `keyId`; 'none': as written. */
+  envelope: 'aes-256-gcm' | 'none';
+  keyId?: string;
+  /** Server-side encryption the store reports for the object (S3: 'aws:kms', 'aws:kms:dsse', 'AES256'). */
+  serverSide?: string;
+  kmsKeyId?: string;
+}
+
 export interface BlobStore {
   /** A human-readable location, e.g. "file:///var/data" or "s3://bucket/prefix". */
   readonly url: string;
@@ -35,6 +45,49 @@ export interface BlobStore {
   /** Keys under a prefix, in lexical order. */
   list(prefix: string): AsyncIterable<string>;
   delete(key: string): Promise<void>;
+  /**
+   * The whole object with how it is held at rest; undefined when absent. Optional: a store without it
+   * keeps objects as written (see readWithProtection).
+   */
+  read?(key: string): Promise<{ body: Buffer; protection: BlobProtection } | undefined>;
+}
+
+export interface ProtectionSummary {
+  /** Sealed by the project (storage/envelope.ts), whatever the store adds. */
+  encrypted: number;
+  /** Plain to the project but encrypted by the store under a KMS key (S3 SSE-KMS). */
+  kmsOnly: number;
+  /** Readable by anyone who can read the store (S3's default AES256 counts: it guards disks only). */
+  plain: number;
+  /** Every key an operator must keep to read the snapshot. */
+  keyIds: string[];
+  kmsKeyIds: string[];
+}
+
+export function protectionSummary(protections: readonly BlobProtection[]): ProtectionSummary {
+  const summary: ProtectionSummary = { encrypted: 0, kmsOnly: 0, plain: 0, keyIds: [], kmsKeyIds: [] };
+  const keyIds = new Set<string>();
+  const kmsKeyIds = new Set<string>();
+  for (const protection of protections) {
+    if (protection.keyId !== undefined) keyIds.add(protection.keyId);
+    if (protection.kmsKeyId !== undefined) kmsKeyIds.add(protection.kmsKeyId);
+    if (protection.envelope === 'aes-256-gcm') summary.encrypted++;
+    else if (protection.serverSide?.startsWith('aws:kms')) summary.kmsOnly++;
+    else summary.plain++;
+  }
+  summary.keyIds = [...keyIds].sort();
+  summary.kmsKeyIds = [...kmsKeyIds].sort();
+  return summary;
+}
+
+/** The object and its protection, from stores that know it and stores that do not. */
+export async function readWithProtection(
+  store: BlobStore,
+  key: string,
+): Promise<{ body: Buffer; protection: BlobProtection } | undefined> {
+  if (store.read) return store.read(key);
+  const body = await store.get(key);
+  return body === undefined ? undefined : { body, protection: { envelope: 'none' } };
 }
 
 const SAFE_KEY = /^[A-Za-z0-9._=-]+(\/[A-Za-z0-9._=-]+)*$/;

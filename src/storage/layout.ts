@@ -14,6 +14,7 @@
  *     contacts/extras/<intercom id>.json         what the import last wrote of its notes, labels, companies
  *     sync/conversations/<intercom id>.json      what the last sync of a conversation took from Intercom
  *     import/creating/<intercom id>.json         written before a conversation's create: it may exist since
+ *     import/final-state/<intercom id>.json      labels and status waiting for POST /bulk_actions
  *     rejected/conversations/<id>.json           a conversation set aside at export, with its payload
  *     attachments/<conversation>/index.json      what was rehosted for a conversation, and what failed
  *     attachments/<conversation>/<source>-<n>-<file>
@@ -21,7 +22,14 @@
  *     mapping/labels.json                        every tag -> its label title, merges listed
  *     delta/<run>/{conversations,contacts}/...   each parallel-run delta sync; delta/<run>/deleted.jsonl
  *     reports/unmatched-agents.json, report.json, report.md
+ *     reports/plan.json, plan.md                 the plan (cli.js plan): counts and the estimate
  *     sealed-manifest.json                       every blob's size and sha256 at cut-over
+ *     erasure/list.json                          people erased: hashed e-mails, Intercom ids (no PII)
+ *     erasure/salt.json                          the account's salt of those hashes
+ *     erasure/requests/<ref>.json                an erasure request with its selector, deleted at its end
+ *     erasure/records/<ref>.json                 what an erasure did: ids, counts, places; no PII
+ *     retention/report.json, report.md           what the retention decision deleted where (counts)
+ *     retention/progress/<place>.json            its progress per place; retention/plan/ while it runs
  *   rollout/<account>.json                       the widget router's state (served to browsers)
  */
 
@@ -76,6 +84,13 @@ export const blobLayout = {
    */
   conversationCreateMarker: (account: number, intercomConversationId: string) =>
     `${root(account)}/import/creating/${safeSegment(intercomConversationId)}.json`,
+  /**
+   * The labels and final status a created conversation still waits for, written by its import and
+   * applied by POST /bulk_actions with others (activities/import/bulkActions.ts); its sync record is
+   * written only once the read-back shows them.
+   */
+  conversationFinalState: (account: number, intercomConversationId: string) =>
+    `${root(account)}/import/final-state/${safeSegment(intercomConversationId)}.json`,
   rejectedConversation: (account: number, conversationId: string) =>
     `${root(account)}/rejected/conversations/${safeSegment(conversationId)}.json`,
   rejectedConversationsDir: (account: number) => `${root(account)}/rejected/conversations/`,
@@ -105,9 +120,41 @@ export const blobLayout = {
   isDeltaConversationsManifest: (key: string) => key.endsWith('/conversations/manifest.json'),
   report: (account: number) => `${root(account)}/report.json`,
   reportMarkdown: (account: number) => `${root(account)}/report.md`,
+  /** The plan (workflows/migrationPlan.ts): what a migration would move and cost; nothing else is written. */
+  planReport: (account: number) => `${root(account)}/reports/plan.json`,
+  planReportMarkdown: (account: number) => `${root(account)}/reports/plan.md`,
   sealedManifest: (account: number) => `${root(account)}/sealed-manifest.json`,
+  /** Read by every export and delta sync: nobody listed here comes back (activities/erasure/). */
+  erasureList: (account: number) => `${root(account)}/erasure/list.json`,
+  erasureSalt: (account: number) => `${root(account)}/erasure/salt.json`,
+  /** `ref` is the salted hash of the selector (hex): never the e-mail itself. */
+  erasureRequest: (account: number, ref: string) =>
+    `${root(account)}/erasure/requests/${safeSegment(ref)}.json`,
+  erasureRecord: (account: number, ref: string) =>
+    `${root(account)}/erasure/records/${safeSegment(ref)}.json`,
+  /**
+   * The retention decision's own folder (workflows/retentionReminder.ts): its report (no personal
+   * data: counts only), the progress of each place and, while it runs, the plan of what to delete.
+   * The snapshot deletion deletes everything of the account except this folder.
+   */
+  retentionDir: (account: number) => `${root(account)}/retention/`,
+  retentionReport: (account: number) => `${root(account)}/retention/report.json`,
+  retentionReportMarkdown: (account: number) => `${root(account)}/retention/report.md`,
+  retentionProgress: (account: number, place: string) =>
+    `${root(account)}/retention/progress/${safeSegment(place)}.json`,
+  /** The ids (or snapshot keys) a place will delete, in order, a part of at most 1,000 each. */
+  retentionPlanDir: (account: number) => `${root(account)}/retention/plan/`,
+  retentionPlanManifest: (account: number, place: string) =>
+    `${root(account)}/retention/plan/${safeSegment(place)}/manifest.json`,
+  retentionPlanPart: (account: number, place: string, index: number) =>
+    `${root(account)}/retention/plan/${safeSegment(place)}/part-${String(index).padStart(6, '0')}.json`,
   /** Not sealed: the seal itself (and any later one). */
   isSealKey: (account: number, key: string) => key.startsWith(`${root(account)}/sealed`),
+  /**
+   * Stored plain even where the snapshot is encrypted: the router's rollout state, served to every
+   * browser anyway and holding no personal data, so the router needs no blob key.
+   */
+  isPublic: (key: string) => /^rollout\/[A-Za-z0-9_-]{1,64}\.json$/.test(key),
   /** Outside acct-N: the router serves it to browsers and needs no migration data beside it. */
   rolloutState: (account: string) => {
     if (!ROUTER_ACCOUNT.test(account)) throw new Error(`invalid account id ${JSON.stringify(account)}`);

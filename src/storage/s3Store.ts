@@ -23,6 +23,7 @@ import {
   assertSafeKey,
   assertSafePrefix,
   type BlobInfo,
+  type BlobProtection,
   type BlobStore,
   MeasuredBody,
   type PutOptions,
@@ -47,11 +48,22 @@ export interface S3BlobStoreOptions {
   listPageSize?: number;
   /** A ready client, e.g. with explicit credentials; endpoint/region/forcePathStyle are then ignored. */
   client?: S3Client;
+  /**
+   * Server-side encryption requested on every write (x-amz-server-side-encryption): SSE-KMS with the
+   * named key, or the bucket's default KMS key (aws/s3) without one.
+   */
+  serverSideEncryption?: { sse: ServerSideKms; kmsKeyId?: string };
 }
 
-const URL_PARAMETERS = new Set(['endpoint', 'region', 'forcePathStyle', 'listPageSize']);
+export type ServerSideKms = 'aws:kms' | 'aws:kms:dsse';
+const SERVER_SIDE_KMS = new Set<string>(['aws:kms', 'aws:kms:dsse']);
 
-/** Parses `s3://bucket/prefix?endpoint=...&region=...&forcePathStyle=true&listPageSize=...`. */
+const URL_PARAMETERS = new Set(['endpoint', 'region', 'forcePathStyle', 'listPageSize', 'sse', 'kmsKeyId']);
+
+/**
+ * Parses `s3://bucket/prefix?endpoint=...&region=...&forcePathStyle=true&listPageSize=...`, with
+ * `sse=aws:kms&kmsKeyId=<key id, ARN or alias>` for SSE-KMS (kmsKeyId alone implies sse=aws:kms).
+ */
 export function parseS3Url(url: string): S3BlobStoreOptions {
   let parsed: URL;
   try {
@@ -99,6 +111,23 @@ export function parseS3Url(url: string): S3BlobStoreOptions {
     }
     options.listPageSize = size;
   }
+  const sse = parsed.searchParams.get('sse');
+  const kmsKeyId = parsed.searchParams.get('kmsKeyId');
+  if (sse !== null || kmsKeyId !== null) {
+    const mode = sse ?? 'aws:kms';
+    if (!SERVER_SIDE_KMS.has(mode)) {
+      throw new Error(
+        `sse=${mode} in the S3 blob store URL: use aws:kms (or aws:kms:dsse) with kmsKeyId=<KMS key>; ` +
+          "S3's default AES256 (SSE-S3) applies to every bucket already and only guards against lost disks",
+      );
+    }
+    if (kmsKeyId === '')
+      throw new Error('kmsKeyId in the S3 blob store URL is empty: name a KMS key or leave it out');
+    options.serverSideEncryption = {
+      sse: mode as ServerSideKms,
+      ...(kmsKeyId === null ? {} : { kmsKeyId }),
+    };
+  }
   return options;
 }
 
@@ -118,6 +147,7 @@ export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   private readonly keyBase: string;
   private readonly listPageSize: number | undefined;
+  readonly serverSideEncryption: { sse: ServerSideKms; kmsKeyId?: string } | undefined;
 
   constructor(options: S3BlobStoreOptions) {
     this.bucket = options.bucket;
@@ -130,6 +160,12 @@ export class S3BlobStore implements BlobStore {
     if (options.endpoint !== undefined) query.set('endpoint', options.endpoint);
     if (options.region !== undefined) query.set('region', options.region);
     if (options.forcePathStyle !== undefined) query.set('forcePathStyle', String(options.forcePathStyle));
+    this.serverSideEncryption = options.serverSideEncryption;
+    if (this.serverSideEncryption !== undefined) {
+      query.set('sse', this.serverSideEncryption.sse);
+      if (this.serverSideEncryption.kmsKeyId !== undefined)
+        query.set('kmsKeyId', this.serverSideEncryption.kmsKeyId);
+    }
     const search = query.size > 0 ? `?${query.toString()}` : '';
     this.url = `s3://${this.bucket}${this.prefix === '' ? '' : `/${this.prefix}`}${search}`;
   }
@@ -170,7 +206,10 @@ export class S3BlobStore implements BlobStore {
         pendingBytes += chunk.length;
         while (pendingBytes >= MULTIPART_PART_SIZE) {
           const joined = Buffer.concat(pending);
-          upload ??= await MultipartUpload.start(this.client, this.bucket, objectKey, options.contentType);
+          upload ??= await MultipartUpload.start(this.client, this.bucket, objectKey, {
+            ContentType: options.contentType,
+            ...this.sseParameters(),
+          });
           await upload.uploadPart(joined.subarray(0, MULTIPART_PART_SIZE));
           const rest = joined.subarray(MULTIPART_PART_SIZE);
           pending = rest.length > 0 ? [rest] : [];
@@ -189,6 +228,7 @@ export class S3BlobStore implements BlobStore {
             Body: Buffer.concat(pending),
             ContentType: options.contentType,
             Metadata: metadata,
+            ...this.sseParameters(),
           }),
         );
         return info;
@@ -261,17 +301,40 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKeyOf(key) }));
   }
 
+  /** The object with the server-side encryption S3 reports for it (GetObject's SSE headers). */
+  async read(key: string): Promise<{ body: Buffer; protection: BlobProtection } | undefined> {
+    const response = await this.getObject(key);
+    if (response === undefined) return undefined;
+    const bytes = await (response.Body as NonNullable<typeof response.Body>).transformToByteArray();
+    const protection: BlobProtection = { envelope: 'none' };
+    if (response.ServerSideEncryption !== undefined) protection.serverSide = response.ServerSideEncryption;
+    if (response.SSEKMSKeyId !== undefined) protection.kmsKeyId = response.SSEKMSKeyId;
+    return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), protection };
+  }
+
+  private sseParameters(): { ServerSideEncryption?: ServerSideKms; SSEKMSKeyId?: string } {
+    const sse = this.serverSideEncryption;
+    if (sse === undefined) return {};
+    return sse.kmsKeyId === undefined
+      ? { ServerSideEncryption: sse.sse }
+      : { ServerSideEncryption: sse.sse, SSEKMSKeyId: sse.kmsKeyId };
+  }
+
   private objectKeyOf(key: string): string {
     return `${this.keyBase}${assertSafeKey(key)}`;
   }
 
   private async getBody(key: string) {
+    return (await this.getObject(key))?.Body;
+  }
+
+  private async getObject(key: string) {
     try {
       const response = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKeyOf(key) }),
       );
       if (response.Body === undefined) throw new Error(`S3 returned no body for ${key}`);
-      return response.Body;
+      return response;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -299,6 +362,8 @@ export class S3BlobStore implements BlobStore {
           MetadataDirective: 'REPLACE',
           ContentType: contentType,
           Metadata: metadata,
+          // A copy is a new write: without the headers again it would take the bucket's default.
+          ...this.sseParameters(),
         }),
       );
     } catch (error) {
@@ -336,10 +401,10 @@ class MultipartUpload {
     client: S3Client,
     bucket: string,
     key: string,
-    contentType: string | undefined,
+    headers: { ContentType?: string; ServerSideEncryption?: ServerSideKms; SSEKMSKeyId?: string },
   ): Promise<MultipartUpload> {
     const created = await client.send(
-      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...headers }),
     );
     if (created.UploadId === undefined) throw new Error(`S3 gave no UploadId for ${key}`);
     return new MultipartUpload(client, bucket, key, created.UploadId);

@@ -72,10 +72,18 @@ export const signalDescriptions = {
   childProgress:
     'Internal, sent by the import and the rollout with their progress for this page: do not send it by hand (it changes nothing but the details shown).',
   retentionDecision:
-    'Decide about the Intercom data after the retention period: {"action": "delete"} or {"action": "keep", "for": "180 days"}.',
+    'Decide about the data after the retention period: {"action": "keep", "for": "180 days"}, or {"action": "delete"} (the Intercom contacts), or {"action": "delete", "what": ["intercom-contacts", "intercom-conversations", "snapshot"]} (any of them) or {"action": "delete", "what": "all"}; with conversations, "conversationMetrics": "delete" also removes Intercom\'s reporting data.',
 } as const;
 
-export type RetentionDecision = { action: 'delete' } | { action: 'keep'; for?: string | number };
+export type RetentionDecision =
+  | {
+      action: 'delete';
+      /** Absent: the Intercom contacts only (the decision's first meaning). */
+      what?: 'all' | ('intercom-contacts' | 'intercom-conversations' | 'snapshot')[];
+      /** With the conversations: 'delete' passes retain_metrics=false (default 'keep'). */
+      conversationMetrics?: 'keep' | 'delete';
+    }
+  | { action: 'keep'; for?: string | number };
 
 export interface MigrationStatus {
   phase: MigrationPhase;

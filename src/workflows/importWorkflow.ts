@@ -9,6 +9,7 @@
  * refusal so that the rollout retries the whole delta later.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
   condition,
@@ -23,6 +24,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MergedContactActivities } from '../activities/export/mergedContacts.js';
+import type { BulkActionActivities } from '../activities/import/bulkActions.js';
 import type { ImportActivities } from '../activities/import/chatwootWrites.js';
 import type { ImportPlanningActivities } from '../activities/import/planning.js';
 import { type MigrationInput, workflowIds } from '../config.js';
@@ -45,6 +47,15 @@ import { ImportWindow, type ImportWindowState } from './importWindow.js';
 const chatwoot = proxyOn<ImportActivities>(chatwootWriteOptions);
 const bookkeeping = proxyOn<ImportPlanningActivities>(shortOptions);
 const intercomContacts = proxyOn<MergedContactActivities>(intercomExportOptions);
+const bulkActions = proxyOn<BulkActionActivities>(chatwootWriteOptions);
+
+/**
+ * Since this patch a conversation the import creates leaves its labels and final status to
+ * POST /bulk_actions, sent for up to BULK_BATCH of them at once (activities/import/bulkActions.ts),
+ * and its sync record is written once the batch is read back applied.
+ */
+export const IMPORT_BULK_FINAL_STATE = 'import-bulk-labels-status';
+const BULK_BATCH = 100;
 
 /** Since this patch the window adapts to the throughput it observes (importWindow.ts). */
 export const IMPORT_WINDOW_ADAPTS = 'import-window-adapts';
@@ -155,6 +166,7 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
     ? new ImportWindow(input.import.windowSize, args.window, Date.now())
     : undefined;
   const windowSize = () => window?.size ?? input.import.windowSize;
+  const batchFinalState = patched(IMPORT_BULK_FINAL_STATE);
 
   async function onRefusal(reason: string): Promise<void> {
     if (refusal !== undefined) return;
@@ -267,8 +279,37 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
   let startedThisRun = 0;
   let pollsThisRun = 0;
 
+  /**
+   * Conversations whose labels and status wait for a batch (IMPORT_BULK_FINAL_STATE). Batches go one
+   * after the other; every batch is confirmed before continue-as-new and before the import ends, so
+   * none is carried over. A batch that fails for good counts its conversations as failed.
+   */
+  const awaitingBatch: string[] = [];
+  let batching: Promise<void> = Promise.resolve();
+  const sendBatch = (): Promise<void> => {
+    if (awaitingBatch.length === 0) return batching;
+    const ids = awaitingBatch.splice(0);
+    batching = batching.then(async () => {
+      try {
+        await untilAccepted(() => bulkActions.applyFinalStates({ input }, ids));
+      } catch (error) {
+        totals.completed -= ids.length;
+        totals.failed += ids.length;
+        for (const id of ids) {
+          if (totals.failedConversationIds.length < 1000) totals.failedConversationIds.push(id);
+        }
+        log.error('labels and status of a batch of conversations could not be applied', {
+          conversations: ids.length,
+          error: String(error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : error),
+        });
+      }
+    });
+    return batching;
+  };
+
   const continueAsNewNow = async (): Promise<never> => {
     await condition(() => inFlight === 0);
+    await sendBatch();
     await reporting;
     return continueAsNew<typeof importWorkflow>({
       ...args,
@@ -296,6 +337,8 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
       if (index >= readyFrom && index - readyFrom < ready.length) break;
       if (exportComplete) return undefined;
       if (polls > 0) {
+        // Waiting for the export: what is imported need not wait for a full batch.
+        if (polls === 1) void sendBatch();
         window?.starve();
         if (pollsThisRun >= input.import.childrenPerRun || workflowInfo().continueAsNewSuggested)
           await continueAsNewNow();
@@ -317,12 +360,16 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
     try {
       const handle = await startChild(conversationImport, {
         workflowId: workflowIds.conversation(input.account, conversationId),
-        args: [{ input, conversationId, chunkKey }],
+        args: [{ input, conversationId, chunkKey, ...(batchFinalState ? { batchFinalState: true } : {}) }],
         // A paused or cancelled import must not orphan half-written conversations' workflows.
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       });
       const result = await handle.result();
       totals.completed++;
+      if (result.finalStatePending) {
+        awaitingBatch.push(conversationId);
+        if (awaitingBatch.length >= BULK_BATCH) void sendBatch();
+      }
       // What exists, not what the last attempt wrote: a crashed attempt's messages are found there.
       totals.messages += result.messagesPosted + result.messagesAlreadyThere;
       totals.messagesPosted = (totals.messagesPosted ?? 0) + result.messagesPosted;
@@ -398,6 +445,7 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
     start(again);
   }
   await Promise.all(running);
+  await sendBatch();
   await reporting;
   if (refusal !== undefined && !hold) {
     throw ApplicationFailure.create({ type: ACCESS_REFUSED, nonRetryable: true, message: refusal });

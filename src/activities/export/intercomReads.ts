@@ -10,6 +10,15 @@ import { HttpFailure } from '../../clients/httpFailure.js';
 import type { IntercomClient } from '../../clients/intercom/client.js';
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
+import {
+  addLeftOutCounts,
+  contactVerdict,
+  conversationVerdict,
+  emptyLeftOutCounts,
+  intercomSearchQuery,
+  type LeftOutCounts,
+  type MigrationFilters,
+} from '../../mapping/filters.js';
 import { planMessages } from '../../mapping/index.js';
 import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
@@ -22,9 +31,11 @@ import type {
   ExportEntityName,
 } from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
+import { erasureFilter } from '../erasure/erasureList.js';
 import { type EntityManifest, type RejectedConversation, writeChunk, writeManifest } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import { recordIntercomMerge, withContactExtras } from './contactExtras.js';
+import { referencedContactIds } from './filtering.js';
 import { createTicketExportActivities } from './tickets.js';
 
 interface PagedCheckpoint {
@@ -35,10 +46,15 @@ interface PagedCheckpoint {
   /** Optional: heartbeats of attempts started before quarantine existed lack it. */
   rejected?: RejectedConversation[];
   restarts: number;
+  /** What the input's filters left out so far (absent in attempts started before filters existed). */
+  leftOut?: LeftOutCounts;
 }
 
-/** `rejected`: items of this page set aside instead of written; recorded with the page's chunk. */
-type Page<T> = { items: T[]; next?: string; rejected?: RejectedConversation[] };
+/**
+ * `rejected`: items of this page set aside instead of written; `leftOut`: items the filters left out.
+ * Both are recorded with the page's chunk.
+ */
+type Page<T> = { items: T[]; next?: string; rejected?: RejectedConversation[]; leftOut?: LeftOutCounts };
 
 /** How many times the delta re-reads its search when a pass still brings new conversations. */
 const MAX_DELTA_PASSES = 5;
@@ -183,15 +199,47 @@ export function hasAttachments(conversation: Conversation): boolean {
   );
 }
 
-/** Contact pages with each contact's notes, and companies and tags beyond the first 10 (contactExtras.ts). */
+/**
+ * Contact pages with each contact's notes, and companies and tags beyond the first 10 (contactExtras.ts).
+ * Under `contacts: referenced` only the contacts a kept conversation or a ticket names are kept; the
+ * others cost no extras requests.
+ */
 async function* contactPagesWithExtras(
   intercom: IntercomClient,
   cursor: string | undefined,
   perPage: number,
+  filters?: MigrationFilters,
 ): AsyncGenerator<Page<Contact>> {
+  const referenced =
+    filters?.contacts === 'referenced'
+      ? await referencedContactIds(intercom, filters, perPage, (progress) =>
+          Context.current().heartbeat({ listingReferences: progress.listed }),
+        )
+      : new Set<string>();
   for await (const page of intercom.contactPages(cursor, perPage)) {
-    yield { items: await withContactExtras(intercom, page.items), next: page.next };
+    const kept = page.items.filter((contact) => contactVerdict(filters, contact.id, referenced).kept);
+    const leftOut = emptyLeftOutCounts();
+    leftOut.contacts.unreferenced = page.items.length - kept.length;
+    yield { items: await withContactExtras(intercom, kept), next: page.next, leftOut };
   }
+}
+
+/** The manifest's `leftOut`: the conversations' reasons on their manifest, the contacts' on theirs. */
+function manifestLeftOut(
+  entity: string,
+  leftOut: LeftOutCounts | undefined,
+): Pick<EntityManifest, 'leftOut'> {
+  if (!leftOut) return {};
+  if (entity === 'conversations') return { leftOut: { conversations: leftOut.conversations } };
+  if (entity === 'contacts') return { leftOut: { contacts: leftOut.contacts } };
+  return {};
+}
+
+function leftOutTotal(entity: string, leftOut: LeftOutCounts | undefined): number | undefined {
+  if (!leftOut) return undefined;
+  if (entity === 'conversations') return Object.values(leftOut.conversations).reduce((a, b) => a + b, 0);
+  if (entity === 'contacts') return leftOut.contacts.unreferenced;
+  return undefined;
 }
 
 export const exportQueue = taskQueues.intercom;
@@ -237,6 +285,8 @@ export function createExportActivities(deps: ActivityDeps) {
         // With the page's chunk and under the same heartbeat: a page read again after a crash before
         // that heartbeat starts from a checkpoint without its rejections, so none is recorded twice.
         if (page.rejected?.length) checkpoint.rejected = [...(checkpoint.rejected ?? []), ...page.rejected];
+        if (page.leftOut)
+          checkpoint.leftOut = addLeftOutCounts(checkpoint.leftOut ?? emptyLeftOutCounts(), page.leftOut);
         checkpoint.cursor = page.next;
         await writeManifest(store, dir, manifestOf(entity, checkpoint, chunks, false));
         // A copy: the worker may serialise details after this returns, and the checkpoint moves on.
@@ -254,6 +304,7 @@ export function createExportActivities(deps: ActivityDeps) {
       truncated: manifest.truncated?.length,
       rejected: manifest.rejected?.length,
       restarts: checkpoint.restarts || undefined,
+      leftOut: leftOutTotal(entity, checkpoint.leftOut),
     };
   }
 
@@ -272,6 +323,7 @@ export function createExportActivities(deps: ActivityDeps) {
       truncated: entity === 'conversations' ? checkpoint.truncated : undefined,
       rejected: entity === 'conversations' ? (checkpoint.rejected ?? []) : undefined,
       restarts: checkpoint.restarts || undefined,
+      ...manifestLeftOut(entity, checkpoint.leftOut),
     };
   }
 
@@ -296,7 +348,9 @@ export function createExportActivities(deps: ActivityDeps) {
     const perPage = input.export.pageSize;
     switch (entity) {
       case 'contacts':
-        return exportPaged(input, entity, ({ cursor }) => contactPagesWithExtras(intercom, cursor, perPage));
+        return exportPaged(input, entity, ({ cursor }) =>
+          contactPagesWithExtras(intercom, cursor, perPage, input.filters),
+        );
       case 'companies':
         return exportCompanies(input);
       case 'tags':
@@ -407,7 +461,14 @@ export function createExportActivities(deps: ActivityDeps) {
           const rejected: RejectedConversation[] = [];
           const wanted = () =>
             limit > 0 ? limit - checkpoint.count - full.length : Number.POSITIVE_INFINITY;
-          const listed = page.items.map((item) => item.id);
+          // Judged on the list item, so a left-out conversation is never fetched whole.
+          const leftOut = emptyLeftOutCounts();
+          const listed: string[] = [];
+          for (const item of page.items) {
+            const verdict = conversationVerdict(input.filters, item);
+            if (verdict.kept) listed.push(item.id);
+            else leftOut.conversations[verdict.reason]++;
+          }
           while (listed.length > 0 && wanted() > 0) {
             const fetched = await fetchConversations(
               intercom,
@@ -420,7 +481,7 @@ export function createExportActivities(deps: ActivityDeps) {
             stopWhenTooManyRejected(input.account, [...(checkpoint.rejected ?? []), ...rejected]);
           }
           const reachedLimit = limit > 0 && wanted() <= 0;
-          yield { items: full, next: reachedLimit ? undefined : page.next, rejected };
+          yield { items: full, next: reachedLimit ? undefined : page.next, rejected, leftOut };
           if (reachedLimit) return;
         }
       },
@@ -456,30 +517,46 @@ export function createExportActivities(deps: ActivityDeps) {
     const store = deps.store(input);
     const convDir = blobLayout.deltaPart(input.account, args.runKey, 'conversations');
     const contactDir = blobLayout.deltaPart(input.account, args.runKey, 'contacts');
+    // People erased on request (activities/erasure/) stay out: their contacts and conversations.
+    const erased = await erasureFilter(store, input.account);
     const seen = new Set<string>();
     const contactIds = new Set<string>();
     const chunks: ChunkRef[] = [];
     const rejected: RejectedConversation[] = [];
+    // The same filters as the full export: the search is narrowed by state where they name states, and
+    // every listed conversation is judged again (the verdict decides). A conversation left out once is
+    // imported by a later delta only when it then passes (updated since the date, now in a kept state).
+    const narrowing = intercomSearchQuery(
+      input.filters && {
+        ...input.filters,
+        conversations: { ...input.filters.conversations, updatedSince: undefined },
+      },
+    );
+    let leftOut = 0;
     for (let pass = 1; pass <= MAX_DELTA_PASSES; pass++) {
       let newInPass = 0;
       for await (const page of intercom.searchConversationsUpdatedSince(
         args.since,
         undefined,
         input.export.pageSize,
+        narrowing?.value,
       )) {
         const fresh = page.items.filter((c) => !seen.has(c.id) && c.updated_at <= args.until);
         for (const c of fresh) seen.add(c.id);
         if (fresh.length === 0) continue;
         newInPass += fresh.length;
+        const kept = fresh.filter((c) => conversationVerdict(input.filters, c).kept);
+        leftOut += fresh.length - kept.length;
+        if (kept.length === 0) continue;
         const fetched = await fetchConversations(
           intercom,
           store,
           input.account,
-          fresh.map((c) => c.id),
+          kept.map((c) => c.id),
         );
         rejected.push(...fetched.rejected);
         stopWhenTooManyRejected(input.account, rejected);
-        const full = fetched.conversations;
+        const full = fetched.conversations.filter((c) => !erased.erasedConversation(c));
         for (const c of full) {
           for (const contact of c.contacts?.contacts ?? []) contactIds.add(contact.id);
         }
@@ -511,7 +588,7 @@ export function createExportActivities(deps: ActivityDeps) {
         },
       );
       const unique = contacts.filter((contact): contact is Contact => {
-        if (contact === undefined || written.has(contact.id)) return false;
+        if (contact === undefined || written.has(contact.id) || erased.erasedContact(contact)) return false;
         written.add(contact.id);
         return true;
       });
@@ -552,6 +629,7 @@ export function createExportActivities(deps: ActivityDeps) {
       deletedCount: deleted.length,
       highWater: args.until,
       rejected: rejected.length,
+      ...(leftOut > 0 ? { leftOut } : {}),
     };
   }
 

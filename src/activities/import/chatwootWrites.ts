@@ -514,7 +514,7 @@ export function createImportActivities(deps: ActivityDeps) {
     }
 
     // Labels, team, assignee and status; what agents changed in Chatwoot stays unless Intercom changed it.
-    await applyFinalState(deps, {
+    const pending = await applyFinalState(deps, {
       input,
       chatwoot,
       mapping,
@@ -523,8 +523,9 @@ export function createImportActivities(deps: ActivityDeps) {
       postedIncoming: planned.some(
         (message) => message.messageType === 'incoming' && !already.has(message.sourceId),
       ),
+      batch: args.batchFinalState,
     });
-    return result;
+    return pending ? { ...result, finalStatePending: true } : result;
   }
 
   return { importContacts, importConversation };

@@ -21,6 +21,7 @@ import { getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
 import type { MigrationMapping } from '../setup/chatwootWrites.js';
+import { bulkStatusOf, type PendingFinalState } from './bulkActions.js';
 
 export interface ConversationTarget {
   id: number;
@@ -39,6 +40,8 @@ export interface FinalStateArgs {
   target: ConversationTarget;
   /** This attempt posted an incoming message (which reopens a resolved or snoozed conversation). */
   postedIncoming: boolean;
+  /** Leave the labels and status of a conversation created now to POST /bulk_actions (bulkActions.ts). */
+  batch?: boolean;
 }
 
 /** Unix seconds from what Chatwoot renders for snoozed_until (a time string, or seconds). */
@@ -59,7 +62,13 @@ function chatwootStateOf(found: ChatwootConversation): ChatwootConversationState
   };
 }
 
-export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs): Promise<void> {
+/**
+ * Writes what the conversation lacks. Returns true when its labels and status were left to the batch
+ * instead (a final-state blob written, the sync record not yet): only for a conversation this attempt
+ * created, whose labels are then added to none and whose status is pending. A snooze until a time is
+ * toggled here all the same (the bulk job takes no snoozed_until); only its labels wait.
+ */
+export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs): Promise<boolean> {
   const { input, chatwoot, mapping, conversation, target } = args;
   const store = deps.store(input);
   const recordKey = blobLayout.syncedConversation(input.account, conversation.id);
@@ -106,7 +115,12 @@ export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs):
     });
   }
 
-  if (writes.labels) await chatwoot.setLabels(target.id, writes.labels);
+  // Batched: the labels of a conversation created now, and its status unless it is snoozed until a
+  // time (toggled here: the bulk job takes no snoozed_until).
+  const bulkStatus = writes.status && bulkStatusOf(writes.status);
+  const batched =
+    args.batch === true && target.created && (bulkStatus !== undefined || (writes.labels ?? []).length > 0);
+  if (writes.labels && !batched) await chatwoot.setLabels(target.id, writes.labels);
   // No agent is alerted about history (app/listeners/notification_listener.rb): the conversation
   // was created pending (no conversation_creation for the inbox's members) and unassigned, so its
   // messages notified no assignee or participant (NewMessageNotificationService); it is assigned
@@ -129,6 +143,19 @@ export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs):
     const assigner = assigneeEmail ? deps.chatwoot(input, assigneeEmail) : chatwoot;
     await assigner.assign(target.id, { assignee_id: writes.assigneeId });
   }
-  if (writes.status) await chatwoot.toggleStatus(target.id, writes.status.status, writes.status.snoozedUntil);
+  if (writes.status && !(batched && bulkStatus !== undefined)) {
+    await chatwoot.toggleStatus(target.id, writes.status.status, writes.status.snoozedUntil);
+  }
+  if (batched) {
+    const pending: PendingFinalState = {
+      chatwootId: target.id,
+      ...(bulkStatus === undefined ? {} : { status: bulkStatus }),
+      labels: writes.labels ?? [],
+      record: intercom,
+    };
+    await putJson(store, blobLayout.conversationFinalState(input.account, conversation.id), pending);
+    return true;
+  }
   if (writes.recordSnapshot) await putJson(store, recordKey, intercom);
+  return false;
 }

@@ -25,7 +25,8 @@ export function createReminderActivities(_deps: ActivityDeps) {
       text:
         `The retention period for the Intercom data of Chatwoot account ${input.account} is over. ` +
         `Decide with: temporal workflow signal --workflow-id ${details.workflowId} --name retentionDecision ` +
-        `--input '{"action":"keep","for":"180 days"}' (or {"action":"delete"}).`,
+        `--input '{"action":"keep","for":"180 days"}' (or {"action":"delete"} for the Intercom contacts, ` +
+        `{"action":"delete","what":"all"} for them, the Intercom conversations and the project's snapshot).`,
     };
     if (!input.retention.webhookUrl) return false;
     await postWebhook(input.retention.webhookUrl, message, {

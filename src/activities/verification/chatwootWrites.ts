@@ -27,6 +27,7 @@ import { type EntityManifest, type RejectedConversation, readManifest, recordsOf
 import type { OnQueue } from '../queues.js';
 import { type ContactDirectory, contactDirectory } from './contactDirectory.js';
 import { exportedNoteIds, type NotesTally, verifyContactNotes } from './contactNotes.js';
+import { type LeftOutReport, leftOutMarkdown, leftOutReport } from './leftOut.js';
 import { emptyTicketReport, type TicketReport, ticketReportMarkdown, verifyTickets } from './tickets.js';
 
 const CONCURRENCY = 4;
@@ -60,6 +61,8 @@ export interface ReconciliationReport {
   attributeAdjustments: (AttributeAdjustment & { conversationId: string })[];
   /** Tickets (./tickets.ts); absent in reports written before tickets were migrated. */
   tickets?: TicketReport;
+  /** What the input's filters left out, by reason (./leftOut.ts); absent in older reports. */
+  leftOut?: LeftOutReport;
 }
 
 function addNotes(s: ReconciliationCounts, tally: NotesTally): void {
@@ -92,6 +95,7 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
     ...(s.tickets ? [row('tickets', s.tickets)] : []),
     ...(s.notes ? [row('contact notes', s.notes)] : []),
     '',
+    ...leftOutMarkdown(report.leftOut),
     ...rejectedSection(report.rejectedConversations),
     ...list('Missing conversations', report.missingConversations),
     ...list('Duplicated conversations', report.duplicateConversations),
@@ -295,6 +299,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
       ...(await labelReport(store, input.account)),
       attributeAdjustments: [],
       tickets: emptyTicketReport(),
+      leftOut: leftOutReport(input.filters, conversationsManifest, contactsManifest),
     };
     const s = report.summary;
     let checked = 0;

@@ -6,8 +6,10 @@
  */
 import { type ClientTuning, HttpCore, paginationStalled, type RequestStats, route } from '../httpCore.js';
 import { type AgentBotCalls, agentBotCalls } from './agentBots.js';
+import { type BulkActionCalls, bulkActionCalls } from './bulkActions.js';
 import { type ContactExtraCalls, contactExtraCalls } from './contactNotes.js';
 import { formFieldsOf } from './conversationForm.js';
+import { type ErasureCalls, erasureCalls } from './erasure.js';
 import { classifyChatwootFailure } from './failures.js';
 import { multipartBody, type OutgoingAttachment } from './multipart.js';
 
@@ -254,9 +256,19 @@ export class ChatwootClient {
     return agentBotCalls(this.core, this.accountId);
   }
 
+  /** POST /bulk_actions: labels and status of many conversations, applied later (bulkActions.ts). */
+  get bulkActions(): BulkActionCalls {
+    return bulkActionCalls(this.core, this.accountId);
+  }
+
   /** A contact's notes and labels, and one contact (contactNotes.ts). */
   get contactExtras(): ContactExtraCalls {
     return contactExtraCalls(this.core, this.accountId);
+  }
+
+  /** A contact's conversations, and the deletes of an erasure request (erasure.ts). */
+  get erasure(): ErasureCalls {
+    return erasureCalls(this.core, this.accountId);
   }
 
   profile(): Promise<Profile> {
@@ -593,7 +605,7 @@ export class ChatwootClient {
       status?: ConversationStatus | 'all';
       inboxId?: number;
       startPage?: number;
-      sortBy?: 'created_at_asc' | 'last_activity_at_desc';
+      sortBy?: 'created_at_asc' | 'created_at_desc' | 'last_activity_at_desc';
     } = {},
   ): AsyncGenerator<NumberedPage<Conversation>> {
     yield* this.numberedPages(options.startPage ?? 1, async (page) => {

@@ -24,6 +24,7 @@ import {
 import { HttpFailure, isRetryableStatus } from '../httpFailure.js';
 import { ContactMergedFailure, contactMergedFailure } from './contactMerged.js';
 import { ContactCompanyList, ContactTagList, type Note, NoteList } from './contactSchemas.js';
+import { type IntercomErasureCalls, intercomErasureCalls } from './erasure.js';
 import {
   type Admin,
   AdminList,
@@ -182,6 +183,7 @@ const HELP_CENTER_PAGE_SIZE = 50;
 export class IntercomClient {
   private readonly core: HttpCore;
   private readonly maxScrollRestarts: number;
+  private rateLimitSeen: number | undefined;
 
   constructor(options: IntercomClientOptions) {
     const lowRemaining = options.lowRemainingThreshold ?? 5;
@@ -198,14 +200,27 @@ export class IntercomClient {
         'user-agent': 'intercom-to-chatwoot',
       },
       classify: classifyIntercomFailure,
-      observe: (headers, pacer, nowMs) =>
-        pauseWhenWindowRunsLow(headers, pacer, nowMs, lowRemaining, maxServerWaitMs),
+      observe: (headers, pacer, nowMs) => {
+        const limit = Number(headerValue(headers, 'x-ratelimit-limit'));
+        if (Number.isFinite(limit) && limit > 0) this.rateLimitSeen = limit;
+        pauseWhenWindowRunsLow(headers, pacer, nowMs, lowRemaining, maxServerWaitMs);
+      },
     });
+  }
+
+  /** The last X-RateLimit-Limit Intercom sent (requests per 10-second window), for the plan. */
+  get rateLimitPer10s(): number | undefined {
+    return this.rateLimitSeen;
   }
 
   /** Requests sent so far by this instance (benchmarks compare them with the minimum). */
   get stats(): RequestStats {
     return this.core.stats;
+  }
+
+  /** Finding one person's contacts and conversations, and deleting conversations (erasure.ts). */
+  get erasure(): IntercomErasureCalls {
+    return intercomErasureCalls(this.core);
   }
 
   me(): Promise<Me> {
@@ -255,13 +270,17 @@ export class IntercomClient {
   /**
    * Conversations with updated_at > sinceUnix. The 2.16 conversation search takes no sort (only the
    * contact search does), and its cursor can skip or repeat under concurrent updates: callers overlap
-   * their windows and dedupe by id.
+   * their windows and dedupe by id. `alsoMatching`: more filters ANDed with the date (the input's
+   * filters narrowing the search, mapping/filters.ts intercomSearchQuery).
    */
   async *searchConversationsUpdatedSince(
     sinceUnix: number,
     startingAfter?: string,
     perPage = DEFAULT_PAGE_SIZE,
+    alsoMatching: Record<string, unknown>[] = [],
   ): AsyncGenerator<CursorPage<ConversationListItem>> {
+    const since = { field: 'updated_at', operator: '>', value: sinceUnix };
+    const query = alsoMatching.length > 0 ? { operator: 'AND', value: [since, ...alsoMatching] } : since;
     yield* this.cursorPages('POST /conversations/search', startingAfter, async (cursor) => {
       const pagination: { per_page: number; starting_after?: string } = { per_page: perPage };
       if (cursor !== undefined) pagination.starting_after = cursor;
@@ -269,7 +288,7 @@ export class IntercomClient {
         {
           method: 'POST',
           route: route('/conversations/search'),
-          json: { query: { field: 'updated_at', operator: '>', value: sinceUnix }, pagination },
+          json: { query, pagination },
           replaySafe: true,
         },
         ConversationList,

@@ -12,11 +12,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { listen } from '../../listen.js';
 import { type FaultConfig, FaultInjector } from '../faults.js';
 import { BusiestSecondMeter } from './busiestSecond.js';
+import { addErasureRoutes } from './erasureRoutes.js';
 import { RackAttack } from './rackAttack.js';
 import { parseBody, parseSearchParams, readBody, refuseUnstorableText } from './request.js';
-import { answerError, answerServerError, answerThrottled, sendJson } from './response.js';
+import { answerError, answerServerError, answerThrottled, sendJson, sendText } from './response.js';
 import { addAgentBotRoutes } from './routes/agentBots.js';
 import { addAuthRoutes, authenticate } from './routes/auth.js';
+import { addBulkActionRoutes } from './routes/bulkActions.js';
 import { addContactNoteRoutes } from './routes/contactNotes.js';
 import { addContactRoutes } from './routes/contacts.js';
 import { handleControl, type SandboxStats } from './routes/control.js';
@@ -94,6 +96,8 @@ function buildRoutes(state: ChatwootState, views: Views): RouteTable {
     addSettingsRoutes,
     addAgentBotRoutes,
     addContactMergeRoutes,
+    addErasureRoutes,
+    addBulkActionRoutes,
   ]) {
     addRoutes(table);
   }
@@ -159,6 +163,7 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     refuseUnstorableText(body);
     const params: Params = { ...query, ...body, ...matched.path };
     const reply = await matched.route.handler({ req, params, path: matched.path, actor, account });
+    if (reply.empty) return sendText(res, reply.status, 'application/json; charset=utf-8', '');
     sendJson(res, reply.status, reply.body);
   };
 

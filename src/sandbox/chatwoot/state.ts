@@ -18,6 +18,7 @@ import {
   resetAccessToken,
   userByToken,
 } from './auth.js';
+import { BulkActionJobs, createBulkAction } from './bulkActions.js';
 import { mergeContactsByIds } from './contactMerge.js';
 import { createContactNote, setContactLabels, updateContactNote } from './contactNotes.js';
 import {
@@ -147,6 +148,8 @@ export class ChatwootState {
   readonly users: Map<number, UserRecord>;
   readonly floodLimitPerMinute: number;
   readonly writeLatencyMs: number;
+  /** BulkActionsJob's queue delay, and jobs to lose (bulkActions.ts). */
+  readonly bulkActionJobs = new BulkActionJobs();
   private readonly store: SandboxStore;
 
   constructor(options: ChatwootStateOptions = {}) {
@@ -161,6 +164,11 @@ export class ChatwootState {
   /** Resolves once the enqueued jobs (activity messages) have run. */
   jobsSettled(): Promise<void> {
     return this.store.jobsSettled();
+  }
+
+  /** A `perform_later` (or a `dependent: :destroy_async`): runs after the request has answered. */
+  performLater(job: () => void): void {
+    this.store.enqueueJob(job);
   }
 
   now(): number {
@@ -349,6 +357,11 @@ export class ChatwootState {
 
   createConversation(account: AccountRecord, params: Params, actor: ActingUser): ConversationRecord {
     return createConversation(this.store, account, params, actor);
+  }
+
+  /** POST /bulk_actions: validated now, applied later by BulkActionsJob (bulkActions.ts). */
+  bulkActions(account: AccountRecord, params: Params, actor: ActingUser): void {
+    createBulkAction(this.store, this.bulkActionJobs, account, params, actor);
   }
 
   toggleStatus(

@@ -42,9 +42,10 @@ export class SandboxStore {
 
   /**
    * Runs `job` as Sidekiq runs a `perform_later` from an after_commit callback: after the request
-   * has answered. A job that fails leaves nothing behind, as a failed job does.
+   * has answered. A job that fails leaves nothing behind, as a failed job does. `delayMs` is for jobs
+   * a controller enqueues itself (BulkActionsJob), which wait in their queue like any other.
    */
-  enqueueJob(job: () => void): void {
+  enqueueJob(job: () => void, delayMs = this.jobDelayMs): void {
     const done: Promise<void> = new Promise((resolve) => {
       const run = () => {
         this.jobs.delete(done);
@@ -55,7 +56,7 @@ export class SandboxStore {
         }
         resolve();
       };
-      if (this.jobDelayMs > 0) setTimeout(run, this.jobDelayMs).unref();
+      if (delayMs > 0) setTimeout(run, delayMs).unref();
       else setImmediate(run);
     });
     this.jobs.add(done);

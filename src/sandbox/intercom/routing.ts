@@ -4,6 +4,7 @@
  * template is also its name in the stats ("GET /conversations/{id}").
  */
 
+import { deleteContact, deleteConversation, searchContacts } from './erasure.js';
 import { getAdmin, getMe, getTeam, listAdmins, listTeams } from './handlers/admins.js';
 import type { CompaniesScroll } from './handlers/companies.js';
 import {
@@ -75,6 +76,8 @@ export function buildRoutes({
     route('GET', '/tags/{id}', ({ params }) => getTag(dataset, params.id)),
     route('GET', '/contacts', ({ url }) => listContacts(dataset, url)),
     route('POST', '/contacts/merge', ({ body }) => mergeContacts(sandbox, body)),
+    route('POST', '/contacts/search', ({ body }) => searchContacts(dataset, body)),
+    route('DELETE', '/contacts/{id}', ({ params }) => deleteContact(dataset, params.id)),
     route('GET', '/contacts/{id}', ({ params }) => getContact(dataset, params.id)),
     route('GET', '/contacts/{id}/notes', ({ params, url }) => listContactNotes(dataset, params.id, url)),
     route('GET', '/contacts/{id}/companies', ({ params, url }) =>
@@ -98,6 +101,9 @@ export function buildRoutes({
     route('POST', '/conversations/search', ({ body }) => searchConversations(conversations, body)),
     route('GET', '/conversations/deleted', (request) => conversations.deleted(request)),
     route('GET', '/conversations/{id}', ({ params }) => conversations.get(params.id)),
+    route('DELETE', '/conversations/{id}', ({ params, url }) =>
+      deleteConversation(dataset, conversations, params.id, url),
+    ),
     route('POST', '/conversations/{id}/tags', ({ params, body }) =>
       conversations.tag(params.id as string, body),
     ),

@@ -15,6 +15,8 @@ export const ACCOUNT_BASE = '/api/v1/accounts/:account_id';
 export interface Reply {
   status: number;
   body: JsonValue;
+  /** `head :ok`: the status with no body at all (bulkActions.ts). */
+  empty?: boolean;
 }
 
 export const ok = (body: JsonValue): Reply => ({ status: 200, body });

@@ -1,0 +1,311 @@
+/**
+ * Labels and final statuses of many newly created conversations in a few requests: POST /bulk_actions
+ * (Api::V1::Accounts::BulkActionsController, BulkActionsJob) instead of a POST /labels and a
+ * POST /toggle_status per conversation.
+ *
+ * What Chatwoot does with it (app/jobs/bulk_actions_job.rb): later, in a Sidekiq job, for each
+ * conversation of the account with one of the display ids, `add_labels(labels.add)` and
+ * `conversation.update(status:)`, with Current.user the caller. The same model callbacks and
+ * listeners run as for the per-conversation routes (the status activity message, reporting events,
+ * automation rules and webhooks on the status change), and the conversation is created without
+ * labels, so adding them equals setting them. What it does not do:
+ * - tell anyone whether it worked: the answer is `head :ok` once the job is enqueued. So every batch
+ *   is read back, and what is not applied is sent again; a conversation's sync record (the mark that
+ *   its import is complete, blobLayout.syncedConversation) is written only once its read-back shows
+ *   the labels and status;
+ * - take a snoozed_until: the job reads only `fields`, so a conversation snoozed until a time keeps
+ *   its own toggle_status (bulkStatusOf), and only its labels are batched;
+ * - the assignee: `fields.assignee_id` would be assigned by the caller (Current.user), and
+ *   NotificationListener#assignee_changed notifies every assignee that is not Current.user once the
+ *   conversation is no longer pending, which it is not after the same update. The import assigns
+ *   per conversation while it is still pending, or as the agent itself (conversationState.ts).
+ *
+ * Ids per request: the controller and the job set no limit. The job updates its conversations one
+ * after the other in one Sidekiq thread and an exception ends it where it is, so one request carries
+ * at most BULK_IDS_PER_REQUEST: one job stays a few seconds of work, a lost one costs little to send
+ * again, and the request count is within 1% of one per conversation's share anyway.
+ *
+ * Exactly once: adding labels a conversation has and setting the status it has change nothing in
+ * Chatwoot (no event, no activity message), so sending again, after a lost job, a retried attempt or a
+ * re-run, is harmless; and until the sync record is written a re-run finds the conversation pending
+ * without a record, which conversationState.ts treats as an unfinished first import (Intercom's
+ * values written again per conversation).
+ */
+import { sleep } from '@temporalio/activity';
+import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import type { Conversation } from '../../clients/chatwoot/schemas.js';
+import { HttpFailure } from '../../clients/httpFailure.js';
+import { type MigrationInput, taskQueues } from '../../config.js';
+import type { StatusWrite, SyncedIntercomState } from '../../mapping/syncMerge.js';
+import { getJson, putJson } from '../../storage/blobStore.js';
+import { blobLayout } from '../../storage/layout.js';
+import type { ActivityDeps } from '../deps.js';
+import type { OnQueue } from '../queues.js';
+import type { MigrationMapping } from '../setup/chatwootWrites.js';
+
+export const bulkActionsQueue = taskQueues.chatwoot;
+
+/** Conversations per POST /bulk_actions (see the header). */
+export const BULK_IDS_PER_REQUEST = 100;
+
+/**
+ * Seconds between the send and each read-back. A job normally runs within a second; from the second
+ * read-back on, what is still not applied is sent again (its job was lost, or raised). After the last
+ * the attempt fails and Temporal's retry starts over with what is still unconfirmed.
+ */
+export const READ_BACK_WAITS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 30_000, 30_000];
+
+export type BulkStatus = 'open' | 'resolved' | 'pending' | 'snoozed';
+
+/** blobLayout.conversationFinalState: what one created conversation still waits for. */
+export interface PendingFinalState {
+  /** The Chatwoot conversation (display id). */
+  chatwootId: number;
+  /** Absent: the import toggled it itself (snoozed until a time), only the labels wait. */
+  status?: BulkStatus;
+  /** Labels to add (the conversation was created with none). */
+  labels: string[];
+  /** The sync record to write once Chatwoot shows both. */
+  record: SyncedIntercomState;
+}
+
+/** The status the bulk route can set: any but a snooze until a time (the job takes no snoozed_until). */
+export function bulkStatusOf(write: StatusWrite): BulkStatus | undefined {
+  if (write.status === 'snoozed' && write.snoozedUntil !== undefined) return undefined;
+  return write.status;
+}
+
+export interface BulkFinalStateResult {
+  /** Conversations whose labels and status are confirmed now (sync record written). */
+  confirmed: number;
+  /** Already confirmed by an earlier attempt (sync record present). */
+  alreadyDone: number;
+  /** No final-state blob: nothing to do (its import wrote labels and status itself). */
+  notPending: number;
+  /** No longer in Chatwoot (deleted meanwhile): nothing written, nothing recorded. */
+  gone: number;
+  /** POST /bulk_actions sent, first sends and re-sends. */
+  requests: number;
+  /** Conversations sent again because the first job had not applied. */
+  resent: number;
+}
+
+interface Entry {
+  intercomId: string;
+  pending: PendingFinalState;
+}
+
+const groupKey = (pending: PendingFinalState) =>
+  JSON.stringify([pending.status ?? null, [...pending.labels].sort()]);
+
+const lower = (labels: readonly string[]) => new Set(labels.map((label) => label.toLowerCase()));
+
+/** Chatwoot shows the status and every label (acts-as-taggable compares them without case). */
+export function applied(conversation: Pick<Conversation, 'status' | 'labels'>, pending: PendingFinalState) {
+  const has = lower(conversation.labels ?? []);
+  return (
+    (pending.status === undefined || conversation.status === pending.status) &&
+    pending.labels.every((label) => has.has(label.toLowerCase()))
+  );
+}
+
+export interface BulkRequest {
+  ids: number[];
+  status?: BulkStatus;
+  labels: string[];
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
+}
+
+function chunked(ids: number[], make: (ids: number[]) => BulkRequest): BulkRequest[] {
+  const sorted = [...ids].sort((a, b) => a - b);
+  const requests: BulkRequest[] = [];
+  for (let i = 0; i < sorted.length; i += BULK_IDS_PER_REQUEST) {
+    requests.push(make(sorted.slice(i, i + BULK_IDS_PER_REQUEST)));
+  }
+  return requests;
+}
+
+/**
+ * The requests for these entries, the fewer of two plans:
+ * - by identical (status, labels): one job save per conversation, so one label activity message
+ *   ("added a, b") as POST /labels gives;
+ * - by status with the labels all of them share, then one request per other label with every
+ *   conversation that needs it: a conversation's labels then come in several saves (one activity
+ *   message each), but the count is (statuses + labels), not (distinct combinations), which on a
+ *   workspace with varied tags is several times fewer.
+ * Either way at most BULK_IDS_PER_REQUEST ids a request.
+ */
+export function bulkRequests(entries: readonly PendingFinalState[]): BulkRequest[] {
+  const identical = groupBy(entries, groupKey).flatMap((group) =>
+    chunked(
+      group.map((entry) => entry.chatwootId),
+      (ids) => ({ ids, status: group[0].status, labels: [...group[0].labels].sort() }),
+    ),
+  );
+  const byStatus = groupBy(entries, (entry) => entry.status ?? '');
+  const split: BulkRequest[] = [];
+  const rest = new Map<string, Map<string, number[]>>();
+  for (const group of byStatus) {
+    const shared = (group[0].labels ?? []).filter((label) =>
+      group.every((entry) => entry.labels.includes(label)),
+    );
+    if (group[0].status !== undefined || shared.length > 0) {
+      split.push(
+        ...chunked(
+          group.map((entry) => entry.chatwootId),
+          (ids) => ({ ids, status: group[0].status, labels: [...shared].sort() }),
+        ),
+      );
+    }
+    for (const entry of group) {
+      for (const label of entry.labels) {
+        if (shared.includes(label)) continue;
+        const byLabel = rest.get(label.toLowerCase()) ?? new Map<string, number[]>();
+        rest.set(label.toLowerCase(), byLabel);
+        byLabel.set(label, [...(byLabel.get(label) ?? []), entry.chatwootId]);
+      }
+    }
+  }
+  for (const spellings of rest.values()) {
+    for (const [label, ids] of spellings)
+      split.push(...chunked(ids, (chunk) => ({ ids: chunk, labels: [label] })));
+  }
+  return split.length < identical.length ? split : identical;
+}
+
+/**
+ * The archive inbox's newest conversations, newest first, until every wanted id was seen or a whole
+ * page is older than all of them (created_at_desc; display ids grow with creation): a batch just
+ * imported is at the top, so this reads a few pages, not the inbox.
+ */
+async function readBack(
+  chatwoot: ChatwootClient,
+  inboxId: number,
+  wanted: ReadonlySet<number>,
+): Promise<Map<number, Conversation>> {
+  const found = new Map<number, Conversation>();
+  const oldest = Math.min(...wanted);
+  for await (const page of chatwoot.listConversationPages({
+    inboxId,
+    status: 'all',
+    sortBy: 'created_at_desc',
+  })) {
+    for (const conversation of page.items)
+      if (wanted.has(conversation.id)) found.set(conversation.id, conversation);
+    if (found.size === wanted.size) break;
+    if (page.items.every((conversation) => conversation.id < oldest)) break;
+  }
+  return found;
+}
+
+export function createBulkActionActivities(deps: ActivityDeps) {
+  /**
+   * Applies the labels and final status the import left pending for these Intercom conversations
+   * (final-state blobs), confirms them by reading them back and writes their sync records.
+   */
+  async function applyFinalStates(
+    { input }: { input: MigrationInput },
+    intercomConversationIds: string[],
+  ): Promise<BulkFinalStateResult> {
+    const store = deps.store(input);
+    const chatwoot = deps.chatwoot(input);
+    const result: BulkFinalStateResult = {
+      confirmed: 0,
+      alreadyDone: 0,
+      notPending: 0,
+      gone: 0,
+      requests: 0,
+      resent: 0,
+    };
+    const unconfirmed = new Map<number, Entry>();
+    for (const intercomId of intercomConversationIds) {
+      if (await getJson(store, blobLayout.syncedConversation(input.account, intercomId))) {
+        result.alreadyDone++;
+        continue;
+      }
+      const pending = await getJson<PendingFinalState>(
+        store,
+        blobLayout.conversationFinalState(input.account, intercomId),
+      );
+      if (!pending) result.notPending++;
+      else unconfirmed.set(pending.chatwootId, { intercomId, pending });
+    }
+    if (unconfirmed.size === 0) return result;
+    const mapping = await getJson<MigrationMapping>(store, blobLayout.mapping(input.account));
+    if (!mapping) throw new Error('the mapping step has not run: no mapping.json');
+
+    const send = async (entries: Entry[]) => {
+      for (const request of bulkRequests(entries.map((entry) => entry.pending))) {
+        await chatwoot.bulkActions.updateConversations({
+          ids: request.ids,
+          status: request.status,
+          addLabels: request.labels.length > 0 ? request.labels : undefined,
+        });
+        result.requests++;
+      }
+    };
+    const confirm = async (entry: Entry) => {
+      await putJson(
+        store,
+        blobLayout.syncedConversation(input.account, entry.intercomId),
+        entry.pending.record,
+      );
+      await store.delete(blobLayout.conversationFinalState(input.account, entry.intercomId));
+      unconfirmed.delete(entry.pending.chatwootId);
+      result.confirmed++;
+    };
+
+    await send([...unconfirmed.values()]);
+    for (const [round, wait] of READ_BACK_WAITS_MS.entries()) {
+      await sleep(wait);
+      const seen = await readBack(chatwoot, mapping.inboxId, new Set(unconfirmed.keys()));
+      const notApplied: Entry[] = [];
+      for (const entry of [...unconfirmed.values()]) {
+        let conversation = seen.get(entry.pending.chatwootId);
+        if (!conversation) {
+          // Not in the archive inbox's listing: deleted or moved by someone meanwhile. One look says which.
+          try {
+            conversation = await chatwoot.getConversation(entry.pending.chatwootId);
+          } catch (error) {
+            if (!(error instanceof HttpFailure && error.status === 404)) throw error;
+            unconfirmed.delete(entry.pending.chatwootId);
+            result.gone++;
+            continue;
+          }
+        }
+        if (applied(conversation, entry.pending)) await confirm(entry);
+        else notApplied.push(entry);
+      }
+      if (unconfirmed.size === 0) return result;
+      if (round >= 1) {
+        result.resent += notApplied.length;
+        await send(notApplied);
+      }
+    }
+    throw new HttpFailure(
+      `Chatwoot accepted POST /bulk_actions but its BulkActionsJob did not apply the labels and status of ` +
+        `${unconfirmed.size} conversations within ${READ_BACK_WAITS_MS.reduce((a, b) => a + b, 0) / 1000} s: ` +
+        'check that Sidekiq runs the medium queue (the retry sends them again)',
+      'chatwoot',
+      undefined,
+      true,
+    );
+  }
+
+  return { applyFinalStates };
+}
+
+export type BulkActionActivities = OnQueue<
+  typeof bulkActionsQueue,
+  ReturnType<typeof createBulkActionActivities>
+>;

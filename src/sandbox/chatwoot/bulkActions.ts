@@ -1,0 +1,193 @@
+/**
+ * POST /api/v1/accounts/:id/bulk_actions, as Chatwoot 4.10 does it:
+ *
+ * - Api::V1::Accounts::BulkActionsController (app/controllers/api/v1/accounts/bulk_actions_controller.rb):
+ *   `type` camelized; 'Conversation' first runs validate_assignment_targets (fields.assignee_id that is
+ *   not a user of the account: 422 {error: 'Invalid assignee_id'}; fields.team_id other than nil, 0 or
+ *   '0' that is not a team of the account: 422 {error: 'Invalid team_id'}), then enqueues
+ *   BulkActionsJob and answers `head :ok` (200, empty body) whatever the job will do; any other type
+ *   but 'Contact' is 422 {success: false}. Permitted: snoozed_until, fields [status, assignee_id,
+ *   team_id], type, action_name, ids [] (scalars only), labels [add [], remove []]. Any user of the
+ *   account may call it: there is no policy check for conversations.
+ * - BulkActionsJob (app/jobs/bulk_actions_job.rb), on the medium queue, later: Current.user is the
+ *   caller; the records are `Conversation.where(account_id:, display_id: ids)`, with no inbox
+ *   permission of the caller applied; first every record's labels minus labels.remove, then for each
+ *   record add_labels(labels.add) (Labelable#add_labels: `new_labels << labels; update!(label_list:)`,
+ *   the new ones before the ones it has) and `conversation.update(fields without nils)`. The top-level
+ *   snoozed_until is permitted but never read by the job: a snoozed status carries no time (snoozed
+ *   until the next reply). `update` returns false on an invalid record and the job goes on; an
+ *   exception (an unknown status raises ArgumentError when assigned) ends the job where it is, and the
+ *   caller never hears of either.
+ * - conversation.update runs the model's callbacks as the other routes do: the status activity message
+ *   by Current.user, AutoAssignmentHandler when it became open, AssignmentHandler on team and assignee
+ *   changes, and NotificationListener#assignee_changed, which notifies the assignee unless the
+ *   conversation is pending when its job runs (sideEffects.ts). Unlike ConversationsController
+ *   #toggle_status there is no handle_human_open: an agent opening conversations here does not
+ *   become their assignee.
+ *
+ * Contacts::BulkActionJob ('Contact') is not simulated: the sandbox answers 501 rather than pretend.
+ */
+import { setStatus } from './activities.js';
+import type { ActingUser } from './auth.js';
+import { assign, setConversationLabels } from './conversations.js';
+import { ChatwootApiError, couldNotCreate } from './errors.js';
+import { enumParam, isPlainObject, type Params, stringParam } from './params.js';
+import { type AccountRecord, CONVERSATION_STATUSES, type ConversationRecord } from './records.js';
+import { runAutoAssignment } from './sideEffects.js';
+import type { SandboxStore } from './store.js';
+
+/** How the sandbox's Sidekiq treats BulkActionsJob; tests and rehearsals may change it while running. */
+export class BulkActionJobs {
+  /** How long an enqueued job waits in the medium queue before it runs. */
+  delayMs: number;
+  /** The next this many jobs are lost (a Sidekiq restart, a job that raised): enqueued, never applied. */
+  dropNext = 0;
+  enqueued = 0;
+  applied = 0;
+  dropped = 0;
+
+  constructor(delayMs = 100) {
+    this.delayMs = delayMs;
+  }
+}
+
+/** What the job reads, as conversation_params permits it. */
+export interface BulkConversationParams {
+  ids: unknown[];
+  fields: Record<string, unknown>;
+  labelsAdd?: unknown[];
+  labelsRemove?: unknown[];
+}
+
+const scalar = (value: unknown) => ['string', 'number', 'boolean'].includes(typeof value);
+
+/** ActionController::Parameters#permit: `ids: []` keeps an array of scalars; anything else is dropped. */
+function permittedArray(value: unknown): unknown[] | undefined {
+  return Array.isArray(value) ? value.filter(scalar) : undefined;
+}
+
+function permittedParams(params: Params): BulkConversationParams {
+  const fieldsIn = isPlainObject(params.fields) ? (params.fields as Record<string, unknown>) : {};
+  const fields: Record<string, unknown> = {};
+  for (const key of ['status', 'assignee_id', 'team_id']) {
+    if (key in fieldsIn && (fieldsIn[key] === null || scalar(fieldsIn[key]))) fields[key] = fieldsIn[key];
+  }
+  const labels = isPlainObject(params.labels) ? (params.labels as Record<string, unknown>) : {};
+  return {
+    ids: permittedArray(params.ids) ?? [],
+    fields,
+    labelsAdd: permittedArray(labels.add),
+    labelsRemove: permittedArray(labels.remove),
+  };
+}
+
+/** The controller: validates, enqueues the job and answers at once. */
+export function createBulkAction(
+  store: SandboxStore,
+  jobs: BulkActionJobs,
+  account: AccountRecord,
+  params: Params,
+  actor: ActingUser,
+): void {
+  const type = camelize(stringParam(params.type) ?? '');
+  if (type === 'Contact') {
+    throw new ChatwootApiError(501, { error: 'Contacts::BulkActionJob is not simulated by the sandbox' });
+  }
+  if (type !== 'Conversation') throw new ChatwootApiError(422, { success: false });
+  const permitted = permittedParams(params);
+  const assigneeId = permitted.fields.assignee_id;
+  if (assigneeId !== undefined && assigneeId !== null && !account.members.has(Number(assigneeId))) {
+    throw couldNotCreate('Invalid assignee_id');
+  }
+  const teamId = permitted.fields.team_id;
+  if (
+    teamId !== undefined &&
+    teamId !== null &&
+    teamId !== 0 &&
+    teamId !== '0' &&
+    !account.teams.some((team) => team.id === Number(teamId))
+  ) {
+    throw couldNotCreate('Invalid team_id');
+  }
+  jobs.enqueued += 1;
+  store.enqueueJob(() => {
+    if (jobs.dropNext > 0) {
+      jobs.dropNext -= 1;
+      jobs.dropped += 1;
+      return;
+    }
+    jobs.applied += 1;
+    performBulkActionsJob(store, account, permitted, actor);
+  }, jobs.delayMs);
+}
+
+/** String#camelize on the type: 'conversation' and 'Conversation' both name the model. */
+function camelize(value: string): string {
+  return value
+    .split('_')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** BulkActionsJob#perform. Exceptions end the job silently where they happen (sandbox: no Sidekiq retry). */
+export function performBulkActionsJob(
+  store: SandboxStore,
+  account: AccountRecord,
+  params: BulkConversationParams,
+  actor: ActingUser,
+): void {
+  const wanted = new Set(params.ids.map((id) => Number(id)).filter(Number.isInteger));
+  // where(account_id:, display_id: ids): no order asked, Postgres gives the table's (creation) order.
+  const records = account.conversations.filter((conversation) => wanted.has(conversation.displayId));
+  // bulk_remove_labels: every record first.
+  if (params.labelsRemove) {
+    const remove = params.labelsRemove.map((label) => String(label));
+    for (const conversation of records) {
+      setConversationLabels(
+        store,
+        account,
+        conversation,
+        conversation.labels.filter((label) => !remove.includes(label)),
+        actor,
+      );
+    }
+  }
+  // available_params: fields with their nil values deleted; none at all when fields was not sent.
+  const fields = Object.fromEntries(Object.entries(params.fields).filter(([, value]) => value !== null));
+  for (const conversation of records) {
+    if (params.labelsAdd) {
+      setConversationLabels(
+        store,
+        account,
+        conversation,
+        [...params.labelsAdd, ...conversation.labels],
+        actor,
+      );
+    }
+    updateConversation(store, account, conversation, fields, actor);
+  }
+}
+
+/** conversation.update(fields): one save, then its callbacks; the listeners read the saved state. */
+function updateConversation(
+  store: SandboxStore,
+  account: AccountRecord,
+  conversation: ConversationRecord,
+  fields: Record<string, unknown>,
+  actor: ActingUser,
+): void {
+  // The enum is assigned before anything is saved: an unknown status raises (ArgumentError).
+  const status = 'status' in fields ? enumParam(CONVERSATION_STATUSES, fields.status, 'status') : undefined;
+  if ('team_id' in fields) {
+    // The dashboard's 0 removes the team.
+    const teamId = fields.team_id === 0 || fields.team_id === '0' ? null : fields.team_id;
+    assign(store, account, conversation, { team_id: teamId }, actor);
+  }
+  if ('assignee_id' in fields)
+    assign(store, account, conversation, { assignee_id: fields.assignee_id }, actor);
+  if (status !== undefined) {
+    const previous = conversation.status;
+    setStatus(store, account, conversation, status, { kind: 'user', actor });
+    if (previous !== 'open') runAutoAssignment(store, account, conversation, actor);
+  }
+}
