@@ -30,7 +30,7 @@ import {
   retentionDecisionSignal,
   rollbackRolloutSignal,
 } from './workflows/definitions.js';
-import { importFigures, progressLine } from './workflows/migrationDetails.js';
+import { exportFigures, importFigures, progressLine } from './workflows/migrationDetails.js';
 
 async function connect(namespace = process.env.TEMPORAL_NAMESPACE ?? 'default'): Promise<Client> {
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
@@ -230,8 +230,10 @@ async function follow(client: Client, workflowId: string): Promise<void> {
     }
     const line = progressLine(status);
     const figures = importFigures(status);
-    const total = figures?.total ?? status.exported?.conversations ?? 0;
-    const value = figures?.done ?? (status.imported ? total : 0);
+    // Before the import has figures, the bar follows the export's (when Intercom gave a total).
+    const exporting = figures ? undefined : exportFigures(status);
+    const total = figures?.total ?? exporting?.total ?? status.exported?.conversations ?? 0;
+    const value = figures?.done ?? exporting?.done ?? (status.imported ? total : 0);
     if (bar) {
       if (!started) bar.start(Math.max(total, 1), value, { line });
       started = true;

@@ -167,7 +167,7 @@ async function main(): Promise<void> {
           `  Web UI:            ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`,
           `  Intercom sandbox:  ${intercom.url}`,
           `  Chatwoot sandbox:  ${chatwoot.url}`,
-          `  blob store:        ${join(dataDir, 'blobs')} (encrypted; to read it with the CLI: BLOB_ENCRYPTION_KEY=${blobKey.key})`,
+          `  blob store:        ${join(dataDir, 'blobs')} (encrypted; to read it with the CLI: BLOB_ENCRYPTION_KEY=${blobKey.key}${blobKey.keyId === '(derived)' ? '' : ` BLOB_ENCRYPTION_KEY_ID=${blobKey.keyId}`})`,
           'Press Ctrl-C to stop everything.',
         ].join('\n'),
       );

@@ -13,6 +13,11 @@ export interface ReconciliationCounts {
   tickets?: { expected: number; found: number };
   /** Intercom contact notes, each a Chatwoot contact note; absent where none were counted. */
   notes?: { expected: number; found: number };
+  /**
+   * Conversations found in Chatwoot (expected) and those whose status and labels are Intercom's
+   * (found): the migration's verification only (activities/verification/finalStates.ts).
+   */
+  finalStates?: { expected: number; found: number };
   duplicates: number;
   missing: number;
   /** Set aside at export (malformed or oversized in Intercom's API): listed in the report with the payload. */
@@ -20,7 +25,7 @@ export interface ReconciliationCounts {
 }
 
 /** All counts at zero, rejected included: where a reconciliation starts counting. */
-export function emptyReconciliationCounts(): Required<ReconciliationCounts> {
+export function emptyReconciliationCounts(): Required<Omit<ReconciliationCounts, 'finalStates'>> {
   const pair = () => ({ expected: 0, found: 0 });
   return {
     contacts: pair(),
@@ -42,6 +47,7 @@ export function reconciliationLine(counts: ReconciliationCounts): string {
     `messages ${pair(counts.messages)}, attachments ${pair(counts.attachments)}, ` +
     (counts.tickets ? `tickets ${pair(counts.tickets)}, ` : '') +
     (counts.notes ? `notes ${pair(counts.notes)}, ` : '') +
+    (counts.finalStates ? `final states ${pair(counts.finalStates)}, ` : '') +
     `duplicates ${counts.duplicates}, missing ${counts.missing}` +
     (counts.rejected ? `, rejected ${counts.rejected}` : '')
   );

@@ -11,23 +11,22 @@
  * workers for the chatwoot-writes queue only (the real src/worker.ts, WORKER_QUEUES=chatwoot-writes).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { MigrationInputRaw } from '../src/config.js';
-import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
+import type { ScenarioOptions } from '../src/sandbox/scenario.js';
 import type { ImportTotals } from '../src/workflows/importWorkflow.js';
 import {
-  freePort,
-  startTemporalServer,
+  type ProcessStack,
+  type SandboxProcess,
+  startProcessStack,
+  startSandboxProcess,
   startWorkerProcess,
-  stopAllChildren,
-  type TemporalServerProcess,
   type WorkerProcess,
   waitFor,
+  workerEnvFor,
 } from './helpers/processes.js';
 
 /** Low enough that the workers could send far more: the budget, not the pipeline, sets the pace. */
@@ -60,38 +59,33 @@ const ms = (ts: { seconds?: unknown; nanos?: number | null } | null | undefined)
 
 /**
  * A measurement of the shared budget rather than a check of its rule (the rule itself, no more than
- * the share in any window, is checked exactly in send-budget.test): it needs a machine that is not
- * busy with the rest of the suite, because the in-process sandbox timestamps arrivals late when its
- * event loop lags, and it takes minutes. So it runs on demand, like the bench:
+ * the share in any window, is checked exactly in send-budget.test). The sandboxes run in a process of
+ * their own (startSandboxProcess), so the test's Temporal client cannot make them timestamp arrivals
+ * late. Still on demand, like the bench, for two reasons measured in round 2 (3 min 10 s a run):
+ * - the busiest second held at 16 of 16 on an idle machine (load below 2, every run), but reached
+ *   17 and 18 at load averages of 3 to 14 on two cores, where even the sandbox's own process ran up
+ *   to 100-290 ms late and read requests of a whole interval together;
+ * - the budget is used at 73-88%, not 90%: it is saturated (15-16 a second) until the last
+ *   conversations, which then run on the one or two workers that hold them, at their share alone
+ *   (5 a second of 16 for up to 20 s with three workers). A share is not lent to a busy worker.
  *   BUDGET_WORKERS=1 npx mocha dist/test/budget-workers.integration.test.js
  */
 const describeMeasurement = process.env.BUDGET_WORKERS === '1' ? describe : describe.skip;
 
 describeMeasurement('one Chatwoot budget across worker processes', function () {
   this.timeout(600_000);
-  let dataDir: string;
-  let server: TemporalServerProcess;
-  let connection: Connection;
+  let stack: ProcessStack;
   let client: Client;
   let baseEnv: Record<string, string>;
   const chatwootWorkers: WorkerProcess[] = [];
   let flowWorker: WorkerProcess | undefined;
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-budget-'));
-    server = await startTemporalServer({ dbFilename: join(dataDir, 'temporal.db'), port: await freePort() });
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: 'default' });
+    stack = await startProcessStack('i2c-budget-');
+    client = stack.client;
     // Same seed, same tokens: one set of workers serves both scenarios.
-    const probe = await startScenario(scenarioOptions);
-    baseEnv = {
-      TEMPORAL_ADDRESS: server.address,
-      INTERCOM_TOKEN: probe.intercomToken,
-      CHATWOOT_TOKEN: probe.chatwootToken,
-      CHATWOOT_AGENT_TOKENS: Object.entries(probe.chatwootAgentTokens)
-        .map(([email, token]) => `${email}=${token}`)
-        .join(','),
-    };
+    const probe = await startSandboxProcess(scenarioOptions);
+    baseEnv = workerEnvFor(stack.server.address, probe);
     await probe.close();
     flowWorker = await startWorkerProcess({
       script: workerScript,
@@ -108,9 +102,7 @@ describeMeasurement('one Chatwoot budget across worker processes', function () {
   });
 
   after(async () => {
-    await stopAllChildren();
-    await connection?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await stack?.close();
   });
 
   /** Starts Chatwoot workers until there are `count`, and waits until every one has seen them all. */
@@ -119,38 +111,37 @@ describeMeasurement('one Chatwoot budget across worker processes', function () {
       chatwootWorkers.push(
         await startWorkerProcess({
           script: workerScript,
-          env: { ...baseEnv, WORKER_QUEUES: 'chatwoot-writes', CHATWOOT_REQUESTS_PER_SECOND: String(BUDGET) },
+          env: {
+            ...baseEnv,
+            WORKER_QUEUES: 'chatwoot-writes',
+            CHATWOOT_REQUESTS_PER_SECOND: String(BUDGET),
+          },
           timeoutMs: 60_000,
         }),
       );
     }
-    const seen = new RegExp(`chatwoot budget: ${count} worker\\(s\\) poll`);
+    // The last count each worker logged (budgetShare.ts logs every change).
+    const seenBy = (worker: WorkerProcess) =>
+      Number([...worker.output().matchAll(/chatwoot budget: (\d+) worker\(s\) share/g)].at(-1)?.[1] ?? 0);
     await waitFor(
       `${count} Chatwoot workers to see each other`,
-      () => chatwootWorkers.every((worker) => seen.test(worker.output())),
+      () => chatwootWorkers.every((worker) => seenBy(worker) === count),
       { timeoutMs: 60_000, intervalMs: 200 },
     );
   };
 
   const migrate = async (workers: number) => {
     await chatwootWorkersUpTo(workers);
-    const arrivals: number[] = [];
-    const endpoints: string[] = [];
-    const lag = monitorEventLoopDelay({ resolution: 10 });
-    lag.enable();
     // An account per run: the migration's workflow ids are made from it.
     const account = workers;
-    const scenario: Scenario = await startScenario({
+    const sandbox: SandboxProcess = await startSandboxProcess({
       ...scenarioOptions,
       account,
-      onChatwootRequest: (atMs, endpoint) => {
-        arrivals.push(atMs);
-        endpoints.push(endpoint);
-      },
+      recordArrivals: true,
     });
     try {
       const id = `migration-${account}`;
-      const base = scenario.input(`file://${join(dataDir, `blobs-${workers}`)}`);
+      const base = sandbox.input(`file://${join(stack.dataDir, `blobs-${workers}`)}`);
       const input: MigrationInputRaw = { ...base, import: { ...base.import, windowSize: 20 } };
       const handle = await client.workflow.start('accountMigration', {
         taskQueue: 'migration',
@@ -192,16 +183,17 @@ describeMeasurement('one Chatwoot budget across worker processes', function () {
       const conversationsTo = ms(closed?.eventTime);
       assert.ok(conversationsTo > conversationsFrom && conversationsTo <= importEnd + 1000);
 
-      const sent = arrivals.filter((t) => t >= conversationsFrom && t <= conversationsTo).length;
+      const { arrivals, endpoints } = await sandbox.arrivals();
+      const stats = await sandbox.stats();
+      const part = arrivals.filter((t) => t >= conversationsFrom && t <= conversationsTo);
+      const sent = part.length;
       const used = sent / (((conversationsTo - conversationsFrom) / 1000) * BUDGET);
-      const busiest = scenario.chatwoot.stats.busiestSecond.requests;
-      lag.disable();
-      const peakAt = scenario.chatwoot.stats.busiestSecond.startedAt ?? 0;
+      // The same from the part's first request to its last: without the workflow's bookkeeping at the ends.
+      const usedBetween = (sent - 1) / ((((part.at(-1) ?? 0) - (part[0] ?? 0)) / 1000) * BUDGET);
+      const busiest = stats.busiestSecond.requests;
+      const peakAt = stats.busiestSecond.startedAt ?? 0;
       if (busiest > BUDGET) {
-        // What arrived around the busiest second, and how late the sandbox's process read requests.
-        console.log(
-          `event loop delay of the sandbox's process: max ${(lag.max / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`,
-        );
+        // What arrived around the busiest second.
         arrivals.forEach((t, i) => {
           if (t >= peakAt - 1500 && t < peakAt + 1500) console.log(`${t - peakAt} ${endpoints[i]}`);
         });
@@ -209,16 +201,19 @@ describeMeasurement('one Chatwoot budget across worker processes', function () {
       console.log(
         `${workers} Chatwoot workers: ${arrivals.length} requests, busiest 1,000 ms ${busiest} of ${BUDGET}, ` +
           `${sent} requests in ${((conversationsTo - conversationsFrom) / 1000).toFixed(1)} s of conversations ` +
-          `(${(used * 100).toFixed(1)}% of the budget), ${totals.completed} conversations`,
+          `(${(used * 100).toFixed(1)}% of the budget; ${(usedBetween * 100).toFixed(1)}% from its first request to its last), ` +
+          `${totals.completed} conversations; ` +
+          `event loop delay of the sandbox's process: max ${stats.eventLoopDelayMs.max.toFixed(0)} ms, ` +
+          `p99 ${stats.eventLoopDelayMs.p99.toFixed(0)} ms; load average ${loadavg()[0]?.toFixed(2)}`,
       );
       assert.equal(totals.failed, 0);
       assert.ok(totals.completed > 0);
       assert.equal(busiestWindow(arrivals), busiest, 'the sandbox measures what arrived');
       assert.ok(busiest <= BUDGET, `busiest 1,000 ms: ${busiest} requests over a budget of ${BUDGET}`);
-      assert.equal(scenario.chatwoot.stats.throttled, 0);
+      assert.equal(stats.throttled, 0);
       assert.ok(used >= 0.9, `only ${(used * 100).toFixed(1)}% of the budget used`);
     } finally {
-      await scenario.close();
+      await sandbox.close();
     }
   };
 

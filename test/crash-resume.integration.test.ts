@@ -16,25 +16,22 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DESCRIBE_DEADLINE_MS, LIVE_FOR_MS, REFRESH_MS } from '../src/budgetShare.js';
 import type { MigrationInputRaw } from '../src/config.js';
 import { migrationStatusReport, type PendingActivity } from '../src/pendingWork.js';
 import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
 import type { ImportProgress, MigrationStatus } from '../src/workflows/definitions.js';
 import {
-  freePort,
-  startTemporalServer,
+  type ProcessStack,
+  startProcessStack,
   startWorkerProcess,
-  stopAllChildren,
-  type TemporalServerProcess,
   type WorkerProcess,
   waitFor,
+  workerEnvFor,
 } from './helpers/processes.js';
 
 const MIGRATION_ID = 'migration-1';
@@ -47,19 +44,15 @@ const debug = process.env.CRASH_DEBUG === '1';
 
 describe('a worker killed mid-import', function () {
   this.timeout(300_000);
-  let dataDir: string;
-  let server: TemporalServerProcess;
-  let connection: Connection;
+  let stack: ProcessStack;
   let client: Client;
   let scenario: Scenario;
   let workerEnv: Record<string, string>;
   let worker: WorkerProcess | undefined;
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-crash-'));
-    server = await startTemporalServer({ dbFilename: join(dataDir, 'temporal.db'), port: await freePort() });
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: 'default' });
+    stack = await startProcessStack('i2c-crash-');
+    client = stack.client;
     scenario = await startScenario({
       seed: 41,
       conversations: 16,
@@ -68,13 +61,8 @@ describe('a worker killed mid-import', function () {
       chatwootMessagesPerMinute: 3000,
     });
     workerEnv = {
-      TEMPORAL_ADDRESS: server.address,
-      INTERCOM_TOKEN: scenario.intercomToken,
-      CHATWOOT_TOKEN: scenario.chatwootToken,
+      ...workerEnvFor(stack.server.address, scenario),
       CHATWOOT_REQUESTS_PER_SECOND: String(BUDGET),
-      CHATWOOT_AGENT_TOKENS: Object.entries(scenario.chatwootAgentTokens)
-        .map(([email, token]) => `${email}=${token}`)
-        .join(','),
     };
   });
 
@@ -83,10 +71,8 @@ describe('a worker killed mid-import', function () {
   });
 
   after(async () => {
-    await stopAllChildren();
+    await stack?.close();
     await scenario?.close();
-    await connection?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   const progress = async (): Promise<ImportProgress | undefined> => {
@@ -101,7 +87,7 @@ describe('a worker killed mid-import', function () {
 
   it('resumes within 30 s of a new worker, says it is retrying, and counts what exists', async () => {
     worker = await startWorkerProcess({ script: workerScript, env: workerEnv });
-    const base = scenario.input(`file://${join(dataDir, 'blobs')}`);
+    const base = scenario.input(`file://${join(stack.dataDir, 'blobs')}`);
     // Each conversation takes seconds (the budget), so the kill lands while the conversations of the
     // window have written some of their messages.
     const input: MigrationInputRaw = {
@@ -220,7 +206,7 @@ describe('a worker killed mid-import', function () {
 
     // The operator's command says the same as the function the test polled (a worker is running).
     const { stdout } = await promisify(execFile)(process.execPath, [cliScript, 'status', '--account', '1'], {
-      env: { ...process.env, TEMPORAL_ADDRESS: server.address },
+      env: { ...process.env, TEMPORAL_ADDRESS: stack.server.address },
     });
     const printed = JSON.parse(stdout) as MigrationStatus & { retrying: unknown[] };
     assert.equal(printed.imported?.messages, messagesThere);

@@ -166,6 +166,36 @@ describe('Intercom sandbox: finding and deleting a contact and its conversations
     for (const id of conversationIds) assert.equal((await ic('GET', `/conversations/${id}`)).status, 200);
   });
 
+  it('DELETE /contacts/{id} of a merged contact answers 410 contact_merged, as GET does, and deletes nothing', async () => {
+    // The description documents the 410 for ShowContact (GET of the same path): the body and the
+    // Link header are written out from there.
+    // The generated workspace holds a lead merged into a user (POST /contacts/merge, generator.ts).
+    const [leadId, userId] = Object.entries(sandbox.dataset.contactMerges ?? {})[0] ?? [];
+    assert.ok(leadId && userId, 'a contact merged into another');
+    const lead = { id: leadId };
+    const user = { id: userId };
+    const contactsBefore = sandbox.dataset.contacts.length;
+
+    const response = await fetch(`${sandbox.url}/contacts/${lead.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${TOKEN}`, 'intercom-version': '2.16' },
+    });
+    assert.equal(response.status, 410);
+    assert.equal(response.headers.get('link'), `</contacts/${user.id}>; rel="canonical"`);
+    const body = (await response.json()) as { type: string; errors: { code: string; message: string }[] };
+    assert.equal(body.type, 'error.list');
+    assert.deepEqual(
+      body.errors.map((e) => [e.code, e.message]),
+      [['contact_merged', "This contact has been merged. See the 'Link' header for the canonical contact."]],
+    );
+    // The same answer as GET /contacts/{id} of that id, and the contact it became is untouched.
+    assert.equal((await ic('GET', `/contacts/${lead.id}`)).status, 410);
+    assert.equal((await ic('GET', `/contacts/${user.id}`)).status, 200);
+    assert.equal(sandbox.dataset.contacts.length, contactsBefore, 'nothing deleted');
+    // An id never known stays a 404.
+    assert.equal((await ic('DELETE', '/contacts/000000000000000000000000')).status, 404);
+  });
+
   it('DELETE /conversations/{id} answers conversation_deleted and lists it as deleted', async () => {
     const id = sandbox.dataset.conversations[0]?.id as string;
     const deleted = await ic('DELETE', `/conversations/${id}?retain_metrics=false`);

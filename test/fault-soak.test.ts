@@ -10,11 +10,10 @@
  * `status` query) under a deadline; every child process is killed in the after hook.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { writeSoakWorkflowBundle } from '../scripts/soak-worker.js';
 import type { MigrationInputRaw } from '../src/config.js';
 import type { DumpConversation, SandboxDump } from '../src/sandbox/chatwoot/state.js';
@@ -25,13 +24,13 @@ import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import type { ImportProgress, MigrationStatus } from '../src/workflows/definitions.js';
 import type { ImportTotals } from '../src/workflows/importWorkflow.js';
 import {
-  freePort,
-  startTemporalServer,
+  type ProcessStack,
+  startProcessStack,
   startWorkerProcess,
-  stopAllChildren,
   type TemporalServerProcess,
   type WorkerProcess,
   waitFor,
+  workerEnvFor,
 } from './helpers/processes.js';
 
 const CONVERSATIONS = 60;
@@ -112,9 +111,9 @@ function duplicatesIn(dump: SandboxDump, accountId: number): DuplicateItem[] {
 describe('fault soak: a migration through crashes, restarts and flaky services', function () {
   // Alone the soak takes about 140 s; on a loaded 2-core CI machine its phases have taken twice as long.
   this.timeout(480_000);
+  let stack: ProcessStack;
   let dataDir: string;
   let server: TemporalServerProcess;
-  let connection: Connection;
   let client: Client;
   let scenario: Scenario;
   let worker: WorkerProcess | undefined;
@@ -138,12 +137,10 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
     );
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-soak-'));
-    const bundlePath = join(dataDir, 'soak-workflows.js');
-    const [port] = await Promise.all([freePort(), writeSoakWorkflowBundle(bundlePath)]);
-    server = await startTemporalServer({ dbFilename: join(dataDir, 'temporal.db'), port });
-    connection = await Connection.connect({ address: server.address });
-    client = new Client({ connection, namespace: 'default' });
+    stack = await startProcessStack('i2c-soak-', (dir) =>
+      writeSoakWorkflowBundle(join(dir, 'soak-workflows.js')),
+    );
+    ({ dataDir, server, client } = stack);
     scenario = await startScenario({
       seed: 23,
       conversations: CONVERSATIONS,
@@ -157,13 +154,8 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
       chatwootFaults,
     });
     workerEnv = {
-      TEMPORAL_ADDRESS: server.address,
-      INTERCOM_TOKEN: scenario.intercomToken,
-      CHATWOOT_TOKEN: scenario.chatwootToken,
-      CHATWOOT_AGENT_TOKENS: Object.entries(scenario.chatwootAgentTokens)
-        .map(([email, token]) => `${email}=${token}`)
-        .join(','),
-      SOAK_WORKFLOW_BUNDLE: bundlePath,
+      ...workerEnvFor(server.address, scenario),
+      SOAK_WORKFLOW_BUNDLE: join(dataDir, 'soak-workflows.js'),
     };
   });
 
@@ -197,10 +189,8 @@ describe('fault soak: a migration through crashes, restarts and flaky services',
   };
 
   after(async () => {
-    await stopAllChildren();
+    await stack?.close();
     await scenario?.close();
-    await connection?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   const startWorker = async () => {

@@ -119,6 +119,101 @@ describe('migration details and progress line', () => {
     assert.ok(withPipe.includes('| 30 | a\\|b |'));
   });
 
+  it('shows the Chatwoot request rate the workers send against the budget', () => {
+    const status = importing({ chatwoot: { requestsPerSecond: 14.2, budgetPerSecond: 16, workers: 2 } });
+    const md = migrationDetails(1, status, undefined);
+    // 14.2 of 16 is 88.75%.
+    assert.ok(
+      md
+        .split('\n')
+        .includes(
+          '| Budget in use | 14.2 of 16 Chatwoot requests/s (89%), 2 workers; 7 of 20 conversations in flight |',
+        ),
+      md,
+    );
+    assert.match(
+      progressLine(status),
+      /\| budget 14\.2 of 16 Chatwoot requests\/s \(89%\), 2 workers; 7 of 20/,
+    );
+    const one = importing({ chatwoot: { requestsPerSecond: 15, budgetPerSecond: 16, workers: 1 } });
+    assert.match(progressLine(one), /budget 15 of 16 Chatwoot requests\/s \(94%\), 1 worker;/);
+  });
+
+  const exportingStatus = (
+    over: Partial<NonNullable<MigrationStatus['exporting']>> = {},
+  ): MigrationStatus => ({
+    phase: 'export',
+    paused: false,
+    exporting: {
+      conversations: 300,
+      leftOut: 20,
+      rejected: 1,
+      listed: 600,
+      limit: 0,
+      complete: false,
+      perMinute: 160,
+      at: 0,
+      ...over,
+    },
+  });
+
+  it('shows the export live: got through / listed, rate, ETA', () => {
+    const md = migrationDetails(1, exportingStatus(), 'migration-1/export');
+    const lines = md.split('\n');
+    assert.ok(lines.includes('### Export: conversations'), md);
+    // 300 written, 20 left out, 1 set aside: 321 of the 600 Intercom lists.
+    assert.ok(lines.includes('| Progress | 321/600 conversations (53%) |'), md);
+    assert.ok(lines.includes('| Exported | 300 |'));
+    assert.ok(lines.includes('| Left out by the filters | 20 |'));
+    assert.ok(lines.includes('| Rate | 160 conversations/min |'));
+    // 279 left at 160 a minute: 104.6 s.
+    assert.ok(lines.includes('| ETA | 1 min 45 s |'), md);
+    assert.match(
+      progressLine(exportingStatus()),
+      /^phase export \| export 321\/600 conversations \| exported 300 \| left out 20 \| set aside 1 \| export rate 160 conversations\/min \| export ETA 1 min 45 s$/,
+    );
+    // A rehearsal's limit is the total; without Intercom's count there is no ETA to give.
+    assert.match(
+      progressLine(exportingStatus({ limit: 50, conversations: 20 })),
+      /export 20\/50 conversations \(rehearsal limit\)/,
+    );
+    assert.match(
+      migrationDetails(1, exportingStatus({ listed: undefined }), undefined),
+      /\| Progress \| 321 conversations \|[\s\S]*\| ETA \| unknown \(Intercom gave no total\) \|/,
+    );
+    // Once the export's result is in, its live figures give way to its totals.
+    const after: MigrationStatus = {
+      ...exportingStatus(),
+      exported: { conversations: 580, contacts: 10, truncated: 0, rejected: 1 },
+    };
+    assert.doesNotMatch(migrationDetails(1, after, undefined), /Export: conversations/);
+  });
+
+  it('shows an import that follows the export against what is exported so far', () => {
+    const status: MigrationStatus = {
+      ...exportingStatus(),
+      phase: 'import',
+      importing: {
+        stage: 'conversations',
+        total: 0,
+        completed: 100,
+        failed: 2,
+        messages: 900,
+        inFlight: 5,
+        windowSize: 10,
+        perMinute: 90,
+        paused: false,
+        at: 0,
+      },
+    };
+    const lines = migrationDetails(1, status, 'migration-1/import').split('\n');
+    assert.ok(lines.includes('| Done | 102 / 300 conversations exported so far |'), lines.join('\n'));
+    assert.ok(lines.includes('| ETA | after the export (the import follows it) |'));
+    assert.ok(lines.includes('| Set aside at export | 1 |'));
+    assert.ok(lines.includes('| Progress | 321/600 conversations (53%) |'));
+    assert.match(progressLine(status), /export 321\/600 .* conversations 102\/300 exported so far/);
+  });
+
   it('formats durations', () => {
     assert.equal(formatDuration(35), '35 s');
     assert.equal(formatDuration(250), '4 min 10 s');

@@ -93,6 +93,35 @@ export interface ChunksToRehost {
   written: number;
   /** The export has written its last chunk. */
   complete: boolean;
+  /** The export's figures read from the same manifest (absent in results of older workers). */
+  exported?: ExportedSoFar;
+}
+
+/** How far the conversations' export is: counts from its partial manifest, no extra request. */
+export interface ExportedSoFar {
+  /** Conversations written to chunks. */
+  conversations: number;
+  /** Left out by the input's filters, and set aside (malformed or oversized), so far. */
+  leftOut: number;
+  rejected: number;
+  /** Conversations Intercom lists (its total_count, before filters); absent when it gave none. */
+  listed?: number;
+  /** The input's limit (a rehearsal): the export stops there. 0: none. */
+  limit: number;
+  complete: boolean;
+}
+
+/**
+ * One worker's use of the Chatwoot budget when an activity finished (clients/sendBudget.ts usage()).
+ * `sender` is a random id of the worker's pacer, so samples of several workers can be added up.
+ */
+export interface ChatwootRateSample {
+  sender: string;
+  sentPerSecond: number;
+  /** This worker's share of the budget now. */
+  capPerSecond: number;
+  /** CHATWOOT_REQUESTS_PER_SECOND: the budget of all workers together. */
+  budgetPerSecond: number;
 }
 
 export interface RehostResult {
@@ -157,6 +186,8 @@ export interface ConversationImportResult {
   attachmentsMissing: number;
   /** Its labels and status wait in a final-state blob for the batch; its sync record is not written yet. */
   finalStatePending?: boolean;
+  /** The worker's Chatwoot request rate when it finished (absent without a budget, or from older workers). */
+  chatwootRate?: ChatwootRateSample;
 }
 
 export interface ReconciliationSummary extends ReconciliationCounts {

@@ -5,6 +5,7 @@
  * migration run. Each is keyed by everything that makes it valid and bounded (lru-cache), so a worker
  * that serves a rehearsal and then the real run, or two accounts, never hands one the other's data.
  */
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { ChatwootClient } from '../clients/chatwoot/client.js';
 import { RequestPacer } from '../clients/httpCore.js';
@@ -14,6 +15,7 @@ import { PACING_SHARE, type SendAllowance, SendScheduler } from '../clients/send
 import { intercomBaseUrl, type MigrationInput } from '../config.js';
 import type { BlobStore } from '../storage/blobStore.js';
 import { createBlobStore } from '../storage/index.js';
+import type { ChatwootRateSample } from './contract.js';
 import type { ArchiveIndex } from './import/archiveIndex.js';
 
 export interface WorkerEnvironment {
@@ -124,6 +126,10 @@ export class ActivityDeps {
   private readonly runs = new LRUCache<string, MigrationRunCache>({ max: MAX_RUNS });
   /** Every Chatwoot scheduler made, one per Chatwoot base URL served (a handful at most). */
   private readonly chatwootSchedulers = new Set<SendScheduler>();
+  /** The scheduler of each Chatwoot base URL with a random id, for chatwootRate(). */
+  private readonly schedulerByUrl = new LRUCache<string, { scheduler: SendScheduler; sender: string }>({
+    max: MAX_CLIENTS,
+  });
 
   /** No Temporal client: activities act on the services and the blob store, never on workflows. */
   constructor(
@@ -184,7 +190,10 @@ export class ActivityDeps {
         const rate = this.env.chatwootRequestsPerSecond;
         const share = this.options.chatwootShare ?? wholeBudget;
         const scheduler = rate === undefined ? undefined : new SendScheduler(() => share.allowance(rate));
-        if (scheduler) this.chatwootSchedulers.add(scheduler);
+        if (scheduler) {
+          this.chatwootSchedulers.add(scheduler);
+          this.schedulerByUrl.set(pacerKey, { scheduler, sender: randomUUID().slice(0, 8) });
+        }
         pacer = new RequestPacer(scheduler);
         this.chatwootPacers.set(pacerKey, pacer);
       }
@@ -198,6 +207,23 @@ export class ActivityDeps {
       this.chatwootClients.set(key, client);
     }
     return client;
+  }
+
+  /**
+   * This worker's Chatwoot request rate lately against its share and the whole budget, for the
+   * migration's progress; undefined without a budget (CHATWOOT_REQUESTS_PER_SECOND unset).
+   */
+  chatwootRate(input: MigrationInput): ChatwootRateSample | undefined {
+    const budget = this.env.chatwootRequestsPerSecond;
+    const entry = this.schedulerByUrl.get(input.chatwoot.baseUrl);
+    if (!entry || budget === undefined) return undefined;
+    const usage = entry.scheduler.usage();
+    return {
+      sender: entry.sender,
+      sentPerSecond: Math.round(usage.sentPerSecond * 10) / 10,
+      capPerSecond: usage.capPerSecond,
+      budgetPerSecond: budget,
+    };
   }
 
   /** Chatwoot requests waiting for this worker's budget: more work would only wait here too. */

@@ -19,6 +19,8 @@ export interface EntityManifest {
   truncated?: { conversationId: string; returnedParts: number; totalParts: number }[];
   /** Companies only: how often the scroll expired and had to start over. */
   restarts?: number;
+  /** Conversations only: how many Intercom lists (total_count, before filters), for progress. */
+  listed?: number;
   /** Conversations only: ones Intercom served unusable, set aside instead of exported (not in any chunk). */
   rejected?: RejectedConversation[];
   /**
@@ -29,6 +31,8 @@ export interface EntityManifest {
     conversations?: Record<ConversationLeftOutReason, number>;
     contacts?: Record<ContactLeftOutReason, number>;
   };
+  /** Records left out because their person was erased on request (activities/erasure/erasureList.ts). */
+  erased?: number;
 }
 
 /** A conversation quarantined at export: its payload did not match the schema, or was too large. */

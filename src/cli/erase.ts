@@ -24,7 +24,7 @@ import {
 import type { ErasureRecord } from '../activities/erasure/snapshot.js';
 import { payloadCodecFromEnv } from '../codec/aesGcmCodec.js';
 import { parseMigrationInput, taskQueues, workflowIds } from '../config.js';
-import { putJson } from '../storage/blobStore.js';
+import { getJson, putJson } from '../storage/blobStore.js';
 import { createBlobStore } from '../storage/index.js';
 import { blobLayout } from '../storage/layout.js';
 
@@ -94,7 +94,10 @@ export async function runErase(client: Client, options: EraseOptions): Promise<E
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
   });
   console.error(`started ${workflowId}; waiting for it`);
-  return handle.result() as Promise<ErasureRecord>;
+  const result = (await handle.result()) as ErasureRecord;
+  // The stored record is the workflow's result plus what its last step added: the outcome in words
+  // and the renewed seal.
+  return (await getJson<ErasureRecord>(store, blobLayout.erasureRecord(options.account, ref))) ?? result;
 }
 
 export function addEraseCommand(program: Command, connect: () => Promise<Client>): void {
@@ -112,7 +115,10 @@ export function addEraseCommand(program: Command, connect: () => Promise<Client>
     .option('--email <address>', "the person's e-mail address")
     .option('--intercom-contact <id>', "the person's Intercom contact id")
     .option('--where <places>', 'comma-separated: snapshot,chatwoot,intercom (default: all three)')
-    .option('--mode <mode>', 'delete (default) or redact (contacts kept without name, e-mail, phone)')
+    .option(
+      '--mode <mode>',
+      'delete (default) or redact: contacts kept without name, e-mail, phone and attributes (snapshot, Chatwoot); their conversations and tickets are deleted all the same; Intercom is left untouched (its API cannot redact)',
+    )
     .option('--input <file>', "the migration's input (default: read from the migration's history)")
     .action(async (options: EraseOptions) => {
       const client = await connect();

@@ -30,6 +30,19 @@ export const SEND_WINDOW_MS = 1000 + SEND_GUARD_MS;
 export const PACING_SHARE = 1000 / SEND_WINDOW_MS;
 /** How often a held queue looks at its allowance again. */
 const HOLD_RECHECK_MS = 250;
+/**
+ * The rate shown to operators is measured over this long: long enough to smooth the pacing's
+ * spacing, short enough that a pause or a slower phase shows within seconds.
+ */
+export const USAGE_WINDOW_MS = 10_000;
+
+/** What this sender used of its allowance lately: numbers only, for progress (never a request's content). */
+export interface SendUsage {
+  /** Sends per second over the last USAGE_WINDOW_MS (or since the first send, when more recent). */
+  sentPerSecond: number;
+  /** This sender's cap now, per second (its share of the budget; 0 while held). */
+  capPerSecond: number;
+}
 
 export interface SendSchedulerOptions {
   windowMs?: number;
@@ -51,6 +64,9 @@ export class SendScheduler {
   /** GCRA's theoretical arrival time of the next send. */
   private theoreticalArrival = 0;
   private pumping = false;
+  /** Send times inside the last USAGE_WINDOW_MS, oldest first, for usage() (2,000 at 200/s). */
+  private readonly recent: number[] = [];
+  private firstSendAt: number | undefined;
 
   constructor(
     private readonly allowance: () => SendAllowance,
@@ -90,8 +106,29 @@ export class SendScheduler {
     return Math.max(0, windowWait, Math.floor(rateWait));
   }
 
+  /** Sends per second lately and the cap now (per 1,000 ms, the budget's unit). */
+  usage(nowMs: number = this.now()): SendUsage {
+    const { perWindow } = this.allowance();
+    const capPerSecond = Math.max(0, Math.floor(perWindow));
+    this.forgetBefore(nowMs - USAGE_WINDOW_MS);
+    if (this.firstSendAt === undefined) return { sentPerSecond: 0, capPerSecond };
+    // A sender that began lately is measured over its own life, not diluted by the time before it.
+    const spanMs = Math.min(USAGE_WINDOW_MS, Math.max(1000, nowMs - this.firstSendAt));
+    return { sentPerSecond: (this.recent.length * 1000) / spanMs, capPerSecond };
+  }
+
+  private forgetBefore(limitMs: number): void {
+    let old = 0;
+    while (old < this.recent.length && (this.recent[old] as number) <= limitMs) old++;
+    if (old > 0) this.recent.splice(0, old);
+  }
+
   private record(nowMs: number): void {
     const { perSecond } = this.allowance();
+    this.firstSendAt ??= nowMs;
+    this.recent.push(nowMs);
+    if (this.recent.length > 64 && (this.recent[0] as number) <= nowMs - USAGE_WINDOW_MS)
+      this.forgetBefore(nowMs - USAGE_WINDOW_MS);
     this.sent.push(nowMs);
     this.theoreticalArrival = Math.max(this.theoreticalArrival, nowMs) + 1000 / perSecond;
   }

@@ -128,6 +128,9 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
       } else if ('rollout' in progress) {
         const r = progress.rollout;
         status.rollout = { ...r, reason: r.holdReason };
+      } else if ('export' in progress && !status.exported) {
+        // A late report after the export's result would show a finished export as running.
+        status.exporting = progress.export;
       }
       describe();
     },
@@ -193,6 +196,7 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
   }
 
   const onExported = (result: ExportWorkflowResult) => {
+    status.exporting = undefined;
     status.exported = {
       conversations: result.conversations.count,
       contacts: result.contacts,

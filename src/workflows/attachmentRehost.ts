@@ -7,13 +7,27 @@
  * Histories recorded before the listing existed were fed by signals from the export activity; they
  * replay through the same loop without the listing (patch REHOST_LISTS_CHUNKS).
  */
-import { condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { AttachmentActivities } from '../activities/attachments/rehost.js';
 import { addRehostResult, emptyRehostResult, type RehostResult } from '../activities/contract.js';
-import type { MigrationInput } from '../config.js';
+import { type MigrationInput, workflowIds } from '../config.js';
 import { blobLayout } from '../storage/layout.js';
 import { localWorkOptions, proxyOn } from './activityOptions.js';
-import { attachmentsFoundSignal, exportFinishedSignal } from './definitions.js';
+import { attachmentsFoundSignal, childProgressSignal, exportFinishedSignal } from './definitions.js';
+import {
+  EXPORT_REPORTS_PROGRESS,
+  type ExportProgressCarry,
+  exportReport,
+  newExportProgressCarry,
+} from './exportProgress.js';
 
 const { rehostAttachments, findChunksToRehost, rehostTicketAttachments, findTicketChunksToRehost } =
   proxyOn<AttachmentActivities>(localWorkOptions);
@@ -38,6 +52,8 @@ export interface AttachmentRehostArgs {
   listed?: number;
   /** Likewise for the tickets' manifest (REHOST_TICKETS). */
   listedTickets?: number;
+  /** Carried over continue-as-new: the export's progress reports (EXPORT_REPORTS_PROGRESS). */
+  progress?: ExportProgressCarry;
 }
 
 export async function attachmentRehost(args: AttachmentRehostArgs): Promise<RehostResult> {
@@ -52,6 +68,15 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
   const tickets = patched(REHOST_TICKETS);
   let listedAfterFinish = false;
   let lists = patched(REHOST_LISTS_CHUNKS);
+  // Only under a migration's own export: the figures go to the migration's page.
+  const migrationId = workflowIds.migration(args.input.account);
+  const reportsTo =
+    workflowInfo().parent?.workflowId === workflowIds.child(args.input.account, 'export') &&
+    patched(EXPORT_REPORTS_PROGRESS)
+      ? migrationId
+      : undefined;
+  const progress = args.progress ?? newExportProgressCarry(Date.now());
+  let reporting: Promise<void> = Promise.resolve();
 
   const add = (chunkKey: string) => {
     if (seen.has(chunkKey)) return;
@@ -68,6 +93,14 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
     const found = await findChunksToRehost({ input: args.input }, listed);
     listed = found.written;
     for (const chunkKey of found.chunkKeys) add(chunkKey);
+    const report =
+      reportsTo && found.exported ? exportReport(progress, found.exported, Date.now()) : undefined;
+    if (reportsTo && report) {
+      // Chained, so that reports arrive in order; a lost one is replaced by the next.
+      reporting = reporting
+        .then(() => getExternalWorkflowHandle(reportsTo).signal(childProgressSignal, { export: report }))
+        .catch((error) => log.warn('could not report the export to the migration', { error: String(error) }));
+    }
     if (tickets) {
       const foundTickets = await findTicketChunksToRehost({ input: args.input }, listedTickets);
       listedTickets = foundTickets.written;
@@ -108,6 +141,7 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
     }
     if (processedThisRun >= CHUNKS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(() => inFlight === 0);
+      await reporting;
       await continueAsNew<typeof attachmentRehost>({
         input: args.input,
         pending,
@@ -116,6 +150,7 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
         totals,
         listed,
         listedTickets,
+        ...(reportsTo ? { progress } : {}),
       });
     }
     const chunkKey = pending.shift() as string;
@@ -123,5 +158,6 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
     work.push(runOne(chunkKey));
   }
   await Promise.all(work);
+  await reporting;
   return totals;
 }

@@ -4,7 +4,8 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { EntityExportResult } from '../activities/contract.js';
+import type { EntityExportResult, ExportedSoFar } from '../activities/contract.js';
+import type { ChatwootRequestRate } from './requestRate.js';
 
 export const MIGRATION_PHASE = defineSearchAttributeKey('MigrationPhase', SearchAttributeType.KEYWORD);
 
@@ -24,7 +25,7 @@ export const exportFinishedSignal = defineSignal<[]>('exportFinished');
 export const entitiesExportedSignal = defineSignal<[{ entities: EntityExportResult[] }]>('entitiesExported');
 /** Internal: the import child tells the migration that Chatwoot refused the token and it holds. */
 export const accessRefusedSignal = defineSignal<[{ reason: string }]>('accessRefused');
-/** Internal: the import and rollout children report their progress for the migration's page. */
+/** Internal: the export, import and rollout children report their progress for the migration's page. */
 export const childProgressSignal = defineSignal<[ChildProgress]>('childProgress');
 
 /** The import's progress, sent to the migration every few seconds (see migrationDetails.ts). */
@@ -40,7 +41,17 @@ export interface ImportProgressSummary {
   windowSize: number;
   /** Conversations finished (completed or failed) per minute over the last samples; absent at first. */
   perMinute?: number;
+  /** Chatwoot requests per second the workers send, against the budget (absent without a budget). */
+  chatwoot?: ChatwootRequestRate;
   paused: boolean;
+  /** Workflow time of the sample (ms). */
+  at: number;
+}
+
+/** The conversations' export so far, sent by the rehosting child as it lists the export's manifest. */
+export interface ExportProgressSummary extends ExportedSoFar {
+  /** Conversations handled (written, left out, set aside) per minute over the last samples. */
+  perMinute?: number;
   /** Workflow time of the sample (ms). */
   at: number;
 }
@@ -58,7 +69,10 @@ export interface RolloutProgressSummary {
   finished: boolean;
 }
 
-export type ChildProgress = { import: ImportProgressSummary } | { rollout: RolloutProgressSummary };
+export type ChildProgress =
+  | { import: ImportProgressSummary }
+  | { rollout: RolloutProgressSummary }
+  | { export: ExportProgressSummary };
 
 export const signalDescriptions = {
   pause: 'Pause the migration after the work in flight (conversations already started finish).',
@@ -70,7 +84,7 @@ export const signalDescriptions = {
   accessRefused:
     'Internal, sent by the import when Chatwoot refuses the token: do not send it by hand. To go on after a refusal, fix the token and send resume.',
   childProgress:
-    'Internal, sent by the import and the rollout with their progress for this page: do not send it by hand (it changes nothing but the details shown).',
+    'Internal, sent by the export, the import and the rollout with their progress for this page: do not send it by hand (it changes nothing but the details shown).',
   retentionDecision:
     'Decide about the data after the retention period: {"action": "keep", "for": "180 days"}, or {"action": "delete"} (the Intercom contacts), or {"action": "delete", "what": ["intercom-contacts", "intercom-conversations", "snapshot"]} (any of them) or {"action": "delete", "what": "all"}; with conversations, "conversationMetrics": "delete" also removes Intercom\'s reporting data.',
 } as const;
@@ -94,6 +108,8 @@ export interface MigrationStatus {
   imported?: { conversations: number; messages: number; failed: number };
   /** The import's latest progress while it runs (migrations started since IMPORT_PROGRESS_PATCH). */
   importing?: ImportProgressSummary;
+  /** The conversations' export while it runs (migrations started since EXPORT_REPORTS_PROGRESS). */
+  exporting?: ExportProgressSummary;
   rollout?: { percentage: number; held: boolean; reason?: string } & Partial<RolloutProgressSummary>;
   reconciled?: string;
 }

@@ -43,6 +43,7 @@ import {
 } from './definitions.js';
 import { ACCESS_REFUSED } from './failureTypes.js';
 import { ImportWindow, type ImportWindowState } from './importWindow.js';
+import { recordRateSample, requestRateOf, type TimedRateSample } from './requestRate.js';
 
 const chatwoot = proxyOn<ImportActivities>(chatwootWriteOptions);
 const bookkeeping = proxyOn<ImportPlanningActivities>(shortOptions);
@@ -197,6 +198,8 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
   const reports = hold && parent !== undefined && patched(IMPORT_PROGRESS_PATCH);
   const progress: ProgressCarry = args.progress ?? { startedAt: Date.now(), lastSentAt: 0, samples: [] };
   let reporting: Promise<void> = Promise.resolve();
+  /** The latest Chatwoot request rate of each worker, from the conversations' results (no command). */
+  const rateSamples = new Map<string, TimedRateSample>();
 
   /** Sends the migration a summary when the interval has passed (workflow time: deterministic). */
   function reportProgress(force = false): void {
@@ -218,6 +221,7 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
       // The adaptive window is declared with the conversations' stage: not read before it.
       windowSize: position.contactsDone ? windowSize() : input.import.windowSize,
       perMinute: now > first.at ? ((done - first.done) / (now - first.at)) * 60_000 : undefined,
+      chatwoot: requestRateOf(rateSamples.values(), now),
       paused,
       at: now,
     };
@@ -366,6 +370,7 @@ export async function importWorkflow(args: ImportWorkflowArgs): Promise<ImportTo
       });
       const result = await handle.result();
       totals.completed++;
+      recordRateSample(rateSamples, result.chatwootRate, Date.now());
       if (result.finalStatePending) {
         awaitingBatch.push(conversationId);
         if (awaitingBatch.length >= BULK_BATCH) void sendBatch();

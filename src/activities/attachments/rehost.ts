@@ -23,7 +23,13 @@ import { type PlannedMessage, planMessages } from '../../mapping/index.js';
 import { ticketAsConversation, ticketConversationId } from '../../mapping/tickets.js';
 import { type BlobStore, BlobTooLargeError, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
-import { type ChunksToRehost, emptyRehostResult, type RehostArgs, type RehostResult } from '../contract.js';
+import {
+  type ChunksToRehost,
+  type ExportedSoFar,
+  emptyRehostResult,
+  type RehostArgs,
+  type RehostResult,
+} from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
 import { type EntityManifest, readChunk } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
@@ -324,6 +330,20 @@ export function createAttachmentActivities(deps: ActivityDeps) {
         .filter((chunk) => chunk.attachments !== false)
         .map((chunk) => chunk.key),
       written: Math.max(known, manifest.chunks.length),
+      complete: manifest.complete,
+      ...(entity === 'conversations' ? { exported: exportedSoFar(manifest, input.import.limit) } : {}),
+    };
+  }
+
+  /** The export's progress, read from the manifest already fetched (the migration's page shows it). */
+  function exportedSoFar(manifest: EntityManifest, limit: number): ExportedSoFar {
+    const leftOut = Object.values(manifest.leftOut?.conversations ?? {}).reduce((a, b) => a + b, 0);
+    return {
+      conversations: manifest.count,
+      leftOut,
+      rejected: manifest.rejected?.length ?? 0,
+      ...(manifest.listed !== undefined ? { listed: manifest.listed } : {}),
+      limit,
       complete: manifest.complete,
     };
   }

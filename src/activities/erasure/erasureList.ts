@@ -1,8 +1,9 @@
 /**
  * The account's erasure list and the salted hashes an erasure is known by. The list holds no personal
  * data: the e-mails of people erased as HMAC-SHA256 under the account's salt, and the Intercom ids of
- * their contacts and conversations. Every export and delta sync reads it (exportDelta) and leaves out
- * what it names, so a person erased does not come back with the next sync.
+ * their contacts and conversations. Every export reads it and leaves out what it names: the full
+ * export (contacts, conversations, tickets, merged contacts) as well as each delta sync, so a person
+ * erased comes back neither with the next sync nor with a re-run of the account.
  *
  * The salt is random per account and kept in the blob store (acct-N/erasure/salt.json): a hash from
  * one deployment matches nothing in another, and a list of common addresses cannot be hashed once for
@@ -35,6 +36,11 @@ type ConversationLike = {
   contacts?: { contacts?: { id: string }[] } | null;
   source?: { author?: Author | null } | null;
   conversation_parts?: { conversation_parts?: { author?: Author | null }[] } | null;
+};
+
+type TicketLike = {
+  contacts?: { contacts?: { id: string }[] | null } | null;
+  ticket_parts?: { ticket_parts?: { author?: Author | null }[] | null } | null;
 };
 
 /** Who wrote the conversation's messages: its opening message's author and each part's. */
@@ -105,15 +111,21 @@ export async function erasureFilter(store: BlobStore, account: number) {
   const erasedContact = (contact: { id: string; email?: string | null }) =>
     contactIds.has(contact.id) ||
     (hashes.size > 0 && !!contact.email && hashes.has(emailHash(salt, contact.email)));
+  const erasedAuthor = (author: Author) =>
+    author.type !== 'admin' && !!author.id && erasedContact({ id: author.id, email: author.email });
   return {
     empty: contactIds.size + conversationIds.size + hashes.size === 0,
     erasedContact,
+    /** A list item (no parts) or a whole conversation: by id, by the contacts it names, by its authors. */
     erasedConversation: (conversation: ConversationLike) =>
       conversationIds.has(conversation.id) ||
       (conversation.contacts?.contacts ?? []).some((ref) => contactIds.has(ref.id)) ||
-      authorsOf(conversation).some(
-        (author) =>
-          author.type !== 'admin' && !!author.id && erasedContact({ id: author.id, email: author.email }),
-      ),
+      authorsOf(conversation).some(erasedAuthor),
+    /** A ticket: by the contacts it names or the authors of its parts (tickets have ids of their own). */
+    erasedTicket: (ticket: TicketLike) =>
+      (ticket.contacts?.contacts ?? []).some((ref) => erasedContact({ id: ref.id })) ||
+      (ticket.ticket_parts?.ticket_parts ?? []).some((part) => !!part.author && erasedAuthor(part.author)),
   };
 }
+
+export type ErasureFilter = Awaited<ReturnType<typeof erasureFilter>>;

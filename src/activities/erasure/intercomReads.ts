@@ -6,9 +6,13 @@
  * 2.16 description of DELETE /contacts/{id} says only "You can delete a single contact.": it does not
  * say the contact's conversations go with it, so they are deleted first, one by one. Intercom offers
  * no redaction through its API: in redact mode nothing is deleted there and the record says so.
+ * A contact merged into another before the erasure answers DELETE with 410 contact_merged: it is
+ * gone as such, and the record names the contact it became (whose data it now is) without deleting
+ * that one, which the request did not name.
  */
 import { Context } from '@temporalio/activity';
 import { HttpFailure } from '../../clients/httpFailure.js';
+import { ContactMergedFailure } from '../../clients/intercom/contactMerged.js';
 import { taskQueues } from '../../config.js';
 import type { ActivityDeps } from '../deps.js';
 import type { OnQueue } from '../queues.js';
@@ -25,6 +29,13 @@ export interface IntercomFindings {
 export interface IntercomErasure {
   contactsDeleted: number;
   conversationsDeleted: number;
+  /** Contacts Intercom no longer had (404: deleted before, or by an earlier attempt). */
+  contactsAlreadyGone?: number;
+  /**
+   * Contacts merged into another before the erasure (410 contact_merged): gone as such, their data
+   * now the other contact's, which is not deleted without being asked (it may be someone else).
+   */
+  contactsMergedAway?: { id: string; mergedInto: string }[];
   /** Why nothing was deleted, when nothing was (redact mode). */
   skipped?: string;
 }
@@ -56,7 +67,12 @@ export function createErasureIntercomActivities(deps: ActivityDeps) {
         skipped: "Intercom's API has no redaction: run with --mode delete to delete there",
       };
     const intercom = deps.intercom(args.input);
-    const result: IntercomErasure = { contactsDeleted: 0, conversationsDeleted: 0 };
+    const result: IntercomErasure = {
+      contactsDeleted: 0,
+      conversationsDeleted: 0,
+      contactsAlreadyGone: 0,
+      contactsMergedAway: [],
+    };
     for (const id of args.conversationIds) {
       if (await intercom.erasure.deleteConversation(id, true)) result.conversationsDeleted++;
       Context.current().heartbeat(result.conversationsDeleted);
@@ -66,8 +82,13 @@ export function createErasureIntercomActivities(deps: ActivityDeps) {
         await intercom.deleteContact(id);
         result.contactsDeleted++;
       } catch (error) {
-        // Gone already (a retried attempt, or merged away): what the erasure wants.
-        if (!(error instanceof HttpFailure && (error.status === 404 || error.status === 410))) throw error;
+        // Merged away: DELETE answers 410 as GET /contacts/{id} does (sandbox/intercom/erasure.ts).
+        if (error instanceof ContactMergedFailure)
+          result.contactsMergedAway?.push({ id, mergedInto: error.canonicalId });
+        // Gone already (a retried attempt, or deleted by hand): what the erasure wants.
+        else if (error instanceof HttpFailure && (error.status === 404 || error.status === 410))
+          result.contactsAlreadyGone = (result.contactsAlreadyGone ?? 0) + 1;
+        else throw error;
       }
     }
     return result;

@@ -9,11 +9,13 @@
  * site's user ids) go into the request blob for the Chatwoot step, and are deleted with it.
  */
 import { type MigrationInput, taskQueues } from '../../config.js';
+import { ticketConversationId } from '../../mapping/tickets.js';
 import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
 import { type EntityManifest, readChunk, readManifest, writeChunk, writeManifest } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
+import { resealAccount } from '../rollout/seal.js';
 import {
   accountSalt,
   addToErasureList,
@@ -22,6 +24,7 @@ import {
   emailHash,
   normalizeEmail,
 } from './erasureList.js';
+import { describeOutcome } from './outcome.js';
 
 export const erasureSnapshotQueue = taskQueues.main;
 
@@ -48,11 +51,16 @@ export interface SnapshotErasure {
   contactsRemoved: number;
   contactsRedacted: number;
   conversationsRemoved: number;
+  /** Tickets naming the person or written in by them (absent in records from before tickets were searched). */
+  ticketsRemoved?: number;
   chunksRewritten: number;
   attachmentsDeleted: number;
   markersDeleted: number;
   mergePlansRewritten: number;
-  /** Set when the snapshot was sealed before: its sealed manifest no longer matches the rewritten chunks. */
+  /**
+   * Set when the snapshot was sealed before: its sealed manifest no longer matches the rewritten
+   * chunks until finishErasure re-seals it (the stored record then says `seal` and false here).
+   */
   sealOutdated: boolean;
 }
 
@@ -70,6 +78,10 @@ export interface ErasureRecord {
   snapshot?: SnapshotErasure;
   chatwoot?: unknown;
   intercom?: unknown;
+  /** The sealed manifest written again at the end (the stored record; absent when never sealed). */
+  seal?: { key: string; resealedAt: string };
+  /** In words, per place asked: what was deleted and what was redacted (outcome.ts). */
+  outcome?: Record<string, string>;
 }
 
 type ContactRecord = { id: string; email?: string | null; external_id?: string | null } & Record<
@@ -77,6 +89,11 @@ type ContactRecord = { id: string; email?: string | null; external_id?: string |
   unknown
 >;
 type Author = { id?: string | null; email?: string | null } | null | undefined;
+type TicketRecord = {
+  id: string;
+  contacts?: { contacts?: { id: string }[] | null } | null;
+  ticket_parts?: { ticket_parts?: { author?: (Author & { type?: string | null }) | null }[] | null } | null;
+};
 type ConversationRecord = {
   id: string;
   contacts?: { contacts?: { id: string }[] } | null;
@@ -123,7 +140,11 @@ export async function readRequest(store: BlobStore, args: ErasureArgs): Promise<
 }
 
 /** Every manifest of the snapshot holding this entity: the full export's, then each delta's. */
-async function manifestKeys(store: BlobStore, account: number, entity: 'contacts' | 'conversations') {
+async function manifestKeys(
+  store: BlobStore,
+  account: number,
+  entity: 'contacts' | 'conversations' | 'tickets',
+) {
   const keys = [blobLayout.entityManifest(account, entity)];
   for await (const key of store.list(blobLayout.deltaPrefix(account))) {
     if (key.endsWith(`/${entity}/manifest.json`)) keys.push(key);
@@ -253,6 +274,7 @@ export function createErasureSnapshotActivities(deps: ActivityDeps) {
       contactsRemoved: 0,
       contactsRedacted: 0,
       conversationsRemoved: 0,
+      ticketsRemoved: 0,
       chunksRewritten: 0,
       attachmentsDeleted: 0,
       markersDeleted: 0,
@@ -292,7 +314,23 @@ export function createErasureSnapshotActivities(deps: ActivityDeps) {
         return kept;
       });
     }
-    for (const conversationId of conversationIds) {
+    // Tickets (the full export's): removed in both modes, as conversations are, with what hangs off them.
+    const removedTickets: string[] = [];
+    const ticketConcerns = (ticket: TicketRecord) =>
+      (ticket.contacts?.contacts ?? []).some((ref) => contactIds.has(ref.id)) ||
+      (ticket.ticket_parts?.ticket_parts ?? []).some(
+        (part) => part.author?.type !== 'admin' && !!part.author?.id && contactIds.has(part.author.id),
+      );
+    for (const key of await manifestKeys(store, account, 'tickets')) {
+      result.chunksRewritten += await rewriteChunks<TicketRecord>(store, key, (records) => {
+        const gone = records.filter(ticketConcerns);
+        if (gone.length === 0) return undefined;
+        removedTickets.push(...gone.map((ticket) => ticket.id));
+        return records.filter((ticket) => !ticketConcerns(ticket));
+      });
+    }
+    result.ticketsRemoved = removedTickets.length;
+    for (const conversationId of [...conversationIds, ...removedTickets.map(ticketConversationId)]) {
       for await (const key of store.list(`${blobLayout.attachmentDir(account, conversationId)}/`)) {
         await store.delete(key);
         result.attachmentsDeleted++;
@@ -308,6 +346,10 @@ export function createErasureSnapshotActivities(deps: ActivityDeps) {
       result.markersDeleted += await deleteIfPresent(
         store,
         blobLayout.rejectedConversation(account, conversationId),
+      );
+      result.markersDeleted += await deleteIfPresent(
+        store,
+        blobLayout.conversationFinalState(account, conversationId),
       );
     }
     for (const contactId of contactIds) {
@@ -325,12 +367,29 @@ export function createErasureSnapshotActivities(deps: ActivityDeps) {
     return result;
   }
 
-  /** The record (no personal data) next to the snapshot, and the request (the e-mail) gone. */
+  /**
+   * The request (the e-mail) deleted, the record (no personal data) next to the snapshot with what was
+   * done in words, and, when the snapshot was sealed, the seal written again last, over the rewritten
+   * chunks and the record, so that it stays true (rollout/seal.ts).
+   */
   async function finishErasure(args: ErasureArgs & { record: ErasureRecord }): Promise<string> {
     const store = deps.store(args.input);
-    const key = blobLayout.erasureRecord(args.input.account, args.ref);
-    await putJson(store, key, args.record);
-    await deleteIfPresent(store, blobLayout.erasureRequest(args.input.account, args.ref));
+    const { account } = args.input;
+    const key = blobLayout.erasureRecord(account, args.ref);
+    await deleteIfPresent(store, blobLayout.erasureRequest(account, args.ref));
+    const record: ErasureRecord = { ...args.record, outcome: describeOutcome(args.record) };
+    const sealedKey = blobLayout.sealedManifest(account);
+    if (await store.exists(sealedKey)) {
+      // Written before the seal, so that the seal covers the record too; what changed against the
+      // previous seal is in the seal's own `reseals` entry.
+      const resealedAt = new Date().toISOString();
+      record.seal = { key: sealedKey, resealedAt };
+      if (record.snapshot) record.snapshot = { ...record.snapshot, sealOutdated: false };
+      await putJson(store, key, record);
+      await resealAccount(store, account, `erasure ${args.ref}`, resealedAt);
+    } else {
+      await putJson(store, key, record);
+    }
     return key;
   }
 

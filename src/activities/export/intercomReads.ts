@@ -31,7 +31,7 @@ import type {
   ExportEntityName,
 } from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
-import { erasureFilter } from '../erasure/erasureList.js';
+import { type ErasureFilter, erasureFilter } from '../erasure/erasureList.js';
 import { type EntityManifest, type RejectedConversation, writeChunk, writeManifest } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import { recordIntercomMerge, withContactExtras } from './contactExtras.js';
@@ -48,13 +48,26 @@ interface PagedCheckpoint {
   restarts: number;
   /** What the input's filters left out so far (absent in attempts started before filters existed). */
   leftOut?: LeftOutCounts;
+  /** Conversations Intercom lists (total_count of the first page read): the progress's total. */
+  listed?: number;
+  /** Records left out as erased on request so far. */
+  erased?: number;
 }
 
 /**
  * `rejected`: items of this page set aside instead of written; `leftOut`: items the filters left out.
  * Both are recorded with the page's chunk.
  */
-type Page<T> = { items: T[]; next?: string; rejected?: RejectedConversation[]; leftOut?: LeftOutCounts };
+type Page<T> = {
+  items: T[];
+  next?: string;
+  rejected?: RejectedConversation[];
+  leftOut?: LeftOutCounts;
+  /** The list's total_count, for progress (the conversations' export). */
+  listed?: number;
+  /** Items of this page left out as erased on request (the erasure list). */
+  erased?: number;
+};
 
 /** How many times the delta re-reads its search when a pass still brings new conversations. */
 const MAX_DELTA_PASSES = 5;
@@ -208,7 +221,8 @@ async function* contactPagesWithExtras(
   intercom: IntercomClient,
   cursor: string | undefined,
   perPage: number,
-  filters?: MigrationFilters,
+  filters: MigrationFilters | undefined,
+  erased: ErasureFilter,
 ): AsyncGenerator<Page<Contact>> {
   const referenced =
     filters?.contacts === 'referenced'
@@ -220,7 +234,10 @@ async function* contactPagesWithExtras(
     const kept = page.items.filter((contact) => contactVerdict(filters, contact.id, referenced).kept);
     const leftOut = emptyLeftOutCounts();
     leftOut.contacts.unreferenced = page.items.length - kept.length;
-    yield { items: await withContactExtras(intercom, kept), next: page.next, leftOut };
+    // Before the extras: an erased person's notes, tags and companies are not even asked for.
+    const live = kept.filter((contact) => !erased.erasedContact(contact));
+    const items = await withContactExtras(intercom, live);
+    yield { items, next: page.next, leftOut, erased: kept.length - live.length };
   }
 }
 
@@ -287,7 +304,9 @@ export function createExportActivities(deps: ActivityDeps) {
         if (page.rejected?.length) checkpoint.rejected = [...(checkpoint.rejected ?? []), ...page.rejected];
         if (page.leftOut)
           checkpoint.leftOut = addLeftOutCounts(checkpoint.leftOut ?? emptyLeftOutCounts(), page.leftOut);
+        if (page.erased) checkpoint.erased = (checkpoint.erased ?? 0) + page.erased;
         checkpoint.cursor = page.next;
+        if (page.listed !== undefined) checkpoint.listed ??= page.listed;
         await writeManifest(store, dir, manifestOf(entity, checkpoint, chunks, false));
         // A copy: the worker may serialise details after this returns, and the checkpoint moves on.
         Context.current().heartbeat(structuredClone(checkpoint));
@@ -324,6 +343,8 @@ export function createExportActivities(deps: ActivityDeps) {
       rejected: entity === 'conversations' ? (checkpoint.rejected ?? []) : undefined,
       restarts: checkpoint.restarts || undefined,
       ...manifestLeftOut(entity, checkpoint.leftOut),
+      ...(checkpoint.erased ? { erased: checkpoint.erased } : {}),
+      ...(entity === 'conversations' && checkpoint.listed !== undefined ? { listed: checkpoint.listed } : {}),
     };
   }
 
@@ -347,10 +368,13 @@ export function createExportActivities(deps: ActivityDeps) {
     const intercom = deps.intercom(input);
     const perPage = input.export.pageSize;
     switch (entity) {
-      case 'contacts':
+      case 'contacts': {
+        // People erased on request stay out of a re-run's full export too (activities/erasure/).
+        const erased = await erasureFilter(deps.store(input), input.account);
         return exportPaged(input, entity, ({ cursor }) =>
-          contactPagesWithExtras(intercom, cursor, perPage, input.filters),
+          contactPagesWithExtras(intercom, cursor, perPage, input.filters, erased),
         );
+      }
       case 'companies':
         return exportCompanies(input);
       case 'tags':
@@ -450,6 +474,7 @@ export function createExportActivities(deps: ActivityDeps) {
     const intercom = deps.intercom(input);
     const store = deps.store(input);
     const limit = input.import.limit;
+    const erased = await erasureFilter(store, input.account);
     return exportPaged<Conversation>(
       input,
       'conversations',
@@ -464,10 +489,13 @@ export function createExportActivities(deps: ActivityDeps) {
           // Judged on the list item, so a left-out conversation is never fetched whole.
           const leftOut = emptyLeftOutCounts();
           const listed: string[] = [];
+          let erasedInPage = 0;
           for (const item of page.items) {
             const verdict = conversationVerdict(input.filters, item);
-            if (verdict.kept) listed.push(item.id);
-            else leftOut.conversations[verdict.reason]++;
+            if (!verdict.kept) leftOut.conversations[verdict.reason]++;
+            // An erased person's conversation (by id, contact or opening author) is not even fetched.
+            else if (erased.erasedConversation(item)) erasedInPage++;
+            else listed.push(item.id);
           }
           while (listed.length > 0 && wanted() > 0) {
             const fetched = await fetchConversations(
@@ -476,12 +504,24 @@ export function createExportActivities(deps: ActivityDeps) {
               input.account,
               listed.splice(0, Math.min(listed.length, wanted())),
             );
-            full.push(...fetched.conversations);
+            // A part written by an erased person shows only in the whole conversation.
+            const kept = fetched.conversations.filter(
+              (conversation) => !erased.erasedConversation(conversation),
+            );
+            erasedInPage += fetched.conversations.length - kept.length;
+            full.push(...kept);
             rejected.push(...fetched.rejected);
             stopWhenTooManyRejected(input.account, [...(checkpoint.rejected ?? []), ...rejected]);
           }
           const reachedLimit = limit > 0 && wanted() <= 0;
-          yield { items: full, next: reachedLimit ? undefined : page.next, rejected, leftOut };
+          yield {
+            items: full,
+            next: reachedLimit ? undefined : page.next,
+            rejected,
+            leftOut,
+            listed: page.total,
+            erased: erasedInPage,
+          };
           if (reachedLimit) return;
         }
       },
@@ -578,7 +618,9 @@ export function createExportActivities(deps: ActivityDeps) {
             // A contact merged since (410 contact_merged) stands for the one it became: that one is
             // exported, and the import puts the conversation on it.
             const { contact, mergedInto } = await intercom.resolveContact(id);
-            if (mergedInto !== undefined) await recordIntercomMerge(store, input.account, id, contact);
+            // No marker naming an erased person's contact (it holds their external id).
+            if (mergedInto !== undefined && !erased.erasedContact(contact))
+              await recordIntercomMerge(store, input.account, id, contact);
             return contact;
           } catch (error) {
             // Deleted since: its conversations are imported with a placeholder contact.

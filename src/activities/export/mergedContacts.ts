@@ -13,6 +13,7 @@ import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
+import { erasureFilter } from '../erasure/erasureList.js';
 import { readChunk, readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import { recordIntercomMerge } from './contactExtras.js';
@@ -55,9 +56,12 @@ export function createMergedContactActivities(deps: ActivityDeps) {
   }
 
   /** Asks Intercom once about each contact of `ids` and records the ones it merged away. */
-  async function resolveUnlisted(input: MigrationInput, ids: string[]): Promise<MergedContactsResult> {
+  async function resolveUnlisted(input: MigrationInput, named: string[]): Promise<MergedContactsResult> {
     const store = deps.store(input);
     const intercom = deps.intercom(input);
+    // An erased person's contact is unlisted because the export left it out: nothing to ask or record.
+    const erased = await erasureFilter(store, input.account);
+    const ids = named.filter((id) => !erased.erasedContact({ id }));
     const result: MergedContactsResult = { unlisted: ids.length, merged: 0 };
     let next = 0;
     const lane = async () => {
@@ -65,7 +69,7 @@ export function createMergedContactActivities(deps: ActivityDeps) {
         const id = ids[next++] as string;
         try {
           const { contact, mergedInto } = await intercom.resolveContact(id);
-          if (mergedInto === undefined) continue;
+          if (mergedInto === undefined || erased.erasedContact(contact)) continue;
           await recordIntercomMerge(store, input.account, id, contact);
           result.merged++;
         } catch (error) {

@@ -19,6 +19,7 @@ import { getJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ChunkRef, EntityExportResult } from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
+import { erasureFilter } from '../erasure/erasureList.js';
 import {
   type EntityManifest,
   type RejectedConversation,
@@ -79,6 +80,8 @@ export function createTicketExportActivities(deps: ActivityDeps) {
     const store = deps.store(input);
     const dir = blobLayout.entityDir(input.account, 'tickets');
     const limit = input.import.limit;
+    // An erased person's tickets stay out of a re-run's export (activities/erasure/erasureList.ts).
+    const erased = await erasureFilter(store, input.account);
     const saved = Context.current().info.heartbeatDetails as TicketCheckpoint | undefined;
     let checkpoint: TicketCheckpoint = saved
       ? structuredClone(saved)
@@ -116,12 +119,21 @@ export function createTicketExportActivities(deps: ActivityDeps) {
 
     passes: while (checkpoint.pass <= MAX_PASSES) {
       for await (const page of intercom.ticketPages(checkpoint.cursor, PAGE_SIZE)) {
-        const fresh = page.items.map((item) => item.id).filter((id) => !seen.has(id));
+        const freshItems = page.items.filter((item) => !seen.has(item.id));
+        const fresh = freshItems.map((item) => item.id);
         const tickets: Ticket[] = [];
-        for (const id of fresh.slice(0, Math.max(0, wanted()))) {
+        for (const item of freshItems.slice(0, Math.max(0, wanted()))) {
+          const id = item.id;
           seen.add(id);
+          if (erased.erasedTicket(item)) {
+            manifest.erased = (manifest.erased ?? 0) + 1;
+            continue;
+          }
           try {
-            tickets.push(await intercom.getTicket(id));
+            const ticket = await intercom.getTicket(id);
+            // Its parts show whether an erased person wrote in it.
+            if (erased.erasedTicket(ticket)) manifest.erased = (manifest.erased ?? 0) + 1;
+            else tickets.push(ticket);
           } catch (error) {
             if (error instanceof HttpFailure && error.status === 404) continue;
             if (!(error instanceof ResponseShapeError || error instanceof ResponseTooLargeError)) throw error;

@@ -347,7 +347,10 @@ export function createImportActivities(deps: ActivityDeps) {
     const context = Context.current();
     const keepAlive = setInterval(() => context.heartbeat('importing'), KEEP_ALIVE_HEARTBEAT_MS);
     try {
-      return await importConversationAttempt(args, context);
+      const result = await importConversationAttempt(args, context);
+      // Numbers only, for "budget in use" on the migration's page (importWorkflow adds up the workers).
+      const chatwootRate = deps.chatwootRate(args.input);
+      return chatwootRate ? { ...result, chatwootRate } : result;
     } finally {
       clearInterval(keepAlive);
     }

@@ -4,6 +4,8 @@
  * on the chatwoot-writes queue, under Chatwoot's budget.
  */
 import { Context } from '@temporalio/activity';
+import type { Conversation as ChatwootConversation } from '../../clients/chatwoot/schemas.js';
+import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Conversation } from '../../clients/intercom/schemas.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
 import { conversationLabels } from '../../mapping/index.js';
@@ -13,6 +15,7 @@ import { blobLayout } from '../../storage/layout.js';
 import { forEachConcurrently } from '../concurrently.js';
 import type { CsatComparison } from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
+import { pageArchiveIndex } from '../import/archiveIndex.js';
 import { readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import { FROM_INTERCOM_LABEL } from '../setup/chatwootWrites.js';
@@ -23,7 +26,16 @@ const CONCURRENCY = 4;
 const MIN_RATINGS_FOR_CSAT = 5;
 
 export function createRolloutCheckActivities(deps: ActivityDeps) {
-  /** Cut-over check: every migrated conversation carries from_intercom; any that lost it gets it back. */
+  /**
+   * Cut-over check: every migrated conversation carries from_intercom; any that lost it gets it back.
+   * The archive inbox is paged once (GET /conversations?inbox_id=, 25 a page, each item with its
+   * labels: import/archiveIndex.ts) instead of one POST /conversations/filter per conversation, which
+   * Chatwoot answers with a scan of the account's conversations (app/services/filter_service.rb).
+   * Migrated conversations stay in the archive inbox: PATCH /conversations/:id permits only
+   * `priority` (ConversationsController#permitted_update_params), so none is moved out. Only when
+   * the paging cannot prove an absence (a conversation deleted meanwhile shifted a page) is a
+   * conversation not listed looked up with the filter, as before.
+   */
   async function verifyMigratedLabels({
     input,
   }: {
@@ -32,16 +44,38 @@ export function createRolloutCheckActivities(deps: ActivityDeps) {
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
     const manifest = await readManifest(store, blobLayout.entityManifest(input.account, 'conversations'));
+    const mapping = await getJson<{ inboxId?: number }>(store, blobLayout.mapping(input.account));
+    // Paged afresh, not the run's cached index (deps.runCache): cut-over comes days after the import.
+    const archive =
+      mapping?.inboxId === undefined
+        ? undefined
+        : await pageArchiveIndex(chatwoot, mapping.inboxId, (pages) =>
+            Context.current().heartbeat(`archive page ${pages}`),
+          );
+    const matchesOf = async (intercomId: string): Promise<ChatwootConversation[]> => {
+      const listed = archive?.conversations.get(intercomId);
+      if (listed?.length || archive?.complete) return listed ?? [];
+      return chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', intercomId);
+    };
     let checked = 0;
     let repaired = 0;
     await forEachConcurrently(recordsOf<Conversation>(store, manifest), CONCURRENCY, async (conversation) => {
-      const match = (
-        await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', conversation.id)
-      )[0];
+      const match = (await matchesOf(conversation.id))[0];
       if (!match) return;
       checked++;
-      const labels = match.labels ?? [];
-      if (!labels.includes(FROM_INTERCOM_LABEL)) {
+      if (!(match.labels ?? []).includes(FROM_INTERCOM_LABEL)) {
+        // POST /labels replaces the whole list, and the listing may be minutes old: the labels are
+        // read again just before the write, so that none an agent added since is lost (rare: one
+        // request per conversation that lost the marker).
+        let current: ChatwootConversation;
+        try {
+          current = await chatwoot.getConversation(match.id);
+        } catch (error) {
+          if (error instanceof HttpFailure && error.status === 404) return; // deleted meanwhile
+          throw error;
+        }
+        const labels = current.labels ?? [];
+        if (labels.includes(FROM_INTERCOM_LABEL)) return;
         // The last sync's labels when there is one: the export's tags may have been removed since.
         const synced = await getJson<SyncedIntercomState>(
           store,

@@ -1,16 +1,11 @@
 import { type MigrationInput, taskQueues } from '../../config.js';
 import { rolloutDocumentSchema } from '../../router/index.js';
-import {
-  type BlobProtection,
-  protectionSummary,
-  putJson,
-  readWithProtection,
-} from '../../storage/blobStore.js';
+import { putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { RolloutStateRecord } from '../contract.js';
 import type { ActivityDeps } from '../deps.js';
-import { sha256Hex } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
+import { sealAccount } from './seal.js';
 
 export const publishingQueue = taskQueues.main;
 
@@ -31,32 +26,11 @@ export function createPublishingActivities(deps: ActivityDeps) {
    * Cut-over seals the read-only snapshot: every blob under the account with its size and sha256 (of
    * the plaintext), so later tampering or loss is detectable, addressable by Intercom id through the
    * manifests, and how each is protected at rest (key id, server-side encryption, or none), so a
-   * data-protection officer can see what is still plain and which keys must be kept.
+   * data-protection officer can see what is still plain and which keys must be kept. An erasure on
+   * request re-seals it after rewriting the snapshot (seal.ts).
    */
   async function sealSnapshot({ input }: { input: MigrationInput }): Promise<string> {
-    const store = deps.store(input);
-    const root = blobLayout.root(input.account);
-    const files: { key: string; size: number; sha256: string; protection: BlobProtection }[] = [];
-    for await (const key of store.list(`${root}/`)) {
-      if (blobLayout.isSealKey(input.account, key)) continue;
-      const read = await readWithProtection(store, key);
-      if (read) {
-        files.push({
-          key,
-          size: read.body.length,
-          sha256: sha256Hex(read.body),
-          protection: read.protection,
-        });
-      }
-    }
-    const sealedKey = blobLayout.sealedManifest(input.account);
-    await putJson(store, sealedKey, {
-      account: input.account,
-      sealedAt: new Date().toISOString(),
-      protection: protectionSummary(files.map((file) => file.protection)),
-      files,
-    });
-    return sealedKey;
+    return sealAccount(deps.store(input), input.account);
   }
 
   return { publishRolloutState, sealSnapshot };

@@ -27,6 +27,13 @@ import { type EntityManifest, type RejectedConversation, readManifest, recordsOf
 import type { OnQueue } from '../queues.js';
 import { type ContactDirectory, contactDirectory } from './contactDirectory.js';
 import { exportedNoteIds, type NotesTally, verifyContactNotes } from './contactNotes.js';
+import {
+  expectedFinalState,
+  type FinalStateMismatch,
+  finalStateMismatch,
+  finalStatesMarkdown,
+  labelTitlesByTag,
+} from './finalStates.js';
 import { type LeftOutReport, leftOutMarkdown, leftOutReport } from './leftOut.js';
 import { emptyTicketReport, type TicketReport, ticketReportMarkdown, verifyTickets } from './tickets.js';
 
@@ -63,6 +70,8 @@ export interface ReconciliationReport {
   tickets?: TicketReport;
   /** What the input's filters left out, by reason (./leftOut.ts); absent in older reports. */
   leftOut?: LeftOutReport;
+  /** Conversations whose status or labels differ from Intercom's (./finalStates.ts); absent in older reports. */
+  finalStateMismatches?: FinalStateMismatch[];
 }
 
 function addNotes(s: ReconciliationCounts, tally: NotesTally): void {
@@ -94,6 +103,7 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
     row('attachments', s.attachments),
     ...(s.tickets ? [row('tickets', s.tickets)] : []),
     ...(s.notes ? [row('contact notes', s.notes)] : []),
+    ...(s.finalStates ? [row('status and labels as in Intercom', s.finalStates)] : []),
     '',
     ...leftOutMarkdown(report.leftOut),
     ...rejectedSection(report.rejectedConversations),
@@ -136,6 +146,7 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
       'Help-center articles without content (Chatwoot requires content: not migrated; add text in Intercom or write them in Chatwoot)',
       report.emptyArticles.map((a) => `${a.intercomId}: ${a.title}`),
     ),
+    ...finalStatesMarkdown(report.finalStateMismatches),
     ...ticketReportMarkdown(report.tickets),
     ...attributeSection(report.attributeAdjustments),
     ...labelSection(report.labels, report.labelMerges),
@@ -300,8 +311,13 @@ export function createVerificationActivities(deps: ActivityDeps) {
       attributeAdjustments: [],
       tickets: emptyTicketReport(),
       leftOut: leftOutReport(input.filters, conversationsManifest, contactsManifest),
+      finalStateMismatches: [],
     };
     const s = report.summary;
+    const finalStates = { expected: 0, found: 0 };
+    s.finalStates = finalStates;
+    const titles = labelTitlesByTag(report);
+    const nowSeconds = Math.floor(Date.now() / 1000);
     let checked = 0;
     const heartbeat = (detail: string) => Context.current().heartbeat(detail);
 
@@ -376,6 +392,16 @@ export function createVerificationActivities(deps: ActivityDeps) {
           s.duplicates += matches.length - 1;
           report.duplicateConversations.push(conversation.id);
         }
+        // Status and labels as listed (the archive's paging or the filter): no request of its own.
+        finalStates.expected++;
+        const mismatch = finalStateMismatch(
+          conversation.id,
+          expectedFinalState(conversation, titles),
+          matches[0],
+          nowSeconds,
+        );
+        if (mismatch) report.finalStateMismatches?.push(mismatch);
+        else finalStates.found++;
         const seen = new Map<string, number>();
         let attachmentsFound = 0;
         for await (const page of chatwoot.allMessages(matches[0].id)) {
@@ -428,7 +454,8 @@ export function createVerificationActivities(deps: ActivityDeps) {
       report.rejectedConversations.push({ ...rejected, foundInChatwoot });
     }
 
-    // Conversations are checked concurrently: the list is sorted so that the report is stable.
+    // Conversations are checked concurrently: the lists are sorted so that the report is stable.
+    report.finalStateMismatches?.sort((a, b) => compareText(a.conversationId, b.conversationId));
     report.attributeAdjustments.sort(
       (a, b) =>
         compareText(a.conversationId, b.conversationId) ||

@@ -85,6 +85,8 @@ export interface CursorPage<T> {
   items: T[];
   /** The starting_after cursor of the next page; absent on the last page. */
   next?: string;
+  /** The list's total_count, where it gives one (progress only: nothing relies on it). */
+  total?: number;
 }
 
 export interface NumberedPage<T> {
@@ -254,7 +256,7 @@ export class IntercomClient {
         },
         ConversationList,
       );
-      return { items: page.conversations, pages: page.pages };
+      return { items: page.conversations, pages: page.pages, total: page.total_count };
     });
   }
 
@@ -618,14 +620,17 @@ export class IntercomClient {
   private async *cursorPages<T>(
     label: string,
     startingAfter: string | undefined,
-    fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; pages?: CursorPagesData | null }>,
+    fetchPage: (
+      cursor: string | undefined,
+    ) => Promise<{ items: T[]; pages?: CursorPagesData | null; total?: number | null }>,
   ): AsyncGenerator<CursorPage<T>> {
     let cursor = startingAfter;
     for (;;) {
-      const { items, pages } = await fetchPage(cursor);
+      const { items, pages, total } = await fetchPage(cursor);
       const next = nextCursor(pages);
       if (next !== undefined && next === cursor) throw paginationStalled('intercom', label, next);
-      yield next === undefined ? { items } : { items, next };
+      const counted = typeof total === 'number' ? { total } : {};
+      yield next === undefined ? { items, ...counted } : { items, next, ...counted };
       if (next === undefined) return;
       cursor = next;
     }

@@ -9,7 +9,13 @@
  *   `contact_deleted` ({ type: "contact", id, external_id, deleted: true }). The description says
  *   nothing of the contact's conversations, so the sandbox deletes the contact and what hangs off it
  *   alone (its notes, its tag and company links) and leaves its conversations where they are: an
- *   erasure must delete them itself, one by one. After it, GET /contacts/{id} answers 404.
+ *   erasure must delete them itself, one by one. After it, GET /contacts/{id} answers 404. The
+ *   operation lists only 200 and 401 and says nothing of merged contacts; GET /contacts/{id} (the same
+ *   path, ShowContact) and GET /contacts/find_by_external_id/{id} document "HTTP 410 Gone" with code
+ *   `contact_merged` and `Link: </contacts/{canonical_id}>; rel="canonical"` for an id merged away
+ *   (POST /contacts/merge). The sandbox resolves the path's id the same way for DELETE: a merged id
+ *   answers that 410 and deletes nothing (not the canonical contact either, which the caller did not
+ *   name), an unknown one 404.
  * - DELETE /conversations/{id} (operationId deleteConversation): permanent; with retain_metrics=true
  *   (the default) reporting keeps its figures, with false (scope delete_conversations_and_metrics)
  *   it goes from reporting too. Answers `conversation_deleted` ({ id, object: "conversation",
@@ -17,7 +23,7 @@
  *   metrics_retained as asked.
  */
 import type { IntercomDataset } from './dataset.js';
-import { contactToWire } from './handlers/contactData.js';
+import { ContactGone, canonicalContactId, contactToWire } from './handlers/contactData.js';
 import type { Conversations } from './handlers/conversations.js';
 import { invalid, notFound, type Reply } from './http.js';
 import { type SearchField, searchWith } from './search.js';
@@ -51,10 +57,17 @@ export function searchContacts(dataset: IntercomDataset, body: unknown): Reply {
   });
 }
 
-/** DELETE /contacts/{id}: the contact and its notes; its conversations stay (see the header). */
+/**
+ * DELETE /contacts/{id}: the contact and its notes; its conversations stay (see the header). A merged
+ * id answers 410 contact_merged and deletes nothing, not the contact it became either.
+ */
 export function deleteContact(dataset: IntercomDataset, id: string | undefined): Reply {
   const index = dataset.contacts.findIndex((candidate) => candidate.id === id);
-  if (index < 0) throw notFound('User Not Found');
+  if (index < 0) {
+    const canonical = id === undefined ? undefined : canonicalContactId(dataset, id);
+    if (canonical !== undefined) throw new ContactGone(canonical);
+    throw notFound('User Not Found');
+  }
   const [contact] = dataset.contacts.splice(index, 1) as [Contact];
   if (dataset.notes) dataset.notes = dataset.notes.filter((note) => note.contact?.id !== contact.id);
   return {
