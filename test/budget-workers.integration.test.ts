@@ -67,7 +67,10 @@ const ms = (ts: { seconds?: unknown; nanos?: number | null } | null | undefined)
  *   to 100-290 ms late and read requests of a whole interval together;
  * - the budget is used at 73-88%, not 90%: it is saturated (15-16 a second) until the last
  *   conversations, which then run on the one or two workers that hold them, at their share alone
- *   (5 a second of 16 for up to 20 s with three workers). A share is not lent to a busy worker.
+ *   (5 a second of 16 for up to 20 s with three workers). A share is not lent to a busy worker:
+ *   lending idle shares (tried on 2026-11-28, not kept) was measured at 66-80% with two workers and 66-69%
+ *   with three (load 4-6), against 71-87.5% and 82.6-85.3% without it (load 2-5) on 2026-11-28,
+ *   since every return of an idle worker costs a join hold.
  *   BUDGET_WORKERS=1 npx mocha dist/test/budget-workers.integration.test.js
  */
 const describeMeasurement = process.env.BUDGET_WORKERS === '1' ? describe : describe.skip;

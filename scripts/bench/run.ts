@@ -128,6 +128,15 @@ export async function runPipeline(
     ...scenarioOptions(settings, size, account),
     onChatwootRequest: (atMs) => arrivals.push(atMs),
   });
+  // With BENCH_TRACE, the Intercom side too: its requests by route twice a second, to see what the
+  // export is doing while Chatwoot waits.
+  const intercomSamples: { t: number; byRoute: Record<string, number> }[] = [];
+  const sampleIntercom = process.env.BENCH_TRACE
+    ? setInterval(
+        () => intercomSamples.push({ t: Date.now(), byRoute: { ...scenario.intercom.stats.byRoute } }),
+        500,
+      )
+    : undefined;
   const worker = await startWorkerChild({
     address: server.address,
     bundlePath,
@@ -258,7 +267,7 @@ export async function runPipeline(
     if (process.env.BENCH_TRACE) {
       writeFileSync(
         `${process.env.BENCH_TRACE}-${profile.name}-${size}.json`,
-        JSON.stringify({ start, verifyEnd, phases, arrivals, memory: worker.samples }),
+        JSON.stringify({ start, verifyEnd, phases, arrivals, memory: worker.samples, intercomSamples }),
       );
     }
     const window = worker.samples.filter((s) => s.t >= start && s.t <= verifyEnd);
@@ -323,6 +332,7 @@ export async function runPipeline(
       temporal: { workflows, events, importRuns, largestHistoryEvents },
     };
   } finally {
+    clearInterval(sampleIntercom);
     await worker.stop();
     await scenario.close();
   }

@@ -206,6 +206,22 @@ async function fetchConversations(
   return fetched;
 }
 
+/** The first page of conversations a listing asks for; each next one is twice as long, up to pageSize. */
+export const FIRST_CONVERSATION_PAGE = 10;
+
+/**
+ * Page sizes for the conversations' listing, one chunk a page: the import follows the export chunk by
+ * chunk once a chunk's attachments are rehosted, so a first chunk of pageSize (150) conversations
+ * would keep Chatwoot idle while all of them are fetched and their attachments downloaded (~40 s on
+ * the bench's realistic profile at 100 conversations). Small first pages let the import start within
+ * a second or two; doubling reaches pageSize after a few pages, so a large export lists as before
+ * plus about four requests. The cursor names a record, not a page (Intercom's pagination guide), so
+ * sizes may change between pages; a resumed attempt simply starts small again.
+ */
+export function growingPageSize(pageSize: number): (pageIndex: number) => number {
+  return (pageIndex) => Math.min(pageSize, FIRST_CONVERSATION_PAGE * 2 ** Math.min(pageIndex, 20));
+}
+
 export function hasAttachments(conversation: Conversation): boolean {
   return planMessages(conversation, { activityParts: 'note', timestampLine: false }).some(
     (m) => m.attachments.length > 0,
@@ -479,7 +495,8 @@ export function createExportActivities(deps: ActivityDeps) {
       input,
       'conversations',
       async function* (checkpoint) {
-        for await (const page of intercom.conversationPages(checkpoint.cursor, input.export.pageSize)) {
+        const perPage = growingPageSize(input.export.pageSize);
+        for await (const page of intercom.conversationPages(checkpoint.cursor, perPage)) {
           // The limit counts what earlier attempts wrote too (checkpoint.count), so a resumed
           // rehearsal stops at the same place. Rejected conversations do not count towards it.
           const full: Conversation[] = [];

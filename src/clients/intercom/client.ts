@@ -243,16 +243,22 @@ export class IntercomClient {
   }
 
   /** GET /conversations: the list carries no parts; fetch each one with getConversation. */
+  /**
+   * `perPage` may differ from page to page (a function of the page's index in this listing): the
+   * cursor names the last item listed, not a page number (the sandbox's pagination.ts keyset cursor).
+   */
   async *conversationPages(
     startingAfter?: string,
-    perPage = DEFAULT_PAGE_SIZE,
+    perPage: number | ((pageIndex: number) => number) = DEFAULT_PAGE_SIZE,
   ): AsyncGenerator<CursorPage<ConversationListItem>> {
+    let pageIndex = 0;
     yield* this.cursorPages('GET /conversations', startingAfter, async (cursor) => {
+      const size = typeof perPage === 'number' ? perPage : perPage(pageIndex++);
       const page = await this.core.request(
         {
           method: 'GET',
           route: route('/conversations'),
-          query: { per_page: perPage, starting_after: cursor },
+          query: { per_page: size, starting_after: cursor },
         },
         ConversationList,
       );
