@@ -128,7 +128,8 @@ async function main(): Promise<void> {
     // The same figures as the migration's page in the Web UI (workflows/migrationDetails.ts).
     await watchMigration(workers.client, workflowId, (status) => {
       const figures = importFigures(status);
-      const total = figures?.total ?? status.exported?.conversations ?? dataset.conversations.length;
+      // While the import follows a running export its total is 0 so far: keep the workspace's size.
+      const total = figures?.total || status.exported?.conversations || dataset.conversations.length;
       bar.setTotal(total);
       bar.update(figures?.done ?? (status.imported ? total : 0), { line: progressLine(status) });
     });
