@@ -86,6 +86,41 @@ export interface IntercomSurvey {
   rateLimitPer10s?: number;
 }
 
+/** Every count at zero: where the survey starts, and what the report assumes without a survey. */
+export function emptyPlanCounts(): PlanCounts {
+  return {
+    contacts: {
+      listed: 0,
+      mergedByEmail: 0,
+      withNotes: 0,
+      notes: 0,
+      withTags: 0,
+      withCompanies: 0,
+      placeholders: 0,
+    },
+    conversations: emptyThreads(),
+    tickets: { ...emptyThreads(), links: 0, withLinks: 0 },
+    setup: {
+      labels: 0,
+      teams: 0,
+      macros: 0,
+      contactAttributes: 0,
+      collections: 0,
+      articles: 0,
+      ticketTypes: 0,
+    },
+    intercom: { exportRequests: 0, beforeImport: 0 },
+    blob: {
+      conversationBytes: 0,
+      contactBytes: 0,
+      ticketBytes: 0,
+      otherBytes: 0,
+      attachments: 0,
+      attachmentBytes: 0,
+    },
+  };
+}
+
 function emptyThreads(): ThreadCounts {
   return {
     count: 0,
@@ -174,37 +209,7 @@ export function createPlanSurveyActivities(deps: ActivityDeps) {
       return load();
     };
 
-    const counts: PlanCounts = {
-      contacts: {
-        listed: 0,
-        mergedByEmail: 0,
-        withNotes: 0,
-        notes: 0,
-        withTags: 0,
-        withCompanies: 0,
-        placeholders: 0,
-      },
-      conversations: emptyThreads(),
-      tickets: { ...emptyThreads(), links: 0, withLinks: 0 },
-      setup: {
-        labels: 0,
-        teams: 0,
-        macros: 0,
-        contactAttributes: 0,
-        collections: 0,
-        articles: 0,
-        ticketTypes: 0,
-      },
-      intercom: { exportRequests: 0, beforeImport: 0 },
-      blob: {
-        conversationBytes: 0,
-        contactBytes: 0,
-        ticketBytes: 0,
-        otherBytes: 0,
-        attachments: 0,
-        attachmentBytes: 0,
-      },
-    };
+    const counts = emptyPlanCounts();
     const survey: Omit<IntercomSurvey, 'counts' | 'surveyRequests'> = {
       parts: { conversations: 0, tickets: 0 },
       overPartsCap: { count: 0, listed: [] },

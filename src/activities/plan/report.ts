@@ -13,7 +13,7 @@ import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
 import type { AccessCheckResult } from '../preflight.js';
 import type { OnQueue } from '../queues.js';
-import type { IntercomSurvey } from './intercomSurvey.js';
+import { emptyPlanCounts, type IntercomSurvey } from './intercomSurvey.js';
 
 /** What the preflight said: its result, or the message it failed with (ids only, no personal data). */
 export type PreflightOutcome = { ok: true; result: AccessCheckResult } | { ok: false; message: string };
@@ -136,7 +136,7 @@ export function createPlanReportActivities(deps: ActivityDeps) {
       });
     const archiveInboxExists = inboxes.some((inbox) => inbox.name === input.chatwoot.inboxName);
 
-    const counts = survey?.counts ?? emptyCounts();
+    const counts = survey?.counts ?? emptyPlanCounts();
     // Labels that exist already are not created again.
     counts.setup.labels = Math.max(0, wanted.size - labelsExisting);
     const estimate = estimatePlan(counts, {
@@ -227,49 +227,6 @@ export function createPlanReportActivities(deps: ActivityDeps) {
   }
 
   return { writePlanReport };
-}
-
-function emptyCounts(): IntercomSurvey['counts'] {
-  const threads = () => ({
-    count: 0,
-    messages: 0,
-    withoutMessages: 0,
-    messagePages: 0,
-    assignees: {},
-    withTeam: 0,
-    floodGuardMinutes: 0,
-  });
-  return {
-    contacts: {
-      listed: 0,
-      mergedByEmail: 0,
-      withNotes: 0,
-      notes: 0,
-      withTags: 0,
-      withCompanies: 0,
-      placeholders: 0,
-    },
-    conversations: threads(),
-    tickets: threads(),
-    setup: {
-      labels: 0,
-      teams: 0,
-      macros: 0,
-      contactAttributes: 0,
-      collections: 0,
-      articles: 0,
-      ticketTypes: 0,
-    },
-    intercom: { exportRequests: 0, beforeImport: 0 },
-    blob: {
-      conversationBytes: 0,
-      contactBytes: 0,
-      ticketBytes: 0,
-      otherBytes: 0,
-      attachments: 0,
-      attachmentBytes: 0,
-    },
-  };
 }
 
 export type PlanReportActivities = OnQueue<
