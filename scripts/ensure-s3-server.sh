@@ -3,19 +3,13 @@
 # It lives in a virtualenv in a cache directory outside the clone, so later runs (and later clones)
 # on the same machine reuse it; MOTO_SERVER may point at an existing executable instead.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/cache-lock.sh"
 if [ -n "${MOTO_SERVER:-}" ] && [ -x "${MOTO_SERVER}" ]; then echo "${MOTO_SERVER}"; exit 0; fi
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/intercom-to-chatwoot"
 venv="$cache/venv-moto"
 # The marker is written only after pip succeeded, so an interrupted install is not mistaken for a good one.
 ready="$venv/.install-complete"
-if [ ! -f "$ready" ]; then
-  mkdir -p "$cache"
-  # Two test runs starting at once on a fresh machine must not build the same virtualenv together.
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$cache/venv-moto.lock"
-    flock 9
-  fi
-fi
+[ -f "$ready" ] || lock_cache "$cache/venv-moto.lock"
 if [ ! -f "$ready" ]; then
   python=""
   for candidate in python3 python; do

@@ -9,6 +9,7 @@
 # while a test awaits a result or calls env.sleep(), so the wrapper passes its arguments through
 # unchanged (adding --enable-time-skipping would unbalance the SDK's lock/unlock calls).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/cache-lock.sh"
 if [ -n "${TEMPORAL_TEST_SERVER:-}" ] && [ -x "${TEMPORAL_TEST_SERVER}" ]; then
   echo "${TEMPORAL_TEST_SERVER}"
   exit 0
@@ -21,14 +22,7 @@ lib="$cache/lib-$version-r$revision"
 wrapper="$cache/temporal-test-server-$version-r$revision"
 
 # The wrapper is written last, so an interrupted resolve is not mistaken for a good one.
-if [ ! -x "$wrapper" ]; then
-  mkdir -p "$cache"
-  # Two test runs starting at once on a fresh machine must not resolve into the same folder together.
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$cache/resolve.lock"
-    flock 9
-  fi
-fi
+[ -x "$wrapper" ] || lock_cache "$cache/resolve.lock"
 if [ ! -x "$wrapper" ]; then
   command -v java >/dev/null 2>&1 || { echo "ensure-test-server: 'java' is not on PATH; install a JDK (17+)" >&2; exit 1; }
   command -v mvn >/dev/null 2>&1 || { echo "ensure-test-server: 'mvn' is not on PATH; install Maven" >&2; exit 1; }

@@ -179,8 +179,10 @@ export function buildCli(): Command {
     .option('--json', 'the JSON report instead')
     .action(async (options: { account: number; blobStore: string; json?: boolean }) => {
       const store = createBlobStore(options.blobStore);
-      const key = blobLayout.report(options.account);
-      const body = await store.get(options.json ? key : key.replace(/\.json$/, '.md'));
+      const key = options.json
+        ? blobLayout.report(options.account)
+        : blobLayout.reportMarkdown(options.account);
+      const body = await store.get(key);
       if (!body) throw new Error(`no report at ${key} in ${store.url}: has the verify step run?`);
       process.stdout.write(body);
     });

@@ -1,7 +1,7 @@
 /**
  * The demo's line about what Chatwoot would have refused as it was: tags whose names are not valid
- * label titles (and tags merged into one label), and conversation attributes cut to fit, from the
- * verification's report.
+ * label titles (and tags merged into one label), and conversation and ticket attributes cut to fit or
+ * stored as strings, from the verification's report.
  */
 import type { ReconciliationReport } from './activities/verification/chatwootWrites.js';
 import { type BlobStore, getJson } from './storage/blobStore.js';
@@ -12,8 +12,10 @@ export async function validationsLine(store: BlobStore, account: number): Promis
   if (!report) return 'no verification report';
   const tags = report.labels.reduce((sum, label) => sum + label.tags.length, 0);
   const merged = report.labelMerges.map((merge) => `${merge.title} <- ${merge.tags.join(' + ')}`);
-  const cut = report.attributeAdjustments.filter((a) => a.change === 'truncated').length;
-  const stringified = report.attributeAdjustments.length - cut;
+  // Conversations' and tickets' alike: both are conversations to Chatwoot's validator.
+  const adjustments = [...report.attributeAdjustments, ...(report.tickets?.attributeAdjustments ?? [])];
+  const cut = adjustments.filter((a) => a.change === 'truncated').length;
+  const stringified = adjustments.length - cut;
   return (
     `labels: ${tags} tags -> ${report.labels.length} labels` +
     (merged.length ? ` (merged: ${merged.join('; ')})` : '') +

@@ -84,6 +84,12 @@ export interface WorkerSet {
   run(): Promise<void>;
   shutdown(): void;
   client: Client;
+  /**
+   * This worker's share of the Chatwoot budget (absent without a budget). It allows nothing until the
+   * worker has been listed for JOIN_HOLD_MS: the bench waits for it before it starts a migration, as a
+   * long-running worker holds its share before an operator starts one.
+   */
+  chatwootShare?: BudgetShare;
 }
 
 export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
@@ -155,6 +161,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   }
   return {
     client,
+    chatwootShare,
     run: async () => {
       const watcher =
         chatwootShare && watchPollers(client, options.namespace, taskQueues.chatwoot, chatwootShare);

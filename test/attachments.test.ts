@@ -39,7 +39,7 @@ import { LocalBlobStore } from '../src/storage/localStore.js';
 import {
   exportConversationChunks,
   INTERCOM_TOKEN,
-  type IntercomHarness,
+  intercomHarnessPerTest,
   newDeps,
   parseChunk,
   routeCount,
@@ -47,7 +47,6 @@ import {
   SimulatedCrash,
   sandboxPath,
   sha256,
-  startIntercomHarness,
 } from './helpers/intercomHarness.js';
 
 const DISALLOWED_LINK = 'https://files.evil.example/secret.pdf';
@@ -109,15 +108,10 @@ function sum(results: RehostResult[]): RehostResult {
 
 describe('attachment rehosting against the Intercom sandbox', function () {
   this.timeout(60_000);
-  let harness: IntercomHarness | undefined;
-
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = intercomHarnessPerTest();
 
   it('stores every attachment and inline image streamed, with the sandbox bytes, and records what it cannot have', async () => {
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: WORKSPACE,
       prepare: withRefusals,
       input: { attachments: { allowLoopbackHttp: true, maxBytes: MAX_BYTES } },
@@ -203,7 +197,7 @@ describe('attachment rehosting against the Intercom sandbox', function () {
 
   it('re-fetches a conversation once for fresh links when its links have expired', async () => {
     let clockMs = Date.now();
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: WORKSPACE,
       sandbox: { now: () => clockMs },
     });
@@ -229,7 +223,7 @@ describe('attachment rehosting against the Intercom sandbox', function () {
   });
 
   it('after a crash, downloads only what the earlier attempt had not stored', async () => {
-    harness = await startIntercomHarness({ workspace: WORKSPACE });
+    const harness = await startHarness({ workspace: WORKSPACE });
     const { sandbox, input } = harness;
     const deps = newDeps();
     const [chunkKey] = await exportConversationChunks(deps, input);
@@ -252,7 +246,7 @@ describe('attachment rehosting against the Intercom sandbox', function () {
   });
 
   it('tries a failing host again, and records it only on the last attempt Temporal will make', async () => {
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: {
         seed: 22,
         conversations: 1,

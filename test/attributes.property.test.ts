@@ -2,11 +2,13 @@
  * Conversation attributes within Chatwoot's JsonbAttributesLengthValidator
  * (app/models/jsonb_attributes_length_validator.rb, run by conversation.rb on additional_attributes and
  * custom_attributes): a top-level String of at most 1,500 characters (Ruby's `length`: code points),
- * a top-level Integer of at most 9,999,999,999. What is cut stays whole in a private note.
+ * a top-level Integer of at most 9,999,999,999. What is cut stays whole in a private note. A ticket's
+ * conversation is validated the same: its attributes fit too, each whole in its opening note.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Conversation } from '../src/clients/intercom/schemas.js';
+import { Ticket } from '../src/clients/intercom/ticketSchemas.js';
 import {
   conversationAdditionalAttributes,
   conversationAttributeAdjustments,
@@ -14,6 +16,13 @@ import {
   fitAttributeHash,
   planMessages,
 } from '../src/mapping/index.js';
+import {
+  planTicketMessages,
+  ticketAdditionalAttributes,
+  ticketAttributeAdjustments,
+  ticketAttributeKey,
+  ticketCustomAttributes,
+} from '../src/mapping/tickets.js';
 
 /** The validator, written from the Ruby source: the keys Chatwoot would refuse, and why. */
 function rubyValidatorErrors(values: Record<string, unknown>): { key: string; error: string }[] {
@@ -163,6 +172,67 @@ describe('attribute properties: the note that keeps a cut remark', () => {
             originalLength: Array.from(text).length,
           },
         ]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('attribute properties: ticket attributes', () => {
+  // Values as Intercom's ticket types hold them: text around the limit (one or two UTF-16 units a
+  // character) and integers around the validator's maximum.
+  const ticketValue = fc.oneof(
+    fc
+      .tuple(fc.integer({ min: 1_450, max: 2_200 }), fc.constantFrom('x', '🎉', 'ab '))
+      .map(([length, unit]) => Array.from(unit.repeat(length)).slice(0, length).join('').trim()),
+    fc.integer({ min: 1, max: 100 }),
+    fc.constantFrom(9_999_999_999, 10_000_000_000, 12_345_678_901, 2 ** 53 - 1),
+  );
+  const names = fc.uniqueArray(
+    fc.constantFrom('Affected users', 'Internal reason', 'Order number', 'Votes'),
+    {
+      minLength: 1,
+      maxLength: 4,
+    },
+  );
+
+  it('leaves nothing Chatwoot refuses, keeps every value whole in the opening note, and lists exactly what changed', () => {
+    fc.assert(
+      fc.property(names, fc.array(ticketValue, { minLength: 4, maxLength: 4 }), (keys, values) => {
+        const raw = Object.fromEntries(keys.map((name, i) => [name, values[i]]));
+        const ticket = Ticket.parse({ id: '77', created_at: SEP_13_2020, ticket_attributes: raw });
+        const custom = ticketCustomAttributes(ticket);
+        assert.deepEqual(rubyValidatorErrors(custom), []);
+        assert.deepEqual(rubyValidatorErrors(ticketAdditionalAttributes(ticket)), []);
+
+        const expected = Object.entries(raw)
+          .filter(([, v]) =>
+            typeof v === 'number' ? v > 9_999_999_999 : Array.from(v as string).length > 1_500,
+          )
+          .map(([name, v]) =>
+            typeof v === 'number'
+              ? { name, change: 'stringified', originalLength: String(v).length }
+              : { name, change: 'truncated', originalLength: Array.from(v as string).length },
+          );
+        const listed = ticketAttributeAdjustments(ticket);
+        assert.equal(listed.length, expected.length);
+        for (const { name, change, originalLength } of expected) {
+          const found = listed.find((a) => a.key === ticketAttributeKey(name));
+          assert.deepEqual(found, {
+            attribute: 'custom_attributes',
+            key: ticketAttributeKey(name),
+            change,
+            originalLength,
+          });
+          const stored = custom[ticketAttributeKey(name)];
+          if (change === 'stringified') assert.equal(stored, String(raw[name]));
+          else assert.ok((raw[name] as string).startsWith((stored as string).slice(0, -1)));
+        }
+
+        const opening = planTicketMessages(ticket, { activityParts: 'note', timestampLine: false })[0];
+        assert.equal(opening?.private, true);
+        const shown = lettersOf(opening?.content ?? '');
+        for (const value of Object.values(raw)) assert.ok(shown.includes(lettersOf(String(value))));
       }),
       { numRuns: 60 },
     );

@@ -11,10 +11,11 @@ import { classifyChatwootFailure } from '../src/clients/chatwoot/failures.js';
 import { ChatwootPolicyRefusal } from '../src/clients/chatwoot/refusals.js';
 import { type MigrationInputRaw, workflowIds } from '../src/config.js';
 import type { ActingUser, ConversationRecord, InboxRecord } from '../src/sandbox/chatwoot/index.js';
-import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
+import type { Scenario, ScenarioOptions } from '../src/sandbox/scenario.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { resumeSignal, statusQuery } from '../src/workflows/definitions.js';
-import { runWorkers, temporalSuite } from './helpers/migrationHarness.js';
+import { eventually as poll } from './helpers/eventually.js';
+import { scenarioWithWorkers, temporalSuite } from './helpers/migrationHarness.js';
 
 const ARCHIVE = 'Intercom archive';
 
@@ -67,24 +68,18 @@ describe('Chatwoot answers 401 for a refused token and for a refused policy; the
 describe('agents writing with their own tokens under ConversationPolicy', function () {
   this.timeout(300_000);
   const suite = temporalSuite('i2c-authorization-', { cleanupAfterEach: true });
-  const { cleanups } = suite;
 
   /** Sandboxes, workers and the migration; `prepare` runs before the migration starts. */
   async function start(
     options: Partial<ScenarioOptions> & { account: number },
     prepare: (scenario: Scenario) => void = () => {},
   ) {
-    const scenario = await startScenario({
+    const scenario = await scenarioWithWorkers(suite, {
       seed: 40 + options.account,
       conversations: 24,
       partsPerConversation: 5,
-      agentTokens: true,
-      chatwootMessagesPerMinute: 3000,
       ...options,
     });
-    cleanups.push(() => scenario.close());
-    const running = await runWorkers(suite.env, scenario, { bundle: suite.bundle });
-    cleanups.push(running.stop);
     const base = scenario.input(`file://${join(suite.dataDir, `blobs-${scenario.account}`)}`);
     const input: MigrationInputRaw = {
       ...base,
@@ -100,15 +95,8 @@ describe('agents writing with their own tokens under ConversationPolicy', functi
     return { scenario, handle };
   }
 
-  async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const eventually = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    poll(what, probe, { timeoutMs: 90_000, intervalMs: 100 });
 
   /** Chatwoot user id by e-mail, from the sandbox's seeded users. */
   const userIdByEmail = (scenario: Scenario) =>

@@ -15,7 +15,14 @@ import type { WorkerSet } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { importProgressQuery, resumeSignal, statusQuery } from '../src/workflows/definitions.js';
 import { PREFLIGHT_FAILED } from '../src/workflows/failureTypes.js';
-import { runWorkers, type ScenarioTokens, temporalSuite } from './helpers/migrationHarness.js';
+import { eventually as poll } from './helpers/eventually.js';
+import {
+  chatwootWrites,
+  runWorkers,
+  type ScenarioTokens,
+  startMigration as startMigrationOn,
+  temporalSuite,
+} from './helpers/migrationHarness.js';
 
 const ADMIN_EMAIL = 'migration-bot@sandbox.test';
 
@@ -54,12 +61,7 @@ describe('bad configuration and refused tokens', function () {
     };
   }
 
-  const startMigration = (input: MigrationInputRaw) =>
-    suite.env.client.workflow.start('accountMigration', {
-      taskQueue: 'migration',
-      workflowId: workflowIds.migration(input.account as number),
-      args: [input],
-    });
+  const startMigration = (input: MigrationInputRaw) => startMigrationOn(suite.env.client, input);
 
   /** The migration's own failure (under the client's WorkflowFailedError). */
   async function failureOf(result: Promise<unknown>): Promise<Error & { type?: string }> {
@@ -72,20 +74,10 @@ describe('bad configuration and refused tokens', function () {
     return error.cause as Error & { type?: string };
   }
 
-  async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const eventually = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    poll(what, probe, { timeoutMs: 60_000, intervalMs: 100 });
 
-  const writesTo = (scenario: Scenario) =>
-    Object.entries(scenario.chatwoot.stats.byRoute)
-      .filter(([route]) => !route.startsWith('GET'))
-      .reduce((sum, [, count]) => sum + count, 0);
+  const writesTo = chatwootWrites;
 
   const reconcile = (scenario: Scenario) => scenario.reconcile();
 

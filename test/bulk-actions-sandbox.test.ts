@@ -9,6 +9,7 @@ import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatw
 
 const ADMIN = 'sandbox-admin-token';
 const ALICE = 'sandbox-alice-token';
+const BOB = 'sandbox-bob-token';
 const BOB_ID = 3;
 const A1 = '/api/v1/accounts/1';
 
@@ -68,6 +69,13 @@ describe('Chatwoot sandbox: POST /bulk_actions (BulkActionsController, BulkActio
     return Number(conversation.id);
   };
   const show = (id: number) => ok(sandbox, 'GET', `${A1}/conversations/${id}`);
+  const notificationsOf = async (ids: number[]) => {
+    const answer = (await (await fetch(`${sandbox.url}/__sandbox/notifications`)).json()) as Json;
+    const notifications = answer.accounts.find((account: Json) => account.id === 1).notifications as Json[];
+    return notifications
+      .filter((n) => ids.includes(n.conversation_id))
+      .map((n) => [n.notification_type, n.user_id]);
+  };
 
   it('answers 200 with no body at once and applies labels (added) and status later', async () => {
     sandbox.state.bulkActionJobs.delayMs = 300;
@@ -192,6 +200,53 @@ describe('Chatwoot sandbox: POST /bulk_actions (BulkActionsController, BulkActio
       notifications.filter((n) => n.conversation_id === id).map((n) => [n.notification_type, n.user_id]),
       [['conversation_assignment', BOB_ID]],
     );
+  });
+
+  it('an agent assigning itself by bulk action (its own token) notifies no one, pending or not', async () => {
+    const resolvedFirst = await createPending();
+    await ok(sandbox, 'POST', `${A1}/bulk_actions`, {
+      type: 'Conversation',
+      ids: [resolvedFirst],
+      fields: { status: 'resolved' },
+    });
+    await sandbox.state.jobsSettled();
+    const stillPending = await createPending();
+    // Current.user is the caller: Bob's own token, Bob's own id (Conversation#self_assign?).
+    await ok(
+      sandbox,
+      'POST',
+      `${A1}/bulk_actions`,
+      { type: 'Conversation', ids: [resolvedFirst, stillPending], fields: { assignee_id: BOB_ID } },
+      BOB,
+    );
+    await sandbox.state.jobsSettled();
+    for (const id of [resolvedFirst, stillPending]) {
+      assert.equal((await show(id)).meta.assignee.id, BOB_ID);
+      const messages = await ok(sandbox, 'GET', `${A1}/conversations/${id}/messages`);
+      const activities = messages.payload
+        .filter((m: Json) => m.message_type === 2)
+        .map((m: Json) => m.content);
+      assert.ok(activities.includes('Bob Agent self-assigned this conversation'), activities.join(' | '));
+    }
+    assert.deepEqual(await notificationsOf([resolvedFirst, stillPending]), []);
+    // The same assignment by someone else (the administrator, then Alice) on a resolved conversation
+    // is notified: notifiable_assignee_change? is about the caller, not the route.
+    const other = await createPending();
+    await ok(sandbox, 'POST', `${A1}/bulk_actions`, {
+      type: 'Conversation',
+      ids: [other],
+      fields: { status: 'resolved' },
+    });
+    await sandbox.state.jobsSettled();
+    await ok(
+      sandbox,
+      'POST',
+      `${A1}/bulk_actions`,
+      { type: 'Conversation', ids: [other], fields: { assignee_id: BOB_ID } },
+      ALICE,
+    );
+    await sandbox.state.jobsSettled();
+    assert.deepEqual(await notificationsOf([other]), [['conversation_assignment', BOB_ID]]);
   });
 
   it('a lost job applies nothing, and the answer was 200 all the same', async () => {

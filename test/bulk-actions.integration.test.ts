@@ -1,7 +1,8 @@
 /**
- * A migration sets the labels and final statuses of the conversations it creates through
+ * A migration sets the labels, final statuses and assignees of the conversations it creates through
  * POST /bulk_actions (IMPORT_BULK_FINAL_STATE), every one of them exactly as Intercom has it, with a
- * sync record only once the batch is read back; and a batch whose job Chatwoot lost is sent again.
+ * sync record only once the batch is read back; the assignees by their own tokens, so no agent is
+ * notified and no conversation is assigned one by one; and a batch whose job Chatwoot lost is sent again.
  * Prints the Chatwoot route table per conversation.
  */
 import assert from 'node:assert/strict';
@@ -75,9 +76,8 @@ describe('labels and final statuses through POST /bulk_actions', function () {
     const snoozedWithTime = dataset.conversations.filter(
       (c) => c.state === 'snoozed' && typeof c.snoozed_until === 'number',
     ).length;
-    assert.ok(
-      sent(`POST ${A}/conversations/:id/toggle_status`) <= snoozedWithTime + (summary.tickets?.found ?? 0),
-    );
+    // Tickets' go by bulk action too (ticketImport's patch import-tickets-batched).
+    assert.ok(sent(`POST ${A}/conversations/:id/toggle_status`) <= snoozedWithTime);
     const combos = new Set(
       dataset.conversations.map((c) =>
         JSON.stringify([c.state, (c.tags?.tags ?? []).map((tag) => tag.name).sort()]),
@@ -90,11 +90,15 @@ describe('labels and final statuses through POST /bulk_actions', function () {
       `      ${conversations} conversations, ${summary.tickets?.found ?? 0} tickets; ` +
         `${combos.size} distinct (state, tags), ${tagNames.size} distinct tags`,
     );
-    // Tickets (ticketImport) still set theirs one by one.
-    assert.ok(
-      sent(`POST ${A}/conversations/:id/labels`) <= (summary.tickets?.found ?? 0),
-      'no per-conversation labels for created conversations',
+    assert.equal(
+      sent(`POST ${A}/conversations/:id/labels`),
+      0,
+      'no per-conversation labels for created conversations and tickets',
     );
+    // Every agent has a token here: no conversation or ticket is assigned by its own request.
+    assert.equal(sent(`POST ${A}/conversations/:id/assignments`), 0, 'per-conversation assignments');
+    // Self-assignments by bulk action, after the messages: no agent heard of the history.
+    assert.deepEqual(scenario.chatwoot.dump().accounts[0].notifications, []);
 
     // Exact: each conversation's status and labels, from Intercom's state and tags and the label plan.
     const input = parsedInput();
@@ -106,6 +110,12 @@ describe('labels and final statuses through POST /bulk_actions', function () {
     )) as LabelPlan;
     const titleOf = new Map(plan.labels.flatMap((label) => label.tags.map((tag) => [tag, label.title])));
     const dump = scenario.chatwoot.dump().accounts[0];
+    // The assignee Intercom has, found by e-mail among Chatwoot's users (not through the mapping).
+    const userByEmail = new Map(
+      [...scenario.chatwoot.state.users.values()].map((user) => [user.email.toLowerCase(), user.id]),
+    );
+    const adminEmail = new Map(dataset.admins.map((admin) => [String(admin.id), admin.email?.toLowerCase()]));
+    let assigned = 0;
     const migrated = new Map(
       dump.conversations
         .filter((c) => typeof c.custom_attributes.intercom_conversation_id === 'string')
@@ -130,6 +140,12 @@ describe('labels and final statuses through POST /bulk_actions', function () {
         [...expected].sort(),
         `labels of ${conversation.id}`,
       );
+      const email = adminEmail.get(String(conversation.admin_assignee_id ?? ''));
+      const agent = email ? userByEmail.get(email) : undefined;
+      if (agent !== undefined) {
+        assigned++;
+        assert.equal(target.assignee_id, agent, `assignee of ${conversation.id}`);
+      }
       assert.ok(
         await getJson(store, blobLayout.syncedConversation(input.account, conversation.id)),
         `sync record of ${conversation.id}`,
@@ -141,22 +157,31 @@ describe('labels and final statuses through POST /bulk_actions', function () {
       );
     }
     assert.equal(checked, conversations);
+    // One POST /assignments each before the assignees were batched.
+    console.log(`      ${assigned} conversations assigned through bulk actions`);
+    assert.ok(assigned > conversations / 4, `${assigned} of ${conversations} conversations have an agent`);
   });
 
-  it('sends a batch again when its job did not apply, and records it only then', async () => {
+  /**
+   * Migrated conversations put back as an import leaves them before their batch (pending, no labels,
+   * no assignee, a final-state blob and no sync record); `skip` leaves out those an earlier test took.
+   */
+  const putBack = async (deps: ActivityDeps, count: number, skip = 0) => {
     const { scenario } = rig;
     const input = parsedInput();
-    const deps = new ActivityDeps(workerEnvironment(scenario));
     const store = deps.store(input);
-    // Two migrated conversations put back as an import leaves them before their batch.
     const account = scenario.chatwoot.state.accounts.get(input.account);
     assert.ok(account);
     const targets = account.conversations
       .filter(
-        (c) => typeof c.customAttributes.intercom_conversation_id === 'string' && c.status !== 'snoozed',
+        (c) =>
+          typeof c.customAttributes.intercom_conversation_id === 'string' &&
+          c.status !== 'snoozed' &&
+          c.assigneeId !== null,
       )
-      .slice(0, 2);
-    assert.equal(targets.length, 2);
+      .slice(skip, skip + count);
+    assert.equal(targets.length, count);
+    const assignees = targets.map((c) => c.assigneeId);
     const ids: string[] = [];
     for (const conversation of targets) {
       const intercomId = conversation.customAttributes.intercom_conversation_id as string;
@@ -167,13 +192,22 @@ describe('labels and final statuses through POST /bulk_actions', function () {
         chatwootId: conversation.displayId,
         status: conversation.status as PendingFinalState['status'],
         labels: [...conversation.labels],
+        assigneeId: conversation.assigneeId ?? undefined,
         record,
       };
       await putJson(store, blobLayout.conversationFinalState(input.account, intercomId), pending);
       await store.delete(recordKey);
       conversation.status = 'pending';
       conversation.labels = [];
+      conversation.assigneeId = null;
     }
+    return { input, store, targets, assignees, ids };
+  };
+
+  it('sends a batch again when its job did not apply, and records it only then', async () => {
+    const { scenario } = rig;
+    const deps = new ActivityDeps(workerEnvironment(scenario));
+    const { input, store, targets, assignees, ids } = await putBack(deps, 2);
     const jobs = scenario.chatwoot.state.bulkActionJobs;
     const droppedBefore = jobs.dropped;
     jobs.dropNext = 1;
@@ -183,15 +217,19 @@ describe('labels and final statuses through POST /bulk_actions', function () {
       { input },
       [...ids, 'not-pending'],
     );
+    // The first job is an assignee's (sent first): lost, then sent again with that agent's token.
     assert.equal(jobs.dropped - droppedBefore, 1, 'the first job was lost');
     assert.equal(outcome.confirmed, 2);
     assert.equal(outcome.notPending, 1);
     assert.ok(outcome.resent >= 1, 'sent again');
     assert.ok(outcome.requests >= 2);
+    assert.equal(outcome.assignedOneByOne, 0);
+    assert.ok(outcome.assigneeRequests >= new Set(assignees).size + 1, 'assignees sent, one again');
     assert.equal(scenario.reconcile().duplicates, 0);
     for (const [index, conversation] of targets.entries()) {
       assert.notEqual(conversation.status, 'pending');
       assert.ok(conversation.labels.includes('from_intercom'));
+      assert.equal(conversation.assigneeId, assignees[index]);
       assert.ok(await getJson(store, blobLayout.syncedConversation(input.account, ids[index] as string)));
     }
     // Run again (a retried attempt, a re-run): nothing left to send.
@@ -201,5 +239,30 @@ describe('labels and final statuses through POST /bulk_actions', function () {
       ids,
     );
     assert.deepEqual([again.alreadyDone, again.requests], [2, 0]);
+    assert.deepEqual(scenario.chatwoot.dump().accounts[0].notifications, []);
+  });
+
+  it('assigns per conversation, before the status, an agent whose token this worker lacks', async () => {
+    const { scenario } = rig;
+    // A worker started without CHATWOOT_AGENT_TOKENS, after a mapping that saw them.
+    const deps = new ActivityDeps({ ...workerEnvironment(scenario), chatwootAgentTokens: {} });
+    const { input, targets, assignees, ids } = await putBack(deps, 2, 2);
+    const before = { ...scenario.chatwoot.stats.byRoute };
+    const { applyFinalStates } = createBulkActionActivities(deps);
+    const outcome: BulkFinalStateResult = await new MockActivityEnvironment().run(
+      applyFinalStates,
+      { input },
+      ids,
+    );
+    assert.equal(outcome.confirmed, 2);
+    assert.deepEqual([outcome.assignedOneByOne, outcome.assigneeRequests], [2, 0]);
+    const sent = (route: string) => (scenario.chatwoot.stats.byRoute[route] ?? 0) - (before[route] ?? 0);
+    assert.equal(sent(`POST ${A}/conversations/:id/assignments`), 2);
+    for (const [index, conversation] of targets.entries()) {
+      assert.equal(conversation.assigneeId, assignees[index]);
+      assert.notEqual(conversation.status, 'pending');
+    }
+    // Assigned while still pending: NotificationListener#assignee_changed skips it.
+    assert.deepEqual(scenario.chatwoot.dump().accounts[0].notifications, []);
   });
 });

@@ -1,69 +1,30 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { ChatwootClient } from '../src/clients/chatwoot/client.js';
 import { ResponseShapeError } from '../src/clients/httpCore.js';
 import { HttpFailure } from '../src/clients/httpFailure.js';
+import {
+  type Handler,
+  type Received as Received_,
+  type RecordingServer,
+  sendJson as sendJsonAs,
+  startRecordingServer,
+} from './helpers/recordingServer.js';
 
-interface Received {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  at: number;
-}
+type Received = Received_<Buffer>;
+type TestServer = RecordingServer<Buffer>;
 
-type Handler = (request: Received, response: ServerResponse, raw: IncomingMessage) => void;
+const startServer = (handler: Handler<Buffer>): Promise<TestServer> =>
+  startRecordingServer(handler, (bytes) => bytes);
 
-interface TestServer {
-  url: string;
-  received: Received[];
-  close(): Promise<void>;
-}
-
-async function startServer(handler: Handler): Promise<TestServer> {
-  const received: Received[] = [];
-  const server = createServer((raw, response) => {
-    const chunks: Buffer[] = [];
-    raw.on('data', (chunk: Buffer) => chunks.push(chunk));
-    raw.on('end', () => {
-      const url = new URL(raw.url ?? '/', 'http://localhost');
-      const request: Received = {
-        method: raw.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: raw.headers,
-        body: Buffer.concat(chunks),
-        at: Date.now(),
-      };
-      received.push(request);
-      handler(request, response, raw);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
-}
-
-function sendJson(
+// Rails answers JSON with its charset.
+const sendJson = (
   response: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  response.end(JSON.stringify(body));
-}
+) => sendJsonAs(response, status, body, headers, 'application/json; charset=utf-8');
 
 function retryLater(response: ServerResponse): void {
   response.writeHead(429, { 'content-type': 'text/plain' });
@@ -556,9 +517,9 @@ describe('ChatwootClient', () => {
       }
     });
     const cw = client();
-    const portal = await cw.createPortal({ name: 'Help', slug: 'help' });
-    const category = await cw.createCategory(portal.slug, { name: 'Billing', locale: 'en' });
-    const articles = await cw.listArticles(portal.slug);
+    const portal = await cw.helpCenter.createPortal({ name: 'Help', slug: 'help' });
+    const category = await cw.helpCenter.createCategory(portal.slug, { name: 'Billing', locale: 'en' });
+    const articles = await cw.helpCenter.listArticles(portal.slug);
 
     assert.equal(category.id, 2);
     assert.deepEqual(

@@ -1,68 +1,18 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { backoffDelayMs, parseRetryAfter, ResponseShapeError, TokenBucket } from '../src/clients/httpCore.js';
 import { HttpFailure } from '../src/clients/httpFailure.js';
 import { IntercomClient, nextCursor, nextPageNumber } from '../src/clients/intercom/client.js';
+import {
+  type Handler,
+  type RecordingServer,
+  sendJson,
+  startRecordingServer,
+} from './helpers/recordingServer.js';
 
-interface Received {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
+type TestServer = RecordingServer<string>;
 
-type Handler = (request: Received, response: ServerResponse, raw: IncomingMessage) => void;
-
-interface TestServer {
-  url: string;
-  received: Received[];
-  close(): Promise<void>;
-}
-
-async function startServer(handler: Handler): Promise<TestServer> {
-  const received: Received[] = [];
-  const server = createServer((raw, response) => {
-    const chunks: Buffer[] = [];
-    raw.on('data', (chunk: Buffer) => chunks.push(chunk));
-    raw.on('end', () => {
-      const url = new URL(raw.url ?? '/', 'http://localhost');
-      const request: Received = {
-        method: raw.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: raw.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-        at: Date.now(),
-      };
-      received.push(request);
-      handler(request, response, raw);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
-}
-
-function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
-}
+const startServer = (handler: Handler<string>): Promise<TestServer> =>
+  startRecordingServer(handler, (bytes) => bytes.toString('utf8'));
 
 function contact(id: string) {
   return { type: 'contact', id, role: 'user', email: `${id}@example.com`, created_at: 1, updated_at: 2 };

@@ -19,24 +19,16 @@ import { createBlobStore } from '../src/storage/index.js';
 import { blobLayout } from '../src/storage/layout.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { advanceRolloutSignal } from '../src/workflows/definitions.js';
+import { until } from './helpers/eventually.js';
+import {
+  aWholeDeltaSync as aWholeDeltaSyncOf,
+  deltaExports,
+  intercomRequest,
+} from './helpers/liveMigration.js';
 import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
 const ACCOUNT = 1;
 const ADMIN_TOKEN = 'sandbox-admin-token';
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('delta syncs during the parallel run keep agents’ work in Chatwoot', function () {
   this.timeout(300_000);
@@ -54,39 +46,10 @@ describe('delta syncs during the parallel run keep agents’ work in Chatwoot', 
   let y: Conversation;
   let z: Conversation;
 
-  /** Delta exports finished so far (one manifest each). */
-  async function deltaExports(): Promise<number> {
-    let count = 0;
-    for await (const key of store().list(blobLayout.deltaPrefix(ACCOUNT))) {
-      if (blobLayout.isDeltaConversationsManifest(key)) count++;
-    }
-    return count;
-  }
-
-  /**
-   * Until a delta sync that began after now has finished: with n exports done now, the (n+1)th may
-   * have begun before; the (n+2)th begins after it, and the (n+3)th export begins after its import.
-   */
-  async function aWholeDeltaSync(): Promise<void> {
-    const now = await deltaExports();
-    await waitFor('a whole delta sync', async () => {
-      const { status } = await handle.describe();
-      // A migration that ended here failed: its failure says why.
-      if (status.name !== 'RUNNING') await handle.result();
-      return (await deltaExports()) >= now + 3 ? true : undefined;
-    });
-  }
+  const aWholeDeltaSync = () => aWholeDeltaSyncOf(store(), ACCOUNT, handle);
 
   const intercom = async (method: string, path: string, body: unknown) => {
-    const response = await fetch(`${scenario.intercom.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${scenario.intercomToken}`,
-        'intercom-version': '2.16',
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
+    const response = await intercomRequest(scenario, method, path, body);
     assert.equal(response.status, 200, `${method} ${path}: ${await response.text()}`);
   };
 
@@ -153,7 +116,7 @@ describe('delta syncs during the parallel run keep agents’ work in Chatwoot', 
     });
     handle = await rig.start(input);
     // The rollout waits for advanceRollout while delta syncs run: the import is over.
-    await waitFor('the first delta sync', async () => ((await deltaExports()) >= 1 ? true : undefined));
+    await until('the first delta sync', async () => (await deltaExports(store(), ACCOUNT)) >= 1);
     mapping = (await getJson<MigrationMapping>(store(), blobLayout.mapping(ACCOUNT))) as MigrationMapping;
     assert.ok(mappedAdmins().length >= 3, 'three admins with Chatwoot agents');
   });

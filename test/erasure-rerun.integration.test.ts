@@ -16,24 +16,11 @@ import type { Contact, Conversation } from '../src/clients/intercom/schemas.js';
 import type { Scenario } from '../src/sandbox/scenario.js';
 import { createBlobStore } from '../src/storage/index.js';
 import { blobLayout } from '../src/storage/layout.js';
+import { moreDeltaExports, peopleWithOwnEmail } from './helpers/liveMigration.js';
 import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
 const ACCOUNT = 1;
 const ADMIN_TOKEN = 'sandbox-admin-token';
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 180_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 type Person = { contact: Contact; conversations: Conversation[]; ticketIds: string[] };
 
@@ -48,21 +35,12 @@ describe('erasure kept through a re-run of the account', function () {
   /** A person with a unique e-mail, a name and conversations; one with a ticket when there is one. */
   function choosePerson(): Person {
     const dataset = scenario.intercom.dataset;
-    const emails = new Map<string, number>();
-    for (const c of dataset.contacts)
-      if (c.email) emails.set(c.email.toLowerCase(), (emails.get(c.email.toLowerCase()) ?? 0) + 1);
-    const people = dataset.contacts
-      .filter((c) => c.email && c.name && emails.get(c.email.toLowerCase()) === 1)
-      .map((contact) => ({
-        contact,
-        conversations: dataset.conversations.filter((conv) =>
-          (conv.contacts?.contacts ?? []).some((ref) => ref.id === contact.id),
-        ),
-        ticketIds: (dataset.tickets ?? [])
-          .filter((ticket) => (ticket.contacts?.contacts ?? []).some((ref) => ref.id === contact.id))
-          .map((ticket) => ticket.id),
-      }))
-      .filter((p) => p.conversations.length > 0);
+    const people = peopleWithOwnEmail(dataset).map((p) => ({
+      ...p,
+      ticketIds: (dataset.tickets ?? [])
+        .filter((ticket) => (ticket.contacts?.contacts ?? []).some((ref) => ref.id === p.contact.id))
+        .map((ticket) => ticket.id),
+    }));
     const chosen = people.find((p) => p.ticketIds.length > 0) ?? people[0];
     assert.ok(chosen, 'a person with conversations');
     return chosen;
@@ -88,14 +66,6 @@ describe('erasure kept through a re-run of the account', function () {
       if (body?.toString('utf8').toLowerCase().includes(text.toLowerCase())) holding.push(key);
     }
     return holding;
-  }
-
-  async function deltaExports(): Promise<number> {
-    let count = 0;
-    for await (const key of store().list(blobLayout.deltaPrefix(ACCOUNT))) {
-      if (blobLayout.isDeltaConversationsManifest(key)) count++;
-    }
-    return count;
   }
 
   before(async () => {
@@ -157,11 +127,9 @@ describe('erasure kept through a re-run of the account', function () {
     const second: WorkflowHandle = await rig.start(
       rig.input({ rollout: { phaseDuration: '1s', deltaSyncInterval: '1s', autoStart: false } }),
     );
-    const deltasBefore = await deltaExports();
-    await waitFor('the second run to import and sync once', async () => {
-      const { status } = await second.describe();
-      if (status.name !== 'RUNNING') await second.result();
-      return (await deltaExports()) > deltasBefore ? true : undefined;
+    await moreDeltaExports('the second run to import and sync once', store(), ACCOUNT, second, 1, {
+      timeoutMs: 180_000,
+      intervalMs: 250,
     });
     assert.deepEqual(await inChatwoot(person), { contacts: 0, conversations: 0, tickets: 0 }, 'not back');
     assert.deepEqual(await blobsHolding(email), [], 'no blob of the second export holds the e-mail');

@@ -15,24 +15,17 @@ import type { Contact, Conversation } from '../src/clients/intercom/schemas.js';
 import type { Scenario } from '../src/sandbox/scenario.js';
 import { createBlobStore } from '../src/storage/index.js';
 import { blobLayout } from '../src/storage/layout.js';
+import { until } from './helpers/eventually.js';
+import {
+  aWholeDeltaSync as aWholeDeltaSyncOf,
+  deltaExports,
+  intercomRequest,
+  peopleWithOwnEmail,
+} from './helpers/liveMigration.js';
 import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
 const ACCOUNT = 1;
 const ADMIN_TOKEN = 'sandbox-admin-token';
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Bytes as text wherever they sit in a history (payload data), so a scan sees what they say. */
 const readable = (value: unknown): string =>
@@ -48,50 +41,13 @@ describe('erasure of one person on request', function () {
   let admin: ChatwootClient;
   const store = () => createBlobStore(rig.blobStoreUrl);
 
-  async function deltaExports(): Promise<number> {
-    let count = 0;
-    for await (const key of store().list(blobLayout.deltaPrefix(ACCOUNT))) {
-      if (blobLayout.isDeltaConversationsManifest(key)) count++;
-    }
-    return count;
-  }
-
-  async function aWholeDeltaSync(): Promise<void> {
-    const now = await deltaExports();
-    await waitFor('a whole delta sync', async () => {
-      const { status } = await migration.describe();
-      if (status.name !== 'RUNNING') await migration.result();
-      return (await deltaExports()) >= now + 3 ? true : undefined;
-    });
-  }
-
+  const aWholeDeltaSync = () => aWholeDeltaSyncOf(store(), ACCOUNT, migration);
   const intercomCall = (method: string, path: string, body?: unknown) =>
-    fetch(`${scenario.intercom.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${scenario.intercomToken}`,
-        'intercom-version': '2.16',
-        'content-type': 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    intercomRequest(scenario, method, path, body);
 
   /** Two people of the workspace with an e-mail, a name and at least one conversation each. */
   function people(): { contact: Contact; conversations: Conversation[] }[] {
-    const dataset = scenario.intercom.dataset;
-    const emails = new Map<string, number>();
-    for (const c of dataset.contacts)
-      if (c.email) emails.set(c.email.toLowerCase(), (emails.get(c.email.toLowerCase()) ?? 0) + 1);
-    return dataset.contacts
-      .filter((c) => c.email && c.name && emails.get(c.email.toLowerCase()) === 1)
-      .map((contact) => ({
-        contact,
-        conversations: dataset.conversations.filter((conv) =>
-          (conv.contacts?.contacts ?? []).some((ref) => ref.id === contact.id),
-        ),
-      }))
-      .filter((person) => person.conversations.length > 0)
-      .slice(0, 2);
+    return peopleWithOwnEmail(scenario.intercom.dataset).slice(0, 2);
   }
 
   const chatwootConversationsOf = async (conversations: Conversation[]) => {
@@ -127,7 +83,7 @@ describe('erasure of one person on request', function () {
     migration = await rig.start(
       rig.input({ rollout: { phaseDuration: '1s', deltaSyncInterval: '1s', autoStart: false } }),
     );
-    await waitFor('the first delta sync', async () => ((await deltaExports()) >= 1 ? true : undefined));
+    await until('the first delta sync', async () => (await deltaExports(store(), ACCOUNT)) >= 1);
     for (const person of [a, b]) {
       assert.equal(
         (await admin.filterContacts('email', person.contact.email as string)).length,

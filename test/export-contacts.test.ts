@@ -12,24 +12,19 @@ import type { Contact, Conversation } from '../src/clients/intercom/schemas.js';
 import { getJson } from '../src/storage/blobStore.js';
 import { blobLayout } from '../src/storage/layout.js';
 import {
-  type IntercomHarness,
+  intercomHarnessPerTest,
   newDeps,
   readVerifiedManifest,
   routeCount,
   runAttempt,
-  startIntercomHarness,
 } from './helpers/intercomHarness.js';
 
 describe('Intercom export: contact notes, companies, tags and merged contacts', function () {
   this.timeout(60_000);
-  let harness: IntercomHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = intercomHarnessPerTest();
 
   it('keeps every note, and the companies and tags beyond 10, only asking for contacts that have some', async () => {
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 21, conversations: 10, contacts: 16, tags: 12, companies: 3 },
       input: { export: { pageSize: 5 } },
     });
@@ -65,7 +60,7 @@ describe('Intercom export: contact notes, companies, tags and merged contacts', 
   });
 
   it('records a merged contact that a conversation names, after the full export, asking only about unlisted contacts', async () => {
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 22, conversations: 12, contacts: 8 },
       input: { export: { pageSize: 5 } },
     });
@@ -91,7 +86,7 @@ describe('Intercom export: contact notes, companies, tags and merged contacts', 
 
   it('follows a merged contact to the survivor in the delta instead of failing on its 410', async () => {
     const clockMs = Math.floor(Date.now() / 1000) * 1000;
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 23, conversations: 10, contacts: 8 },
       sandbox: { now: () => clockMs },
     });

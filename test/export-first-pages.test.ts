@@ -10,25 +10,20 @@ import { createExportActivities, FIRST_CONVERSATION_PAGE } from '../src/activiti
 import type { Conversation } from '../src/clients/intercom/schemas.js';
 import {
   assertExactlyOnce,
-  type IntercomHarness,
+  crashAtHeartbeat,
+  intercomHarnessPerTest,
   newDeps,
   readVerifiedManifest,
   routeCount,
   runAttempt,
-  SimulatedCrash,
-  startIntercomHarness,
 } from './helpers/intercomHarness.js';
 
 describe('the conversations export: small first pages', function () {
   this.timeout(60_000);
-  let harness: IntercomHarness | undefined;
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = intercomHarnessPerTest();
 
   it('writes chunks of 10, 20, doubling up to pageSize, each conversation exactly once', async () => {
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 61, conversations: 95, contacts: 10, longConversations: 0 },
       input: { export: { pageSize: 30 } },
     });
@@ -53,21 +48,15 @@ describe('the conversations export: small first pages', function () {
   });
 
   it('resumes from a heartbeat between pages of different sizes without losing or doubling one', async () => {
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 62, conversations: 75, contacts: 10, longConversations: 0 },
       input: { export: { pageSize: 150 } },
     });
     const { dataset, input } = harness;
-    let delivered: unknown;
-    await assert.rejects(
-      runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
-        onHeartbeat: (details, count) => {
-          // The second chunk's heartbeat never reaches the server: the retry resumes after the first.
-          if (count === 2) throw new SimulatedCrash();
-          delivered = details;
-        },
-      }),
-      SimulatedCrash,
+    // The second chunk's heartbeat never reaches the server: the retry resumes after the first.
+    const delivered = await crashAtHeartbeat(
+      () => createExportActivities(newDeps()).exportConversations({ input }),
+      2,
     );
     const result = await runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
       attempt: 2,

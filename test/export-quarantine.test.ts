@@ -31,14 +31,13 @@ import { createBlobStore } from '../src/storage/index.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import {
   assertExactlyOnce,
-  type IntercomHarness,
+  crashAtHeartbeat,
+  intercomHarnessPerTest,
   newDeps,
   parseInput,
   readVerifiedManifest,
   routeCount,
   runAttempt,
-  SimulatedCrash,
-  startIntercomHarness,
 } from './helpers/intercomHarness.js';
 import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
@@ -96,18 +95,13 @@ interface RejectedBlob {
 
 describe('quarantine of unusable conversations at export', function () {
   this.timeout(60_000);
-  let harness: IntercomHarness | undefined;
-
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
+  const startHarness = intercomHarnessPerTest();
 
   it('sets a malformed and an oversized conversation aside and exports every other one exactly once', async () => {
     let malformed: Conversation | undefined;
     let oversized: Conversation | undefined;
     let brokenPart = -1;
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 31, conversations: 14, longConversations: 0 },
       input: { export: { pageSize: 5 } },
       prepare: (dataset) => {
@@ -162,7 +156,7 @@ describe('quarantine of unusable conversations at export', function () {
   it('records a rejection once when a resumed export reads its page again', async () => {
     let onSecondPage: Conversation | undefined;
     let onThirdPage: Conversation | undefined;
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 32, conversations: 20, longConversations: 0 },
       input: { export: { pageSize: 5 } },
       prepare: (dataset) => {
@@ -179,16 +173,10 @@ describe('quarantine of unusable conversations at export', function () {
 
     // The crash comes with the third page's heartbeat: the second page's rejection was checkpointed,
     // the third's was not, so the retry reads the third page again and meets it a second time.
-    let delivered: { rejected?: RejectedConversation[] } | undefined;
-    await assert.rejects(
-      runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
-        onHeartbeat: (details, count) => {
-          if (count === 3) throw new SimulatedCrash();
-          delivered = details as typeof delivered;
-        },
-      }),
-      SimulatedCrash,
-    );
+    const delivered = (await crashAtHeartbeat(
+      () => createExportActivities(newDeps()).exportConversations({ input }),
+      3,
+    )) as { rejected?: RejectedConversation[] } | undefined;
     assert.deepEqual(
       delivered?.rejected?.map((r) => r.conversationId),
       [onSecondPage.id],
@@ -226,7 +214,7 @@ describe('quarantine of unusable conversations at export', function () {
   });
 
   it('still fails the export, without retrying, when a list page has an unexpected shape', async () => {
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 33, conversations: 8, longConversations: 0 },
       input: { export: { pageSize: 5 } },
       prepare: (dataset) => {
@@ -253,7 +241,7 @@ describe('quarantine of unusable conversations at export', function () {
   });
 
   it('stops the export when so many conversations are rejected that the schema must be at fault', async () => {
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 36, conversations: MAX_REJECTED_CONVERSATIONS + 60, partsPerConversation: 4 },
       input: { export: { pageSize: 150 } },
       prepare: (dataset) => {
@@ -279,7 +267,7 @@ describe('quarantine of unusable conversations at export', function () {
 
   it('sets a malformed conversation aside in the delta export too', async () => {
     let malformed: Conversation | undefined;
-    harness = await startIntercomHarness({
+    const harness = await startHarness({
       workspace: { seed: 34, conversations: 8, longConversations: 0 },
       input: { export: { pageSize: 3 } },
       prepare: (dataset) => {

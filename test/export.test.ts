@@ -1,5 +1,5 @@
 /**
- * The export activities (src/activities/intercom.ts) run for real against the Intercom sandbox, with
+ * The export activities (src/activities/export/intercomReads.ts) run for real against the Intercom sandbox, with
  * a local blob store: complete and checksummed output, resumption from heartbeats after a crash, the
  * companies scroll, rate limits and faults, and the delta export of the parallel run.
  */
@@ -11,6 +11,8 @@ import { intercomBaseUrl, migrationInputSchema } from '../src/config.js';
 import { FaultInjector } from '../src/sandbox/faults.js';
 import {
   assertExactlyOnce,
+  crashAtHeartbeat,
+  EVERY_EXPORT_ENTITY,
   type IntercomHarness,
   newDeps,
   readVerifiedManifest,
@@ -19,19 +21,6 @@ import {
   SimulatedCrash,
   startIntercomHarness,
 } from './helpers/intercomHarness.js';
-
-const ENTITIES: ExportEntityName[] = [
-  'contacts',
-  'companies',
-  'tags',
-  'teams',
-  'admins',
-  'macros',
-  'dataAttributes',
-  'collections',
-  'articles',
-  'conversations',
-];
 
 /** Part types the Intercom documentation lists; the generator also makes others. */
 const DOCUMENTED_PART_TYPES = new Set([
@@ -66,7 +55,7 @@ describe('Intercom export activities against the sandbox', function () {
     const deps = newDeps();
     const { exportEntity } = createExportActivities(deps);
     const results = new Map<ExportEntityName, EntityExportResult>();
-    for (const entity of ENTITIES) {
+    for (const entity of EVERY_EXPORT_ENTITY) {
       results.set(entity, await runAttempt(() => exportEntity({ input }, entity)));
     }
     const store = deps.store(input);
@@ -173,22 +162,8 @@ describe('Intercom export activities against the sandbox', function () {
 
     // The crash comes with the third chunk's heartbeat, which never reaches the server: the retry
     // starts from the second one, so one page is read again and its chunk rewritten.
-    const crashAttempt = async <R>(run: () => Promise<R>, crashAt: number): Promise<unknown> => {
-      let delivered: unknown;
-      await assert.rejects(
-        runAttempt(run, {
-          onHeartbeat: (details, count) => {
-            if (count === crashAt) throw new SimulatedCrash();
-            delivered = details;
-          },
-        }),
-        SimulatedCrash,
-      );
-      return delivered;
-    };
-
     const first = createExportActivities(newDeps());
-    const conversationDetails = await crashAttempt(() => first.exportConversations({ input }), 3);
+    const conversationDetails = await crashAtHeartbeat(() => first.exportConversations({ input }), 3);
     const before = { ...sandbox.stats.byRoute };
     const second = createExportActivities(newDeps());
     const result = await runAttempt(() => second.exportConversations({ input }), {
@@ -210,7 +185,7 @@ describe('Intercom export activities against the sandbox', function () {
       'conversations',
     );
 
-    const contactDetails = await crashAttempt(() => first.exportEntity({ input }, 'contacts'), 2);
+    const contactDetails = await crashAtHeartbeat(() => first.exportEntity({ input }, 'contacts'), 2);
     const contactsBefore = routeCount(sandbox, 'GET /contacts');
     const contacts = await runAttempt(() => second.exportEntity({ input }, 'contacts'), {
       attempt: 2,
@@ -234,15 +209,9 @@ describe('Intercom export activities against the sandbox', function () {
       input: { export: { pageSize: 5 } },
     });
     const { sandbox, dataset, input } = harness;
-    let delivered: unknown;
-    await assert.rejects(
-      runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
-        onHeartbeat: (details, count) => {
-          if (count === 3) throw new SimulatedCrash();
-          delivered = details;
-        },
-      }),
-      SimulatedCrash,
+    const delivered = await crashAtHeartbeat(
+      () => createExportActivities(newDeps()).exportConversations({ input }),
+      3,
     );
     const deps = newDeps();
     await deps.store(input).delete(`acct-${input.account}/export/conversations/manifest.json`);
@@ -266,15 +235,9 @@ describe('Intercom export activities against the sandbox', function () {
       input: { export: { pageSize: 5 }, import: { limit: 12 } },
     });
     const { input } = harness;
-    let delivered: unknown;
-    await assert.rejects(
-      runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
-        onHeartbeat: (details, count) => {
-          if (count === 3) throw new SimulatedCrash();
-          delivered = details;
-        },
-      }),
-      SimulatedCrash,
+    const delivered = await crashAtHeartbeat(
+      () => createExportActivities(newDeps()).exportConversations({ input }),
+      3,
     );
     const result = await runAttempt(() => createExportActivities(newDeps()).exportConversations({ input }), {
       attempt: 2,

@@ -5,49 +5,22 @@
  * README ("exports only the contacts that a kept conversation or a ticket names"), not imported.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Conversation } from '../src/clients/intercom/schemas.js';
 import { workflowIds } from '../src/config.js';
 import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
 import { blobLayout } from '../src/storage/layout.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
-import { workerEnvironment } from './helpers/migrationHarness.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { migrationRigSuite } from './helpers/migrationHarness.js';
 
 describe('a migration with contacts: "referenced"', function () {
   this.timeout(300_000);
-  let env: TestWorkflowEnvironment;
-  let scenario: Scenario;
-  let workers: WorkerSet;
-  let running: Promise<void>;
-  let dataDir: string;
-
-  before(async () => {
-    env = await startLocalTemporal();
-    scenario = await startScenario({ seed: 161, conversations: 60, partsPerConversation: 3 });
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-referenced-'));
-    workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      env: workerEnvironment(scenario),
-      workflowBundle: await workflowBundle(),
-    });
-    running = workers.run();
-  });
-
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  const rig = migrationRigSuite({
+    scenario: { seed: 161, conversations: 60, partsPerConversation: 3 },
   });
 
   it('imports only referenced contacts, counts the rest, and reconciles exactly', async () => {
+    const { env, scenario, dataDir } = rig;
     const dataset = scenario.intercom.dataset;
     const deleted = new Set(dataset.deletedConversations.map((d) => d.id));
     const live = dataset.conversations.filter((c) => !deleted.has(c.id));

@@ -72,7 +72,7 @@ describe('final statuses and labels after the batched import', function () {
   };
   const deps = () => new ActivityDeps(workerEnvironment(rig.scenario));
 
-  it('counts every conversation as Intercom has it, and finds a status or label changed since', async () => {
+  it('counts every conversation as Intercom has it, and finds a status, label or assignee changed since', async () => {
     const byIntercomId = new Map(rig.scenario.intercom.dataset.conversations.map((c) => [c.id, c]));
     const conversations = migrated();
     assert.ok(conversations.length >= 60, `${conversations.length} migrated`);
@@ -95,17 +95,23 @@ describe('final statuses and labels after the batched import', function () {
       new RegExp(`final states ${conversations.length}/${conversations.length}, duplicates 0, missing 0`),
     );
 
-    // Three conversations changed behind the migration's back.
+    // Four conversations changed behind the migration's back.
     const tagged = conversations.filter((c) => c.labels.length >= 2);
     const [untagged, unmarked] = tagged;
     const pending = conversations.find((c) => c !== untagged && c !== unmarked);
     assert.ok(pending && untagged && unmarked && new Set([pending, untagged, unmarked]).size === 3);
+    const unassigned = conversations.find(
+      (c) => c.assignee_id !== null && c !== pending && c !== untagged && c !== unmarked,
+    );
+    assert.ok(unassigned);
+    const assignedTo = unassigned.assignee_id as number;
     const idOf = (c: { custom_attributes: Record<string, unknown> }) =>
       c.custom_attributes.intercom_conversation_id as string;
     await post(`/conversations/${pending.display_id}/toggle_status`, { status: 'pending' });
     await post(`/conversations/${untagged.display_id}/labels`, { labels: ['from_intercom'] });
     const keptOnUnmarked = unmarked.labels.filter((label) => label !== 'from_intercom');
     await post(`/conversations/${unmarked.display_id}/labels`, { labels: keptOnUnmarked });
+    await post(`/conversations/${unassigned.display_id}/assignments`, { assignee_id: null });
 
     const { reconcileMigration } = createVerificationActivities(deps());
     const verified = await requests(
@@ -115,7 +121,7 @@ describe('final statuses and labels after the batched import', function () {
     const summary = verified.value;
     assert.deepEqual(summary.finalStates, {
       expected: conversations.length,
-      found: conversations.length - 3,
+      found: conversations.length - 4,
     });
     assert.equal(summary.missing, 0, 'a differing state is not a missing item');
     // No request of its own: the archive pages and one messages read per conversation, as before.
@@ -146,6 +152,12 @@ describe('final statuses and labels after the batched import', function () {
         chatwootId: unmarked.display_id,
         missingLabels: ['from_intercom'],
       },
+      {
+        conversationId: idOf(unassigned),
+        chatwootId: unassigned.display_id,
+        missingLabels: [],
+        assignee: { expected: assignedTo, found: null },
+      },
     ];
     const sortById = (list: FinalStateMismatch[]) =>
       [...list].sort((a, b) => (a.conversationId < b.conversationId ? -1 : 1));
@@ -155,7 +167,7 @@ describe('final statuses and labels after the batched import', function () {
         .store(input())
         .get(summary.reportKey.replace(/\.json$/, '.md'))) as Buffer
     ).toString('utf8');
-    assert.match(markdown, /status and labels as in Intercom \| \d+ \| \d+ \|/);
+    assert.match(markdown, /status, labels and assignee as in Intercom \| \d+ \| \d+ \|/);
     assert.ok(markdown.includes(`- ${idOf(pending)} (Chatwoot #${pending.display_id}): status pending`));
 
     // Cut-over's check: the archive listing, one page per 25, instead of one filter per conversation.

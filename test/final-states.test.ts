@@ -1,6 +1,6 @@
 /**
- * The verification's comparison of a conversation's final status and labels (pure): what counts as
- * Intercom's state in Chatwoot, and what does not.
+ * The verification's comparison of a conversation's final status, labels and assignee (pure): what
+ * counts as Intercom's state in Chatwoot, and what does not.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -77,6 +77,44 @@ describe('final states against Intercom', () => {
     );
   });
 
+  it('expects the agent matched to Intercom’s admin assignee, and nothing for no one or an unmatched admin', () => {
+    const agents = { '901': 3, '902': 5 };
+    const expected = expectedFinalState(
+      { state: 'open', tags: null, admin_assignee_id: '901' },
+      titles,
+      agents,
+    );
+    assert.equal(expected.assigneeId, 3);
+    const shown = { id: 4, status: 'open', labels: ['from_intercom'] };
+    assert.equal(
+      finalStateMismatch('c', expected, { ...shown, meta: { assignee: { id: 3 } } }, NOW),
+      undefined,
+    );
+    assert.deepEqual(finalStateMismatch('c', expected, { ...shown, meta: { assignee: null } }, NOW), {
+      conversationId: 'c',
+      chatwootId: 4,
+      missingLabels: [],
+      assignee: { expected: 3, found: null },
+    });
+    assert.deepEqual(
+      finalStateMismatch('c', expected, { ...shown, meta: { assignee: { id: 5 } } }, NOW)?.assignee,
+      { expected: 3, found: 5 },
+    );
+    // No one in Intercom, or an admin with no Chatwoot agent: whoever Chatwoot shows is no mismatch.
+    for (const admin of [null, '999']) {
+      const none = expectedFinalState(
+        { state: 'open', tags: null, admin_assignee_id: admin },
+        titles,
+        agents,
+      );
+      assert.equal(none.assigneeId, undefined);
+      assert.equal(
+        finalStateMismatch('c', none, { ...shown, meta: { assignee: { id: 5 } } }, NOW),
+        undefined,
+      );
+    }
+  });
+
   it('finds exactly the expected labels missing, whatever their case and whatever else is there', () => {
     const label = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{1,8}$/);
     fc.assert(
@@ -116,8 +154,12 @@ describe('final states against Intercom', () => {
         status: { expected: 'resolved', found: 'pending' },
         missingLabels: ['vip'],
       },
+      { conversationId: '43', chatwootId: 4, missingLabels: [], assignee: { expected: 3, found: null } },
     ]);
-    assert.ok(lines[0].startsWith("## Conversations whose status or labels differ from Intercom's (1)"));
+    assert.ok(
+      lines[0].startsWith("## Conversations whose status, labels or assignee differ from Intercom's (2)"),
+    );
     assert.ok(lines.includes('- 42 (Chatwoot #3): status pending, expected resolved; labels missing: vip'));
+    assert.ok(lines.includes('- 43 (Chatwoot #4): assignee none, expected #3'));
   });
 });

@@ -5,33 +5,20 @@
  * Timing is printed, not asserted (the machine is shared); the order of events is asserted.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowIds } from '../src/config.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
 import { createBlobStore, getJson } from '../src/storage/index.js';
 import { blobLayout } from '../src/storage/layout.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
-import { workerEnvironment } from './helpers/migrationHarness.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { migrationRigSuite } from './helpers/migrationHarness.js';
 
 const BUDGET = 40;
 
 describe('an import that follows the export', function () {
   this.timeout(300_000);
-  let env: TestWorkflowEnvironment;
-  let scenario: Scenario;
-  let workers: WorkerSet;
-  let running: Promise<void>;
-  let dataDir: string;
   const arrivals: number[] = [];
-
-  before(async () => {
-    env = await startLocalTemporal();
-    scenario = await startScenario({
+  const rig = migrationRigSuite({
+    scenario: {
       seed: 23,
       conversations: 160,
       partsPerConversation: 4,
@@ -40,32 +27,14 @@ describe('an import that follows the export', function () {
       inlineImageEvery: 9,
       chatwootMessagesPerMinute: 100_000,
       onChatwootRequest: (atMs) => arrivals.push(atMs),
-    });
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-follow-'));
-    workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      // Intercom slower than the import needs, as a big workspace's export is: the export lasts long
-      // enough that an import waiting for it would visibly start late.
-      env: {
-        ...workerEnvironment(scenario),
-        chatwootRequestsPerSecond: BUDGET,
-        intercomRequestsPerSecond: 12,
-      },
-      workflowBundle: await workflowBundle(),
-    });
-    running = workers.run();
-  });
-
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    // Intercom slower than the import needs, as a big workspace's export is: the export lasts long
+    // enough that an import waiting for it would visibly start late.
+    environment: { chatwootRequestsPerSecond: BUDGET, intercomRequestsPerSecond: 12 },
   });
 
   it('imports its first conversation before the export has finished, and everything exactly once', async () => {
+    const { env, scenario, dataDir } = rig;
     const blobDir = join(dataDir, 'blobs');
     const input = {
       ...scenario.input(`file://${blobDir}`),

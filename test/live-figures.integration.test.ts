@@ -5,50 +5,23 @@
  * Chatwoot sandbox itself counted arriving over the same seconds.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowIds } from '../src/config.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
-import { createWorkerSet, type WorkerSet, workflowBundle } from '../src/worker.js';
 import { type MigrationStatus, statusQuery } from '../src/workflows/definitions.js';
 import { migrationDetails } from '../src/workflows/migrationDetails.js';
-import { workerEnvironment } from './helpers/migrationHarness.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { migrationRigSuite } from './helpers/migrationHarness.js';
 
 const BUDGET = 20;
 
 describe('live figures of a running migration', function () {
   this.timeout(300_000);
-  let env: TestWorkflowEnvironment;
-  let scenario: Scenario;
-  let workers: WorkerSet;
-  let running: Promise<void>;
-  let dataDir: string;
-
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-live-'));
-    env = await startLocalTemporal();
-    scenario = await startScenario({ seed: 1616, conversations: 70, partsPerConversation: 6 });
-    workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      env: { ...workerEnvironment(scenario), chatwootRequestsPerSecond: BUDGET },
-      workflowBundle: await workflowBundle(),
-    });
-    running = workers.run();
-  });
-
-  after(async () => {
-    workers?.shutdown();
-    await running;
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  const rig = migrationRigSuite({
+    scenario: { seed: 1616, conversations: 70, partsPerConversation: 6 },
+    environment: { chatwootRequestsPerSecond: BUDGET },
   });
 
   it('shows the export against Intercom’s count, and the Chatwoot request rate against the budget', async () => {
+    const { env, scenario, dataDir } = rig;
     const handle = await env.client.workflow.start('accountMigration', {
       taskQueue: 'migration',
       workflowId: workflowIds.migration(scenario.account),

@@ -3,6 +3,7 @@
  * on hand-made workspaces whose requests are counted here by hand from the import's rules.
  */
 import assert from 'node:assert/strict';
+import { emptyPlanCounts } from '../src/activities/plan/intercomSurvey.js';
 import type { Conversation } from '../src/clients/intercom/schemas.js';
 import {
   CHATWOOT_DEFAULT_REQUESTS_PER_SECOND,
@@ -16,48 +17,9 @@ import {
 import { renderPlanMarkdown } from '../src/plan/report.js';
 import { type AttachmentTally, conversationFacts } from '../src/plan/threads.js';
 
+/** A workspace with nothing in it (the survey's starting counts), with the given sections. */
 function counts(overrides: Partial<PlanCounts> = {}): PlanCounts {
-  const threads = () => ({
-    count: 0,
-    messages: 0,
-    withoutMessages: 0,
-    messagePages: 0,
-    assignees: {},
-    withTeam: 0,
-    floodGuardMinutes: 0,
-  });
-  return {
-    contacts: {
-      listed: 0,
-      mergedByEmail: 0,
-      withNotes: 0,
-      notes: 0,
-      withTags: 0,
-      withCompanies: 0,
-      placeholders: 0,
-    },
-    conversations: threads(),
-    tickets: threads(),
-    setup: {
-      labels: 0,
-      teams: 0,
-      macros: 0,
-      contactAttributes: 0,
-      collections: 0,
-      articles: 0,
-      ticketTypes: 0,
-    },
-    intercom: { exportRequests: 0, beforeImport: 0 },
-    blob: {
-      conversationBytes: 0,
-      contactBytes: 0,
-      ticketBytes: 0,
-      otherBytes: 0,
-      attachments: 0,
-      attachmentBytes: 0,
-    },
-    ...overrides,
-  };
+  return { ...emptyPlanCounts(), ...overrides };
 }
 
 const settings = (overrides: Partial<PlanSettings> = {}): PlanSettings => ({

@@ -6,18 +6,13 @@
  * the plan's estimate: each within 15%.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PlanSummary } from '../src/activities/plan/report.js';
 import { type MigrationInputRaw, workflowIds } from '../src/config.js';
 import type { PlanReport } from '../src/plan/report.js';
-import { type Scenario, startScenario } from '../src/sandbox/scenario.js';
 import { createBlobStore } from '../src/storage/index.js';
-import { createWorkerSet, workflowBundle } from '../src/worker.js';
-import { workerEnvironment } from './helpers/migrationHarness.js';
-import { startLocalTemporal } from './helpers/temporal.js';
+import { migrationRigSuite } from './helpers/migrationHarness.js';
 
 /** Chatwoot requests a second for all workers: low enough that the budget decides the wall time. */
 const BUDGET = 30;
@@ -56,14 +51,8 @@ const total = (entries: [string, number][]) => entries.reduce((sum, [, n]) => su
 
 describe('the migration plan', function () {
   this.timeout(900_000);
-  let env: TestWorkflowEnvironment;
-  let scenario: Scenario;
-  let dataDir: string;
-  let stopWorkers: (() => Promise<void>) | undefined;
-
-  before(async () => {
-    env = await startLocalTemporal();
-    scenario = await startScenario({
+  const rig = migrationRigSuite({
+    scenario: {
       seed: 16,
       conversations: 90,
       partsPerConversation: 8,
@@ -71,28 +60,12 @@ describe('the migration plan', function () {
       longConversations: 1,
       agentTokens: true,
       chatwootMessagesPerMinute: 3000,
-    });
-    dataDir = mkdtempSync(join(tmpdir(), 'i2c-plan-'));
-    const workers = await createWorkerSet({
-      connections: { native: env.nativeConnection, client: env.client },
-      namespace: 'default',
-      env: { ...workerEnvironment(scenario), chatwootRequestsPerSecond: BUDGET },
-      workflowBundle: await workflowBundle(),
-    });
-    const running = workers.run();
-    stopWorkers = async () => {
-      workers.shutdown();
-      await running;
-    };
-  });
-  after(async () => {
-    await stopWorkers?.();
-    await scenario?.close();
-    await env?.teardown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    environment: { chatwootRequestsPerSecond: BUDGET },
   });
 
   it('writes nothing but its report, and the real run lands within 15% of its estimate', async () => {
+    const { env, scenario, dataDir } = rig;
     const blobDir = join(dataDir, 'blobs');
     const input: MigrationInputRaw = {
       ...scenario.input(`file://${blobDir}`),

@@ -4,9 +4,9 @@
  * the way a correct import leaves it, then spoiled one way at a time: each spoilt state must show.
  */
 import assert from 'node:assert/strict';
-import { ChatwootState } from '../src/sandbox/chatwoot/index.js';
 import { generateWorkspace, type IntercomDataset } from '../src/sandbox/intercom/index.js';
 import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
+import { archiveAccountState } from './helpers/chatwootState.js';
 
 const ACCOUNT = 1;
 
@@ -21,17 +21,7 @@ const utc = (seconds: number) =>
   `${new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
 async function chatwootAfterImport(dataset: IntercomDataset, spoil: Spoil) {
-  const state = new ChatwootState({
-    accounts: [
-      {
-        id: ACCOUNT,
-        name: 'Support',
-        users: [{ id: 1, name: 'Bot', email: 'bot@sandbox.test', role: 'administrator', accessToken: 't' }],
-        inboxes: [{ name: 'Intercom', channelType: 'api' }],
-      },
-    ],
-    writeLatencyMs: 0,
-  });
+  const state = archiveAccountState(ACCOUNT);
   const account = state.account(ACCOUNT);
   const user = state.users.get(1);
   assert.ok(user);

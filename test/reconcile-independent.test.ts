@@ -15,18 +15,14 @@ import {
   type PlannedMessage,
   planMessages,
 } from '../src/mapping/index.js';
-import {
-  ChatwootState,
-  RecordInvalidError,
-  type SandboxDump,
-  type UploadedFile,
-} from '../src/sandbox/chatwoot/index.js';
+import { RecordInvalidError, type SandboxDump, type UploadedFile } from '../src/sandbox/chatwoot/index.js';
 import {
   conversationToWire,
   generateWorkspace,
   type IntercomDataset,
 } from '../src/sandbox/intercom/index.js';
 import { reconcileSandboxes, type SandboxReconciliation } from '../src/sandbox/reconcile.js';
+import { archiveAccountState } from './helpers/chatwootState.js';
 
 const ACCOUNT = 1;
 const PARTS_CAP = 500;
@@ -98,18 +94,7 @@ function plans(dataset: IntercomDataset): Plans {
 
 /** Writes contacts, conversations and the (possibly mistaken) plans into a fresh Chatwoot state. */
 async function migrate(dataset: IntercomDataset, correct: Plans, mistake?: Mistake): Promise<SandboxDump> {
-  const state = new ChatwootState({
-    accounts: [
-      {
-        id: ACCOUNT,
-        name: 'Support',
-        users: [{ id: 1, name: 'Bot', email: 'bot@sandbox.test', role: 'administrator', accessToken: 't' }],
-        inboxes: [{ name: 'Intercom', channelType: 'api' }],
-      },
-    ],
-    writeLatencyMs: 0,
-    floodLimitPerMinute: 1_000_000,
-  });
+  const state = archiveAccountState(ACCOUNT, { floodLimitPerMinute: 1_000_000 });
   const account = state.account(ACCOUNT);
   const inboxId = account.inboxes[0].id;
   const user = state.users.get(1);

@@ -6,7 +6,6 @@
  * place until the decision is sent again, and malformed decisions that delete nothing.
  */
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -21,6 +20,7 @@ import { blobLayout } from '../src/storage/layout.js';
 import { workflowBundle } from '../src/worker.js';
 import { retentionDecisionSignal } from '../src/workflows/definitions.js';
 import { type RetentionArgs, retentionReminder } from '../src/workflows/retentionReminder.js';
+import { until as holds } from './helpers/eventually.js';
 import { INTERCOM_TOKEN, type IntercomHarness, startIntercomHarness } from './helpers/intercomHarness.js';
 import { startTimeSkipping, terminateWhenIdle } from './helpers/timeSkipping.js';
 
@@ -202,13 +202,8 @@ describe('the retention decision scope (time-skipping server, Intercom sandbox, 
     return metadata.currentDetails ?? '';
   }
 
-  async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) assert.fail(`${what} never happened`);
-      await delay(50);
-    }
-  }
+  const until = (check: () => Promise<boolean>, what: string) =>
+    holds(what, check, { timeoutMs: 30_000, intervalMs: 50 });
 
   const counts = (report: RetentionReport) =>
     Object.fromEntries(

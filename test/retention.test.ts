@@ -4,9 +4,6 @@
  * which must never run without a well-formed retentionDecision signal.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -17,6 +14,8 @@ import { type MigrationInput, migrationInputSchema, taskQueues } from '../src/co
 import { workflowBundle } from '../src/worker.js';
 import { retentionDecisionSignal, signalDescriptions } from '../src/workflows/definitions.js';
 import { retentionReminder } from '../src/workflows/retentionReminder.js';
+import { until as holds } from './helpers/eventually.js';
+import { type RecordingServer, startRecordingServer } from './helpers/recordingServer.js';
 import { startTimeSkipping, terminateWhenIdle } from './helpers/timeSkipping.js';
 
 const DAY = 24 * 3_600_000;
@@ -35,7 +34,7 @@ describe('the retention reminder on a time-skipping server', function () {
   let env: TestWorkflowEnvironment;
   let workers: Worker[];
   let running: Promise<unknown>;
-  let webhook: Server;
+  let webhook: RecordingServer<string> | undefined;
   let webhookUrl: string;
   /** What the webhook received, with the server's (skipped) time at arrival. */
   let reminders: { body: Reminder; at: number; contentType?: string }[] = [];
@@ -45,20 +44,18 @@ describe('the retention reminder on a time-skipping server', function () {
 
   before(async () => {
     env = await startTimeSkipping();
-    webhook = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', async () => {
+    webhook = await startRecordingServer(
+      async (request, response) => {
         reminders.push({
-          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Reminder,
+          body: JSON.parse(request.body) as Reminder,
           at: await env.currentTimeMs(),
-          contentType: req.headers['content-type'],
+          contentType: request.headers['content-type'],
         });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-    webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/retention`;
+        response.writeHead(204).end();
+      },
+      (bytes) => bytes.toString('utf8'),
+    );
+    webhookUrl = `${webhook.url}/retention`;
 
     const { sendRetentionReminder } = createReminderActivities(new ActivityDeps({ chatwootAgentTokens: {} }));
     // Histories recorded before the patch retention-decision-scope schedule this one.
@@ -102,7 +99,7 @@ describe('the retention reminder on a time-skipping server', function () {
     for (const worker of workers ?? []) worker.shutdown();
     await running;
     await env?.teardown();
-    await new Promise((resolve) => webhook?.close(resolve));
+    await webhook?.close();
   });
 
   beforeEach(() => {
@@ -137,13 +134,8 @@ describe('the retention reminder on a time-skipping server', function () {
     return { handle, input, cutoverAt };
   }
 
-  async function until(check: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > deadline) assert.fail(`${what} never happened`);
-      await delay(25);
-    }
-  }
+  const until = (check: () => boolean, what: string) =>
+    holds(what, check, { timeoutMs: 10_000, intervalMs: 25 });
 
   it('reminds after 365 days, deletes nothing without a decision, and deletes on {"action":"delete"}', async () => {
     const { handle, input, cutoverAt } = await start();

@@ -39,6 +39,7 @@ import {
   type RolloutResult,
   rolloutWorkflow,
 } from '../src/workflows/rolloutWorkflow.js';
+import { until as holds } from './helpers/eventually.js';
 import { startTimeSkipping, terminateWhenIdle } from './helpers/timeSkipping.js';
 
 const HOUR = 3_600_000;
@@ -222,13 +223,8 @@ describe('the rollout on a time-skipping server', function () {
   }
 
   /** Polls in real time (the server's clock is locked meanwhile) until the check holds. */
-  async function until(check: () => boolean, what = 'the condition'): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > deadline) assert.fail(`${what} never held`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+  const until = (check: () => boolean, what = 'the condition') =>
+    holds(what, check, { timeoutMs: 10_000, intervalMs: 25 });
 
   /** Polls the query in real time (the server's clock is locked meanwhile) until the check holds. */
   async function statusWhen(

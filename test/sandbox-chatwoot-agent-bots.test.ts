@@ -9,46 +9,18 @@ import {
   type ChatwootSandbox,
   type ChatwootSandboxOptions,
   DEFAULT_CHATWOOT_ACCOUNTS,
-  startChatwootSandbox,
 } from '../src/sandbox/chatwoot/index.js';
-
-const ADMIN = 'sandbox-admin-token';
-const ALICE = 'sandbox-alice-token';
-const ALICE_ID = 2;
-const BOB_ID = 3;
-const A1 = '/api/v1/accounts/1';
-
-// biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers, checked by the assertions.
-type Json = any;
-
-async function call(
-  sandbox: ChatwootSandbox,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<{ status: number; json: Json; text: string }> {
-  const headers: Record<string, string> = { api_access_token: options.token ?? ADMIN };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let json: Json = {};
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // Not JSON: the assertions read `text`.
-  }
-  return { status: response.status, json, text };
-}
-
-async function ok(sandbox: ChatwootSandbox, method: string, path: string, body?: unknown, token?: string) {
-  const answer = await call(sandbox, method, path, { body, token });
-  assert.equal(answer.status, 200, `${method} ${path}: ${answer.text}`);
-  return answer.json;
-}
+import {
+  A1,
+  ALICE,
+  ALICE_ID,
+  BOB_ID,
+  call,
+  type Json,
+  notificationsOf,
+  ok,
+  sandboxesPerTest,
+} from './helpers/chatwootApi.js';
 
 const SECOND_ACCOUNT = {
   id: 2,
@@ -67,18 +39,9 @@ const SECOND_ACCOUNT = {
 describe('Chatwoot sandbox: agent bots and activity messages', function () {
   this.timeout(30_000);
   let sandbox: ChatwootSandbox;
-  const start = async (options: ChatwootSandboxOptions = {}) => {
-    sandbox = await startChatwootSandbox(options);
-    return sandbox;
-  };
-  afterEach(async () => {
-    await sandbox?.close();
-  });
-
-  const notifications = async () => {
-    const answer = (await (await fetch(`${sandbox.url}/__sandbox/notifications`)).json()) as Json;
-    return answer.accounts.find((account: Json) => account.id === 1).notifications as Json[];
-  };
+  const startSandbox = sandboxesPerTest();
+  const start = async (options: ChatwootSandboxOptions = {}) => (sandbox = await startSandbox(options));
+  const notifications = () => notificationsOf(sandbox);
 
   /** An API inbox with Alice and Bob as members, a contact, and a pending conversation of theirs. */
   async function conversation(status = 'pending') {

@@ -5,24 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
+import { call as api } from './helpers/chatwootApi.js';
 
 const ADMIN = 'notes-admin-token';
 const AGENT = 'notes-agent-token';
 const OTHER = 'notes-other-account-token';
 
-async function call(sandbox: ChatwootSandbox, method: string, path: string, body?: unknown, token = ADMIN) {
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers: {
-      api_access_token: token,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers, checked by the assertions.
-  return { status: response.status, json: (text ? JSON.parse(text) : null) as any };
-}
+const call = (sandbox: ChatwootSandbox, method: string, path: string, body?: unknown, token = ADMIN) =>
+  api(sandbox, method, path, { body, token });
 
 describe('Chatwoot sandbox: contact notes and labels', () => {
   let sandbox: ChatwootSandbox;

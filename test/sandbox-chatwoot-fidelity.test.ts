@@ -5,11 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { ChatwootClient } from '../src/clients/chatwoot/client.js';
-import {
-  type ChatwootSandbox,
-  type ChatwootSandboxOptions,
-  startChatwootSandbox,
-} from '../src/sandbox/chatwoot/index.js';
+import type { ChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
+import { call as api, sandboxesPerTest } from './helpers/chatwootApi.js';
 
 const ADMIN = 'sandbox-admin-token';
 const A1 = '/api/v1/accounts/1';
@@ -17,22 +14,8 @@ const A1 = '/api/v1/accounts/1';
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON walked by the assertions
 type Json = any;
 
-async function call(
-  sandbox: ChatwootSandbox,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Json }> {
-  const headers: Record<string, string> = { api_access_token: ADMIN };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
-}
+const call = (sandbox: ChatwootSandbox, method: string, path: string, body?: unknown) =>
+  api(sandbox, method, path, { body, token: ADMIN });
 
 async function created(sandbox: ChatwootSandbox, path: string, body: unknown): Promise<Json> {
   const answer = await call(sandbox, 'POST', path, body);
@@ -41,16 +24,7 @@ async function created(sandbox: ChatwootSandbox, path: string, body: unknown): P
 }
 
 describe('Chatwoot sandbox fidelity to 4.10', () => {
-  const open: ChatwootSandbox[] = [];
-  const start = async (options: ChatwootSandboxOptions = {}) => {
-    const sandbox = await startChatwootSandbox(options);
-    open.push(sandbox);
-    return sandbox;
-  };
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((sandbox) => sandbox.close()));
-  });
+  const start = sandboxesPerTest();
 
   /** An API inbox, a contact, and `count` open conversations of it (display ids). */
   async function conversations(sandbox: ChatwootSandbox, count: number) {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
+import { ok } from './helpers/chatwootApi.js';
 
 const ADMIN = 'sandbox-admin-token';
 const A1 = '/api/v1/accounts/1';
@@ -14,18 +15,9 @@ const A1 = '/api/v1/accounts/1';
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON walked by the assertions
 type Json = any;
 
-async function call(sandbox: ChatwootSandbox, method: string, path: string, body?: unknown): Promise<Json> {
-  const headers: Record<string, string> = { api_access_token: ADMIN };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, `${method} ${path}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+/** A request that must answer 200 (as the administrator); its JSON. */
+const call = (sandbox: ChatwootSandbox, method: string, path: string, body?: unknown): Promise<Json> =>
+  ok(sandbox, method, path, body, ADMIN);
 
 describe('Chatwoot sandbox lists as 4.10 pages them', () => {
   let sandbox: ChatwootSandbox;

@@ -4,12 +4,9 @@
  * Rails reads it behind a proxy, and the contact-search throttle per account.
  */
 import assert from 'node:assert/strict';
-import {
-  type ChatwootSandbox,
-  type ChatwootSandboxOptions,
-  startChatwootSandbox,
-} from '../src/sandbox/chatwoot/index.js';
+import type { ChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
 import { railsClientIp } from '../src/sandbox/chatwoot/rackAttack.js';
+import { sandboxesPerTest } from './helpers/chatwootApi.js';
 
 const ADMIN = 'sandbox-admin-token';
 
@@ -44,19 +41,10 @@ const countOf = (values: number[], wanted: number) => values.filter((value) => v
 describe('Chatwoot sandbox rate limit (Rack::Attack)', () => {
   // 09:00:30, so a test can reach the next clock minute by moving 30 s.
   let clock = Date.UTC(2025, 0, 6, 9, 0, 30);
-  const open: ChatwootSandbox[] = [];
-  const start = async (options: ChatwootSandboxOptions = {}) => {
-    const sandbox = await startChatwootSandbox({ now: () => clock, ...options });
-    open.push(sandbox);
-    return sandbox;
-  };
+  const start = sandboxesPerTest(() => ({ now: () => clock }));
 
   beforeEach(() => {
     clock = Date.UTC(2025, 0, 6, 9, 0, 30);
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((sandbox) => sandbox.close()));
   });
 
   it('allows 3000 requests a clock minute per client by default, then answers 429 "Retry later"', async () => {

@@ -8,62 +8,25 @@ import {
   type ChatwootSandbox,
   type ChatwootSandboxOptions,
   DEFAULT_CHATWOOT_ACCOUNTS,
-  startChatwootSandbox,
 } from '../src/sandbox/chatwoot/index.js';
-
-const ADMIN = 'sandbox-admin-token';
-const ALICE = 'sandbox-alice-token';
-const ALICE_ID = 2;
-const BOB_ID = 3;
-const A1 = '/api/v1/accounts/1';
-
-// biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers, checked by the assertions.
-type Json = any;
-
-async function call(
-  sandbox: ChatwootSandbox,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<{ status: number; json: Json; text: string }> {
-  const headers: Record<string, string> = { api_access_token: options.token ?? ADMIN };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let json: Json = {};
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // Not JSON: the assertions read `text`.
-  }
-  return { status: response.status, json, text };
-}
-
-async function ok(sandbox: ChatwootSandbox, method: string, path: string, body?: unknown, token?: string) {
-  const answer = await call(sandbox, method, path, { body, token });
-  assert.equal(answer.status, 200, `${method} ${path}: ${answer.text}`);
-  return answer.json;
-}
+import {
+  A1,
+  ALICE,
+  ALICE_ID,
+  BOB_ID,
+  call,
+  type Json,
+  notificationsOf,
+  ok,
+  sandboxesPerTest,
+} from './helpers/chatwootApi.js';
 
 describe('Chatwoot sandbox: settings and side effects', function () {
   this.timeout(30_000);
   let sandbox: ChatwootSandbox;
-  const start = async (options: ChatwootSandboxOptions = {}) => {
-    sandbox = await startChatwootSandbox(options);
-    return sandbox;
-  };
-  afterEach(async () => {
-    await sandbox?.close();
-  });
-
-  const notifications = async () => {
-    const answer = (await (await fetch(`${sandbox.url}/__sandbox/notifications`)).json()) as Json;
-    return answer.accounts.find((account: Json) => account.id === 1).notifications as Json[];
-  };
+  const startSandbox = sandboxesPerTest();
+  const start = async (options: ChatwootSandboxOptions = {}) => (sandbox = await startSandbox(options));
+  const notifications = () => notificationsOf(sandbox);
 
   /** An API inbox with Alice and Bob as members, a contact, and the contact's conversation in it. */
   async function inboxWithMembers(settings: Record<string, unknown> = { enable_auto_assignment: false }) {
@@ -81,7 +44,10 @@ describe('Chatwoot sandbox: settings and side effects', function () {
     it('allows categories only in the portal’s locales: English alone without a config', async () => {
       await start();
       const portal = await ok(sandbox, 'POST', `${A1}/portals`, { name: 'Help', slug: 'help' });
-      assert.deepEqual(portal.config.allowed_locales, ['en']);
+      // _portal.json.jbuilder renders each allowed locale as _portal_config.json.jbuilder: {code, counts}.
+      assert.deepEqual(portal.config.allowed_locales, [
+        { code: 'en', articles_count: 0, categories_count: 0 },
+      ]);
       assert.equal(portal.config.default_locale, 'en');
       const refused = await call(sandbox, 'POST', `${A1}/portals/help/categories`, {
         body: { name: 'Premiers pas', slug: 'premiers-pas', locale: 'fr' },
@@ -92,7 +58,10 @@ describe('Chatwoot sandbox: settings and side effects', function () {
       const updated = await ok(sandbox, 'PATCH', `${A1}/portals/help`, {
         config: { allowed_locales: ['en', 'fr'] },
       });
-      assert.deepEqual(updated.config.allowed_locales, ['en', 'fr']);
+      assert.deepEqual(
+        updated.config.allowed_locales.map((locale: { code: string }) => locale.code),
+        ['en', 'fr'],
+      );
       assert.equal(updated.config.default_locale, 'en', 'the stored default stays (persisted_config.merge)');
       const category = await ok(sandbox, 'POST', `${A1}/portals/help/categories`, {
         name: 'Premiers pas',
@@ -109,7 +78,13 @@ describe('Chatwoot sandbox: settings and side effects', function () {
         slug: 'aide',
         config: { allowed_locales: ['fr', 'de'] },
       });
-      assert.deepEqual(portal.config, { allowed_locales: ['fr', 'de'], default_locale: 'fr' });
+      assert.deepEqual(portal.config, {
+        allowed_locales: [
+          { code: 'fr', articles_count: 0, categories_count: 0 },
+          { code: 'de', articles_count: 0, categories_count: 0 },
+        ],
+        default_locale: 'fr',
+      });
     });
 
     it('refuses an article without content and gives an article its category’s locale', async () => {

@@ -8,32 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
+import { call as api } from './helpers/chatwootApi.js';
 
 const A1 = '/api/v1/accounts/1';
 
-interface Answer {
-  status: number;
-  text: string;
-  json: Record<string, unknown>;
-}
-
-async function call(sandbox: ChatwootSandbox, method: string, path: string, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { api_access_token: 'sandbox-admin-token' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // Not JSON: the assertions read `text`.
-  }
-  return { status: response.status, text, json };
-}
+const call = (sandbox: ChatwootSandbox, method: string, path: string, body?: unknown) =>
+  api(sandbox, method, path, { body });
 
 describe('Chatwoot sandbox validations', () => {
   let sandbox: ChatwootSandbox;

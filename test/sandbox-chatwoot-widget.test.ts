@@ -9,26 +9,9 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
 import { DEFAULT_CHATWOOT_ACCOUNTS } from '../src/sandbox/chatwoot/seed.js';
+import { ADMIN_TOKEN, request as send } from './helpers/chatwootApi.js';
 
 const A1 = '/api/v1/accounts/1';
-
-interface Answer {
-  status: number;
-  text: string;
-  json: Record<string, unknown>;
-}
-
-async function request(url: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // The widget page is HTML.
-  }
-  return { status: response.status, text, json };
-}
 
 describe('Chatwoot sandbox website widget', () => {
   let sandbox: ChatwootSandbox;
@@ -37,24 +20,19 @@ describe('Chatwoot sandbox website widget', () => {
   let archiveInboxId: number;
 
   const api = (method: string, path: string, body?: unknown) =>
-    request(`${sandbox.url}${A1}${path}`, {
-      method,
-      headers: { api_access_token: 'sandbox-admin-token', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    send(`${sandbox.url}${A1}${path}`, method, { token: ADMIN_TOKEN, body });
   const openWidget = async (cwConversation?: string) => {
     const query = `website_token=${websiteToken}${cwConversation ? `&cw_conversation=${cwConversation}` : ''}`;
-    const page = await request(`${sandbox.url}/widget?${query}`);
+    const page = await send(`${sandbox.url}/widget?${query}`, 'GET');
     assert.equal(page.status, 200, page.text);
     const token = /window\.authToken = "([^"]+)"/.exec(page.text)?.[1];
     assert.ok(token, 'the widget page sets window.authToken');
     return token;
   };
   const setUser = (token: string, body: Record<string, unknown>) =>
-    request(`${sandbox.url}/api/v1/widget/contact/set_user?website_token=${websiteToken}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json', 'x-auth-token': token },
-      body: JSON.stringify(body),
+    send(`${sandbox.url}/api/v1/widget/contact/set_user?website_token=${websiteToken}`, 'PATCH', {
+      headers: { 'x-auth-token': token },
+      body,
     });
   const account = () => sandbox.state.account(1);
   const sessionContactId = (token: string) => {
@@ -95,7 +73,7 @@ describe('Chatwoot sandbox website widget', () => {
   afterEach(() => sandbox.close());
 
   it('serves the SDK that a website loads from /packs/js/sdk.js', async () => {
-    const sdk = await request(`${sandbox.url}/packs/js/sdk.js`);
+    const sdk = await send(`${sandbox.url}/packs/js/sdk.js`, 'GET');
     assert.equal(sdk.status, 200);
     assert.match(sdk.text, /window\.chatwootSDK = \{ run: run \}/);
   });
@@ -118,7 +96,7 @@ describe('Chatwoot sandbox website widget', () => {
   });
 
   it('answers an unknown website token, and an API call without a session, with 404', async () => {
-    const page = await request(`${sandbox.url}/widget?website_token=nope`);
+    const page = await send(`${sandbox.url}/widget?website_token=nope`, 'GET');
     assert.equal(page.status, 404);
     const answer = await setUser('not-a-token', { identifier: 'user-1', name: 'Ann' });
     assert.equal(answer.status, 404);

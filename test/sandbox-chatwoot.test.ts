@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import {
-  type ChatwootSandbox,
-  type ChatwootSandboxOptions,
-  startChatwootSandbox,
-} from '../src/sandbox/chatwoot/index.js';
+import type { ChatwootSandbox, ChatwootSandboxOptions } from '../src/sandbox/chatwoot/index.js';
+import { call as api, sandboxesPerTest } from './helpers/chatwootApi.js';
 
 const ADMIN = 'sandbox-admin-token';
 const ALICE = 'sandbox-alice-token';
@@ -24,31 +21,12 @@ interface Answer {
   json: JsonNode;
 }
 
-async function call(
+const call = (
   sandbox: ChatwootSandbox,
   method: string,
   path: string,
   options: { token?: string | null; body?: unknown; form?: FormData } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  const token = options.token === undefined ? ADMIN : options.token;
-  if (token !== null) headers.api_access_token = token;
-  let payload: string | FormData | undefined;
-  if (options.form) payload = options.form;
-  else if (options.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    payload = JSON.stringify(options.body);
-  }
-  const response = await fetch(`${sandbox.url}${path}`, { method, headers, body: payload });
-  const body = await response.text();
-  let json: unknown = {};
-  try {
-    json = JSON.parse(body);
-  } catch {
-    // Not JSON (throttling, proxies): the tests read `text`.
-  }
-  return { status: response.status, headers: response.headers, text: body, json: json as JsonNode };
-}
+): Promise<Answer> => api(sandbox, method, path, options);
 
 const A1 = '/api/v1/accounts/1';
 
@@ -82,19 +60,10 @@ async function conversation(
 
 describe('Chatwoot sandbox', () => {
   let clock = Date.UTC(2025, 0, 6, 9, 0, 0);
-  const open: ChatwootSandbox[] = [];
-  const start = async (options: ChatwootSandboxOptions = {}) => {
-    const sandbox = await startChatwootSandbox({ now: () => clock, ...options });
-    open.push(sandbox);
-    return sandbox;
-  };
+  const start = sandboxesPerTest(() => ({ now: () => clock }));
 
   beforeEach(() => {
     clock = Date.UTC(2025, 0, 6, 9, 0, 0);
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((sandbox) => sandbox.close()));
   });
 
   describe('authentication', () => {

@@ -21,28 +21,14 @@ import {
   type IntercomSandbox,
   startIntercomSandbox,
 } from '../src/sandbox/intercom/index.js';
+import { request } from './helpers/chatwootApi.js';
 
 const ADMIN = 'sandbox-admin-token';
 const ALICE = 'sandbox-alice-token';
 const A1 = '/api/v1/accounts/1';
 
-// biome-ignore lint/suspicious/noExplicitAny: parsed JSON walked by the assertions
-type Json = any;
-
-async function call(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<{ status: number; json: Json }> {
-  const response = await fetch(url, {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
-}
+const call = (url: string, method: string, headers: Record<string, string>, body?: unknown) =>
+  request(url, method, { headers, body });
 
 describe('sandbox behaviour the delta sync relies on', () => {
   describe('Chatwoot', () => {

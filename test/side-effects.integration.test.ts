@@ -8,35 +8,31 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { type MigrationInputRaw, workflowIds } from '../src/config.js';
-import { type Scenario, type ScenarioOptions, startScenario } from '../src/sandbox/scenario.js';
+import type { MigrationInputRaw } from '../src/config.js';
+import type { Scenario, ScenarioOptions } from '../src/sandbox/scenario.js';
 import { getJson } from '../src/storage/blobStore.js';
 import { createBlobStore } from '../src/storage/index.js';
 import { blobLayout } from '../src/storage/layout.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { PREFLIGHT_FAILED } from '../src/workflows/failureTypes.js';
-import { runWorkers, temporalSuite } from './helpers/migrationHarness.js';
+import {
+  chatwootWrites,
+  scenarioWithWorkers,
+  startMigration,
+  temporalSuite,
+} from './helpers/migrationHarness.js';
 
 describe('side effects of a migration in Chatwoot', function () {
   this.timeout(300_000);
   const suite = temporalSuite('i2c-side-effects-');
-  const { cleanups } = suite;
 
   /** One worker set at a time serves the task queues: the previous test's stops first. */
   async function rig(options: Partial<ScenarioOptions> & { account: number }): Promise<Scenario> {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    const scenario = await startScenario({
-      seed: options.account,
-      conversations: 24,
-      partsPerConversation: 4,
-      agentTokens: true,
-      chatwootMessagesPerMinute: 3000,
-      ...options,
-    });
-    cleanups.push(() => scenario.close());
-    const running = await runWorkers(suite.env, scenario, { bundle: suite.bundle });
-    cleanups.push(running.stop);
-    return scenario;
+    return scenarioWithWorkers(
+      suite,
+      { seed: options.account, conversations: 24, partsPerConversation: 4, ...options },
+      { alone: true },
+    );
   }
 
   const blobUrl = (scenario: Scenario) => `file://${join(suite.dataDir, `blobs-${scenario.account}`)}`;
@@ -51,17 +47,9 @@ describe('side effects of a migration in Chatwoot', function () {
     };
   }
 
-  const migrate = (input: MigrationInputRaw) =>
-    suite.env.client.workflow.start('accountMigration', {
-      taskQueue: 'migration',
-      workflowId: workflowIds.migration(input.account as number),
-      args: [input],
-    });
+  const migrate = (input: MigrationInputRaw) => startMigration(suite.env.client, input);
 
-  const writesTo = (scenario: Scenario) =>
-    Object.entries(scenario.chatwoot.stats.byRoute)
-      .filter(([route]) => !route.startsWith('GET'))
-      .reduce((sum, [, count]) => sum + count, 0);
+  const writesTo = chatwootWrites;
 
   function assertMigrated(scenario: Scenario, result: MigrationResult): void {
     const summary = scenario.reconcile();

@@ -37,7 +37,13 @@ import {
   planMessages,
 } from '../src/mapping/index.js';
 import { createBlobStore } from '../src/storage/index.js';
-import { newDeps, parseInput, readVerifiedManifest, runAttempt } from './helpers/intercomHarness.js';
+import {
+  EVERY_EXPORT_ENTITY,
+  newDeps,
+  parseInput,
+  readVerifiedManifest,
+  runAttempt,
+} from './helpers/intercomHarness.js';
 import { type Form, loadShapes, SpecInstances } from './helpers/specInstances.js';
 
 /** Present even where every optional field is absent: list items, and the ids objects are fetched by. */
@@ -212,19 +218,6 @@ async function startSpecServer(form: Form): Promise<{ url: string; served: Serve
   };
 }
 
-const ENTITIES: ExportEntityName[] = [
-  'contacts',
-  'companies',
-  'tags',
-  'teams',
-  'admins',
-  'macros',
-  'dataAttributes',
-  'collections',
-  'articles',
-  'conversations',
-];
-
 for (const form of ['absent', 'nulls', 'full'] as const) {
   const title = {
     absent: 'every nullable field null, every other field absent',
@@ -252,7 +245,7 @@ for (const form of ['absent', 'nulls', 'full'] as const) {
       });
       const activities = createExportActivities(newDeps());
       const store = createBlobStore(input.blobStoreUrl);
-      for (const entity of ENTITIES) {
+      for (const entity of EVERY_EXPORT_ENTITY) {
         const result = await runAttempt(() => activities.exportEntity({ input }, entity));
         manifests.set(entity, result.manifestKey);
         const read = await readVerifiedManifest<unknown>(store, result.manifestKey);

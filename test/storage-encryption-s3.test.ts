@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
   createBlobStore,
   ENVELOPE_MAGIC,
@@ -13,7 +13,7 @@ import {
   protectionSummary,
   S3BlobStore,
 } from '../src/storage/index.js';
-import { type S3TestServer, startS3Server } from './helpers/s3Server.js';
+import { s3BucketSuite } from './helpers/s3Server.js';
 import { chunkedStream, describeBlobStoreBehaviour, patternedBytes } from './storage.test.js';
 
 const BUCKET = 'encryption-test';
@@ -22,29 +22,13 @@ const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-
 
 describe('blob store encryption at rest on S3 (moto_server)', function () {
   this.timeout(120_000);
-  let server: S3TestServer | undefined;
-  let client: S3Client;
+  const s3 = s3BucketSuite(BUCKET);
   const env = { BLOB_ENCRYPTION_KEY: randomBytes(32).toString('base64'), BLOB_ENCRYPTION_KEY_ID: 's3-key' };
   let counter = 0;
-
-  before(async function () {
-    this.timeout(600_000);
-    server = await startS3Server();
-    client = server.client;
-    await server.createBucket(BUCKET);
-  });
-
-  after(async () => {
-    await server?.stop();
-  });
-
-  function url(prefix: string, extra = ''): string {
-    assert.ok(server, 'moto_server is running');
-    return server.storeUrl(BUCKET, prefix, extra);
-  }
+  const url = s3.storeUrl;
 
   async function rawObject(key: string) {
-    const response = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const response = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     const bytes = await response.Body?.transformToByteArray();
     return { response, bytes: Buffer.from(bytes ?? []) };
   }
@@ -110,7 +94,7 @@ describe('blob store encryption at rest on S3 (moto_server)', function () {
     }
     // What moto keeps: it records the headers and reports them back (it does not encrypt, being a mock).
     for (const key of ['kms/acct-2/mapping.json', 'kms/acct-2/attachments/c/m-0-big.bin']) {
-      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      const head = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
       assert.equal(head.ServerSideEncryption, 'aws:kms', key);
       assert.equal(head.SSEKMSKeyId, KMS_KEY, key);
     }

@@ -5,9 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { S3BlobStore, SHA256_METADATA_KEY } from '../src/storage/index.js';
-import { type S3TestServer, startS3Server } from './helpers/s3Server.js';
+import { s3BucketSuite } from './helpers/s3Server.js';
 import { chunkedStream, describeBlobStoreBehaviour, patternedBytes } from './storage.test.js';
 
 const BUCKET = 'migration-test';
@@ -15,26 +15,10 @@ const MiB = 1024 * 1024;
 
 describe('S3BlobStore against moto_server', function () {
   this.timeout(60_000);
-  let server: S3TestServer | undefined;
-  let client: S3Client;
-
-  before(async function () {
-    // The first run on a machine installs moto into a virtualenv, which takes a while.
-    this.timeout(600_000);
-    server = await startS3Server();
-    client = server.client;
-    await server.createBucket(BUCKET);
-  });
-
-  after(async () => {
-    await server?.stop();
-  });
+  const s3 = s3BucketSuite(BUCKET);
+  const storeUrl = s3.storeUrl;
 
   let storeCounter = 0;
-  function storeUrl(prefix: string, extra = ''): string {
-    assert.ok(server, 'moto_server is running');
-    return server.storeUrl(BUCKET, prefix, extra);
-  }
 
   // A small listing page makes the 250-key listing test cross several pages.
   describeBlobStoreBehaviour('S3 (moto)', async () => {
@@ -64,7 +48,7 @@ describe('S3BlobStore against moto_server', function () {
       'CopyObjectCommand',
     ]);
     assert.equal(info.sha256, createHash('sha256').update(bytes).digest('hex'));
-    const head = await client.send(
+    const head = await s3.client.send(
       new HeadObjectCommand({ Bucket: BUCKET, Key: 'multipart/attachments/video.mp4' }),
     );
     assert.equal(head.ContentLength, bytes.length);
@@ -72,7 +56,7 @@ describe('S3BlobStore against moto_server', function () {
     assert.equal(head.Metadata?.[SHA256_METADATA_KEY], info.sha256);
 
     await store.put('attachments/small.txt', 'small', { contentType: 'text/plain' });
-    const smallHead = await client.send(
+    const smallHead = await s3.client.send(
       new HeadObjectCommand({ Bucket: BUCKET, Key: 'multipart/attachments/small.txt' }),
     );
     assert.equal(
@@ -88,7 +72,7 @@ describe('S3BlobStore against moto_server', function () {
       store.put('too/big.bin', chunkedStream(patternedBytes(17 * MiB)), { maxBytes: 16 * MiB }),
       /limit of 16777216 bytes/,
     );
-    const uploads = await client.send(
+    const uploads = await s3.client.send(
       new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'aborted/' }),
     );
     assert.deepEqual(uploads.Uploads ?? [], []);

@@ -3,14 +3,28 @@
  * categories becomes one conversation in the archive inbox, with its parts and attachments, private
  * where the ticket is internal, labelled and attributed, linked both ways to its conversations; the
  * verification and the independent reconciliation count them alike; importing again writes nothing.
+ * Their labels, statuses and assignees go by POST /bulk_actions with the conversations' (patch
+ * import-tickets-batched), the assignees by their own tokens: no notification, no request per ticket,
+ * and a ticket left before its batch (or before its final state) is finished by the next run.
  */
 import assert from 'node:assert/strict';
+import { ActivityDeps } from '../src/activities/deps.js';
+import type { PendingFinalState } from '../src/activities/import/bulkActions.js';
 import { type MigrationInputRaw, parseMigrationInput } from '../src/config.js';
 import { reconcileSandboxes } from '../src/sandbox/reconcile.js';
 import type { Scenario } from '../src/sandbox/scenario.js';
+import { getJson, putJson } from '../src/storage/blobStore.js';
 import { blobLayout } from '../src/storage/layout.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
-import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
+import { type MigrationRig, startMigrationRig, workerEnvironment } from './helpers/migrationHarness.js';
+
+const A = '/api/v1/accounts/:account_id';
+/** The per-conversation writes a batched final state replaces. */
+const FINAL_STATE_ROUTES = [
+  `POST ${A}/conversations/:id/labels`,
+  `POST ${A}/conversations/:id/assignments`,
+  `POST ${A}/conversations/:id/toggle_status`,
+];
 
 describe('tickets in a migration', function () {
   this.timeout(300_000);
@@ -27,6 +41,7 @@ describe('tickets in a migration', function () {
         partsPerConversation: 3,
         tickets: 7,
         chatwootMessagesPerMinute: 3000,
+        agentTokens: true,
       },
     });
     scenario = rig.scenario;
@@ -35,6 +50,13 @@ describe('tickets in a migration', function () {
   });
 
   after(() => rig?.close());
+
+  const parsedInput = () => {
+    const outcome = parseMigrationInput(input);
+    assert.ok(outcome.ok);
+    return outcome.input;
+  };
+  const store = () => new ActivityDeps(workerEnvironment(scenario)).store(parsedInput());
 
   const ticketConversations = () =>
     scenario.chatwoot
@@ -91,6 +113,51 @@ describe('tickets in a migration', function () {
     for (const conversation of ticketConversations()) {
       for (const key of Object.keys(conversation.custom_attributes)) assert.ok(keys.has(key), key);
     }
+  });
+
+  it('sets labels, team, status and assignee as Intercom has them, by bulk action, notifying no one', async () => {
+    const dataset = scenario.intercom.dataset;
+    const tickets = new Map((dataset.tickets ?? []).map((t) => [t.id, t]));
+    const dump = scenario.chatwoot.dump().accounts[0];
+    // Found by e-mail and name among Chatwoot's users and teams, not through the mapping.
+    const userByEmail = new Map(dump.users.map((user) => [user.email.toLowerCase(), user.id]));
+    const adminEmail = new Map(dataset.admins.map((admin) => [String(admin.id), admin.email?.toLowerCase()]));
+    const teamName = new Map((dataset.teams ?? []).map((team) => [String(team.id), team.name.toLowerCase()]));
+    let assigned = 0;
+    let teamed = 0;
+    for (const conversation of ticketConversations()) {
+      const ticket = tickets.get(conversation.custom_attributes.intercom_ticket_id as string);
+      assert.ok(ticket);
+      const email = adminEmail.get(String(ticket.admin_assignee_id ?? ''));
+      const agent = email ? userByEmail.get(email) : undefined;
+      assert.equal(conversation.assignee_id, agent ?? null, `assignee of ticket ${ticket.id}`);
+      if (agent !== undefined) assigned++;
+      const team = dump.teams.find((t) => t.id === conversation.team_id);
+      assert.equal(team?.name.toLowerCase(), teamName.get(String(ticket.team_assignee_id ?? '')));
+      if (team) teamed++;
+      assert.equal(
+        await getJson(store(), blobLayout.ticketFinalState(parsedInput().account, ticket.id)),
+        undefined,
+        `no final state left waiting for ticket ${ticket.id}`,
+      );
+    }
+    assert.ok(assigned > 0 && teamed > 0, `${assigned} assigned, ${teamed} with a team`);
+    // Nothing set one conversation at a time: every agent has a token, and only a conversation snoozed
+    // until a time keeps its own toggle (the bulk job takes no snoozed_until).
+    const sent = (route: string) => scenario.chatwoot.stats.byRoute[route] ?? 0;
+    const snoozedWithTime = dataset.conversations.filter(
+      (c) => c.state === 'snoozed' && typeof c.snoozed_until === 'number',
+    ).length;
+    // Before the patch each ticket cost a POST /labels, a toggle, and an assignment per team and agent.
+    const perTicketBefore = ticketConversations().length * 2 + assigned + teamed;
+    console.log(
+      `      per-conversation final-state writes: ${FINAL_STATE_ROUTES.map(sent).join(' / ')} ` +
+        `(tickets alone sent ${perTicketBefore} before); POST /bulk_actions ${sent(`POST ${A}/bulk_actions`)}`,
+    );
+    assert.equal(sent(`POST ${A}/conversations/:id/labels`), 0);
+    assert.equal(sent(`POST ${A}/conversations/:id/assignments`), 0);
+    assert.ok(sent(`POST ${A}/conversations/:id/toggle_status`) <= snoozedWithTime);
+    assert.deepEqual(dump.notifications, []);
   });
 
   it('links a ticket and its conversations both ways', () => {
@@ -154,14 +221,8 @@ describe('tickets in a migration', function () {
       scenario.chatwoot.dump().accounts[0].conversations.reduce((n, c) => n + c.messages.length, 0);
     const messagesBefore = count();
     const conversationsBefore = scenario.chatwoot.dump().accounts[0].conversations.length;
-    const outcome = parseMigrationInput(input);
-    assert.ok(outcome.ok);
-    const parsed = outcome.input;
-    const totals = (await rig.client.workflow.execute('ticketImport', {
-      taskQueue: 'migration',
-      workflowId: `tickets-again-${Date.now()}`,
-      args: [{ input: parsed, manifestKey: blobLayout.entityManifest(parsed.account, 'tickets') }],
-    })) as { completed: number; failed: number; messages: number; messagesPosted?: number };
+    const before = { ...scenario.chatwoot.stats.byRoute };
+    const totals = await importTicketsAgain();
     assert.deepEqual(
       { completed: totals.completed, failed: totals.failed, messagesPosted: totals.messagesPosted },
       { completed: 7, failed: 0, messagesPosted: 0 },
@@ -170,5 +231,90 @@ describe('tickets in a migration', function () {
     assert.ok(totals.messages > 0);
     assert.equal(count(), messagesBefore);
     assert.equal(scenario.chatwoot.dump().accounts[0].conversations.length, conversationsBefore);
+    // Not a request that writes: no labels, status, assignee or bulk action sent again.
+    assert.deepEqual(writesSince(before), {});
   });
+
+  it('finishes a ticket left before its batch, or before its final state, on the next run', async () => {
+    const parsed = parsedInput();
+    const blobs = store();
+    const account = scenario.chatwoot.state.accounts.get(parsed.account);
+    assert.ok(account);
+    const targets = account.conversations
+      .filter((c) => typeof c.customAttributes.intercom_ticket_id === 'string' && c.assigneeId !== null)
+      .slice(0, 2);
+    assert.equal(targets.length, 2, 'two assigned tickets');
+    const wanted = targets.map((c) => ({
+      status: c.status,
+      labels: [...c.labels].sort(),
+      assignee: c.assigneeId,
+    }));
+    // The first as an attempt leaves it for its batch (a final-state blob); the second as an attempt
+    // that stopped after the create, before its final state (no blob).
+    for (const [index, conversation] of targets.entries()) {
+      if (index === 0) {
+        const pending: PendingFinalState = {
+          chatwootId: conversation.displayId,
+          status: conversation.status as PendingFinalState['status'],
+          labels: [...conversation.labels],
+          assigneeId: conversation.assigneeId ?? undefined,
+        };
+        const ticketId = conversation.customAttributes.intercom_ticket_id as string;
+        await putJson(blobs, blobLayout.ticketFinalState(parsed.account, ticketId), pending);
+      }
+      conversation.status = 'pending';
+      conversation.labels = [];
+      conversation.assigneeId = null;
+    }
+    // And Chatwoot loses the first job of the batch: it is read back, found not applied, sent again.
+    const jobs = scenario.chatwoot.state.bulkActionJobs;
+    const droppedBefore = jobs.dropped;
+    jobs.dropNext = 1;
+    const before = { ...scenario.chatwoot.stats.byRoute };
+    const totals = await importTicketsAgain();
+    assert.deepEqual([totals.completed, totals.failed, totals.messagesPosted], [7, 0, 0]);
+    assert.equal(jobs.dropped - droppedBefore, 1, 'a job was lost');
+    for (const [index, conversation] of targets.entries()) {
+      assert.deepEqual(
+        {
+          status: conversation.status,
+          labels: [...conversation.labels].sort(),
+          assignee: conversation.assigneeId,
+        },
+        wanted[index],
+      );
+      const ticketId = conversation.customAttributes.intercom_ticket_id as string;
+      assert.equal(await getJson(blobs, blobLayout.ticketFinalState(parsed.account, ticketId)), undefined);
+    }
+    // By bulk action only (self-assignments): no one notified, nothing set one conversation at a time.
+    const writes = writesSince(before);
+    assert.ok((writes[`POST ${A}/bulk_actions`] ?? 0) >= 2, JSON.stringify(writes));
+    for (const route of FINAL_STATE_ROUTES) assert.equal(writes[route], undefined, route);
+    assert.deepEqual(scenario.chatwoot.dump().accounts[0].notifications, []);
+    assert.equal(scenario.reconcile().duplicates, 0);
+    // And the run after that writes nothing.
+    const after = { ...scenario.chatwoot.stats.byRoute };
+    await importTicketsAgain();
+    assert.deepEqual(writesSince(after), {});
+  });
+
+  /** The ticket import workflow alone, again (a re-run), with this build's patches. */
+  const importTicketsAgain = async () => {
+    const parsed = parsedInput();
+    return (await rig.client.workflow.execute('ticketImport', {
+      taskQueue: 'migration',
+      workflowId: `tickets-again-${Date.now()}`,
+      args: [{ input: parsed, manifestKey: blobLayout.entityManifest(parsed.account, 'tickets') }],
+    })) as { completed: number; failed: number; messages: number; messagesPosted?: number };
+  };
+
+  /** Requests that write (the filters' POSTs are reads) sent since `before`, by route. */
+  const writesSince = (before: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(scenario.chatwoot.stats.byRoute)
+        .map(([route, n]) => [route, n - (before[route] ?? 0)] as const)
+        .filter(
+          ([route, n]) => n > 0 && /^(POST|PUT|PATCH|DELETE) /.test(route) && !route.endsWith('/filter'),
+        ),
+    );
 });

@@ -9,10 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -23,6 +20,8 @@ import type { PlaceProgress, RetentionPlace } from '../src/activities/retention/
 import { taskQueues } from '../src/config.js';
 import { workflowBundle } from '../src/worker.js';
 import { retentionDecisionSignal } from '../src/workflows/definitions.js';
+import { until as holds } from './helpers/eventually.js';
+import { type RecordingServer, startRecordingServer } from './helpers/recordingServer.js';
 import { repoRoot } from './helpers/temporal.js';
 import { startTimeSkipping, terminateWhenIdle } from './helpers/timeSkipping.js';
 
@@ -38,7 +37,7 @@ interface RunningWorker {
 describe(`a retention reminder started by the build of ${OLD_COMMIT} completes on the current build`, function () {
   this.timeout(120_000);
   let env: TestWorkflowEnvironment;
-  let webhook: Server;
+  let webhook: RecordingServer<string> | undefined;
   let webhookUrl: string;
   let reminders: { workflowId: string; account: number }[] = [];
   let deletions: number[] = [];
@@ -54,16 +53,14 @@ describe(`a retention reminder started by the build of ${OLD_COMMIT} completes o
 
   before(async () => {
     env = await startTimeSkipping();
-    webhook = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        reminders.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-    webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/retention`;
+    webhook = await startRecordingServer(
+      (request, response) => {
+        reminders.push(JSON.parse(request.body));
+        response.writeHead(204).end();
+      },
+      (bytes) => bytes.toString('utf8'),
+    );
+    webhookUrl = `${webhook.url}/retention`;
   });
 
   after(async () => {
@@ -72,7 +69,7 @@ describe(`a retention reminder started by the build of ${OLD_COMMIT} completes o
       await running;
     }
     await env?.teardown();
-    await new Promise((resolve) => webhook?.close(resolve));
+    await webhook?.close();
   });
 
   beforeEach(() => {
@@ -160,13 +157,8 @@ describe(`a retention reminder started by the build of ${OLD_COMMIT} completes o
     };
   }
 
-  async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    while (!(await check())) {
-      if (Date.now() > deadline) assert.fail(`${what} never happened`);
-      await delay(25);
-    }
-  }
+  const until = (check: () => boolean | Promise<boolean>, what: string) =>
+    holds(what, check, { timeoutMs: 20_000, intervalMs: 25 });
 
   async function lastEventIs(
     handle: WorkflowHandle,

@@ -1,7 +1,8 @@
 /**
  * A whole migration of a workspace holding what Chatwoot 4.10 refuses as it is (the generator's
  * validationEdgeCases): tags "A", "_internal", an emoji-only tag and two tags equal once slugged, a
- * 3,000-character rating remark and a 2,500-character conversation custom attribute. The Chatwoot
+ * 3,000-character rating remark, a 2,500-character conversation custom attribute, and tickets with an
+ * integer attribute above 9,999,999,999 and a 2,000-character string attribute. The Chatwoot
  * sandbox validates label titles (label.rb) and conversation attributes
  * (jsonb_attributes_length_validator.rb) as Chatwoot does, so the migration completes only if every
  * write is valid.
@@ -9,10 +10,12 @@
 import assert from 'node:assert/strict';
 import type { ReconciliationReport } from '../src/activities/verification/chatwootWrites.js';
 import {
+  BIG_TICKET_INTEGER,
   EDGE_CASE_TAG_NAMES,
   LONG_CUSTOM_ATTRIBUTE,
   LONG_CUSTOM_ATTRIBUTE_CHARACTERS,
   LONG_REMARK_CHARACTERS,
+  LONG_TICKET_ATTRIBUTE_CHARACTERS,
 } from '../src/sandbox/intercom/generator/edgeCases.js';
 import { generateWorkspace } from '../src/sandbox/intercom/generator.js';
 import type { Scenario } from '../src/sandbox/scenario.js';
@@ -48,9 +51,14 @@ describe('the generator option validationEdgeCases', () => {
       .map(({ i }: { i: number }) => i);
     assert.equal(withCases.conversations.length, without.conversations.length);
     assert.ok(changed.length >= 1 && changed.length <= 2, `changed: ${changed}`);
+    const changedTickets = withCases.tickets.filter(
+      (ticket: unknown, i: number) => JSON.stringify(ticket) !== JSON.stringify(without.tickets[i]),
+    );
+    assert.equal(withCases.tickets.length, without.tickets.length);
+    assert.equal(changedTickets.length, 2, 'one big integer, one long string');
     assert.deepEqual(
-      { ...withCases, conversations: [], tags: [] },
-      { ...without, conversations: [], tags: [] },
+      { ...withCases, conversations: [], tags: [], tickets: [] },
+      { ...without, conversations: [], tags: [], tickets: [] },
     );
   });
 
@@ -194,5 +202,65 @@ describe('a migration of tags and attributes Chatwoot refuses as they are', func
     // Never the value itself.
     const opening = (source?.conversation_rating?.remark ?? '').slice(0, 60);
     assert.ok(!markdown.includes(opening) && !JSON.stringify(report).includes(opening));
+  });
+  it('stores the big ticket integer as a string and cuts the long ticket attribute; both whole in the opening note and listed in the report', async () => {
+    const tickets = dataset().tickets ?? [];
+    const big = tickets.find((t) => t.ticket_attributes?.['Affected users'] === BIG_TICKET_INTEGER);
+    const long = tickets.find(
+      (t) =>
+        Array.from(String(t.ticket_attributes?.['Internal reason'] ?? '')).length ===
+        LONG_TICKET_ATTRIBUTE_CHARACTERS,
+    );
+    assert.ok(big && long, 'the workspace has both ticket edge cases');
+    const ticketConversation = (id: string) =>
+      account().conversations.find((c) => c.custom_attributes.intercom_ticket_id === id);
+
+    const bigTarget = ticketConversation(big.id);
+    assert.ok(bigTarget);
+    const stored = Object.entries(bigTarget.custom_attributes).find(
+      ([, v]) => v === String(BIG_TICKET_INTEGER),
+    );
+    assert.ok(stored, 'the integer is kept, as its decimal string');
+    const longTarget = ticketConversation(long.id);
+    assert.ok(longTarget);
+    const reason = String(long.ticket_attributes?.['Internal reason']);
+    const cut = Object.values(longTarget.custom_attributes).find(
+      (v) => typeof v === 'string' && v.endsWith('…') && reason.startsWith(v.slice(0, -1)),
+    ) as string | undefined;
+    assert.ok(cut && Array.from(cut).length <= 1_500, 'the long attribute is cut to fit');
+
+    const opening = (target: typeof bigTarget, ticketId: string) =>
+      target.messages.find((m) => m.source_id === `source:ticket-${ticketId}`);
+    const bigNote = opening(bigTarget, big.id);
+    assert.ok(bigNote?.private && (bigNote.content ?? '').includes(String(BIG_TICKET_INTEGER)));
+    const longNote = opening(longTarget, long.id);
+    assert.ok(longNote?.private);
+    assert.ok(lettersOf(longNote.content ?? '').includes(lettersOf(reason)), 'the full text in the note');
+
+    const store = createBlobStore(rig.blobStoreUrl);
+    const report = await getJson<ReconciliationReport>(store, result.reconciliation.reportKey);
+    const adjustments = report?.tickets?.attributeAdjustments ?? [];
+    assert.deepEqual(
+      adjustments.map(({ ticketId, attribute, change, originalLength }) => ({
+        ticketId,
+        attribute,
+        change,
+        originalLength,
+      })),
+      [
+        { ticketId: big.id, attribute: 'custom_attributes', change: 'stringified', originalLength: 11 },
+        {
+          ticketId: long.id,
+          attribute: 'custom_attributes',
+          change: 'truncated',
+          originalLength: LONG_TICKET_ATTRIBUTE_CHARACTERS,
+        },
+      ].sort((a, b) => (a.ticketId < b.ticketId ? -1 : 1)),
+    );
+    const markdown =
+      (await store.get(result.reconciliation.reportKey.replace(/\.json$/, '.md')))?.toString('utf8') ?? '';
+    assert.match(markdown, /### Ticket attributes changed to fit Chatwoot \(2\)/);
+    assert.match(markdown, new RegExp(`ticket ${big.id}: custom_attributes\\.\\S+, an integer of 11 digits`));
+    assert.ok(!markdown.includes(reason.slice(0, 60)), 'never the value itself');
   });
 });

@@ -8,16 +8,28 @@
  *   conversation names that Intercom no longer lists); companies ride in the create
  *   (additional_attributes), so they cost nothing;
  * - one create per conversation, carrying its first message (app/builders/conversation_builder.rb
- *   and the controller's create take `message` with its attachments), then one request per further
- *   message, pieces of a long body included (the reconcile's expectedItems and Chatwoot's 150,000-
- *   character limit decide how many messages there are);
- * - labels, assignee, team and final status through POST /bulk_actions
+ *   and the controller's create take `message` with its attachments) and its team (ConversationBuilder
+ *   takes `team_id`), then one request per further message, pieces of a long body included (the
+ *   reconcile's expectedItems and Chatwoot's 150,000-character limit decide how many messages there
+ *   are). Also where the first message has attachments, as the issue defines the minimum, although the
+ *   import sends such a message on its own: attachments make the create multipart/form-data, whose
+ *   every value reaches the jsonb attributes as a string (Rack's form params; the controller does not
+ *   cast them), and the conversation keeps Intercom's part count (total_count) and rating as numbers.
+ *   That choice is counted in `notes` (and in the excess), not here;
+ * - labels, assignee and final status through POST /bulk_actions
  *   (app/controllers/api/v1/accounts/bulk_actions_controller.rb, app/jobs/bulk_actions_job.rb: one
  *   request applies `labels: {add}` and `fields: {status, assignee_id, team_id}` to any number of
- *   `ids`), so one request per distinct label, per distinct mapped agent, per distinct mapped team and
- *   per distinct final status other than open (the create takes `status`, but an incoming message
- *   reopens a resolved conversation: app/models/message.rb, reopen_conversation); contacts' labels
- *   likewise through the Contact bulk action (assign_labels, app/services/contacts/bulk_action_service.rb);
+ *   `ids`), so one request per distinct final status, each also adding the label every conversation
+ *   has (from_intercom), one per distinct other label and one per distinct mapped agent. Open counts
+ *   as a status: a conversation created open notifies every inbox member
+ *   (NotificationListener#conversation_created returns only for a pending one), so it is created
+ *   pending and opened afterwards; and the create's `status` would not hold a resolved or snoozed one
+ *   either, since an incoming message reopens it (app/models/message.rb, reopen_conversation).
+ *   A conversation snoozed until a time costs its own POST /toggle_status: the job applies only
+ *   `fields` (`available_params`), so the `snoozed_until` the controller permits is never used; its
+ *   from_intercom then rides one more bulk request. Contacts' labels likewise through the Contact
+ *   bulk action (`labels: {add}`, Contacts::BulkActionService#assign_labels,
+ *   app/services/contacts/bulk_action_service.rb);
  * - one request per contact note (POST /contacts/:id/notes has no batched form);
  * - tickets: one create (with its first message) and one request per further message, and one
  *   ticket-link note per linked conversation, counted on the Chatwoot state of a run that the
@@ -25,9 +37,9 @@
  * No look-up is in the minimum: on a first run nothing exists to look up.
  *
  * Verification: the archive inbox's conversations paged once (25 a page: Chatwoot's
- * conversation_finder.rb) and each conversation's messages by `after` (100 a page:
- * app/finders/message_finder.rb, messages_after). Contacts and tickets are not re-read in the
- * minimum, which makes it a lower bound.
+ * conversation_finder.rb; the tickets' conversations are in the same inbox) and each conversation's
+ * and ticket's messages by `after` (100 a page: app/finders/message_finder.rb, messages_after).
+ * Contacts are not re-read in the minimum, which makes it a lower bound.
  */
 import type { Contact, Conversation } from '../../src/clients/intercom/schemas.js';
 import { CHATWOOT_LIMITS, type SandboxDump } from '../../src/sandbox/chatwoot/index.js';
@@ -43,6 +55,7 @@ export const ROUTES = {
   contactNote: `POST ${BASE}/contacts/:contact_id/notes`,
   conversationCreate: `POST ${BASE}/conversations`,
   messageCreate: `POST ${BASE}/conversations/:id/messages`,
+  toggleStatus: `POST ${BASE}/conversations/:id/toggle_status`,
   bulkActions: `POST ${BASE}/bulk_actions`,
   conversationList: `GET ${BASE}/conversations`,
   messageList: `GET ${BASE}/conversations/:id/messages`,
@@ -100,12 +113,12 @@ export function minimumRequests(
   const agentByAdmin = new Map(
     dataset.admins.map((a) => [String(a.id), chatwootUserEmails.has((a.email ?? '').trim().toLowerCase())]),
   );
-  const teamIds = new Set(dataset.teams.map((t) => String(t.id)));
 
   const labels = new Set<string>();
   const agents = new Set<string>();
-  const teams = new Set<string>();
   const statuses = new Set<string>();
+  let snoozedUntilATime = 0;
+  let firstOnItsOwn = 0;
   let conversations = 0;
   let messages = 0;
   let conversationRequests = 0;
@@ -128,6 +141,7 @@ export function minimumRequests(
     const count = tally.messagesExpected;
     messages += count;
     conversationRequests += Math.max(1, count);
+    if ((items[0]?.attachments.length ?? 0) > 0 && keepsNumbers(source)) firstOnItsOwn++;
     messagePages += Math.max(1, Math.ceil(count / MESSAGES_PER_PAGE));
     // The conversation's contact, as the reconcile finds it.
     const referenced =
@@ -137,14 +151,12 @@ export function minimumRequests(
       intercomContacts.get(survivorOf(dataset.contactMerges, referenced) ?? '');
     const holder = known ? canonicalOf(known) : referenced;
     if (!canonicalIds.has(holder)) placeholders.add(holder);
-    labels.add('from_intercom');
     for (const name of tagNames(source.tags)) labels.add(labelKey(name));
     const admin = source.admin_assignee_id ? String(source.admin_assignee_id) : undefined;
     if (admin && agentByAdmin.get(admin)) agents.add(admin);
-    const team = source.team_assignee_id ? String(source.team_assignee_id) : undefined;
-    if (team && teamIds.has(team)) teams.add(team);
     const state = (source.state ?? (source.open === false ? 'closed' : 'open')).toLowerCase();
-    if (state !== 'open') statuses.add(state);
+    if (state === 'snoozed' && typeof source.snoozed_until === 'number') snoozedUntilATime++;
+    else statuses.add(state);
   }
 
   // Contacts' labels, through the Contact bulk action: one per distinct label.
@@ -161,13 +173,17 @@ export function minimumRequests(
 
   // Tickets: from the Chatwoot state the independent check found complete.
   let ticketRequests = 0;
+  let ticketMessagePages = 0;
   let linkNotes = 0;
   for (const conversation of account.conversations) {
     const own = conversation.messages.filter((m) => m.source_id);
     if (typeof conversation.custom_attributes.intercom_ticket_id === 'string') {
       ticketRequests += Math.max(1, own.length);
-      for (const label of conversation.labels ?? []) labels.add(labelKey(label));
-      if (conversation.status !== 'open') statuses.add(conversation.status);
+      ticketMessagePages += Math.max(1, Math.ceil(conversation.messages.length / MESSAGES_PER_PAGE));
+      for (const label of conversation.labels ?? []) {
+        if (label !== 'from_intercom') labels.add(labelKey(label));
+      }
+      statuses.add(conversation.status === 'resolved' ? 'closed' : conversation.status);
     } else {
       linkNotes += own.filter((m) => m.source_id?.startsWith('ticket-link:')).length;
     }
@@ -189,11 +205,21 @@ export function minimumRequests(
     [ROUTES.conversationCreate]: conversations + ticketCount(account),
     [ROUTES.messageCreate]:
       conversationRequests - conversations + ticketRequests - ticketCount(account) + linkNotes,
-    [ROUTES.bulkActions]: labels.size + agents.size + teams.size + statuses.size + contactLabels.size,
+    [ROUTES.toggleStatus]: snoozedUntilATime,
+    [ROUTES.bulkActions]:
+      statuses.size + (snoozedUntilATime > 0 ? 1 : 0) + labels.size + agents.size + contactLabels.size,
   };
+  if (firstOnItsOwn > 0) {
+    notes.push(
+      `${firstOnItsOwn} first messages with attachments are sent on their own by choice, not counted in this minimum (a multipart create would turn the conversation's number attributes into strings)`,
+    );
+  }
   const verifyByRoute: Record<string, number> = {
-    [ROUTES.conversationList]: Math.max(1, Math.ceil(conversations / CONVERSATIONS_PER_PAGE)),
-    [ROUTES.messageList]: messagePages,
+    [ROUTES.conversationList]: Math.max(
+      1,
+      Math.ceil((conversations + ticketCount(account)) / CONVERSATIONS_PER_PAGE),
+    ),
+    [ROUTES.messageList]: messagePages + ticketMessagePages,
   };
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
   return {
@@ -206,6 +232,17 @@ export function minimumRequests(
     messages,
     notes,
   };
+}
+
+/**
+ * Whether the migrated conversation holds a number among its attributes: Intercom's part count
+ * (conversation_parts.total_count) or a rating, which a form would turn into strings.
+ */
+function keepsNumbers(source: Conversation): boolean {
+  return (
+    typeof source.conversation_parts?.total_count === 'number' ||
+    typeof source.conversation_rating?.rating === 'number'
+  );
 }
 
 function ticketCount(account: SandboxDump['accounts'][number]): number {

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { type MigrationInputRaw, migrationInputSchema, workflowIds } from '../../src/config.js';
 import { reconciliationLine } from '../../src/reconciliationLine.js';
 import { reconcileSandboxes } from '../../src/sandbox/reconcile.js';
@@ -94,6 +94,29 @@ export function stallGuard(progress: () => number, status: () => Promise<string>
   };
 }
 
+/** The migration's status for stallGuard: its name, with the failure's message once it has failed. */
+export function migrationStatus(handle: WorkflowHandle): () => Promise<string> {
+  return async () => {
+    const name = (await handle.describe()).status.name;
+    if (name === 'RUNNING') return name;
+    const failure = await handle.result().then(
+      () => '',
+      (error: Error & { cause?: Error }) => `: ${error.cause?.message ?? error.message}`,
+    );
+    return `${name}${failure}`;
+  };
+}
+
+/** The bench's input: the scenario's, with the settings' import window, one-second rollout phases and a year's retention. */
+export function benchInput(base: MigrationInputRaw, windowSize: number | undefined): MigrationInputRaw {
+  return {
+    ...base,
+    import: { ...base.import, ...(windowSize ? { windowSize } : {}) },
+    rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
+    retention: { after: '365 days' },
+  };
+}
+
 async function poll<T>(
   what: string,
   probe: () => Promise<T | undefined>,
@@ -124,9 +147,14 @@ export async function runPipeline(
 ): Promise<SizeResult> {
   const { profile } = settings;
   const arrivals: number[] = [];
+  // With BENCH_TRACE, each Chatwoot request's path too: what a route's excess is made of.
+  const endpoints: [number, string][] = [];
   const scenario = await startScenario({
     ...scenarioOptions(settings, size, account),
-    onChatwootRequest: (atMs) => arrivals.push(atMs),
+    onChatwootRequest: (atMs, endpoint) => {
+      arrivals.push(atMs);
+      if (process.env.BENCH_TRACE) endpoints.push([atMs, endpoint]);
+    },
   });
   // With BENCH_TRACE, the Intercom side too: its requests by route twice a second, to see what the
   // export is doing while Chatwoot waits.
@@ -147,15 +175,13 @@ export async function runPipeline(
     chatwootActivitiesPerSecond: activitiesPerSecond(settings),
     maxConcurrentChatwootActivities: settings.maxConcurrentChatwootActivities,
   });
+  // Not part of t: the worker's one-off join hold, paid when a worker process starts, not per migration.
+  console.log(
+    `bench: [${profile.name}] the worker held its Chatwoot share ${worker.shareAfterMs} ms after it started`,
+  );
   try {
     const blobStoreUrl = `file://${join(dataDir, `blobs-${account}`)}`;
-    const base = scenario.input(blobStoreUrl);
-    const input: MigrationInputRaw = {
-      ...base,
-      import: { ...base.import, ...(settings.windowSize ? { windowSize: settings.windowSize } : {}) },
-      rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
-      retention: { after: '365 days' },
-    };
+    const input = benchInput(scenario.input(blobStoreUrl), settings.windowSize);
     const workflowId = workflowIds.migration(account);
     const child = (name: string) => client.workflow.getHandle(workflowIds.child(account, name));
     const cpuAt = () => ({
@@ -173,15 +199,7 @@ export async function runPipeline(
     // Describing the children asks the server only: the worker's CPU is not spent on the bench's polling.
     const stalled = stallGuard(
       () => scenario.chatwoot.stats.requests + scenario.intercom.stats.requests,
-      async () => {
-        const name = (await handle.describe()).status.name;
-        if (name === 'RUNNING') return name;
-        const failure = await handle.result().then(
-          () => '',
-          (error: Error & { cause?: Error }) => `: ${error.cause?.message ?? error.message}`,
-        );
-        return `${name}${failure}`;
-      },
+      migrationStatus(handle),
     );
     await poll(
       'the verification to start',
@@ -267,7 +285,16 @@ export async function runPipeline(
     if (process.env.BENCH_TRACE) {
       writeFileSync(
         `${process.env.BENCH_TRACE}-${profile.name}-${size}.json`,
-        JSON.stringify({ start, verifyEnd, phases, arrivals, memory: worker.samples, intercomSamples }),
+        JSON.stringify({
+          start,
+          verifyEnd,
+          phases,
+          arrivals,
+          endpoints,
+          memory: worker.samples,
+          intercomSamples,
+          dump,
+        }),
       );
     }
     const window = worker.samples.filter((s) => s.t >= start && s.t <= verifyEnd);

@@ -18,7 +18,7 @@ import { machineBusySeconds, processCpuSeconds } from './cpu.js';
 import { fixed, seconds } from './format.js';
 import { ROUTES } from './minimum.js';
 import { machineLine, writeReport } from './report.js';
-import { stallGuard } from './run.js';
+import { benchInput, migrationStatus, stallGuard } from './run.js';
 import { type RunSettings, type Settings, scenarioOptions } from './settings.js';
 import { withStack } from './stack.js';
 import { startWorkerChild } from './workerProcess.js';
@@ -80,18 +80,11 @@ export async function runScale(base: Settings, size: number): Promise<void> {
       maxConcurrentChatwootActivities: base.maxConcurrentChatwootActivities,
     });
     try {
-      const input = scenario.input(`file://${join(dataDir, 'blobs-1')}`);
+      const input = benchInput(scenario.input(`file://${join(dataDir, 'blobs-1')}`), base.windowSize);
       const handle = await client.workflow.start('accountMigration', {
         taskQueue: 'migration',
         workflowId: workflowIds.migration(1),
-        args: [
-          {
-            ...input,
-            import: { ...input.import, ...(base.windowSize ? { windowSize: base.windowSize } : {}) },
-            rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
-            retention: { after: '365 days' },
-          },
-        ],
+        args: [input],
       });
       const start = Date.now();
       const cpu0 = { worker: worker.samples.at(-1)?.cpuMicros ?? 0, temporal: processCpuSeconds(server.pid) };
@@ -104,15 +97,7 @@ export async function runScale(base: Settings, size: number): Promise<void> {
       let next = step;
       const stalled = stallGuard(
         () => scenario.chatwoot.stats.requests + scenario.intercom.stats.requests,
-        async () => {
-          const name = (await handle.describe()).status.name;
-          if (name === 'RUNNING') return name;
-          const failure = await handle.result().then(
-            () => '',
-            (error: Error & { cause?: Error }) => `: ${error.cause?.message ?? error.message}`,
-          );
-          return `${name}${failure}`;
-        },
+        migrationStatus(handle),
       );
       for (;;) {
         await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '@temporalio/worker';
 import { createWorkerSet } from '../../src/worker.js';
@@ -32,7 +33,7 @@ export interface MemorySample {
   cpuMicros: number;
 }
 
-type ChildMessage = { type: 'ready' } | ({ type: 'memory' } & MemorySample);
+type ChildMessage = { type: 'ready'; shareAfterMs: number } | ({ type: 'memory' } & MemorySample);
 
 const SAMPLE_MS = 200;
 
@@ -72,13 +73,22 @@ export async function runWorkerChild(): Promise<void> {
   });
   process.on('disconnect', () => set.shutdown());
   const running = set.run();
-  process.send?.({ type: 'ready' } satisfies ChildMessage);
+  // Ready once the worker may send to Chatwoot: a joining worker holds for JOIN_HOLD_MS
+  // (src/budgetShare.ts) after Temporal first lists it, about 8 s once in a worker's life. A production
+  // worker runs long before an operator starts a migration, so the migration's time leaves it out.
+  const heldSince = Date.now();
+  while (set.chatwootShare && set.chatwootShare.allowance(config.chatwootRequestsPerSecond).perWindow < 1) {
+    await sleep(50);
+  }
+  process.send?.({ type: 'ready', shareAfterMs: Date.now() - heldSince } satisfies ChildMessage);
   await running;
   clearInterval(timer);
 }
 
 export interface WorkerChild {
   samples: MemorySample[];
+  /** From the worker's start to its Chatwoot share allowing a first request (before any migration). */
+  shareAfterMs: number;
   stop(): Promise<void>;
 }
 
@@ -95,15 +105,16 @@ export async function startWorkerChild(config: WorkerChildConfig): Promise<Worke
   });
   const samples: MemorySample[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
+  const shareAfterMs = await new Promise<number>((resolve, reject) => {
     child.on('message', (message: ChildMessage) => {
-      if (message.type === 'ready') resolve();
+      if (message.type === 'ready') resolve(message.shareAfterMs);
       else samples.push(message);
     });
     child.once('exit', (code) => reject(new Error(`the worker process exited early (${code})`)));
   });
   return {
     samples,
+    shareAfterMs,
     stop: async () => {
       if (child.exitCode === null) child.send('stop');
       const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);

@@ -9,6 +9,7 @@
  */
 import { log } from '@temporalio/activity';
 import type { ChatwootClient } from '../clients/chatwoot/client.js';
+import type { Inbox } from '../clients/chatwoot/schemas.js';
 import type { MigrationInput } from '../config.js';
 
 /** The events an import sets off (Webhook::ALLOWED_WEBHOOK_EVENTS that conversations, messages and contacts raise). */
@@ -25,6 +26,7 @@ const IMPORT_EVENTS = new Set([
 /** Ids and counts only: this lands in the workflow history. */
 export interface AutomationsFound {
   activeAutomationRules: number;
+  /** Account webhooks that would fire, and the archive inbox's own webhook URL if it has one. */
   webhooks: number;
 }
 
@@ -36,21 +38,30 @@ export interface AutomationsFound {
 export async function checkAutomations(
   admin: ChatwootClient,
   input: MigrationInput,
-  inboxId?: number,
+  archive?: Inbox,
 ): Promise<{ found: AutomationsFound; refusal?: string }> {
+  const inboxId = archive?.id;
   const rules = (await admin.listAutomationRules()).filter((rule) => rule.active !== false);
   const webhooks = (await admin.listWebhooks()).filter(
     (webhook) =>
       (webhook.subscriptions ?? [...IMPORT_EVENTS]).some((event) => IMPORT_EVENTS.has(event)) &&
       (webhook.inbox == null || inboxId === undefined || webhook.inbox.id === inboxId),
   );
-  const found = { activeAutomationRules: rules.length, webhooks: webhooks.length };
-  if (rules.length === 0 && webhooks.length === 0) return { found };
+  // An API inbox's own webhook_url gets every event of the inbox (Webhooks::Trigger via
+  // WebhookListener#deliver_api_inbox_webhooks): an existing archive inbox with one is refused here,
+  // before anything is written, rather than when setup finds it.
+  const inboxWebhook = archive?.channel_type === 'Channel::Api' && !!archive.webhook_url;
+  const found = {
+    activeAutomationRules: rules.length,
+    webhooks: webhooks.length + (inboxWebhook ? 1 : 0),
+  };
+  if (found.activeAutomationRules === 0 && found.webhooks === 0) return { found };
   log.warn('active automation rules or webhooks in the Chatwoot account', {
     account: input.account,
     // Ids only: a rule's name is free text an administrator typed (often an agent's or customer's name).
     rules: rules.map((rule) => ({ id: rule.id, event: rule.event_name })),
     webhooks: webhooks.map((webhook) => ({ id: webhook.id, host: hostOf(webhook.url) })),
+    inboxWebhookHost: inboxWebhook ? hostOf(archive?.webhook_url) : undefined,
     proceeding: input.chatwoot.allowActiveAutomations,
   });
   if (input.chatwoot.allowActiveAutomations) return { found };
@@ -64,6 +75,11 @@ export async function checkAutomations(
   if (webhooks.length > 0) {
     parts.push(
       `${webhooks.length} webhook(s) subscribed to conversation or message events (id ${webhooks.map((webhook) => webhook.id).join(', ')}): Chatwoot cannot pause a webhook, so delete it in Settings → Integrations → Webhooks and add it again after the import`,
+    );
+  }
+  if (inboxWebhook) {
+    parts.push(
+      `an archive inbox "${input.chatwoot.inboxName}" (inbox ${inboxId}) with a webhook URL, called for every conversation and message of the inbox: clear it in Settings → Inboxes → ${input.chatwoot.inboxName} → Configuration, or choose another chatwoot.inboxName`,
     );
   }
   return {

@@ -64,7 +64,7 @@ export function createPreflightActivities(deps: ActivityDeps) {
     const inboxes = await checked(`Chatwoot account ${input.account}`, () => admin.listInboxes());
     const archive = inboxes.find((inbox) => inbox.name === input.chatwoot.inboxName);
     const automations = await checked(`Chatwoot automation rules and webhooks`, () =>
-      checkAutomations(admin, input, archive?.id),
+      checkAutomations(admin, input, archive),
     );
     if (automations.refusal) throw preflightFailure(automations.refusal);
 

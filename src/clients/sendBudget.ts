@@ -9,6 +9,7 @@
  * requests are queued (budgetShare.ts: the share follows the workers Temporal sees polling).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { currentSendPriority } from './sendPriority.js';
 
 export interface SendAllowance {
   /** Most sends in any window of `windowMs`; below 1 holds every send until the allowance changes. */
@@ -31,6 +32,17 @@ export const PACING_SHARE = 1000 / SEND_WINDOW_MS;
 /** How often a held queue looks at its allowance again. */
 const HOLD_RECHECK_MS = 250;
 /**
+ * A sender waiting this long goes before any priority (oldest first): several long conversations
+ * at once could otherwise hold a short one's request back for as long as they last.
+ */
+export const PRIORITY_WAIT_LIMIT_MS = 2000;
+
+interface Waiting {
+  release: () => void;
+  priority: number;
+  since: number;
+}
+/**
  * The rate shown to operators is measured over this long: long enough to smooth the pacing's
  * spacing, short enough that a pause or a slower phase shows within seconds.
  */
@@ -52,13 +64,17 @@ export interface SendSchedulerOptions {
   sleep?: (ms: number) => Promise<unknown>;
 }
 
-/** Releases queued senders one at a time, in the order they asked, within the allowance. */
+/**
+ * Releases queued senders one at a time within the allowance: the highest priority first
+ * (sendPriority.ts: the work with the most requests left), in the order they asked among equals, and
+ * any that has waited PRIORITY_WAIT_LIMIT_MS before all others.
+ */
 export class SendScheduler {
   private readonly windowMs: number;
   private readonly burst: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<unknown>;
-  private readonly queue: (() => void)[] = [];
+  private readonly queue: Waiting[] = [];
   /** Release times inside the last window, oldest first. */
   private readonly sent: number[] = [];
   /** GCRA's theoretical arrival time of the next send. */
@@ -84,11 +100,22 @@ export class SendScheduler {
   }
 
   /** Resolves when the caller may send; the send is counted at that moment. */
-  take(): Promise<void> {
+  take(priority: number = currentSendPriority()): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.queue.push(resolve);
+      this.queue.push({ release: resolve, priority, since: this.now() });
       if (!this.pumping) void this.pump();
     });
+  }
+
+  /** The index of the sender to release next (the queue is in arrival order). */
+  private next(nowMs: number): number {
+    const oldest = this.queue[0] as Waiting;
+    if (oldest.since <= nowMs - PRIORITY_WAIT_LIMIT_MS) return 0;
+    let best = 0;
+    for (let i = 1; i < this.queue.length; i++) {
+      if ((this.queue[i] as Waiting).priority > (this.queue[best] as Waiting).priority) best = i;
+    }
+    return best;
   }
 
   /** Milliseconds until the next send is allowed (0: now). */
@@ -143,8 +170,9 @@ export class SendScheduler {
           await this.sleep(Math.min(waitMs, HOLD_RECHECK_MS));
           continue;
         }
-        this.record(this.now());
-        this.queue.shift()?.();
+        const nowMs = this.now();
+        this.record(nowMs);
+        this.queue.splice(this.next(nowMs), 1)[0]?.release();
       }
     } finally {
       this.pumping = false;

@@ -34,7 +34,7 @@ import {
   type TicketTypeAttribute,
   ticketTypeAttributes,
 } from '../clients/intercom/ticketSchemas.js';
-import { fitAttributeHash } from './attributes.js';
+import { type AttributeAdjustment, fitAttributeHash } from './attributes.js';
 import { FROM_INTERCOM_LABEL, labelTitle } from './labels.js';
 import type { PlanMessagesOptions, PlannedMessage } from './messages.js';
 import { planMessages } from './messages.js';
@@ -337,6 +337,23 @@ function attributeValue(value: unknown, dataType: string | null | undefined): un
 
 /** The ticket's custom attributes, within Chatwoot's limits (./attributes.ts). */
 export function ticketCustomAttributes(ticket: Ticket): Record<string, unknown> {
+  return fitAttributeHash(ticketCustomAttributesOf(ticket), 'custom_attributes').values;
+}
+
+/**
+ * What the ticket's attribute hashes lost to Chatwoot's limits (conversation.rb validates a ticket's
+ * conversation like any other): a long string attribute cut, a big integer (an "integer" ticket
+ * attribute above 9,999,999,999) stored as a string. Nothing is lost to an agent: the opening note
+ * lists every ticket attribute whole (`openingHtml`); the report lists these for the operator.
+ */
+export function ticketAttributeAdjustments(ticket: Ticket): AttributeAdjustment[] {
+  return [
+    ...fitAttributeHash(ticketCustomAttributesOf(ticket), 'custom_attributes').adjustments,
+    ...fitAttributeHash(ticketAdditionalAttributesOf(ticket), 'additional_attributes').adjustments,
+  ];
+}
+
+function ticketCustomAttributesOf(ticket: Ticket): Record<string, unknown> {
   const attributes: Record<string, unknown> = {
     intercom_ticket_id: ticket.id,
     intercom_created_at: isoUtc(ticket.created_at),
@@ -359,11 +376,15 @@ export function ticketCustomAttributes(ticket: Ticket): Record<string, unknown> 
     const value = attributeValue(raw, types.get(name));
     if (value !== undefined) attributes[ticketAttributeKey(name)] = value;
   }
-  return fitAttributeHash(storableJson(attributes), 'custom_attributes').values;
+  return storableJson(attributes);
 }
 
 /** Context for agents and audits, not looked up by anything. */
 export function ticketAdditionalAttributes(ticket: Ticket): Record<string, unknown> {
+  return fitAttributeHash(ticketAdditionalAttributesOf(ticket), 'additional_attributes').values;
+}
+
+function ticketAdditionalAttributesOf(ticket: Ticket): Record<string, unknown> {
   const attributes: Record<string, unknown> = {
     intercom_ticket_category: ticket.category ?? ticket.ticket_type?.category ?? null,
   };
@@ -383,7 +404,7 @@ export function ticketAdditionalAttributes(ticket: Ticket): Record<string, unkno
   const total = ticket.ticket_parts?.total_count;
   if (typeof total === 'number') attributes.intercom_parts_count = total;
   attributes.intercom_parts_exported = ticket.ticket_parts?.ticket_parts?.length ?? 0;
-  return fitAttributeHash(storableJson(attributes), 'additional_attributes').values;
+  return storableJson(attributes);
 }
 
 /** The private note on a conversation linked to a ticket: which Chatwoot conversation the ticket became. */

@@ -21,6 +21,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { type AesGcmCodecOptions, checkedKeyMap } from '../codec/aesGcmCodec.js';
+import { blobLayout } from './layout.js';
 
 /** PNG-style: the high byte catches 7-bit mangling, the newline catches line-ending conversion. */
 export const ENVELOPE_MAGIC = Buffer.from([0x89, 0x49, 0x32, 0x43, 0x65, 0x6e, 0x63, 0x0a]);
@@ -38,12 +39,9 @@ function failure(name: 'InvalidData' | 'InvalidInput', message: string): Error {
   return Object.assign(new Error(message), { name });
 }
 
-/**
- * How a blob key appears in messages, which reach workflow histories: an attachment's file name may be
- * personal ("passport-jane-doe.pdf"), so only its folder is named.
- */
+/** How a blob key appears in messages, which reach workflow histories (no attachment file names). */
 export function keyForMessages(blobKey: string): string {
-  return /\/attachments\//.test(blobKey) ? `${blobKey.replace(/\/[^/]+$/, '')}/<file>` : blobKey;
+  return blobLayout.withoutAttachmentFile(blobKey);
 }
 
 export class BlobKeyring {

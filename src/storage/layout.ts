@@ -48,6 +48,8 @@ const ROUTER_ACCOUNT = /^[A-Za-z0-9_-]{1,64}$/;
 export const blobLayout = {
   /** Everything of one account's migration lives below this prefix. */
   root,
+  /** The prefix that lists every object of the account (root plus its separator). */
+  accountPrefix: (account: number) => `${root(account)}/`,
   exportManifest: (account: number) => `${root(account)}/export/manifest.json`,
   entityDir,
   entityManifest: (account: number, entity: string) => manifestIn(entityDir(account, entity)),
@@ -91,10 +93,24 @@ export const blobLayout = {
    */
   conversationFinalState: (account: number, intercomConversationId: string) =>
     `${root(account)}/import/final-state/${safeSegment(intercomConversationId)}.json`,
+  /**
+   * The same for a ticket's conversation (activities/import/tickets.ts), apart from conversations':
+   * a ticket may have the id of a conversation. Deleted once the read-back shows it applied.
+   */
+  ticketFinalState: (account: number, intercomTicketId: string) =>
+    `${root(account)}/import/ticket-final-state/${safeSegment(intercomTicketId)}.json`,
   rejectedConversation: (account: number, conversationId: string) =>
     `${root(account)}/rejected/conversations/${safeSegment(conversationId)}.json`,
   rejectedConversationsDir: (account: number) => `${root(account)}/rejected/conversations/`,
   attachmentDir,
+  /** The prefix that lists one conversation's rehosted files and index. */
+  attachmentPrefix: (account: number, conversationId: string) => `${attachmentDir(account, conversationId)}/`,
+  /**
+   * An attachment's key as failure messages may show it (they reach workflow histories): its file name
+   * may be personal ("passport-jane-doe.pdf"), so only its folder is named.
+   */
+  withoutAttachmentFile: (key: string) =>
+    /\/attachments\//.test(key) ? `${key.replace(/\/[^/]+$/, '')}/<file>` : key,
   attachmentIndex: (account: number, conversationId: string) =>
     `${attachmentDir(account, conversationId)}/index.json`,
   attachmentFile: (
@@ -118,6 +134,9 @@ export const blobLayout = {
   deltaDeleted: (account: number, runKey: string) => `${deltaDir(account, runKey)}/deleted.jsonl`,
   /** A delta's conversations manifest, as found by listing deltaPrefix. */
   isDeltaConversationsManifest: (key: string) => key.endsWith('/conversations/manifest.json'),
+  /** A delta's manifest of one entity, as found by listing deltaPrefix. */
+  isDeltaManifestOf: (key: string, entity: 'contacts' | 'conversations' | 'tickets') =>
+    key.endsWith(`/${entity}/manifest.json`),
   report: (account: number) => `${root(account)}/report.json`,
   reportMarkdown: (account: number) => `${root(account)}/report.md`,
   /** The plan (workflows/migrationPlan.ts): what a migration would move and cost; nothing else is written. */

@@ -36,6 +36,16 @@ const CONCURRENT_CHUNKS = 4;
 const CHUNKS_PER_RUN = 400;
 /** Signed links last about 30 minutes: a few seconds' delay before a chunk is seen costs nothing. */
 const LISTING_INTERVAL = '5 seconds';
+/**
+ * Since this patch the listing looks after 1 s, then doubles its interval up to LISTING_INTERVAL
+ * while it finds nothing new, and looks after 1 s again once it finds a chunk. The import follows the
+ * export chunk by chunk once a chunk is rehosted, so the first listing's 5 s kept Chatwoot idle
+ * (issue 15: the realistic bench's first conversation chunk, written a second into the export, was
+ * seen at 5 s). In steady state a chunk is written every few seconds: a few listings a chunk.
+ */
+export const REHOST_LISTS_SOONER = 'rehost-lists-sooner';
+const SOONEST_LISTING_MS = 1000;
+const LISTING_INTERVAL_MS = 5000;
 export const REHOST_LISTS_CHUNKS = 'rehost-lists-written-chunks';
 const REHOST_LISTS_CHUNKS_AT_END = 'rehost-lists-written-chunks-at-end';
 /** The export's ticket chunks are listed and rehosted too (their parts carry signed links). */
@@ -88,11 +98,15 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
   setHandler(exportFinishedSignal, () => {
     finished = true;
   });
+  const sooner = patched(REHOST_LISTS_SOONER);
+  let intervalMs = SOONEST_LISTING_MS;
   const list = async () => {
     const finishedBefore = finished;
     const found = await findChunksToRehost({ input: args.input }, listed);
     listed = found.written;
     for (const chunkKey of found.chunkKeys) add(chunkKey);
+    intervalMs =
+      found.chunkKeys.length > 0 ? SOONEST_LISTING_MS : Math.min(LISTING_INTERVAL_MS, intervalMs * 2);
     const report =
       reportsTo && found.exported ? exportReport(progress, found.exported, Date.now()) : undefined;
     if (reportsTo && report) {
@@ -125,7 +139,9 @@ export async function attachmentRehost(args: AttachmentRehostArgs): Promise<Reho
   for (;;) {
     const ready = () =>
       (pending.length > 0 && inFlight < CONCURRENT_CHUNKS) || (finished && pending.length === 0);
-    const woken = lists ? await condition(ready, LISTING_INTERVAL) : await condition(ready).then(() => true);
+    const woken = lists
+      ? await condition(ready, sooner ? intervalMs : LISTING_INTERVAL)
+      : await condition(ready).then(() => true);
     if (lists && (!woken || (finished && !listedAfterFinish))) {
       await list();
       continue;

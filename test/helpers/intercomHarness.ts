@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
+import type { ExportEntityName } from '../../src/activities/contract.js';
 import { ActivityDeps, type WorkerEnvironment } from '../../src/activities/deps.js';
 import { createExportActivities } from '../../src/activities/export/intercomReads.js';
 import { type EntityManifest, readManifest } from '../../src/activities/manifests.js';
@@ -26,6 +27,23 @@ import {
 import type { BlobStore } from '../../src/storage/blobStore.js';
 
 export const INTERCOM_TOKEN = 'activity-test-token';
+
+/**
+ * Every entity an export writes, written out here rather than taken from the export workflow's own
+ * list, so that a test notices an entity the workflow leaves out.
+ */
+export const EVERY_EXPORT_ENTITY: readonly ExportEntityName[] = [
+  'contacts',
+  'companies',
+  'tags',
+  'teams',
+  'admins',
+  'macros',
+  'dataAttributes',
+  'collections',
+  'articles',
+  'conversations',
+];
 
 export interface IntercomHarness {
   sandbox: IntercomSandbox;
@@ -77,6 +95,22 @@ export async function startIntercomHarness(options: HarnessOptions): Promise<Int
 }
 
 /** A fresh worker process's dependencies: its own HTTP clients and blob stores. */
+/**
+ * Registers an afterEach in the calling describe block that closes the harness each test started
+ * through the returned function.
+ */
+export function intercomHarnessPerTest(): (options: HarnessOptions) => Promise<IntercomHarness> {
+  let open: IntercomHarness | undefined;
+  afterEach(async () => {
+    await open?.close();
+    open = undefined;
+  });
+  return async (options) => {
+    open = await startIntercomHarness(options);
+    return open;
+  };
+}
+
 export function newDeps(environment: Partial<WorkerEnvironment> = {}): ActivityDeps {
   return new ActivityDeps({ intercomToken: INTERCOM_TOKEN, chatwootAgentTokens: {}, ...environment });
 }
@@ -117,6 +151,24 @@ export class SimulatedCrash extends Error {
     super('simulated worker crash');
     this.name = 'SimulatedCrash';
   }
+}
+
+/**
+ * Runs an attempt that crashes at its `crashAt`th heartbeat, which never reaches the server, and
+ * returns the details of the last heartbeat that did: what the retry resumes from.
+ */
+export async function crashAtHeartbeat<R>(run: () => Promise<R>, crashAt: number): Promise<unknown> {
+  let delivered: unknown;
+  await assert.rejects(
+    runAttempt(run, {
+      onHeartbeat: (details, count) => {
+        if (count === crashAt) throw new SimulatedCrash();
+        delivered = details;
+      },
+    }),
+    SimulatedCrash,
+  );
+  return delivered;
 }
 
 /** Requests the sandbox answered on one route, e.g. "GET /conversations/{id}". */

@@ -27,6 +27,25 @@ export function workerEnvironment(tokens: ScenarioTokens): WorkerEnvironment {
   };
 }
 
+/** What a worker reads from its environment besides the tokens: pacing, the largest Intercom answer. */
+export type WorkerSettings = Omit<WorkerEnvironment, keyof ScenarioTokens>;
+
+/** Starts accountMigration for the input's account, under the workflow id the CLI uses. */
+export function startMigration(client: Client, input: MigrationInputRaw) {
+  return client.workflow.start('accountMigration', {
+    taskQueue: 'migration',
+    workflowId: workflowIds.migration(input.account as number),
+    args: [input],
+  });
+}
+
+/** Requests that wrote to Chatwoot (every route but GETs), as the sandbox counted them. */
+export function chatwootWrites(scenario: Scenario): number {
+  return Object.entries(scenario.chatwoot.stats.byRoute)
+    .filter(([route]) => !route.startsWith('GET'))
+    .reduce((sum, [, count]) => sum + count, 0);
+}
+
 /** A running worker set; stop() shuts it down and waits for it. */
 export interface RunningWorkers {
   workers: WorkerSet;
@@ -36,12 +55,17 @@ export interface RunningWorkers {
 export async function runWorkers(
   env: TestWorkflowEnvironment,
   tokens: ScenarioTokens,
-  options: { client?: Client; payloadCodec?: PayloadCodec; bundle?: WorkflowBundle } = {},
+  options: {
+    client?: Client;
+    payloadCodec?: PayloadCodec;
+    bundle?: WorkflowBundle;
+    environment?: WorkerSettings;
+  } = {},
 ): Promise<RunningWorkers> {
   const workers = await createWorkerSet({
     connections: { native: env.nativeConnection, client: options.client ?? env.client },
     namespace: 'default',
-    env: workerEnvironment(tokens),
+    env: { ...workerEnvironment(tokens), ...options.environment },
     workflowBundle: options.bundle ?? (await workflowBundle({ encodeFailures: !!options.payloadCodec })),
     payloadCodec: options.payloadCodec,
   });
@@ -77,6 +101,7 @@ export interface MigrationRigOptions {
   /** A client for the workflows (built on the rig's connection) instead of the plain one. */
   client?: (env: TestWorkflowEnvironment) => Client;
   payloadCodec?: PayloadCodec;
+  environment?: WorkerSettings;
 }
 
 export async function startMigrationRig(options: MigrationRigOptions): Promise<MigrationRig> {
@@ -93,7 +118,11 @@ export async function startMigrationRig(options: MigrationRigOptions): Promise<M
     closers.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const client = options.client?.(env) ?? env.client;
     const tokens = options.withoutAgentTokens ? { ...scenario, chatwootAgentTokens: {} } : scenario;
-    const running = await runWorkers(env, tokens, { client, payloadCodec: options.payloadCodec });
+    const running = await runWorkers(env, tokens, {
+      client,
+      payloadCodec: options.payloadCodec,
+      environment: options.environment,
+    });
     closers.push(running.stop);
     const blobStoreUrl = `file://${join(dataDir, 'blobs')}`;
     return {
@@ -108,12 +137,7 @@ export async function startMigrationRig(options: MigrationRigOptions): Promise<M
         rollout: { phaseDuration: '1s', deltaSyncInterval: '1s' },
         ...overrides,
       }),
-      start: (input) =>
-        client.workflow.start('accountMigration', {
-          taskQueue: 'migration',
-          workflowId: workflowIds.migration(input.account as number),
-          args: [input],
-        }),
+      start: (input) => startMigration(client, input),
       close,
     };
   } catch (error) {
@@ -152,4 +176,38 @@ export function temporalSuite(
     if (suite.dataDir) rmSync(suite.dataDir, { recursive: true, force: true });
   });
   return suite;
+}
+
+/**
+ * One rig for the whole describe block: started in its before hook, closed in its after hook. Its
+ * fields are there once the before hook has run (inside the tests).
+ */
+export function migrationRigSuite(options: MigrationRigOptions): MigrationRig {
+  const rig = {} as MigrationRig;
+  before(async () => {
+    Object.assign(rig, await startMigrationRig(options));
+  });
+  after(async () => {
+    await rig.close?.();
+  });
+  return rig;
+}
+
+/**
+ * A scenario's sandboxes and a worker set holding its tokens, both closed by the suite's cleanups.
+ * With agent tokens and a flood guard the import does not reach unless `options` say otherwise.
+ * `alone`: what an earlier test left running is stopped first, so one worker set at a time serves the
+ * task queues.
+ */
+export async function scenarioWithWorkers(
+  suite: TemporalSuite,
+  options: ScenarioOptions,
+  { alone = false }: { alone?: boolean } = {},
+): Promise<Scenario> {
+  if (alone) for (const cleanup of suite.cleanups.splice(0).reverse()) await cleanup();
+  const scenario = await startScenario({ agentTokens: true, chatwootMessagesPerMinute: 3000, ...options });
+  suite.cleanups.push(() => scenario.close());
+  const running = await runWorkers(suite.env, scenario, { bundle: suite.bundle });
+  suite.cleanups.push(running.stop);
+  return scenario;
 }

@@ -16,6 +16,7 @@ import type { MigrationInputRaw } from '../../src/config.js';
 import { type DevServer, startDevServer } from '../../src/localStack.js';
 import type { BusiestSecond } from '../../src/sandbox/chatwoot/busiestSecond.js';
 import type { ScenarioOptions } from '../../src/sandbox/scenario.js';
+import { until } from './eventually.js';
 
 const children = new Set<ChildProcess>();
 
@@ -47,12 +48,7 @@ export async function waitFor(
   check: () => Promise<boolean> | boolean,
   options: { timeoutMs: number; intervalMs?: number },
 ): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-  }
+  return until(what, check, { timeoutMs: options.timeoutMs, intervalMs: options.intervalMs ?? 100 });
 }
 
 export interface WorkerProcess {

@@ -111,3 +111,32 @@ export async function startS3Server(): Promise<S3TestServer> {
     },
   };
 }
+
+/** A moto server with one bucket for the calling describe block: started before it, stopped after. */
+export interface S3Bucket {
+  /** The server's own client (raw objects, headers, uploads); there once the before hook has run. */
+  client: S3Client;
+  /** A blob store URL for `prefix` in the bucket, with `extra` query parameters ("&name=value"). */
+  storeUrl(prefix: string, extra?: string): string;
+}
+
+export function s3BucketSuite(bucket: string): S3Bucket {
+  let server: S3TestServer | undefined;
+  const suite = {
+    storeUrl: (prefix: string, extra = '') => {
+      assert.ok(server, 'moto_server is running');
+      return server.storeUrl(bucket, prefix, extra);
+    },
+  } as S3Bucket;
+  before(async function () {
+    // The first run on a machine installs moto into a virtualenv, which takes a while.
+    this.timeout(600_000);
+    server = await startS3Server();
+    suite.client = server.client;
+    await server.createBucket(bucket);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return suite;
+}

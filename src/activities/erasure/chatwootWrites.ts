@@ -8,6 +8,7 @@
  * the activity checks afterwards that everything is gone, and fails retryably while it is not.
  */
 import { Context } from '@temporalio/activity';
+import { CONTACT_CONVERSATIONS_LISTED } from '../../clients/chatwoot/erasure.js';
 import { taskQueues } from '../../config.js';
 import { legacyContactIdentifier } from '../../mapping/contacts.js';
 import type { ActivityDeps } from '../deps.js';
@@ -83,8 +84,22 @@ export function createErasureChatwootActivities(deps: ActivityDeps) {
         await erase(conversation.id);
     }
     for (const contactId of result.contactIds) {
-      for (const conversation of await chatwoot.erasure.conversationsOf(contactId))
-        await erase(conversation.id);
+      // Chatwoot lists a contact's newest 20 conversations only: once those are deleted (in
+      // background jobs) the listing shows the next ones. Every one goes before the contact does.
+      for (let idle = 0; ; ) {
+        const listed = await chatwoot.erasure.conversationsOf(contactId);
+        const fresh = listed.filter(
+          (conversation) => !result.conversationDisplayIds.includes(conversation.id),
+        );
+        for (const conversation of fresh) await erase(conversation.id);
+        if (listed.length < CONTACT_CONVERSATIONS_LISTED) break;
+        if (fresh.length > 0) idle = 0;
+        else if (++idle > GONE_CHECKS) throw stillListed(result);
+        else {
+          Context.current().heartbeat(result.conversationsDeleted);
+          await sleep(1000);
+        }
+      }
       if (args.mode === 'delete') {
         if (await chatwoot.erasure.deleteContact(contactId)) result.contactsDeleted++;
       } else {
@@ -126,7 +141,11 @@ async function confirmGone(
     if (remaining === 0) return;
     await sleep(1000);
   }
-  throw new Error(
+  throw stillListed(result);
+}
+
+function stillListed(result: ChatwootErasure): Error {
+  return new Error(
     `Chatwoot still lists ${result.contactIds.length} erased contact(s) or their conversations ${GONE_CHECKS} s after the deletes: its background jobs (Sidekiq) may be stopped; the erasure tries again`,
   );
 }

@@ -147,7 +147,7 @@ async function manifestKeys(
 ) {
   const keys = [blobLayout.entityManifest(account, entity)];
   for await (const key of store.list(blobLayout.deltaPrefix(account))) {
-    if (key.endsWith(`/${entity}/manifest.json`)) keys.push(key);
+    if (blobLayout.isDeltaManifestOf(key, entity)) keys.push(key);
   }
   const present: string[] = [];
   for (const key of keys) if (await store.exists(key)) present.push(key);
@@ -331,7 +331,7 @@ export function createErasureSnapshotActivities(deps: ActivityDeps) {
     }
     result.ticketsRemoved = removedTickets.length;
     for (const conversationId of [...conversationIds, ...removedTickets.map(ticketConversationId)]) {
-      for await (const key of store.list(`${blobLayout.attachmentDir(account, conversationId)}/`)) {
+      for await (const key of store.list(blobLayout.attachmentPrefix(account, conversationId))) {
         await store.delete(key);
         result.attachmentsDeleted++;
       }

@@ -1,33 +1,48 @@
 /**
- * Labels and final statuses of many newly created conversations in a few requests: POST /bulk_actions
- * (Api::V1::Accounts::BulkActionsController, BulkActionsJob) instead of a POST /labels and a
- * POST /toggle_status per conversation.
+ * Labels, final statuses and assignees of many newly created conversations in a few requests:
+ * POST /bulk_actions (Api::V1::Accounts::BulkActionsController, BulkActionsJob) instead of a
+ * POST /labels, a POST /toggle_status and a POST /assignments per conversation.
  *
  * What Chatwoot does with it (app/jobs/bulk_actions_job.rb): later, in a Sidekiq job, for each
  * conversation of the account with one of the display ids, `add_labels(labels.add)` and
- * `conversation.update(status:)`, with Current.user the caller. The same model callbacks and
+ * `conversation.update(fields)`, with Current.user the caller. The same model callbacks and
  * listeners run as for the per-conversation routes (the status activity message, reporting events,
  * automation rules and webhooks on the status change), and the conversation is created without
  * labels, so adding them equals setting them. What it does not do:
  * - tell anyone whether it worked: the answer is `head :ok` once the job is enqueued. So every batch
  *   is read back, and what is not applied is sent again; a conversation's sync record (the mark that
  *   its import is complete, blobLayout.syncedConversation) is written only once its read-back shows
- *   the labels and status;
+ *   the labels, the status and the assignee;
  * - take a snoozed_until: the job reads only `fields`, so a conversation snoozed until a time keeps
  *   its own toggle_status (bulkStatusOf), and only its labels are batched;
- * - the assignee: `fields.assignee_id` would be assigned by the caller (Current.user), and
- *   NotificationListener#assignee_changed notifies every assignee that is not Current.user once the
- *   conversation is no longer pending, which it is not after the same update. The import assigns
- *   per conversation while it is still pending, or as the agent itself (conversationState.ts).
+ * - check anything per conversation: the controller only validates that fields.assignee_id is a user
+ *   of the account (422 'Invalid assignee_id') and that the team exists, and authorizes nothing.
+ *
+ * The assignee: NotificationListener#assignee_changed notifies the assignee unless
+ * `notifiable_assignee_change?` is false or the conversation is pending when the listener runs, and
+ * Conversation#notifiable_assignee_change? is false for a self-assignment (Current.user.id ==
+ * assignee_id; app/models/conversation.rb). So an agent with a token in CHATWOOT_AGENT_TOKENS is set
+ * by a request sent with that agent's own token, `fields: {assignee_id: <self>}`: one request per
+ * assignee per batch, never a notification, whatever the status is by then. The status and labels
+ * go in the administrator's requests (an agent's would author the status activity message). The two
+ * jobs may run in either order: the archive inbox has enable_auto_assignment off
+ * (setup/existingSettings.ts), so an open status picks no one meanwhile. An agent without a token
+ * is assigned per conversation, as conversationState.ts always did, before the batch's status.
+ * Only conversations this attempt created are batched: a found one may be live, and its assignee is
+ * decided per conversation (syncMerge.ts).
  *
  * Ids per request: the controller and the job set no limit. The job updates its conversations one
  * after the other in one Sidekiq thread and an exception ends it where it is, so one request carries
  * at most BULK_IDS_PER_REQUEST: one job stays a few seconds of work, a lost one costs little to send
  * again, and the request count is within 1% of one per conversation's share anyway.
  *
+ * Tickets' conversations (applyTicketFinalStates, ticketState.ts) go the same way, from their own
+ * final-state blobs and without a sync record: they are in the archive inbox too.
+ *
  * Exactly once: adding labels a conversation has and setting the status it has change nothing in
  * Chatwoot (no event, no activity message), so sending again, after a lost job, a retried attempt or a
- * re-run, is harmless; and until the sync record is written a re-run finds the conversation pending
+ * re-run, is harmless (so is assigning an agent who is already the assignee: no saved change, no
+ * event); and until the sync record is written a re-run finds the conversation pending
  * without a record, which conversationState.ts treats as an unfinished first import (Intercom's
  * values written again per conversation).
  */
@@ -65,8 +80,14 @@ export interface PendingFinalState {
   status?: BulkStatus;
   /** Labels to add (the conversation was created with none). */
   labels: string[];
-  /** The sync record to write once Chatwoot shows both. */
-  record: SyncedIntercomState;
+  /** The agent (Chatwoot user id) to assign with the agent's own token; absent: assigned already, or none. */
+  assigneeId?: number;
+  /**
+   * The sync record to write once Chatwoot shows all of them. Absent for a ticket, which has none:
+   * its import tells an unfinished ticket conversation by its final-state blob or its pending status
+   * (tickets.ts).
+   */
+  record?: SyncedIntercomState;
 }
 
 /** The status the bulk route can set: any but a snooze until a time (the job takes no snoozed_until). */
@@ -76,7 +97,7 @@ export function bulkStatusOf(write: StatusWrite): BulkStatus | undefined {
 }
 
 export interface BulkFinalStateResult {
-  /** Conversations whose labels and status are confirmed now (sync record written). */
+  /** Conversations whose labels, status and assignee are confirmed now (sync record written). */
   confirmed: number;
   /** Already confirmed by an earlier attempt (sync record present). */
   alreadyDone: number;
@@ -84,8 +105,12 @@ export interface BulkFinalStateResult {
   notPending: number;
   /** No longer in Chatwoot (deleted meanwhile): nothing written, nothing recorded. */
   gone: number;
-  /** POST /bulk_actions sent, first sends and re-sends. */
+  /** POST /bulk_actions sent, first sends and re-sends (the assignees' included). */
   requests: number;
+  /** Of these, sent with an assignee's own token to assign that agent. */
+  assigneeRequests: number;
+  /** Assigned per conversation instead: the agent's token is not in this worker's CHATWOOT_AGENT_TOKENS. */
+  assignedOneByOne: number;
   /** Conversations sent again because the first job had not applied. */
   resent: number;
 }
@@ -100,13 +125,29 @@ const groupKey = (pending: PendingFinalState) =>
 
 const lower = (labels: readonly string[]) => new Set(labels.map((label) => label.toLowerCase()));
 
-/** Chatwoot shows the status and every label (acts-as-taggable compares them without case). */
-export function applied(conversation: Pick<Conversation, 'status' | 'labels'>, pending: PendingFinalState) {
+type Shown = Pick<Conversation, 'status' | 'labels' | 'meta'>;
+
+/**
+ * What Chatwoot does not show yet of what is pending: the status, the labels missing (acts-as-taggable
+ * compares them without case), the assignee; undefined when it shows everything.
+ */
+export function notYetApplied(
+  conversation: Shown,
+  pending: PendingFinalState,
+): PendingFinalState | undefined {
   const has = lower(conversation.labels ?? []);
-  return (
-    (pending.status === undefined || conversation.status === pending.status) &&
-    pending.labels.every((label) => has.has(label.toLowerCase()))
-  );
+  const status = pending.status !== undefined && conversation.status !== pending.status;
+  const labels = pending.labels.filter((label) => !has.has(label.toLowerCase()));
+  const assignee =
+    pending.assigneeId !== undefined && (conversation.meta?.assignee?.id ?? null) !== pending.assigneeId;
+  if (!status && labels.length === 0 && !assignee) return undefined;
+  return {
+    chatwootId: pending.chatwootId,
+    ...(status ? { status: pending.status } : {}),
+    labels,
+    ...(assignee ? { assigneeId: pending.assigneeId } : {}),
+    ...(pending.record === undefined ? {} : { record: pending.record }),
+  };
 }
 
 export interface BulkRequest {
@@ -145,7 +186,9 @@ function chunked(ids: number[], make: (ids: number[]) => BulkRequest): BulkReque
  *   workspace with varied tags is several times fewer.
  * Either way at most BULK_IDS_PER_REQUEST ids a request.
  */
-export function bulkRequests(entries: readonly PendingFinalState[]): BulkRequest[] {
+export function bulkRequests(all: readonly PendingFinalState[]): BulkRequest[] {
+  // Only an assignee pending (assigneeRequests): nothing for the administrator's requests.
+  const entries = all.filter((entry) => entry.status !== undefined || entry.labels.length > 0);
   const identical = groupBy(entries, groupKey).flatMap((group) =>
     chunked(
       group.map((entry) => entry.chatwootId),
@@ -183,6 +226,29 @@ export function bulkRequests(entries: readonly PendingFinalState[]): BulkRequest
   return split.length < identical.length ? split : identical;
 }
 
+export interface AssigneeRequest {
+  /** The agent, who sends the request with its own token and is its own assignee. */
+  assigneeId: number;
+  ids: number[];
+}
+
+/** One request per assignee (at most BULK_IDS_PER_REQUEST ids), in the order of the agents' ids. */
+export function assigneeRequests(entries: readonly PendingFinalState[]): AssigneeRequest[] {
+  const byAgent = new Map<number, number[]>();
+  for (const entry of entries) {
+    if (entry.assigneeId === undefined) continue;
+    byAgent.set(entry.assigneeId, [...(byAgent.get(entry.assigneeId) ?? []), entry.chatwootId]);
+  }
+  return [...byAgent.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .flatMap(([assigneeId, ids]) =>
+      chunked(ids, (chunk) => ({ ids: chunk, labels: [] })).map((request) => ({
+        assigneeId,
+        ids: request.ids,
+      })),
+    );
+}
+
 /**
  * The archive inbox's newest conversations, newest first, until every wanted id was seen or a whole
  * page is older than all of them (created_at_desc; display ids grow with creation): a batch just
@@ -208,14 +274,45 @@ async function readBack(
   return found;
 }
 
+/** Where the pending final states of one kind of item are, and their sync records (none for tickets). */
+interface FinalStateKeys {
+  pending: (account: number, intercomId: string) => string;
+  synced?: (account: number, intercomId: string) => string;
+}
+
+const conversationKeys: FinalStateKeys = {
+  pending: blobLayout.conversationFinalState,
+  synced: blobLayout.syncedConversation,
+};
+const ticketKeys: FinalStateKeys = { pending: blobLayout.ticketFinalState };
+
 export function createBulkActionActivities(deps: ActivityDeps) {
   /**
-   * Applies the labels and final status the import left pending for these Intercom conversations
-   * (final-state blobs), confirms them by reading them back and writes their sync records.
+   * Applies the labels, final status and assignee the import left pending for these Intercom
+   * conversations (final-state blobs), confirms them by reading them back and writes their sync records.
    */
   async function applyFinalStates(
     { input }: { input: MigrationInput },
     intercomConversationIds: string[],
+  ): Promise<BulkFinalStateResult> {
+    return applyPending(input, intercomConversationIds, conversationKeys);
+  }
+
+  /**
+   * The same for tickets' conversations (their final-state blobs, tickets.ts; the ticket import
+   * workflow's patch import-tickets-batched). They are in the archive inbox too, newest of all.
+   */
+  async function applyTicketFinalStates(
+    { input }: { input: MigrationInput },
+    intercomTicketIds: string[],
+  ): Promise<BulkFinalStateResult> {
+    return applyPending(input, intercomTicketIds, ticketKeys);
+  }
+
+  async function applyPending(
+    input: MigrationInput,
+    intercomConversationIds: string[],
+    keys: FinalStateKeys,
   ): Promise<BulkFinalStateResult> {
     const store = deps.store(input);
     const chatwoot = deps.chatwoot(input);
@@ -225,18 +322,17 @@ export function createBulkActionActivities(deps: ActivityDeps) {
       notPending: 0,
       gone: 0,
       requests: 0,
+      assigneeRequests: 0,
+      assignedOneByOne: 0,
       resent: 0,
     };
     const unconfirmed = new Map<number, Entry>();
     for (const intercomId of intercomConversationIds) {
-      if (await getJson(store, blobLayout.syncedConversation(input.account, intercomId))) {
+      if (keys.synced && (await getJson(store, keys.synced(input.account, intercomId)))) {
         result.alreadyDone++;
         continue;
       }
-      const pending = await getJson<PendingFinalState>(
-        store,
-        blobLayout.conversationFinalState(input.account, intercomId),
-      );
+      const pending = await getJson<PendingFinalState>(store, keys.pending(input.account, intercomId));
       if (!pending) result.notPending++;
       else unconfirmed.set(pending.chatwootId, { intercomId, pending });
     }
@@ -244,8 +340,29 @@ export function createBulkActionActivities(deps: ActivityDeps) {
     const mapping = await getJson<MigrationMapping>(store, blobLayout.mapping(input.account));
     if (!mapping) throw new Error('the mapping step has not run: no mapping.json');
 
-    const send = async (entries: Entry[]) => {
-      for (const request of bulkRequests(entries.map((entry) => entry.pending))) {
+    // Assignees first, then the administrator's status and labels: with the token-less fallback below
+    // the conversation is then still pending when the administrator assigns it (no notification).
+    const send = async (parts: PendingFinalState[]) => {
+      const withToken: PendingFinalState[] = [];
+      for (const part of parts) {
+        if (part.assigneeId === undefined) continue;
+        const email = mapping.agentEmails?.[part.assigneeId];
+        if (email && deps.hasAgentToken(email)) withToken.push(part);
+        else {
+          // The mapping saw a token this worker lacks (workers with different environments). On the
+          // first send the conversation is still pending; a re-send after a read-back never needs
+          // this, the assignment being synchronous, unless someone changed it in between.
+          await chatwoot.assign(part.chatwootId, { assignee_id: part.assigneeId });
+          result.assignedOneByOne++;
+        }
+      }
+      for (const request of assigneeRequests(withToken)) {
+        const agent = deps.chatwoot(input, mapping.agentEmails?.[request.assigneeId]);
+        await agent.bulkActions.updateConversations({ ids: request.ids, assigneeId: request.assigneeId });
+        result.requests++;
+        result.assigneeRequests++;
+      }
+      for (const request of bulkRequests(parts)) {
         await chatwoot.bulkActions.updateConversations({
           ids: request.ids,
           status: request.status,
@@ -255,21 +372,19 @@ export function createBulkActionActivities(deps: ActivityDeps) {
       }
     };
     const confirm = async (entry: Entry) => {
-      await putJson(
-        store,
-        blobLayout.syncedConversation(input.account, entry.intercomId),
-        entry.pending.record,
-      );
-      await store.delete(blobLayout.conversationFinalState(input.account, entry.intercomId));
+      if (keys.synced && entry.pending.record !== undefined) {
+        await putJson(store, keys.synced(input.account, entry.intercomId), entry.pending.record);
+      }
+      await store.delete(keys.pending(input.account, entry.intercomId));
       unconfirmed.delete(entry.pending.chatwootId);
       result.confirmed++;
     };
 
-    await send([...unconfirmed.values()]);
+    await send([...unconfirmed.values()].map((entry) => entry.pending));
     for (const [round, wait] of READ_BACK_WAITS_MS.entries()) {
       await sleep(wait);
       const seen = await readBack(chatwoot, mapping.inboxId, new Set(unconfirmed.keys()));
-      const notApplied: Entry[] = [];
+      const notApplied: PendingFinalState[] = [];
       for (const entry of [...unconfirmed.values()]) {
         let conversation = seen.get(entry.pending.chatwootId);
         if (!conversation) {
@@ -283,8 +398,9 @@ export function createBulkActionActivities(deps: ActivityDeps) {
             continue;
           }
         }
-        if (applied(conversation, entry.pending)) await confirm(entry);
-        else notApplied.push(entry);
+        const missing = notYetApplied(conversation, entry.pending);
+        if (missing === undefined) await confirm(entry);
+        else notApplied.push(missing);
       }
       if (unconfirmed.size === 0) return result;
       if (round >= 1) {
@@ -293,8 +409,8 @@ export function createBulkActionActivities(deps: ActivityDeps) {
       }
     }
     throw new HttpFailure(
-      `Chatwoot accepted POST /bulk_actions but its BulkActionsJob did not apply the labels and status of ` +
-        `${unconfirmed.size} conversations within ${READ_BACK_WAITS_MS.reduce((a, b) => a + b, 0) / 1000} s: ` +
+      'Chatwoot accepted POST /bulk_actions but its BulkActionsJob did not apply the labels, status ' +
+        `or assignee of ${unconfirmed.size} conversations within ${READ_BACK_WAITS_MS.reduce((a, b) => a + b, 0) / 1000} s: ` +
         'check that Sidekiq runs the medium queue (the retry sends them again)',
       'chatwoot',
       undefined,
@@ -302,7 +418,7 @@ export function createBulkActionActivities(deps: ActivityDeps) {
     );
   }
 
-  return { applyFinalStates };
+  return { applyFinalStates, applyTicketFinalStates };
 }
 
 export type BulkActionActivities = OnQueue<

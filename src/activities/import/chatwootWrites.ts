@@ -10,7 +10,9 @@ import { survivesForm } from '../../clients/chatwoot/conversationForm.js';
 import { ChatwootPolicyRefusal } from '../../clients/chatwoot/refusals.js';
 import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
+import { type SendPriority, withSendPriority } from '../../clients/sendPriority.js';
 import { type MigrationInput, taskQueues } from '../../config.js';
+import type { ContactCompanyAttributes } from '../../mapping/contactNotes.js';
 import {
   contactIdentifier,
   contactIdentifierForms,
@@ -31,6 +33,7 @@ import type { OnQueue } from '../queues.js';
 import type { MigrationMapping } from '../setup/chatwootWrites.js';
 import { findInArchive } from './archiveIndex.js';
 import { createContactExtrasWriter } from './contactExtras.js';
+import { createContactLabelBatch } from './contactLabels.js';
 import { applyFinalState, type ConversationTarget } from './conversationState.js';
 import { markCreating, mayAlreadyExist } from './createMarker.js';
 import { mergedSurvivor } from './mergedContacts.js';
@@ -96,13 +99,17 @@ export function createImportActivities(deps: ActivityDeps) {
     return run.cached(run.chunks, key, () => readChunk<Conversation>(deps.store(input), key));
   };
 
-  /** Finds or creates one contact, and remembers its Chatwoot id for the conversations that follow. */
+  /**
+   * Finds or creates one contact, and remembers its Chatwoot id for the conversations that follow;
+   * `companies` go into the create (contactExtras.ts companiesOf).
+   */
   async function ensureContact(
     input: MigrationInput,
     chatwoot: ChatwootClient,
     contact: Contact,
+    companies: ContactCompanyAttributes = {},
   ): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
-    const outcome = await findOrCreateContact(input, chatwoot, contact);
+    const outcome = await findOrCreateContact(input, chatwoot, contact, companies);
     contactIds(input).set(contactCacheKey(contact.id), outcome.id);
     return outcome;
   }
@@ -118,8 +125,10 @@ export function createImportActivities(deps: ActivityDeps) {
     input: MigrationInput,
     chatwoot: ChatwootClient,
     contact: Contact,
+    companies: ContactCompanyAttributes,
   ): Promise<{ id: number; created: boolean; mergedByEmail: boolean }> {
-    const payload = contactPayload(contact);
+    const base = contactPayload(contact);
+    const payload = { ...base, additional_attributes: { ...base.additional_attributes, ...companies } };
     // Under its external id, or under `intercom:<id>` from an import before the re-key step.
     const forms = contactIdentifierForms(contact);
     const lookUp = async () => {
@@ -195,7 +204,9 @@ export function createImportActivities(deps: ActivityDeps) {
       merges: [],
     };
     const contacts = await readChunk<Contact>(store, chunkKey);
-    const extras = createContactExtrasWriter(deps, input, chatwoot);
+    // Created contacts' labels go in bulk once the chunk's contacts are in (contactLabels.ts).
+    const labelBatch = createContactLabelBatch(chatwoot);
+    const extras = createContactExtrasWriter(deps, input, chatwoot, labelBatch);
     const result: ContactImportResult = { created: 0, existing: 0, merged: 0, failed: 0 };
     // Contacts are independent of each other (merges are planned beforehand), so several go at once:
     // one at a time, a chunk could use only a sliver of the request budget. The heartbeat carries the
@@ -204,18 +215,24 @@ export function createImportActivities(deps: ActivityDeps) {
     const start = (Context.current().info.heartbeatDetails as number | undefined) ?? 0;
     const done: boolean[] = [];
     let watermark = start;
-    let next = start;
+    // Below the watermark, a contact whose labels an earlier attempt left to a batch it never
+    // confirmed is done again (contactExtras.ts labelsUnconfirmed): found, and written per contact.
+    const order: number[] = [];
+    for (let index = 0; index < start; index++)
+      if (await extras.labelsUnconfirmed(contacts[index])) order.push(index);
+    for (let index = start; index < contacts.length; index++) order.push(index);
+    let next = 0;
     let stopped = false;
     const lane = async () => {
-      while (!stopped && next < contacts.length) {
-        const index = next++;
+      while (!stopped && next < order.length) {
+        const index = order[next++];
         const contact = contacts[index];
         const canonicalId = plan.mergedInto[contact.id];
         if (canonicalId) {
           result.merged++;
           await extras.writeForMerged(contact, canonicalId, plan.identifiers?.[canonicalId]);
         } else {
-          const outcome = await ensureContact(input, chatwoot, contact);
+          const outcome = await ensureContact(input, chatwoot, contact, await extras.companiesOf(contact));
           if (outcome.created) result.created++;
           else if (outcome.mergedByEmail) result.merged++;
           else result.existing++;
@@ -237,6 +254,7 @@ export function createImportActivities(deps: ActivityDeps) {
     );
     const failure = lanes.find((outcome) => outcome.status === 'rejected');
     if (failure) throw failure.reason;
+    await labelBatch.flush();
     return result;
   }
 
@@ -347,7 +365,8 @@ export function createImportActivities(deps: ActivityDeps) {
     const context = Context.current();
     const keepAlive = setInterval(() => context.heartbeat('importing'), KEEP_ALIVE_HEARTBEAT_MS);
     try {
-      const result = await importConversationAttempt(args, context);
+      // The conversation with the most messages left goes first at the pacer (clients/sendPriority.ts).
+      const result = await withSendPriority((priority) => importConversationAttempt(args, context, priority));
       // Numbers only, for "budget in use" on the migration's page (importWorkflow adds up the workers).
       const chatwootRate = deps.chatwootRate(args.input);
       return chatwootRate ? { ...result, chatwootRate } : result;
@@ -359,6 +378,7 @@ export function createImportActivities(deps: ActivityDeps) {
   async function importConversationAttempt(
     args: ConversationImportArgs,
     context: Context,
+    priority: SendPriority,
   ): Promise<ConversationImportResult> {
     const { input, conversationId, chunkKey } = args;
     const store = deps.store(input);
@@ -384,6 +404,8 @@ export function createImportActivities(deps: ActivityDeps) {
       // An inline image's reference says whether its copy is attached to the message.
       attachmentCopied: (messageSourceId, index) => copied.has(`${messageSourceId}#${index}`),
     });
+    // Its create, then its messages: what it still has to send, for the pacer's order.
+    priority.remaining = planned.length + 1;
     const storedFor = (message: PlannedMessage) =>
       (attachmentIndex?.stored ?? []).filter((s) => s.messageSourceId === message.sourceId);
 
@@ -488,7 +510,8 @@ export function createImportActivities(deps: ActivityDeps) {
       attachmentsMissing: 0,
     };
     const postedAt: number[] = [];
-    for (const message of planned) {
+    for (const [index, message] of planned.entries()) {
+      priority.remaining = planned.length - index;
       if (already.has(message.sourceId)) {
         result.messagesAlreadyThere++;
         continue;
@@ -516,6 +539,7 @@ export function createImportActivities(deps: ActivityDeps) {
       context.heartbeat(result.messagesPosted);
     }
 
+    priority.remaining = 0;
     // Labels, team, assignee and status; what agents changed in Chatwoot stays unless Intercom changed it.
     const pending = await applyFinalState(deps, {
       input,

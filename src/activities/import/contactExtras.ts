@@ -8,8 +8,12 @@
  * read once per run.
  *
  * Exactly once, with few requests:
- * - a contact created by this attempt has nothing yet: notes, labels and companies are written without
- *   looking first;
+ * - the companies ride in the contact's create (companiesOf): POST /contacts permits
+ *   `additional_attributes: {}` like PUT does (contacts_controller.rb, permitted_params), so a contact
+ *   created by this attempt costs no update for them;
+ * - a contact created by this attempt has nothing else yet: notes are written without looking first,
+ *   and its labels go with the chunk's other created contacts' in a few POST /bulk_actions
+ *   (contactLabels.ts), its record below written once they are seen;
  * - otherwise notes are listed once (one request, only for a contact with notes) and only missing ones
  *   are posted (each note's first line names its Intercom note); labels are read and merged with the
  *   agents' (written only when a title is missing); the contact is read and its company attributes
@@ -24,6 +28,7 @@ import { contactExtrasOf } from '../../clients/intercom/contactSchemas.js';
 import type { Company, Contact, Tag } from '../../clients/intercom/schemas.js';
 import type { MigrationInput } from '../../config.js';
 import {
+  type ContactCompanyAttributes,
   companyAttributesDiffer,
   contactCompanyAttributes,
   contactLabelsToSet,
@@ -37,11 +42,16 @@ import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
 import { readManifest, recordsOf } from '../manifests.js';
 import { findContactByIdentifiers } from './chatwootWrites.js';
+import type { createContactLabelBatch } from './contactLabels.js';
+
+type ContactLabelBatch = ReturnType<typeof createContactLabelBatch>;
 
 export interface ContactExtrasOutcome {
   notesWritten: number;
   notesAlreadyThere: number;
   labelsWritten: boolean;
+  /** Left to the chunk's label batch (contactLabels.ts): the contact was created by this attempt. */
+  labelsDeferred?: boolean;
   companiesWritten: boolean;
   /** Nothing was requested: the same extras were written before. */
   unchanged: boolean;
@@ -65,6 +75,8 @@ export function createContactExtrasWriter(
   deps: ActivityDeps,
   input: MigrationInput,
   chatwoot: ChatwootClient,
+  /** Where a created contact's labels wait to go in bulk (contactLabels.ts); absent: per contact. */
+  labelBatch?: ContactLabelBatch,
 ) {
   const store = deps.store(input);
   const run = deps.runCache(input);
@@ -105,8 +117,17 @@ export function createContactExtrasWriter(
   }
 
   /**
+   * The company attributes (company_name, other_companies) for the contact's create: the same ones
+   * write() would otherwise PUT afterwards.
+   */
+  async function companiesOf(contact: Contact): Promise<ContactCompanyAttributes> {
+    if (!hasAnyExtras(contact)) return {};
+    return (await wanted(contact)).companies;
+  }
+
+  /**
    * Writes the extras of `contact` on the Chatwoot contact `chatwootId`; `created` when this attempt
-   * has just created it (it holds nothing yet).
+   * has just created it with companiesOf(contact) in its create (it holds nothing else yet).
    */
   async function write(
     contact: Contact,
@@ -150,7 +171,9 @@ export function createContactExtrasWriter(
         outcome.notesWritten++;
       }
     }
-    if (want.labels.length > 0) {
+    const deferLabels = created && labelBatch !== undefined && want.labels.length > 0;
+    if (deferLabels) outcome.labelsDeferred = true;
+    else if (want.labels.length > 0) {
       const existing = created ? [] : await chatwoot.contactExtras.labels(chatwootId);
       const labels = contactLabelsToSet(existing, want.tagNames);
       if (labels) {
@@ -158,17 +181,32 @@ export function createContactExtrasWriter(
         outcome.labelsWritten = true;
       }
     }
-    if (hasCompanies) {
-      const current = created
-        ? {}
-        : (await chatwoot.contactExtras.getContact(chatwootId)).additional_attributes;
+    // A contact created by this attempt got them in its create.
+    if (hasCompanies && created) outcome.companiesWritten = true;
+    if (hasCompanies && !created) {
+      const current = (await chatwoot.contactExtras.getContact(chatwootId)).additional_attributes;
       if (companyAttributesDiffer(current, want.companies)) {
         await chatwoot.updateContact(chatwootId, { additional_attributes: { ...want.companies } });
         outcome.companiesWritten = true;
       }
     }
-    await putJson(store, stateKey, { chatwootId, digest } satisfies WrittenState);
+    const record = async () => {
+      await putJson(store, stateKey, { chatwootId, digest } satisfies WrittenState);
+    };
+    // The record waits for the labels: until Chatwoot shows them the contact is unfinished.
+    if (deferLabels) labelBatch?.add({ chatwootId, labels: want.labels }, record);
+    else await record();
     return outcome;
+  }
+
+  /**
+   * Whether an earlier attempt of this chunk may have left the contact's labels to a batch it did not
+   * confirm: it wants labels and has no extras record. Such a contact is done again (per contact).
+   */
+  async function labelsUnconfirmed(contact: Contact): Promise<boolean> {
+    if (!hasAnyExtras(contact)) return false;
+    if ((await wanted(contact)).labels.length === 0) return false;
+    return (await getJson(store, blobLayout.contactExtrasWritten(input.account, contact.id))) === undefined;
   }
 
   /**
@@ -198,7 +236,7 @@ export function createContactExtrasWriter(
     return write(contact, chatwootId, false);
   }
 
-  return { write, writeForMerged };
+  return { companiesOf, write, writeForMerged, labelsUnconfirmed };
 }
 
 /** Whether an exported contact has any note, tag or company to bring over. */

@@ -1,8 +1,10 @@
 /**
  * The end of a conversation's import: labels, team, assignee, status, then the record of what was
- * synced (blob store, no Chatwoot request). A conversation created by this attempt gets Intercom's
- * values as they are; one found in Chatwoot keeps what agents did there during the parallel run
- * unless Intercom changed the same thing since the last sync (src/mapping/syncMerge.ts decides).
+ * synced (blob store, no Chatwoot request); or, for a conversation created now in a batched import,
+ * the team here and the labels, status and assignee left to POST /bulk_actions (bulkActions.ts).
+ * A conversation created by this attempt gets Intercom's values as they are; one found in Chatwoot
+ * keeps what agents did there during the parallel run unless Intercom changed the same thing since
+ * the last sync (src/mapping/syncMerge.ts decides).
  */
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
 import type { Conversation as ChatwootConversation } from '../../clients/chatwoot/schemas.js';
@@ -40,7 +42,10 @@ export interface FinalStateArgs {
   target: ConversationTarget;
   /** This attempt posted an incoming message (which reopens a resolved or snoozed conversation). */
   postedIncoming: boolean;
-  /** Leave the labels and status of a conversation created now to POST /bulk_actions (bulkActions.ts). */
+  /**
+   * Leave the labels, status and (for an agent with a token) assignee of a conversation created now
+   * to POST /bulk_actions (bulkActions.ts).
+   */
   batch?: boolean;
 }
 
@@ -63,10 +68,11 @@ function chatwootStateOf(found: ChatwootConversation): ChatwootConversationState
 }
 
 /**
- * Writes what the conversation lacks. Returns true when its labels and status were left to the batch
- * instead (a final-state blob written, the sync record not yet): only for a conversation this attempt
- * created, whose labels are then added to none and whose status is pending. A snooze until a time is
- * toggled here all the same (the bulk job takes no snoozed_until); only its labels wait.
+ * Writes what the conversation lacks. Returns true when its labels, status or assignee were left to
+ * the batch instead (a final-state blob written, the sync record not yet): only for a conversation
+ * this attempt created, whose labels are then added to none, whose status is pending and which has no
+ * assignee but one its team may have picked. A snooze until a time is toggled here all the same (the
+ * bulk job takes no snoozed_until); an agent without a token is assigned here as before.
  */
 export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs): Promise<boolean> {
   const { input, chatwoot, mapping, conversation, target } = args;
@@ -115,11 +121,19 @@ export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs):
     });
   }
 
-  // Batched: the labels of a conversation created now, and its status unless it is snoozed until a
-  // time (toggled here: the bulk job takes no snoozed_until).
+  // Batched: the labels of a conversation created now, its status unless it is snoozed until a time
+  // (toggled here: the bulk job takes no snoozed_until), and its assignee when that agent has a token
+  // (a self-assignment by bulk action: bulkActions.ts).
+  const created = args.batch === true && target.created;
   const bulkStatus = writes.status && bulkStatusOf(writes.status);
+  const assigneeEmail =
+    typeof writes.assigneeId === 'number' ? mapping.agentEmails?.[writes.assigneeId] : undefined;
+  const bulkAssignee =
+    created && typeof writes.assigneeId === 'number' && deps.hasAgentToken(assigneeEmail)
+      ? writes.assigneeId
+      : undefined;
   const batched =
-    args.batch === true && target.created && (bulkStatus !== undefined || (writes.labels ?? []).length > 0);
+    created && (bulkStatus !== undefined || (writes.labels ?? []).length > 0 || bulkAssignee !== undefined);
   if (writes.labels && !batched) await chatwoot.setLabels(target.id, writes.labels);
   // No agent is alerted about history (app/listeners/notification_listener.rb): the conversation
   // was created pending (no conversation_creation for the inbox's members) and unassigned, so its
@@ -128,9 +142,10 @@ export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs):
   // its final status comes last, which notifies no one. Team first: Chatwoot drops an assignee
   // who is not in the conversation's team.
   // A found conversation that is no longer pending is live: an assignment there is a change agents
-  // should hear about, made with the administrator's token.
+  // should hear about, made with the administrator's token. A batched assignee comes after this too
+  // (after the team), as a self-assignment, which notifies no one whatever the status is by then.
   if (writes.teamId !== undefined) await chatwoot.assign(target.id, { team_id: writes.teamId });
-  if (writes.assigneeId !== undefined) {
+  if (writes.assigneeId !== undefined && bulkAssignee === undefined) {
     // The listener runs in a background job that reads `pending?` when it runs, possibly after the
     // status below: an agent with a token assigns itself instead, which Chatwoot never notifies
     // (Conversation#self_assign?). AssignmentsController lets any member take an *unassigned*
@@ -138,9 +153,7 @@ export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs):
     // only one still pending from its unfinished first import and unassigned is taken that way.
     const unassignedHistory =
       target.created || (chatwootBefore?.status === 'pending' && chatwootBefore.assigneeId === null);
-    const assigneeEmail =
-      unassignedHistory && writes.assigneeId !== null ? mapping.agentEmails?.[writes.assigneeId] : undefined;
-    const assigner = assigneeEmail ? deps.chatwoot(input, assigneeEmail) : chatwoot;
+    const assigner = unassignedHistory && assigneeEmail ? deps.chatwoot(input, assigneeEmail) : chatwoot;
     await assigner.assign(target.id, { assignee_id: writes.assigneeId });
   }
   if (writes.status && !(batched && bulkStatus !== undefined)) {
@@ -151,6 +164,7 @@ export async function applyFinalState(deps: ActivityDeps, args: FinalStateArgs):
       chatwootId: target.id,
       ...(bulkStatus === undefined ? {} : { status: bulkStatus }),
       labels: writes.labels ?? [],
+      ...(bulkAssignee === undefined ? {} : { assigneeId: bulkAssignee }),
       record: intercom,
     };
     await putJson(store, blobLayout.conversationFinalState(input.account, conversation.id), pending);

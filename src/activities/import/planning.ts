@@ -30,11 +30,23 @@ export function createImportPlanningActivities(deps: ActivityDeps) {
     return (await readManifest(deps.store(input), manifestKey)).chunks.map((c) => c.key);
   }
 
+  /**
+   * A chunk's conversation ids, in export order, or with `longestFirst` (importWorkflow's
+   * IMPORT_LONGEST_FIRST) the conversations with the most parts first, ties in export order: a long
+   * conversation's messages go one after the other, so it sets the import's end unless it starts first.
+   */
   async function listChunkConversationIds(
     { input }: { input: MigrationInput },
     chunkKey: string,
+    order?: 'longestFirst',
   ): Promise<string[]> {
-    return (await readChunk<Conversation>(deps.store(input), chunkKey)).map((c) => c.id);
+    const conversations = await readChunk<Conversation>(deps.store(input), chunkKey);
+    if (order !== 'longestFirst') return conversations.map((c) => c.id);
+    const parts = (c: Conversation) => c.conversation_parts?.conversation_parts.length ?? 0;
+    return conversations
+      .map((c, index) => ({ id: c.id, parts: parts(c), index }))
+      .sort((a, b) => b.parts - a.parts || a.index - b.index)
+      .map((c) => c.id);
   }
 
   async function planContactMerges(

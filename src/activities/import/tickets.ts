@@ -1,7 +1,9 @@
 /**
  * One Intercom ticket into Chatwoot (chatwoot-writes), exactly once, like a conversation: the
  * conversation is looked up by its `intercom_ticket_id` attribute before one is created, messages by
- * their source id before they are posted, and the link notes by theirs.
+ * their source id before they are posted, and the link notes by theirs. (No create marker spares that
+ * look-up as it does a conversation's: tickets imported by a version before markers have none, so a
+ * missing marker would not prove that no ticket conversation exists.)
  *
  * - The ticket's contact: its first Intercom contact (merged by e-mail as the contacts were), found
  *   by identifier like a conversation's. A ticket without a contact (trackers, most back-office
@@ -10,9 +12,14 @@
  *   told anything. Back-office tickets about a customer stay on that customer, where agents look.
  * - A customer ticket Intercom also serves as a conversation (the same id and creation time: a
  *   conversation converted in place) is not imported twice: its messages that are missing and its
- *   labels are added to that conversation, whose status stays the conversation import's.
- * - Created `pending` with no assignee (no one is notified while history is written), then labels,
- *   team and assignee, and the status last, as conversations are (./chatwootWrites.ts explains why).
+ *   labels are added to that conversation, whose status stays the conversation import's. It is
+ *   looked for only when the conversation import may have created that id (its create marker or sync
+ *   record, createMarker.ts, which every version writes; tickets are imported after conversations).
+ * - Created `pending` with no assignee (no one is notified while history is written), with its team
+ *   and its first message (ConversationsController#create runs Messages::MessageBuilder on
+ *   params[:message] in the same transaction), then labels and assignee, and the status last, as
+ *   conversations are (./chatwootWrites.ts explains why); in a batched import those three go by
+ *   POST /bulk_actions with other tickets' (ticketState.ts).
  * - Links both ways: the ticket's conversation carries `intercom_ticket_id` and the Intercom ids of
  *   its linked conversations; each linked conversation found in Chatwoot gets one private note
  *   `ticket-link:<ticket id>` naming the conversation the ticket became, and the ticket's
@@ -20,6 +27,7 @@
  */
 import { Context, sleep } from '@temporalio/activity';
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import { survivesForm } from '../../clients/chatwoot/conversationForm.js';
 import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Contact } from '../../clients/intercom/schemas.js';
 import type { Ticket } from '../../clients/intercom/ticketSchemas.js';
@@ -28,12 +36,10 @@ import { contactIdentifierForms, contactPayload } from '../../mapping/contacts.j
 import { isoUtc } from '../../mapping/text.js';
 import {
   linkedConversationIds,
-  mapTicketStatus,
   planTicketMessages,
   ticketAdditionalAttributes,
   ticketConversationId,
   ticketCustomAttributes,
-  ticketLabels,
   ticketLinkNote,
   ticketLinkSourceId,
 } from '../../mapping/tickets.js';
@@ -45,11 +51,18 @@ import { readChunk } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import type { MigrationMapping } from '../setup/chatwootWrites.js';
 import { findContactByIdentifiers, type MergePlan } from './chatwootWrites.js';
+import { mayAlreadyExist } from './createMarker.js';
+import { applyTicketFinalState, type TicketTarget, ticketTeamId } from './ticketState.js';
 
 export interface TicketImportArgs {
   input: MigrationInput;
   ticketId: string;
   chunkKey: string;
+  /**
+   * A ticket's unfinished conversation leaves its labels, status and assignee to POST /bulk_actions
+   * (ticketState.ts): the ticket import workflow's patch import-tickets-batched.
+   */
+  batchFinalState?: boolean;
 }
 
 export interface TicketImportResult {
@@ -64,6 +77,8 @@ export interface TicketImportResult {
   /** Linked Intercom conversations found in Chatwoot (and noted), of those the ticket lists. */
   linksNoted: number;
   linksMissing: number;
+  /** Its labels, status or assignee wait for applyTicketFinalStates (a final-state blob written). */
+  finalStatePending?: boolean;
 }
 
 /** The Intercom id of the one contact that holds the tickets without a contact. */
@@ -192,19 +207,58 @@ export function createTicketImportActivities(deps: ActivityDeps) {
       attachmentCopied: (messageSourceId, index) => copied.has(`${messageSourceId}#${index}`),
     });
 
+    const messageBody = async (message: (typeof planned)[number]) => {
+      const files = stored.filter((s) => s.messageSourceId === message.sourceId);
+      return {
+        content: message.content,
+        message_type: message.messageType,
+        private: message.private,
+        source_id: message.sourceId,
+        content_attributes: {
+          external_created_at: message.externalCreatedAt,
+          intercom_author: { type: message.authorType, id: message.authorId, name: message.authorName },
+          intercom_ticket_id: ticket.id,
+        },
+        attachments: files.length
+          ? await Promise.all(
+              files.map(async (file) => ({
+                fileName: file.fileName,
+                contentType: file.contentType,
+                data: (await store.get(file.key)) ?? Buffer.alloc(0),
+              })),
+            )
+          : undefined,
+      };
+    };
+
     const byTicketId = async () =>
       (await chatwoot.filterConversationsByCustomAttribute('intercom_ticket_id', ticket.id))[0];
-    let target: { id: number; created: boolean; labels: string[] } | undefined;
+    let target: TicketTarget | undefined;
     let sameAsConversation = false;
     const existing = await byTicketId();
-    if (existing) target = { id: existing.id, created: false, labels: existing.labels ?? [] };
-    if (!target) {
+    if (existing) target = { id: existing.id, created: false, found: existing };
+    // Only a conversation the conversation import marked (or synced) can be the ticket's own.
+    if (!target && (await mayAlreadyExist(deps, input, ticket.id, 1))) {
       const same = await sameConversation(chatwoot, ticket);
       if (same) {
         sameAsConversation = true;
-        target = { id: same.id, created: false, labels: same.labels ?? [] };
+        target = { id: same.id, created: false, found: same };
       }
     }
+    const customAttributes = ticketCustomAttributes(ticket);
+    const additionalAttributes = ticketAdditionalAttributes(ticket);
+    const first = planned[0];
+    const firstFiles = first ? stored.filter((s) => s.messageSourceId === first.sourceId) : [];
+    // Files make the create a form, in which a number attribute would come back a string; and only
+    // the administrator's messages can ride in its create (the token that sends it writes them).
+    const foldFirst =
+      first !== undefined &&
+      !(first.messageType === 'outgoing' && !first.private && deps.hasAgentToken(first.authorEmail)) &&
+      (firstFiles.length === 0 || (survivesForm(customAttributes) && survivesForm(additionalAttributes)));
+    let firstInCreate = false;
+    // The team rides in the create, as a conversation's does (chatwootWrites.ts: allow_auto_assign is
+    // off on the import's teams, so AssignmentHandler picks no one).
+    const teamId = ticketTeamId(mapping, ticket);
     if (!target) {
       const contactId = await resolveContact(input, chatwoot, ticket);
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
@@ -214,14 +268,17 @@ export function createTicketImportActivities(deps: ActivityDeps) {
           contact_id: contactId,
           // Pending until every message is in, as for conversations: nothing alerts anyone meanwhile.
           status: 'pending',
-          custom_attributes: ticketCustomAttributes(ticket),
-          additional_attributes: ticketAdditionalAttributes(ticket),
+          ...(teamId === undefined ? {} : { team_id: teamId }),
+          custom_attributes: customAttributes,
+          additional_attributes: additionalAttributes,
+          ...(foldFirst && first ? { message: await messageBody(first) } : {}),
         });
-        target = { id: created.id, created: true, labels: [] };
+        target = { id: created.id, created: true, createdTeamId: teamId };
+        firstInCreate = foldFirst;
       } catch (error) {
         const again = isRetryable(error) ? await byTicketId() : undefined;
         if (!again) throw error;
-        target = { id: again.id, created: false, labels: again.labels ?? [] };
+        target = { id: again.id, created: false, found: again };
       }
     }
 
@@ -243,58 +300,39 @@ export function createTicketImportActivities(deps: ActivityDeps) {
         result.messagesAlreadyThere++;
         continue;
       }
-      await respectFloodGuard(postedAt, input.import.messagesPerMinute);
       const files = stored.filter((s) => s.messageSourceId === message.sourceId);
+      if (message === first && firstInCreate) {
+        // Posted by the create above.
+        postedAt.push(Date.now());
+        result.messagesPosted++;
+        result.attachmentsUploaded += files.length;
+        continue;
+      }
+      await respectFloodGuard(postedAt, input.import.messagesPerMinute);
       const author =
         message.messageType === 'outgoing' && !message.private && deps.hasAgentToken(message.authorEmail)
           ? deps.chatwoot(input, message.authorEmail ?? undefined)
           : chatwoot;
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-      await author.createMessage(target.id, {
-        content: message.content,
-        message_type: message.messageType,
-        private: message.private,
-        source_id: message.sourceId,
-        content_attributes: {
-          external_created_at: message.externalCreatedAt,
-          intercom_author: { type: message.authorType, id: message.authorId, name: message.authorName },
-          intercom_ticket_id: ticket.id,
-        },
-        attachments: files.length
-          ? await Promise.all(
-              files.map(async (file) => ({
-                fileName: file.fileName,
-                contentType: file.contentType,
-                data: (await store.get(file.key)) ?? Buffer.alloc(0),
-              })),
-            )
-          : undefined,
-      });
+      await author.createMessage(target.id, await messageBody(message));
       postedAt.push(Date.now());
       result.messagesPosted++;
       result.attachmentsUploaded += files.length;
       context.heartbeat(result.messagesPosted);
     }
 
-    await linkConversations(chatwoot, ticket, target.id, already, result);
+    await linkConversations(chatwoot, ticket, target, already, result);
 
-    const labels = [...new Set([...target.labels, ...ticketLabels(ticket)])].sort();
-    await chatwoot.setLabels(target.id, labels);
-    if (target.created) {
-      const teamId = ticket.team_assignee_id ? mapping.teams[ticket.team_assignee_id] : undefined;
-      const assigneeId = ticket.admin_assignee_id ? mapping.agents[ticket.admin_assignee_id] : undefined;
-      if (teamId !== undefined) await chatwoot.assign(target.id, { team_id: teamId });
-      if (assigneeId !== undefined) {
-        // Self-assignment by an agent with a token notifies no one (see ./chatwootWrites.ts).
-        const email = mapping.agentEmails?.[assigneeId];
-        await (email ? deps.chatwoot(input, email) : chatwoot).assign(target.id, { assignee_id: assigneeId });
-      }
-    }
-    // The status of a conversation the ticket joined stays the conversation import's.
-    if (!sameAsConversation) {
-      const { status, snoozedUntil } = mapTicketStatus(ticket);
-      await chatwoot.toggleStatus(target.id, status, snoozedUntil);
-    }
+    const pending = await applyTicketFinalState(deps, {
+      input,
+      chatwoot,
+      mapping,
+      ticket,
+      target,
+      sameAsConversation,
+      batch: args.batchFinalState,
+    });
+    if (pending) result.finalStatePending = true;
     return result;
   }
 
@@ -302,7 +340,7 @@ export function createTicketImportActivities(deps: ActivityDeps) {
   async function linkConversations(
     chatwoot: ChatwootClient,
     ticket: Ticket,
-    ticketConversation: number,
+    target: TicketTarget,
     onTicketConversation: Set<string>,
     result: TicketImportResult,
   ): Promise<void> {
@@ -314,15 +352,17 @@ export function createTicketImportActivities(deps: ActivityDeps) {
         await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', intercomId)
       )[0];
       found.push({ intercomId, chatwootId: match?.id });
-      if (!match || match.id === ticketConversation) {
+      if (!match || match.id === target.id) {
         if (!match) result.linksMissing++;
         continue;
       }
       result.linksNoted++;
       const noteId = ticketLinkSourceId(ticket.id);
-      if ((await sourceIdsOf(chatwoot, match.id)).has(noteId)) continue;
+      // A link note names the ticket's conversation, so none can predate one this attempt created
+      // (an earlier attempt's would have been found by byTicketId): only a found one is looked at.
+      if (!target.created && (await sourceIdsOf(chatwoot, match.id)).has(noteId)) continue;
       await chatwoot.createMessage(match.id, {
-        content: ticketLinkNote(ticket, ticketConversation),
+        content: ticketLinkNote(ticket, target.id),
         message_type: 'outgoing',
         private: true,
         source_id: noteId,
@@ -336,7 +376,7 @@ export function createTicketImportActivities(deps: ActivityDeps) {
         ? `- Intercom conversation ${intercomId}: not in Chatwoot (not migrated, or deleted in Intercom)`
         : `- Intercom conversation ${intercomId}: conversation #${chatwootId}`,
     );
-    await chatwoot.createMessage(ticketConversation, {
+    await chatwoot.createMessage(target.id, {
       content: ['Conversations linked to this Intercom ticket:', '', ...lines].join('\n'),
       message_type: 'outgoing',
       private: true,

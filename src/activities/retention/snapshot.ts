@@ -50,7 +50,7 @@ export function createRetentionStoreActivities(deps: ActivityDeps) {
     for (const rejected of manifest.rejected ?? []) ids.add(rejected.conversationId);
     const deltaManifests: string[] = [];
     for await (const key of store.list(blobLayout.deltaPrefix(input.account))) {
-      if (key.endsWith(`/${entity}/manifest.json`)) deltaManifests.push(key);
+      if (blobLayout.isDeltaManifestOf(key, entity)) deltaManifests.push(key);
     }
     for (const key of deltaManifests.sort()) {
       for await (const record of recordsOf<{ id: string }>(store, await readManifest(store, key))) {
@@ -65,7 +65,7 @@ export function createRetentionStoreActivities(deps: ActivityDeps) {
     const store = deps.store(input);
     const keep = blobLayout.retentionDir(input.account);
     const keys: string[] = [];
-    for await (const key of store.list(`${blobLayout.root(input.account)}/`)) {
+    for await (const key of store.list(blobLayout.accountPrefix(input.account))) {
       if (!key.startsWith(keep)) keys.push(key);
     }
     return keys;

@@ -47,7 +47,7 @@ export interface SealedManifest {
 
 async function listSealable(store: BlobStore, account: number): Promise<SealedFile[]> {
   const files: SealedFile[] = [];
-  for await (const key of store.list(`${blobLayout.root(account)}/`)) {
+  for await (const key of store.list(blobLayout.accountPrefix(account))) {
     if (blobLayout.isSealKey(account, key)) continue;
     const read = await readWithProtection(store, key);
     if (read) {

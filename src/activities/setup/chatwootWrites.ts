@@ -37,7 +37,7 @@ import type { ActivityDeps } from '../deps.js';
 import { readManifest, recordsOf } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import { ensureIntercomBot } from './agentBot.js';
-import { quietExistingInbox, stopTeamAutoAssign } from './existingSettings.js';
+import { portalLocalesPatch, quietExistingInbox, stopTeamAutoAssign } from './existingSettings.js';
 import { ensureArchiveInboxMembers } from './inboxMembers.js';
 
 export { FROM_INTERCOM_LABEL } from '../../mapping/index.js';
@@ -296,36 +296,29 @@ export function createSetupActivities(deps: ActivityDeps) {
       ...categories.map(({ category }) => category.locale),
       ...payloads.map(({ payload }) => payload.locale ?? ''),
     ]);
-    const portal = (await chatwoot.listPortals()).find((candidate) => candidate.slug === slug);
+    const portal = (await chatwoot.helpCenter.listPortals()).find((candidate) => candidate.slug === slug);
     if (!portal) {
       const config = { allowed_locales: locales.allowed, default_locale: locales.defaultLocale };
-      await chatwoot.createPortal({ name: 'Help Center (from Intercom)', slug, config });
+      await chatwoot.helpCenter.createPortal({ name: 'Help Center (from Intercom)', slug, config });
     } else {
-      const allowedNow = Array.isArray(portal.config?.allowed_locales)
-        ? portal.config.allowed_locales.filter((code): code is string => typeof code === 'string')
-        : ['en'];
-      const missing = locales.allowed.filter((locale) => !allowedNow.includes(locale));
-      if (missing.length > 0) {
-        const defaultNow = portal.config?.default_locale;
-        await chatwoot.updatePortal(slug, {
-          config: {
-            allowed_locales: [...allowedNow, ...missing],
-            default_locale: typeof defaultNow === 'string' && defaultNow ? defaultNow : allowedNow[0],
-          },
-        });
-      }
+      const config = portalLocalesPatch(portal, locales.allowed);
+      if (config) await chatwoot.helpCenter.updatePortal(slug, { config });
     }
-    const categoriesBySlug = new Map((await chatwoot.listCategories(slug)).map((c) => [c.slug, c.id]));
+    const categoriesBySlug = new Map(
+      (await chatwoot.helpCenter.listCategories(slug)).map((c) => [c.slug, c.id]),
+    );
     const categoryOfCollection = new Map<string, number>();
     for (const { collection, category } of categories) {
       let categoryId = categoriesBySlug.get(category.slug);
       if (categoryId === undefined) {
-        categoryId = (await chatwoot.createCategory(slug, category)).id;
+        categoryId = (await chatwoot.helpCenter.createCategory(slug, category)).id;
         categoriesBySlug.set(category.slug, categoryId);
       }
       categoryOfCollection.set(collection.id, categoryId);
     }
-    const existingTitles = new Set((await chatwoot.listArticles(slug)).map((article) => article.title));
+    const existingTitles = new Set(
+      (await chatwoot.helpCenter.listArticles(slug)).map((article) => article.title),
+    );
     const authorId = (await chatwoot.profile()).id;
     let count = 0;
     // Chatwoot requires content; an Intercom article without a body is reported, not sent.
@@ -341,7 +334,7 @@ export function createSetupActivities(deps: ActivityDeps) {
         const title = i === 0 ? truncateShort(payload.title) : articlePartTitle(payload.title, i + 1);
         count++;
         if (existingTitles.has(title)) continue;
-        await chatwoot.createArticle(slug, {
+        await chatwoot.helpCenter.createArticle(slug, {
           title,
           content,
           description: payload.description,

@@ -72,3 +72,37 @@ export async function stopTeamAutoAssign(chatwoot: ChatwootClient, team: Team): 
   log.warn('team auto-assignment turned off for the import', { team: team.id });
   return team.id;
 }
+
+/**
+ * The config to PATCH on a portal found from an earlier run (or made by hand) so that it allows
+ * every locale the workspace uses, or undefined when it already does. Chatwoot renders a portal's
+ * `config.allowed_locales` as objects `{code, articles_count, categories_count}`
+ * (portals/_portal.json.jbuilder, models/_portal_config.json.jbuilder), not the codes it was given;
+ * a plain code is read too. The locales it has are kept, in their order, with the missing ones after:
+ * PortalsController#update stores the list it is sent, so a list of only the workspace's locales
+ * would take the portal's others away. Its default locale is sent back unchanged for the same reason.
+ */
+export function portalLocalesPatch(
+  portal: { config?: Record<string, unknown> | null; meta?: unknown },
+  wanted: readonly string[],
+): { allowed_locales: string[]; default_locale: string } | undefined {
+  const listed = Array.isArray(portal.config?.allowed_locales) ? portal.config.allowed_locales : [];
+  const codes = listed
+    .map((entry: unknown) =>
+      typeof entry === 'string'
+        ? entry
+        : entry && typeof entry === 'object' && typeof (entry as { code?: unknown }).code === 'string'
+          ? (entry as { code: string }).code
+          : '',
+    )
+    .filter((code) => code !== '');
+  // Portal#allowed_locale_codes: a portal with none allows its default locale, or English.
+  const meta = portal.meta && typeof portal.meta === 'object' ? (portal.meta as Record<string, unknown>) : {};
+  const stated = [portal.config?.default_locale, meta.default_locale].find(
+    (locale): locale is string => typeof locale === 'string' && locale !== '',
+  );
+  const allowedNow = codes.length > 0 ? [...new Set(codes)] : [stated ?? 'en'];
+  const missing = wanted.filter((locale) => !allowedNow.includes(locale));
+  if (missing.length === 0) return undefined;
+  return { allowed_locales: [...allowedNow, ...missing], default_locale: stated ?? allowedNow[0] ?? 'en' };
+}

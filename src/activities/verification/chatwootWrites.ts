@@ -70,7 +70,7 @@ export interface ReconciliationReport {
   tickets?: TicketReport;
   /** What the input's filters left out, by reason (./leftOut.ts); absent in older reports. */
   leftOut?: LeftOutReport;
-  /** Conversations whose status or labels differ from Intercom's (./finalStates.ts); absent in older reports. */
+  /** Conversations whose status, labels or assignee differ from Intercom's (./finalStates.ts); absent in older reports. */
   finalStateMismatches?: FinalStateMismatch[];
 }
 
@@ -103,7 +103,7 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
     row('attachments', s.attachments),
     ...(s.tickets ? [row('tickets', s.tickets)] : []),
     ...(s.notes ? [row('contact notes', s.notes)] : []),
-    ...(s.finalStates ? [row('status and labels as in Intercom', s.finalStates)] : []),
+    ...(s.finalStates ? [row('status, labels and assignee as in Intercom', s.finalStates)] : []),
     '',
     ...leftOutMarkdown(report.leftOut),
     ...rejectedSection(report.rejectedConversations),
@@ -317,6 +317,9 @@ export function createVerificationActivities(deps: ActivityDeps) {
     const finalStates = { expected: 0, found: 0 };
     s.finalStates = finalStates;
     const titles = labelTitlesByTag(report);
+    const agents =
+      (await getJson<{ agents?: Record<string, number> }>(store, blobLayout.mapping(input.account)))
+        ?.agents ?? {};
     const nowSeconds = Math.floor(Date.now() / 1000);
     let checked = 0;
     const heartbeat = (detail: string) => Context.current().heartbeat(detail);
@@ -396,7 +399,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
         finalStates.expected++;
         const mismatch = finalStateMismatch(
           conversation.id,
-          expectedFinalState(conversation, titles),
+          expectedFinalState(conversation, titles, agents),
           matches[0],
           nowSeconds,
         );
@@ -474,7 +477,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
     ).missing;
     const reportKey = blobLayout.report(input.account);
     await putJson(store, reportKey, report);
-    await store.put(reportKey.replace(/\.json$/, '.md'), renderReportMarkdown(report), {
+    await store.put(blobLayout.reportMarkdown(input.account), renderReportMarkdown(report), {
       contentType: 'text/markdown',
     });
     return { ...s, reportKey };

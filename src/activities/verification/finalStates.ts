@@ -1,10 +1,11 @@
 /**
- * The verification of each conversation's final status and labels against Intercom's, read from the
- * archive inbox's listing the verification already pages (no request of its own): each item is the
- * conversation partial (app/views/api/v1/conversations/partials/_conversation.json.jbuilder), with
- * `status`, `snoozed_until` and `labels` (conversation.cached_label_list_array).
+ * The verification of each conversation's final status, labels and assignee against Intercom's, read
+ * from the archive inbox's listing the verification already pages (no request of its own): each item
+ * is the conversation partial (app/views/api/v1/conversations/partials/_conversation.json.jbuilder),
+ * with `status`, `snoozed_until`, `labels` (conversation.cached_label_list_array) and
+ * `meta.assignee`.
  *
- * Why: the import leaves the labels and final statuses of the conversations it creates to POST
+ * Why: the import leaves the labels, final statuses and assignees of the conversations it creates to POST
  * /bulk_actions, which Chatwoot answers `head :ok` before its BulkActionsJob runs
  * (app/controllers/api/v1/accounts/bulk_actions_controller.rb, app/jobs/bulk_actions_job.rb): the
  * import reads each batch back, and this check counts what still differs when the migration ends.
@@ -19,6 +20,9 @@
  * - labels: each tag's label through the mapping phase's label plan (mapping/labels.json), plus
  *   from_intercom; compared without case (acts-as-taggable's tags are case-insensitive). Labels
  *   Chatwoot has besides these are not a mismatch: agents may add their own during the parallel run.
+ * - assignee: the Chatwoot agent the mapping phase matched to Intercom's admin assignee
+ *   (mapping.json `agents`, matched by e-mail); nothing is expected of a conversation whose Intercom
+ *   assignee is no one or an admin without a Chatwoot agent (a team may have picked one).
  * Agents' own status changes in Chatwoot show as mismatches too: the report says so.
  */
 import type { Conversation as ChatwootConversation } from '../../clients/chatwoot/schemas.js';
@@ -31,6 +35,8 @@ export interface ExpectedFinalState {
   snoozedUntil?: number;
   /** Label titles, sorted. */
   labels: string[];
+  /** The Chatwoot agent; absent when nothing is expected. */
+  assigneeId?: number;
 }
 
 export interface FinalStateMismatch {
@@ -42,6 +48,8 @@ export interface FinalStateMismatch {
   status?: { expected: string; found: string };
   /** Labels expected and absent in Chatwoot. */
   missingLabels: string[];
+  /** Present when the assignee differs (found null: no one). */
+  assignee?: { expected: number; found: number | null };
 }
 
 /** Intercom tag name -> the label the mapping phase planned for it. */
@@ -64,18 +72,23 @@ function expectedStatus(state: string | null | undefined): ExpectedFinalState['s
  * gives any tag.
  */
 export function expectedFinalState(
-  conversation: Pick<Conversation, 'state' | 'snoozed_until' | 'tags'>,
+  conversation: Pick<Conversation, 'state' | 'snoozed_until' | 'tags' | 'admin_assignee_id'>,
   titles: ReadonlyMap<string, string>,
+  /** Intercom admin id -> Chatwoot agent id (mapping.json `agents`). */
+  agents: Readonly<Record<string, number>> = {},
 ): ExpectedFinalState {
   const status = expectedStatus(conversation.state);
   const labels = new Set([FROM_INTERCOM_LABEL]);
   for (const tag of conversation.tags?.tags ?? []) labels.add(titles.get(tag.name) ?? labelTitle(tag.name));
+  const admin = conversation.admin_assignee_id;
+  const assigneeId = admin === null || admin === undefined ? undefined : agents[String(admin)];
   return {
     status,
     ...(status === 'snoozed' && typeof conversation.snoozed_until === 'number'
       ? { snoozedUntil: conversation.snoozed_until }
       : {}),
     labels: [...labels].sort(),
+    ...(assigneeId === undefined ? {} : { assigneeId }),
   };
 }
 
@@ -83,7 +96,7 @@ export function expectedFinalState(
 export function finalStateMismatch(
   conversationId: string,
   expected: ExpectedFinalState,
-  found: Pick<ChatwootConversation, 'id' | 'status' | 'labels'>,
+  found: Pick<ChatwootConversation, 'id' | 'status' | 'labels' | 'meta'>,
   nowSeconds: number,
 ): FinalStateMismatch | undefined {
   const status = found.status ?? 'open';
@@ -95,12 +108,17 @@ export function finalStateMismatch(
   const statusDiffers = status !== expected.status && !reopenedAfterSnooze;
   const has = new Set((found.labels ?? []).map((label) => label.toLowerCase()));
   const missingLabels = expected.labels.filter((label) => !has.has(label.toLowerCase()));
-  if (!statusDiffers && missingLabels.length === 0) return undefined;
+  const assignee = found.meta?.assignee?.id ?? null;
+  const assigneeDiffers = expected.assigneeId !== undefined && assignee !== expected.assigneeId;
+  if (!statusDiffers && missingLabels.length === 0 && !assigneeDiffers) return undefined;
   return {
     conversationId,
     chatwootId: found.id,
     ...(statusDiffers ? { status: { expected: expected.status, found: status } } : {}),
     missingLabels,
+    ...(assigneeDiffers && expected.assigneeId !== undefined
+      ? { assignee: { expected: expected.assigneeId, found: assignee } }
+      : {}),
   };
 }
 
@@ -113,13 +131,18 @@ export function finalStatesMarkdown(mismatches: readonly FinalStateMismatch[] | 
     const parts = [
       ...(m.status ? [`status ${m.status.found}, expected ${m.status.expected}`] : []),
       ...(m.missingLabels.length ? [`labels missing: ${m.missingLabels.join(', ')}`] : []),
+      ...(m.assignee
+        ? [
+            `assignee ${m.assignee.found === null ? 'none' : `#${m.assignee.found}`}, expected #${m.assignee.expected}`,
+          ]
+        : []),
     ];
     return `- ${m.conversationId} (Chatwoot #${m.chatwootId}): ${parts.join('; ')}`;
   };
   return [
-    `## Conversations whose status or labels differ from Intercom's (${mismatches.length})`,
+    `## Conversations whose status, labels or assignee differ from Intercom's (${mismatches.length})`,
     '',
-    'The import sets final statuses and labels in batches (POST /bulk_actions, applied later by ' +
+    'The import sets final statuses, labels and assignees in batches (POST /bulk_actions, applied later by ' +
       "Chatwoot's Sidekiq) and reads them back; these still differ. A `pending` one never got its final " +
       'status: check that Sidekiq runs its medium queue, then run the migration again, which writes ' +
       "Intercom's values on a conversation whose import never finished. Changes agents made in Chatwoot " +

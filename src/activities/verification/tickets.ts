@@ -9,8 +9,13 @@ import type { ChatwootClient } from '../../clients/chatwoot/client.js';
 import type { Conversation } from '../../clients/chatwoot/schemas.js';
 import type { Ticket } from '../../clients/intercom/ticketSchemas.js';
 import type { MigrationInput } from '../../config.js';
+import type { AttributeAdjustment } from '../../mapping/attributes.js';
 import { isoUtc } from '../../mapping/text.js';
-import { planTicketMessages } from '../../mapping/tickets.js';
+import {
+  planTicketMessages,
+  ticketAttributeAdjustments,
+  ticketOpeningSourceId,
+} from '../../mapping/tickets.js';
 import type { ReconciliationCounts } from '../../reconciliationLine.js';
 import { getJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
@@ -27,6 +32,11 @@ export interface TicketReport {
   rejectedTickets: { conversationId: string; reason: string }[];
   /** Messages of ticket conversations: planned, and found by source id. */
   ticketMessages: { expected: number; found: number };
+  /**
+   * Ticket attribute values changed to fit Chatwoot's limits (cut, or a big integer as a string),
+   * never the values; each is whole in the ticket's opening note. Absent in older reports.
+   */
+  attributeAdjustments?: (AttributeAdjustment & { ticketId: string })[];
 }
 
 export function emptyTicketReport(): TicketReport {
@@ -36,6 +46,7 @@ export function emptyTicketReport(): TicketReport {
     ticketsWithMissingMessages: [],
     rejectedTickets: [],
     ticketMessages: { expected: 0, found: 0 },
+    attributeAdjustments: [],
   };
 }
 
@@ -84,6 +95,10 @@ export async function verifyTickets(
   if (!manifest) return { missing: 0 };
   await forEachConcurrently(recordsOf<Ticket>(store, manifest), 4, async (ticket) => {
     tickets.expected++;
+    for (const adjustment of ticketAttributeAdjustments(ticket)) {
+      report.attributeAdjustments ??= [];
+      report.attributeAdjustments.push({ ticketId: ticket.id, ...adjustment });
+    }
     const planned = planTicketMessages(ticket, {
       activityParts: input.import.activityParts,
       timestampLine: input.import.timestampLine,
@@ -118,9 +133,27 @@ export async function verifyTickets(
     report.rejectedTickets.push({ conversationId: rejected.conversationId, reason: rejected.reason });
   }
   report.missingTickets.sort();
+  // Tickets are read four at a time: sorted, so a report does not depend on which answered first.
+  report.attributeAdjustments?.sort(
+    (a, b) =>
+      compareText(a.ticketId, b.ticketId) ||
+      compareText(a.attribute, b.attribute) ||
+      compareText(a.key, b.key),
+  );
   return {
     missing: report.missingTickets.length + report.ticketMessages.expected - report.ticketMessages.found,
   };
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Where the report sends the operator for a changed ticket attribute: the value is whole in the opening note. */
+function ticketAttributeLine(a: AttributeAdjustment & { ticketId: string }): string {
+  const where = `whole in the ticket's opening note \`${ticketOpeningSourceId(a.ticketId)}\``;
+  return a.change === 'truncated'
+    ? `ticket ${a.ticketId}: ${a.attribute}.${a.key}, ${a.originalLength} characters cut to 1,500; ${where}`
+    : `ticket ${a.ticketId}: ${a.attribute}.${a.key}, an integer of ${a.originalLength} digits above ` +
+        `9,999,999,999, stored as a string; ${where}`;
 }
 
 /** The tickets' section of report.md. */
@@ -143,6 +176,10 @@ export function ticketReportMarkdown(report: TicketReport | undefined): string[]
     ...list(
       'Tickets set aside at export (fetch GET /tickets/{id} from Intercom by hand)',
       report.rejectedTickets.map((r) => `${r.conversationId}: ${r.reason}`),
+    ),
+    ...list(
+      'Ticket attributes changed to fit Chatwoot',
+      (report.attributeAdjustments ?? []).map(ticketAttributeLine),
     ),
   );
   return lines;

@@ -4,32 +4,28 @@
  * Creates are not replayed in-process after an ambiguous failure (5xx, timeout, dropped connection):
  * Chatwoot has no idempotency key, so the activity's retry looks the object up before creating it.
  */
-import { type ClientTuning, HttpCore, paginationStalled, type RequestStats, route } from '../httpCore.js';
+import { type ClientTuning, HttpCore, type RequestStats, route } from '../httpCore.js';
 import { type AgentBotCalls, agentBotCalls } from './agentBots.js';
 import { type BulkActionCalls, bulkActionCalls } from './bulkActions.js';
 import { type ContactExtraCalls, contactExtraCalls } from './contactNotes.js';
 import { formFieldsOf } from './conversationForm.js';
 import { type ErasureCalls, erasureCalls } from './erasure.js';
 import { classifyChatwootFailure } from './failures.js';
+import { type HelpCenterCalls, helpCenterCalls } from './helpCenter.js';
 import { multipartBody, type OutgoingAttachment } from './multipart.js';
+import { type NumberedPage, numberedPages } from './pages.js';
 
 export type { OutgoingAttachment } from './multipart.js';
 
 import {
   type Agent,
   AgentList,
-  type Article,
-  ArticleCreated,
-  ArticlePage,
   AssignmentResult,
   type AutomationRule,
   AutomationRuleList,
   type CannedResponse,
   CannedResponseList,
   CannedResponse as CannedResponseSchema,
-  type Category,
-  CategoryCreated,
-  CategoryList,
   type Contact,
   ContactCreated,
   ContactPage,
@@ -50,9 +46,6 @@ import {
   LabelList,
   Message,
   MessageList,
-  type Portal,
-  PortalCreated,
-  PortalList,
   Profile,
   type Team,
   TeamList,
@@ -166,52 +159,12 @@ export interface NewMessage {
   attachments?: OutgoingAttachment[];
 }
 
-export interface NumberedPage<T> {
-  items: T[];
-  page: number;
-  /** The answer's count of all items (meta.all_count, meta.count), when it gives one. */
-  total?: number;
-}
-
 /** The inbox settings the migration checks; an API channel's webhook_url goes under `channel`. */
 export interface InboxSettings {
   enable_auto_assignment?: boolean;
   greeting_enabled?: boolean;
   csat_survey_enabled?: boolean;
   channel?: { webhook_url?: string };
-}
-
-export interface NewPortal {
-  name: string;
-  slug: string;
-  color?: string;
-  custom_domain?: string;
-  header_text?: string;
-  homepage_link?: string;
-  page_title?: string;
-  config?: { allowed_locales?: string[]; default_locale?: string };
-}
-
-export interface NewCategory {
-  name: string;
-  slug?: string;
-  locale: string;
-  description?: string;
-  position?: number;
-  parent_category_id?: number;
-}
-
-export interface NewArticle {
-  title: string;
-  content: string;
-  slug?: string;
-  description?: string;
-  category_id?: number;
-  author_id?: number;
-  /** 0 draft, 1 published, 2 archived (the swagger's integer enum). */
-  status?: 0 | 1 | 2;
-  locale?: string;
-  position?: number;
 }
 
 /** Chatwoot's messages?after= answers at most this many. */
@@ -269,6 +222,11 @@ export class ChatwootClient {
   /** A contact's conversations, and the deletes of an erasure request (erasure.ts). */
   get erasure(): ErasureCalls {
     return erasureCalls(this.core, this.accountId);
+  }
+
+  /** Portals, categories and articles (helpCenter.ts). */
+  get helpCenter(): HelpCenterCalls {
+    return helpCenterCalls(this.core, this.accountId);
   }
 
   profile(): Promise<Profile> {
@@ -399,7 +357,7 @@ export class ChatwootClient {
       })),
     };
     const matches: Contact[] = [];
-    const pages = this.numberedPages(
+    const pages = numberedPages(
       1,
       async (page) => {
         const answer = await this.core.request(
@@ -457,7 +415,7 @@ export class ChatwootClient {
   ): AsyncGenerator<NumberedPage<Contact>> {
     const include =
       options.contactInboxes === undefined ? undefined : options.contactInboxes ? 'true' : 'false';
-    yield* this.numberedPages(startPage, async (page) => {
+    yield* numberedPages(startPage, async (page) => {
       const answer = await this.core.request(
         {
           method: 'GET',
@@ -608,7 +566,7 @@ export class ChatwootClient {
       sortBy?: 'created_at_asc' | 'created_at_desc' | 'last_activity_at_desc';
     } = {},
   ): AsyncGenerator<NumberedPage<Conversation>> {
-    yield* this.numberedPages(options.startPage ?? 1, async (page) => {
+    yield* numberedPages(options.startPage ?? 1, async (page) => {
       const answer = await this.core.request(
         {
           method: 'GET',
@@ -790,77 +748,6 @@ export class ChatwootClient {
     );
   }
 
-  async listPortals(): Promise<Portal[]> {
-    return (await this.core.request({ method: 'GET', route: this.accountRoute('/portals') }, PortalList))
-      .payload;
-  }
-
-  createPortal(portal: NewPortal): Promise<Portal> {
-    return this.core.request(
-      { method: 'POST', route: this.accountRoute('/portals'), json: portal },
-      PortalCreated,
-    );
-  }
-
-  /** PATCH /portals/{slug}; a config is merged into the stored one (Portal#normalize_config). */
-  updatePortal(portalSlug: string, fields: Partial<Omit<NewPortal, 'slug'>>): Promise<Portal> {
-    const portalRoute = this.accountRoute('/portals/{portal_slug}', { portal_slug: portalSlug });
-    return this.core.request(
-      { method: 'PATCH', route: portalRoute, json: fields, replaySafe: true },
-      PortalCreated,
-    );
-  }
-
-  async listCategories(portalSlug: string, locale?: string): Promise<Category[]> {
-    const answer = await this.core.request(
-      {
-        method: 'GET',
-        route: this.accountRoute('/portals/{portal_slug}/categories', { portal_slug: portalSlug }),
-        query: { locale },
-      },
-      CategoryList,
-    );
-    return answer.payload;
-  }
-
-  createCategory(portalSlug: string, category: NewCategory): Promise<Category> {
-    return this.core.request(
-      {
-        method: 'POST',
-        route: this.accountRoute('/portals/{portal_slug}/categories', { portal_slug: portalSlug }),
-        json: category,
-      },
-      CategoryCreated,
-    );
-  }
-
-  /** Every article of the portal (all pages). */
-  async listArticles(portalSlug: string, locale?: string): Promise<Article[]> {
-    const articlesRoute = this.accountRoute('/portals/{portal_slug}/articles', { portal_slug: portalSlug });
-    const articles: Article[] = [];
-    for await (const page of this.numberedPages(1, async (page) => {
-      const answer = await this.core.request(
-        { method: 'GET', route: articlesRoute, query: { page, locale } },
-        ArticlePage,
-      );
-      return { items: answer.payload, total: answer.meta?.articles_count ?? undefined };
-    })) {
-      articles.push(...page.items);
-    }
-    return articles;
-  }
-
-  createArticle(portalSlug: string, article: NewArticle): Promise<Article> {
-    return this.core.request(
-      {
-        method: 'POST',
-        route: this.accountRoute('/portals/{portal_slug}/articles', { portal_slug: portalSlug }),
-        json: article,
-      },
-      ArticleCreated,
-    );
-  }
-
   /** CSAT ratings between two unix times (seconds), optionally of one inbox. */
   csatMetrics(range: { since: number; until: number; inboxId?: number }): Promise<CsatMetrics> {
     return this.core.request(
@@ -887,33 +774,9 @@ export class ChatwootClient {
     // query_operator is omitted: on the last (here the only) condition Chatwoot expects none.
     const body = { payload: [{ attribute_key: key, filter_operator: 'equal_to', values: [value] }] };
     const matches: T[] = [];
-    for await (const page of this.numberedPages(1, (page) => fetchPage(page, body), `POST ${label}`)) {
+    for await (const page of numberedPages(1, (page) => fetchPage(page, body), `POST ${label}`)) {
       matches.push(...page.items);
     }
     return matches;
-  }
-
-  /**
-   * Walks ?page=1,2,... until an empty page or, when the answer gives a total, until that many items
-   * were seen (which saves the request for the empty page).
-   */
-  private async *numberedPages<T extends { id: number }>(
-    startPage: number,
-    fetchPage: (page: number) => Promise<{ items: T[]; total?: number }>,
-    label = 'a paged list',
-  ): AsyncGenerator<NumberedPage<T>> {
-    let seen = 0;
-    let previousIds = '';
-    for (let page = startPage; ; page++) {
-      const { items, total } = await fetchPage(page);
-      if (items.length === 0) return;
-      const ids = items.map((item) => item.id).join(',');
-      // A server that ignores ?page= would otherwise be walked forever.
-      if (ids === previousIds) throw paginationStalled('chatwoot', label, `page ${page}`);
-      previousIds = ids;
-      yield { items, page, total };
-      seen += items.length;
-      if (total !== undefined && startPage === 1 && seen >= total) return;
-    }
   }
 }

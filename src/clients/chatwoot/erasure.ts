@@ -15,13 +15,19 @@ const ConversationsOfContact = z.looseObject({ payload: z.array(Conversation) })
 const HeadOk = z.unknown();
 
 export interface ErasureCalls {
-  /** GET /contacts/{id}/conversations: every conversation of the contact the token may see (not paged). */
+  /**
+   * GET /contacts/{id}/conversations: the contact's newest CONTACT_CONVERSATIONS_LISTED conversations
+   * the token may see; no pages (the older ones show as the newer are deleted).
+   */
   conversationsOf(contactId: number): Promise<z.infer<typeof Conversation>[]>;
   /** DELETE /contacts/{id}: false when it was already gone (404). Administrators only. */
   deleteContact(contactId: number): Promise<boolean>;
   /** DELETE /conversations/{display id}: false when it was already gone (404). Administrators only. */
   deleteConversation(displayId: number): Promise<boolean>;
 }
+
+/** Contacts::ConversationsController#index: `.order(id: :desc).limit(20)`. */
+export const CONTACT_CONVERSATIONS_LISTED = 20;
 
 const gone = (error: unknown) => error instanceof HttpFailure && error.status === 404;
 

@@ -12,8 +12,9 @@
  * - BulkActionsJob (app/jobs/bulk_actions_job.rb), on the medium queue, later: Current.user is the
  *   caller; the records are `Conversation.where(account_id:, display_id: ids)`, with no inbox
  *   permission of the caller applied; first every record's labels minus labels.remove, then for each
- *   record add_labels(labels.add) (Labelable#add_labels: `new_labels << labels; update!(label_list:)`,
- *   the new ones before the ones it has) and `conversation.update(fields without nils)`. The top-level
+ *   record add_labels(labels.add) (Labelable#add_labels, app/models/concerns/labelable.rb:
+ *   `update!(label_list: labels + Array(new_labels))`, the ones it has first; older releases wrote
+ *   `new_labels << labels`, which also appended to the job's shared array) and `conversation.update(fields without nils)`. The top-level
  *   snoozed_until is permitted but never read by the job: a snoozed status carries no time (snoozed
  *   until the next reply). `update` returns false on an invalid record and the job goes on; an
  *   exception (an unknown status raises ArgumentError when assigned) ends the job where it is, and the
@@ -25,10 +26,11 @@
  *   #toggle_status there is no handle_human_open: an agent opening conversations here does not
  *   become their assignee.
  *
- * Contacts::BulkActionJob ('Contact') is not simulated: the sandbox answers 501 rather than pretend.
+ * 'Contact' (Contacts::BulkActionJob: labels added or removed, contacts deleted) is contactBulkActions.ts.
  */
 import { setStatus } from './activities.js';
 import type { ActingUser } from './auth.js';
+import { createContactBulkAction } from './contactBulkActions.js';
 import { assign, setConversationLabels } from './conversations.js';
 import { ChatwootApiError, couldNotCreate } from './errors.js';
 import { enumParam, isPlainObject, type Params, stringParam } from './params.js';
@@ -49,6 +51,12 @@ export class BulkActionJobs {
   constructor(delayMs = 100) {
     this.delayMs = delayMs;
   }
+}
+
+/** Contacts::BulkActionJob's own queue settings, and BulkDeleteService's destroy! of one contact. */
+export interface ContactBulkTarget {
+  jobs: BulkActionJobs;
+  destroy: (contactId: number) => void;
 }
 
 /** What the job reads, as conversation_params permits it. */
@@ -88,10 +96,13 @@ export function createBulkAction(
   account: AccountRecord,
   params: Params,
   actor: ActingUser,
+  contacts?: ContactBulkTarget,
 ): void {
   const type = camelize(stringParam(params.type) ?? '');
   if (type === 'Contact') {
-    throw new ChatwootApiError(501, { error: 'Contacts::BulkActionJob is not simulated by the sandbox' });
+    if (!contacts) throw new ChatwootApiError(501, { error: 'Contacts::BulkActionJob needs the state' });
+    createContactBulkAction(store, contacts.jobs, account, params, actor, contacts.destroy);
+    return;
   }
   if (type !== 'Conversation') throw new ChatwootApiError(422, { success: false });
   const permitted = permittedParams(params);
@@ -160,7 +171,7 @@ export function performBulkActionsJob(
         store,
         account,
         conversation,
-        [...params.labelsAdd, ...conversation.labels],
+        [...conversation.labels, ...params.labelsAdd],
         actor,
       );
     }

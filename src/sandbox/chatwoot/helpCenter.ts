@@ -7,6 +7,8 @@
  *   the new config into the stored one (persisted_config.merge).
  * - Category#allowed_locales: "<locale> of category is not part of portal's [...]" unless the
  *   portal's allowed_locales include the category's locale.
+ * - The portal's JSON (portals/_portal.json.jbuilder) renders `config.allowed_locales` as objects
+ *   {code, articles_count, categories_count} (models/_portal_config.json.jbuilder): see views.ts.
  * - Article: `validates :content, presence: true`; ensure_locale_in_article takes the category's
  *   locale, or the given one, or the portal's default locale.
  */
@@ -165,7 +167,9 @@ export function createCategory(
   validation.maxLength('name', name, CHATWOOT_LIMITS.shortStringChars);
   const allowed = allowedLocalesOf(portal.config);
   if (!allowed.includes(locale)) {
-    validation.add('locale', `${locale} of category is not part of portal's ${JSON.stringify(allowed)}.`);
+    // "#{allowed_locales}" is Ruby's Array#inspect: ["en", "fr"], a space after each comma.
+    const inspected = `[${allowed.map((code) => JSON.stringify(code)).join(', ')}]`;
+    validation.add('locale', `${locale} of category is not part of portal's ${inspected}.`);
   }
   if (portal.categories.some((category) => category.slug === slug && category.locale === locale)) {
     validation.add('locale', 'should be unique in the category and portal');

@@ -11,6 +11,8 @@ export const CHATWOOT_LIMITS = {
   conversationsPerPage: 25,
   messagesAfterPage: 100,
   messagesLatestPage: 20,
+  /** GET /contacts/:id/conversations answers the newest 20 and has no pages. */
+  contactConversations: 20,
   csatPerPage: 25,
   articlesPerPage: 25,
   /** JsonbAttributesLengthValidator: a top-level string value of at most this many characters... */

@@ -43,6 +43,7 @@ import {
 } from './conversations.js';
 import { csatSentCount, filterCsat, seedCsat } from './csat.js';
 import { createCustomAttributeDefinition, listCustomAttributeDefinitions } from './customAttributes.js';
+import { destroyContact } from './erasure.js';
 import { filterContacts, filterConversations } from './filters.js';
 import { createArticle, createCategory, createPortal, findPortal } from './helpCenter.js';
 import { createInbox, findInbox, inboxById } from './inboxes.js';
@@ -150,6 +151,8 @@ export class ChatwootState {
   readonly writeLatencyMs: number;
   /** BulkActionsJob's queue delay, and jobs to lose (bulkActions.ts). */
   readonly bulkActionJobs = new BulkActionJobs();
+  /** Contacts::BulkActionJob's (contactBulkActions.ts), apart: tests may lose one kind only. */
+  readonly contactBulkActionJobs = new BulkActionJobs();
   private readonly store: SandboxStore;
 
   constructor(options: ChatwootStateOptions = {}) {
@@ -361,7 +364,10 @@ export class ChatwootState {
 
   /** POST /bulk_actions: validated now, applied later by BulkActionsJob (bulkActions.ts). */
   bulkActions(account: AccountRecord, params: Params, actor: ActingUser): void {
-    createBulkAction(this.store, this.bulkActionJobs, account, params, actor);
+    createBulkAction(this.store, this.bulkActionJobs, account, params, actor, {
+      jobs: this.contactBulkActionJobs,
+      destroy: (contactId) => destroyContact(this, account, contactId, actor),
+    });
   }
 
   toggleStatus(

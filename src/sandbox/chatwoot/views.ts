@@ -426,15 +426,31 @@ export class Views {
     };
   }
 
+  /**
+   * app/views/api/v1/accounts/portals/_portal.json.jbuilder: the config is rendered, not returned as
+   * stored. `allowed_locales` is a list of api/v1/models/_portal_config.json.jbuilder objects
+   * ({code, articles_count, categories_count}), never the plain codes the portal was given, so a
+   * client that reads the codes back must take each one's `code`.
+   */
   portal(portal: PortalRecord): JsonObject {
     const count = (status: ArticleRecord['status']) =>
       portal.articles.filter((article) => article.status === status).length;
     const config = portal.config;
+    const codes = Array.isArray(config.allowed_locales)
+      ? config.allowed_locales.filter((code): code is string => typeof code === 'string')
+      : [];
     return {
       id: portal.id,
       archived: portal.archived,
       color: portal.color,
-      config,
+      config: {
+        allowed_locales: codes.map((code) => ({
+          code,
+          articles_count: portal.articles.filter((article) => article.locale === code).length,
+          categories_count: portal.categories.filter((category) => category.locale === code).length,
+        })),
+        default_locale: typeof config.default_locale === 'string' ? config.default_locale : 'en',
+      },
       custom_domain: portal.customDomain,
       header_text: portal.headerText,
       homepage_link: portal.homepageLink,

@@ -25,7 +25,11 @@ import { buildContacts } from './generator/contacts.js';
 import { type GenerateOptions, newGeneratorContext } from './generator/context.js';
 import { ConversationBuilder } from './generator/conversations.js';
 import { buildDataAttributes } from './generator/dataAttributes.js';
-import { applyValidationEdgeCases, buildEdgeCaseTags } from './generator/edgeCases.js';
+import {
+  applyTicketValidationEdgeCases,
+  applyValidationEdgeCases,
+  buildEdgeCaseTags,
+} from './generator/edgeCases.js';
 import { buildArticles, buildCollections } from './generator/helpCenter.js';
 import { buildMacros } from './generator/macros.js';
 import { MessageWriter } from './generator/messages.js';
@@ -95,6 +99,7 @@ export function generateWorkspace(options: GenerateOptions): IntercomDataset {
     Math.max(0, Math.floor(o.tickets ?? defaultTicketCount(conversationCount))),
     { admins, teams, contacts, conversations },
   );
+  if (o.validationEdgeCases) applyTicketValidationEdgeCases(tickets);
   const seed = context.seed;
   const attachments = registry.descriptors;
   return {

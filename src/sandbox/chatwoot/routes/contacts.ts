@@ -1,4 +1,5 @@
 /** Contact routes (Api::V1::Accounts::ContactsController, its contact inboxes and conversations). */
+import { taggedWithAny } from '../contactBulkActions.js';
 import { CHATWOOT_LIMITS } from '../limits.js';
 import type { Params } from '../params.js';
 import type { AccountRecord, ContactRecord } from '../records.js';
@@ -27,7 +28,11 @@ export function addContactRoutes({ add, state, views }: RouteTable): void {
     });
   };
   add('GET', `${ACCOUNT_BASE}/contacts`, ({ account, params }) =>
-    contactList(account, sortedContacts(state.resolvedContacts(account), params.sort), params),
+    contactList(
+      account,
+      sortedContacts(taggedWithAny(state.resolvedContacts(account), params.labels), params.sort),
+      params,
+    ),
   );
   add('POST', `${ACCOUNT_BASE}/contacts`, async ({ account, params }) => {
     const { contact, contactInbox } = await state.createContact(account, params);
@@ -67,13 +72,16 @@ export function addContactRoutes({ add, state, views }: RouteTable): void {
   add('PATCH', `${ACCOUNT_BASE}/contacts/:id`, updateContact);
   add('GET', `${ACCOUNT_BASE}/contacts/:id/conversations`, ({ account, path, actor }) => {
     const contact = state.contact(account, path.id);
-    const conversations = state.sortLatest(
-      // Contacts::ConversationsController#index goes through PermissionFilterService too.
-      account.conversations.filter(
+    // Contacts::ConversationsController#index: the user's inboxes only, `.order(id: :desc).limit(20)`
+    // (app/controllers/api/v1/accounts/contacts/conversations_controller.rb): never paged, so a contact
+    // with more conversations shows its 20 newest, the next ones as those are deleted.
+    const conversations = account.conversations
+      .filter(
         (conversation) =>
           conversation.contactId === contact.id && state.listsConversation(account, conversation, actor),
-      ),
-    );
+      )
+      .sort((a, b) => b.id - a.id)
+      .slice(0, CHATWOOT_LIMITS.contactConversations);
     return ok({
       payload: conversations.map((conversation) => views.conversation(account, conversation, actor)),
     });

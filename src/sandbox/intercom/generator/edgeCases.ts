@@ -4,12 +4,15 @@
  *   at least, a letter or digit first): "A", "_internal", an emoji-only tag, and two tags that are
  *   equal once slugged ("Needs reply", "needs-reply");
  * - a rating remark of 3,000 characters (a conversation attribute may hold 1,500:
- *   jsonb_attributes_length_validator.rb), and a conversation custom attribute of 2,500 characters.
+ *   jsonb_attributes_length_validator.rb), and a conversation custom attribute of 2,500 characters;
+ * - on tickets, whose attributes become the top-level custom attributes of their conversation: an
+ *   "integer" attribute above the validator's 9,999,999,999 and a string attribute of 2,000 characters.
  *
  * Applied after everything else is built and without drawing from the dice, so the rest of the
  * workspace is the same as without the option.
  */
 import type { Admin, Conversation, Tag } from '../../../clients/intercom/schemas.js';
+import type { Ticket } from '../../../clients/intercom/ticketSchemas.js';
 
 export const EDGE_CASE_TAG_NAMES = ['A', '_internal', '🔥🔥', 'Needs reply', 'needs-reply'] as const;
 
@@ -80,4 +83,20 @@ export function applyValidationEdgeCases(conversations: Conversation[], tags: Ta
     ...rated.custom_attributes,
     [LONG_CUSTOM_ATTRIBUTE]: longText(LONG_CUSTOM_ATTRIBUTE_CHARACTERS, 'migration'),
   };
+}
+
+export const BIG_TICKET_INTEGER = 12_345_678_901;
+export const LONG_TICKET_ATTRIBUTE_CHARACTERS = 2_000;
+
+/**
+ * The first bug report's "Affected users" (an integer attribute of its type) becomes a number above
+ * 9,999,999,999; the first refund approval's "Internal reason" (a string) 2,000 characters long.
+ */
+export function applyTicketValidationEdgeCases(tickets: Ticket[]): void {
+  const bug = tickets.find((ticket) => ticket.ticket_attributes?.['Affected users'] !== undefined);
+  if (bug?.ticket_attributes) bug.ticket_attributes['Affected users'] = BIG_TICKET_INTEGER;
+  const refund = tickets.find((ticket) => ticket.ticket_attributes?.['Order number'] !== undefined);
+  if (refund?.ticket_attributes) {
+    refund.ticket_attributes['Internal reason'] = longText(LONG_TICKET_ATTRIBUTE_CHARACTERS, 'chargeback');
+  }
 }

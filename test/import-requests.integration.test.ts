@@ -1,0 +1,96 @@
+/**
+ * Requests the import spares, on a whole migration against the sandboxes (issue 15): a contact's
+ * companies ride in its POST /contacts (no PUT afterwards), and a ticket's conversation is created
+ * with its first message. What Chatwoot holds is checked alongside, so that sparing a request never
+ * costs a value.
+ */
+import assert from 'node:assert/strict';
+import type { MigrationResult } from '../src/workflows/accountMigration.js';
+import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
+
+describe('requests the import spares', function () {
+  this.timeout(300_000);
+  let rig: MigrationRig;
+  let result: MigrationResult;
+  /** Every Chatwoot API request, `METHOD /path` with the real ids, in arrival order. */
+  const requests: string[] = [];
+
+  before(async () => {
+    rig = await startMigrationRig({
+      scenario: {
+        seed: 31,
+        conversations: 24,
+        partsPerConversation: 3,
+        tickets: 7,
+        caseDuplicateContacts: 2,
+        chatwootMessagesPerMinute: 3000,
+        onChatwootRequest: (_at, endpoint) => requests.push(endpoint),
+      },
+    });
+    const input = rig.input({ import: { ...rig.scenario.input('').import, windowSize: 4 } });
+    result = (await (await rig.start(input)).result()) as MigrationResult;
+  });
+
+  after(() => rig?.close());
+
+  it('migrates the workspace completely (the premise of the counts below)', () => {
+    const summary = rig.scenario.reconcile();
+    assert.deepEqual(summary.problems, []);
+    assert.equal(summary.missing, 0);
+    assert.equal(summary.duplicates, 0);
+    assert.equal(result.reconciliation.duplicates, 0);
+  });
+
+  it('writes companies in the contact create: only a contact others merge into is updated', () => {
+    const dataset = rig.scenario.intercom.dataset;
+    const dump = rig.scenario.chatwoot.dump().accounts[0];
+    // The test's own oracle: the e-mails several Intercom contacts share, ignoring case.
+    const holders = new Map<string, number>();
+    for (const contact of dataset.contacts) {
+      const email = contact.email?.trim().toLowerCase();
+      if (email) holders.set(email, (holders.get(email) ?? 0) + 1);
+    }
+    const withCompanies = dataset.contacts.filter((c) => (c.companies?.data?.length ?? 0) > 0);
+    assert.ok(withCompanies.length >= 3, 'the workspace has contacts with companies');
+    for (const contact of withCompanies) {
+      const chatwoot = dump.contacts.find((c) => c.additional_attributes.intercom_id === contact.id);
+      if (!chatwoot) continue; // merged into another by e-mail
+      assert.equal(typeof chatwoot.additional_attributes.company_name, 'string', contact.id);
+    }
+    const updated = requests
+      .map((r) => /^PUT \/api\/v1\/accounts\/\d+\/contacts\/(\d+)$/.exec(r)?.[1])
+      .filter((id): id is string => id !== undefined);
+    assert.ok(updated.length < withCompanies.length / 2, `${updated.length} contact updates`);
+    for (const id of updated) {
+      const contact = dump.contacts.find((c) => String(c.id) === id);
+      const email = contact?.email?.toLowerCase();
+      assert.ok(
+        email && (holders.get(email) ?? 0) > 1,
+        `contact ${id} was updated but nobody merges into it`,
+      );
+    }
+  });
+
+  it("creates each ticket's conversation with its first message", () => {
+    const dump = rig.scenario.chatwoot.dump().accounts[0];
+    const tickets = dump.conversations.filter(
+      (c) =>
+        typeof c.custom_attributes.intercom_ticket_id === 'string' &&
+        // A customer ticket that joined the conversation of its id was not created by the ticket import.
+        c.custom_attributes.intercom_conversation_id === undefined,
+    );
+    assert.ok(tickets.length >= 3, `${tickets.length} ticket conversations`);
+    for (const conversation of tickets) {
+      const own = conversation.messages.filter(
+        (m) => m.source_id && !m.source_id.startsWith('ticket-links:'),
+      );
+      const posts = requests.filter(
+        (r) => r === `POST /api/v1/accounts/1/conversations/${conversation.display_id}/messages`,
+      ).length;
+      const links = conversation.messages.filter((m) => m.source_id?.startsWith('ticket-links:')).length;
+      assert.equal(posts, own.length - 1 + links, `ticket conversation ${conversation.display_id}`);
+      const opening = conversation.messages.find((m) => m.source_id);
+      assert.equal(opening?.source_id, `source:ticket-${conversation.custom_attributes.intercom_ticket_id}`);
+    }
+  });
+});
