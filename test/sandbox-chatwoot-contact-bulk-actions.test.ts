@@ -9,33 +9,18 @@
 import assert from 'node:assert/strict';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
 import { DEFAULT_CHATWOOT_ACCOUNTS } from '../src/sandbox/chatwoot/seed.js';
+import { call as callSandbox, type Json, ok as okSandbox } from './helpers/chatwootApi.js';
 
 const ADMIN = 'sandbox-admin-token';
 const ALICE = 'sandbox-alice-token';
 const OTHER = 'other-account-admin';
 const A1 = '/api/v1/accounts/1';
 
-// biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers, checked by the assertions.
-type Json = any;
-
-async function call(sandbox: ChatwootSandbox, method: string, path: string, body?: unknown, token = ADMIN) {
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers: {
-      api_access_token: token,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, json: text === '' ? undefined : (JSON.parse(text) as Json) };
-}
-
-async function ok(sandbox: ChatwootSandbox, method: string, path: string, body?: unknown, token = ADMIN) {
-  const answer = await call(sandbox, method, path, body, token);
-  assert.equal(answer.status, 200, `${method} ${path}: ${answer.text}`);
-  return answer.json as Json;
-}
+/** The sandbox's answer to one request, as the administrator unless `token` says otherwise. */
+const call = (sandbox: ChatwootSandbox, method: string, path: string, body?: unknown, token = ADMIN) =>
+  callSandbox(sandbox, method, path, { body, token });
+const ok = (sandbox: ChatwootSandbox, method: string, path: string, body?: unknown, token = ADMIN) =>
+  okSandbox(sandbox, method, path, body, token);
 
 describe('Chatwoot sandbox: POST /bulk_actions type Contact (Contacts::BulkActionJob)', function () {
   this.timeout(30_000);

@@ -51,6 +51,20 @@ export class BulkActionJobs {
   constructor(delayMs = 100) {
     this.delayMs = delayMs;
   }
+
+  /** Enqueues `perform` as a job of this queue: it runs after delayMs, unless it is one of the lost. */
+  enqueue(store: SandboxStore, perform: () => void): void {
+    this.enqueued += 1;
+    store.enqueueJob(() => {
+      if (this.dropNext > 0) {
+        this.dropNext -= 1;
+        this.dropped += 1;
+        return;
+      }
+      this.applied += 1;
+      perform();
+    }, this.delayMs);
+  }
 }
 
 /** Contacts::BulkActionJob's own queue settings, and BulkDeleteService's destroy! of one contact. */
@@ -120,16 +134,7 @@ export function createBulkAction(
   ) {
     throw couldNotCreate('Invalid team_id');
   }
-  jobs.enqueued += 1;
-  store.enqueueJob(() => {
-    if (jobs.dropNext > 0) {
-      jobs.dropNext -= 1;
-      jobs.dropped += 1;
-      return;
-    }
-    jobs.applied += 1;
-    performBulkActionsJob(store, account, permitted, actor);
-  }, jobs.delayMs);
+  jobs.enqueue(store, () => performBulkActionsJob(store, account, permitted, actor));
 }
 
 /** String#camelize on the type: 'conversation' and 'Conversation' both name the model. */

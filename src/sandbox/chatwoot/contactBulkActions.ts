@@ -82,16 +82,7 @@ export function createContactBulkAction(
   // The raw param, before any permit: `params[:action_name] == 'delete'`.
   if (params.action_name === 'delete') requireAdministrator(actor);
   const job = permitted(params);
-  jobs.enqueued += 1;
-  store.enqueueJob(() => {
-    if (jobs.dropNext > 0) {
-      jobs.dropNext -= 1;
-      jobs.dropped += 1;
-      return;
-    }
-    jobs.applied += 1;
-    performContactBulkActionJob(store, account, job, destroyContact);
-  }, jobs.delayMs);
+  jobs.enqueue(store, () => performContactBulkActionJob(store, account, job, destroyContact));
 }
 
 /** Contacts::BulkActionService#perform and the service it picks. */
