@@ -43,7 +43,7 @@ describe('live figures: the request rate a pacer measures', () => {
     const usage = scheduler.usage(now);
     assert.equal(usage.capPerSecond, 8);
     assert.equal(usage.sentPerSecond, (inWindow * 1000) / USAGE_WINDOW_MS);
-    // Near the cap (8 per 1,050 ms: 7.6/s), never above it.
+    // Near the cap (8 per 1,100 ms: 7.3/s), never above it.
     assert.ok(usage.sentPerSecond > 7 && usage.sentPerSecond <= 8, String(usage.sentPerSecond));
     // Ten seconds of silence later nothing is counted.
     assert.equal(scheduler.usage(now + USAGE_WINDOW_MS).sentPerSecond, 0);

@@ -69,7 +69,7 @@ describe('send budget: the hard cap on send times', () => {
     assert.equal(times.at(-1), 4 * SEND_WINDOW_MS);
   });
 
-  it('keeps the cap when timers fire late, and still spends at least 90% of it', async () => {
+  it('keeps the cap when timers fire late, and still sends at 95% of its pace or more', async () => {
     let seed = 7;
     const random = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -84,7 +84,8 @@ describe('send budget: the hard cap on send times', () => {
     assert.ok(busiestWindow(times) <= 20, `busiest window ${busiestWindow(times)}`);
     const seconds = ((times.at(-1) as number) - (times[0] as number)) / 1000;
     const used = (times.length - 1) / seconds / 20;
-    assert.ok(used >= 0.9, `budget used ${used.toFixed(3)}`);
+    // The pace itself is PACING_SHARE of the cap (the guard's price); late timers may cost 5% of it.
+    assert.ok(used >= 0.95 * PACING_SHARE && used <= PACING_SHARE, `budget used ${used.toFixed(3)}`);
   });
 
   it('takes a smaller allowance at once and holds every send while it is below one', async () => {
@@ -151,7 +152,7 @@ describe('budget share: each worker takes its part from the pollers Temporal rep
     assert.equal(share.allowance(20, now + JOIN_HOLD_MS - 1).perWindow, 0);
     const allowed = share.allowance(20, now + JOIN_HOLD_MS);
     assert.equal(allowed.perWindow, 10);
-    assert.ok(allowed.perSecond < 10 && allowed.perSecond > 9.5);
+    assert.ok(allowed.perSecond < 10 && allowed.perSecond > 9);
   });
 
   it('lowers its cap at once when a worker joins, and raises it only once every recent view allows', () => {

@@ -57,8 +57,8 @@ export class MissingSecretError extends Error {
 }
 
 /**
- * Chatwoot requests are paced this far under the worker's share of CHATWOOT_REQUESTS_PER_SECOND (95%),
- * and never more than the share are sent in any 1,050 ms (clients/sendBudget.ts): the benchmark saw
+ * Chatwoot requests are paced this far under the worker's share of CHATWOOT_REQUESTS_PER_SECOND (91%),
+ * and never more than the share are sent in any 1,100 ms (clients/sendBudget.ts): the benchmark saw
  * 203 arrive within one second when pacing at exactly 200/s.
  */
 export const CHATWOOT_PACING_SHARE = PACING_SHARE;

@@ -26,7 +26,7 @@ export const CHATWOOT_DEFAULT_REQUESTS_PER_SECOND = 50;
 /** Intercom's documented default: 10,000 calls a minute per app, counted in 10-second windows. */
 export const INTERCOM_DEFAULT_PER_10S = 1666;
 /** The Chatwoot client paces at this share of its budget (clients/sendBudget.ts PACING_SHARE). */
-export const PACING_SHARE = 0.95;
+export const PACING_SHARE = 0.91;
 
 const CONVERSATIONS_PER_PAGE = 25;
 /** Conversations per bulk batch (workflows/importWorkflow.ts BULK_BATCH). */
