@@ -21,12 +21,13 @@
  * contact objects say exist (notes, more than 10 companies or tags).
  */
 
+// The share of its budget the Chatwoot client paces at: the estimate follows the pacer's own constant.
+import { PACING_SHARE } from '../clients/sendWindow.js';
+
 /** Chatwoot's defaults when the workers set no budget: Rack::Attack allows 3,000 a minute per IP. */
 export const CHATWOOT_DEFAULT_REQUESTS_PER_SECOND = 50;
 /** Intercom's documented default: 10,000 calls a minute per app, counted in 10-second windows. */
 export const INTERCOM_DEFAULT_PER_10S = 1666;
-/** The Chatwoot client paces at this share of its budget (clients/sendBudget.ts PACING_SHARE). */
-export const PACING_SHARE = 0.91;
 
 const CONVERSATIONS_PER_PAGE = 25;
 /** Conversations per bulk batch (workflows/importWorkflow.ts BULK_BATCH). */
