@@ -16,6 +16,7 @@ describe('bench report', () => {
     assert.equal(classifyRoute('POST /api/v1/accounts/:account_id/contacts/:contact_id/notes'), 'import');
     assert.equal(classifyRoute('GET /api/v1/accounts/:account_id/conversations/:id/messages'), 'verify');
     assert.equal(classifyRoute('GET /api/v1/accounts/:account_id/contacts'), 'verify');
+    assert.equal(classifyRoute('GET /api/v1/accounts/:account_id/contacts/search'), 'import');
     assert.equal(classifyRoute('POST /api/v1/accounts/:account_id/labels'), 'setup');
     assert.equal(classifyRoute('POST /api/v1/accounts/:account_id/inboxes'), 'setup');
     assert.equal(classifyRoute('unmatched'), 'setup');

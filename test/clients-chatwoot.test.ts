@@ -257,6 +257,30 @@ describe('ChatwootClient', () => {
     });
   });
 
+  it('finds conversations by many attribute values with OR conditions, 25 a request, none dangling', async () => {
+    server = await startServer((_request, response) =>
+      sendJson(response, 200, { meta: { all_count: 1 }, payload: [{ id: 5, inbox_id: 1, status: 'open' }] }),
+    );
+    const values = Array.from({ length: 30 }, (_, i) => `id-${i}`);
+    const found = await client().filterConversationsByCustomAttributeValues('intercom_conversation_id', [
+      ...values,
+      'id-0',
+    ]);
+    assert.equal(found.length, 2, 'one match from each request');
+    const bodies = server.received.map((r) => jsonBody(r) as { payload: Record<string, unknown>[] });
+    assert.deepEqual(
+      bodies.map((b) => b.payload.length),
+      [25, 5],
+    );
+    for (const body of bodies) {
+      assert.deepEqual(
+        body.payload.map((c) => c.query_operator),
+        [...Array(body.payload.length - 1).fill('OR'), undefined],
+      );
+      for (const condition of body.payload) assert.equal((condition.values as unknown[]).length, 1);
+    }
+  });
+
   it('finds conversations by custom attribute with either response envelope', async () => {
     let wrapped = false;
     server = await startServer((_request, response) => {

@@ -1,12 +1,15 @@
 /**
  * Requests the import spares, on a whole migration against the sandboxes (issue 15): a contact's
- * companies ride in its POST /contacts (no PUT afterwards), and a ticket's conversation is created
- * with its first message. What Chatwoot holds is checked alongside, so that sparing a request never
- * costs a value.
+ * companies ride in its POST /contacts (no PUT afterwards), a ticket's conversation is created
+ * with its first message, and on an account no import has written to, contacts and tickets are
+ * created without a look-up each (one question per run instead). What Chatwoot holds is checked
+ * alongside, so that sparing a request never costs a value.
  */
 import assert from 'node:assert/strict';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
+
+const A = '/api/v1/accounts/:account_id';
 
 describe('requests the import spares', function () {
   this.timeout(300_000);
@@ -14,6 +17,8 @@ describe('requests the import spares', function () {
   let result: MigrationResult;
   /** Every Chatwoot API request, `METHOD /path` with the real ids, in arrival order. */
   const requests: string[] = [];
+  /** Every routed request as `METHOD pattern` with its parameters, in the order handled. */
+  const calls: { route: string; params: Readonly<Record<string, unknown>> }[] = [];
 
   before(async () => {
     rig = await startMigrationRig({
@@ -25,6 +30,7 @@ describe('requests the import spares', function () {
         caseDuplicateContacts: 2,
         chatwootMessagesPerMinute: 3000,
         onChatwootRequest: (_at, endpoint) => requests.push(endpoint),
+        onChatwootCall: (route, params) => calls.push({ route, params }),
       },
     });
     const input = rig.input({ import: { ...rig.scenario.input('').import, windowSize: 4 } });
@@ -69,6 +75,59 @@ describe('requests the import spares', function () {
         `contact ${id} was updated but nobody merges into it`,
       );
     }
+  });
+
+  it('creates contacts before any look-up on an account without earlier imports: one search a run', () => {
+    const dataset = rig.scenario.intercom.dataset;
+    const searches = calls.filter((c) => c.route === `GET ${A}/contacts/search`);
+    assert.deepEqual(
+      searches.map((c) => c.params.q),
+      ['intercom:'],
+      'asked once for the run',
+    );
+    const firstCreate = calls.findIndex((c) => c.route === `POST ${A}/contacts`);
+    assert.ok(calls.indexOf(searches[0] as (typeof calls)[number]) < firstCreate, 'asked before any create');
+    // A contact with an external id and no e-mail: identifier is the external id, and no unique field
+    // would have refused a create under `intercom:<id>`. Here none can exist, so none is looked for first.
+    const externalOnly = dataset.contacts.filter((c) => (c.external_id ?? '').trim() !== '' && !c.email);
+    assert.ok(externalOnly.length >= 2, `${externalOnly.length} contacts with an external id only`);
+    const createdAt = (identifier: string) =>
+      calls.findIndex((c) => c.route === `POST ${A}/contacts` && c.params.identifier === identifier);
+    const lookedUpBefore = externalOnly.filter((contact) => {
+      const identifier = (contact.external_id as string).trim();
+      const created = createdAt(identifier);
+      if (created < 0) return false; // merged into another contact by e-mail, or made by a ticket
+      return calls
+        .slice(0, created)
+        .some(
+          (c) =>
+            c.route === `POST ${A}/contacts/filter` &&
+            JSON.stringify(c.params.payload).includes(`"intercom:${contact.id}"`),
+        );
+    });
+    assert.deepEqual(
+      lookedUpBefore.map((c) => c.id),
+      [],
+    );
+    assert.ok(
+      externalOnly.some((c) => createdAt((c.external_id as string).trim()) >= 0),
+      'some were created',
+    );
+  });
+
+  it('looks a ticket up only where it may exist: linked conversations one filter a ticket', () => {
+    const dataset = rig.scenario.intercom.dataset;
+    const conversationIds = new Set(dataset.conversations.map((c) => c.id));
+    const tickets = dataset.tickets ?? [];
+    const withLinks = tickets.filter((t) =>
+      (t.linked_objects?.data ?? []).some((o) => o.type === 'conversation'),
+    );
+    // A ticket with a conversation's id may be that conversation converted: that one is looked for.
+    const sharingAnId = tickets.filter((t) => conversationIds.has(t.id));
+    assert.ok(withLinks.length >= 2, `${withLinks.length} tickets with linked conversations`);
+    const filters = requests.filter((r) => r === 'POST /api/v1/accounts/1/conversations/filter').length;
+    // One is_present question for the run, then per ticket at most its links and its converted twin.
+    assert.equal(filters, 1 + withLinks.length + sharingAnId.length);
   });
 
   it("creates each ticket's conversation with its first message", () => {

@@ -216,11 +216,22 @@ describe('tickets in a migration', function () {
     assert.ok(unlinked.problems.some((p) => p.includes(`linking it to ticket ${linked.id}`)));
   });
 
-  it('writes nothing when the tickets are imported again', async () => {
+  it('writes nothing when the tickets are imported again, even without their create markers', async () => {
     const count = () =>
       scenario.chatwoot.dump().accounts[0].conversations.reduce((n, c) => n + c.messages.length, 0);
     const messagesBefore = count();
     const conversationsBefore = scenario.chatwoot.dump().accounts[0].conversations.length;
+    // As a version before ticket create markers left them: without markers, only the run's question
+    // (any conversation with an intercom_ticket_id?) sends the import looking.
+    const blobs = store();
+    const markerOf = (ticketId: string) =>
+      blobLayout.conversationCreateMarker(parsedInput().account, `ticket-${ticketId}`);
+    let removed = 0;
+    for (const ticket of scenario.intercom.dataset.tickets ?? []) {
+      if (await blobs.exists(markerOf(ticket.id))) removed++;
+      await blobs.delete(markerOf(ticket.id));
+    }
+    assert.equal(removed, 7, 'the first run marked each ticket before creating it');
     const before = { ...scenario.chatwoot.stats.byRoute };
     const totals = await importTicketsAgain();
     assert.deepEqual(

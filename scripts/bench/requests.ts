@@ -6,11 +6,14 @@ export type RouteKind = 'setup' | 'import' | 'verify';
  * Contacts, conversations, messages and bulk actions are the import's when they write (look-ups by
  * POST .../filter included) and the verification's when they read; every other route (inboxes,
  * labels, teams, agents, attribute definitions, help center, preflight's reads) is the setup's.
+ * GET /contacts/search is the import's: only its once-a-run question about earlier imports sends it
+ * (src/activities/import/runStartProbes.ts).
  */
 export function classifyRoute(route: string): RouteKind {
   const [method, path = ''] = route.split(' ');
   const resource = path.replace('/api/v1/accounts/:account_id', '').split('/')[1] ?? '';
   if (!['contacts', 'conversations', 'bulk_actions'].includes(resource)) return 'setup';
+  if (route === 'GET /api/v1/accounts/:account_id/contacts/search') return 'import';
   return method === 'GET' ? 'verify' : 'import';
 }
 

@@ -97,6 +97,9 @@ export class MigrationRunCache {
   /** The archive inbox's index (import/archiveIndex.ts): one per run, ~300 bytes a conversation. */
   readonly archiveIndex = new LRUCache<string, Promise<ArchiveIndex>>({ max: 1 });
 
+  /** What Chatwoot held before the run's first creates (import/runStartProbes.ts), by question. */
+  readonly runStartProbes = new Map<string, Promise<boolean>>();
+
   /** A blob read once per run; a failed read is forgotten so the next attempt reads again. */
   cached<T>(cache: LRUCache<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
     let value = cache.get(key);

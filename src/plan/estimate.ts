@@ -11,8 +11,10 @@
  *   the same transaction), then one request per further message, one for the labels (every migrated
  *   conversation carries `from_intercom`), one for the assignee when the admin is a Chatwoot agent,
  *   one for the final status; the team rides in the create;
- * - tickets: two look-ups, a create, every message, the labels, team, assignee and status, and for
- *   each linked conversation a look-up, a read and a note, plus the list of links;
+ * - tickets: a look-up (for a ticket converted from a conversation), its contact, a create, every
+ *   message, the labels, team, assignee and status, and for each linked conversation a read and a
+ *   note, plus one look-up of a ticket's linked conversations and the list of links; and per run one
+ *   question each about contacts and tickets of earlier imports (activities/import/runStartProbes.ts);
  * - verification: the archive inbox paged 25 a conversation page, each conversation's messages 100 a
  *   page, contacts paged 15 a page (or looked up one by one when that is fewer), contacts' notes read;
  * - setup and preflight: a handful of reads and one create per label, team, canned response,
@@ -23,6 +25,9 @@
 
 // The share of its budget the Chatwoot client paces at: the estimate follows the pacer's own constant.
 import { PACING_SHARE } from '../clients/sendWindow.js';
+
+/** GET /contacts/search and POST /conversations/filter, once a run, before the first creates. */
+const RUN_START_QUESTIONS = 2;
 
 /** Chatwoot's defaults when the workers set no budget: Rack::Attack allows 3,000 a minute per IP. */
 export const CHATWOOT_DEFAULT_REQUESTS_PER_SECOND = 50;
@@ -214,10 +219,11 @@ export function chatwootRequests(
     finalState;
   const links = tickets.links ?? 0;
   const ticketRequests =
-    tickets.count * 5 + // two look-ups, the contact's look-up, the create, the labels
+    RUN_START_QUESTIONS +
+    tickets.count * 4 + // a look-up, the contact, the create, the labels
     tickets.messages +
-    3 * links +
-    (tickets.withLinks ?? 0) +
+    2 * links +
+    2 * (tickets.withLinks ?? 0) +
     tickets.withTeam +
     matchedAssignments(tickets.assignees, matched) +
     tickets.count; // status

@@ -4,7 +4,12 @@
  * with the tokens a worker needs. Shared by the demo, the integration tests and the benchmark.
  */
 import type { MigrationInputRaw } from '../config.js';
-import { type ChatwootSandbox, type SandboxAccountSeed, startChatwootSandbox } from './chatwoot/index.js';
+import {
+  type ChatwootSandbox,
+  type ChatwootSandboxOptions,
+  type SandboxAccountSeed,
+  startChatwootSandbox,
+} from './chatwoot/index.js';
 import type { FaultConfig } from './faults.js';
 import {
   type GenerateOptions,
@@ -32,6 +37,8 @@ export interface ScenarioOptions extends GenerateOptions {
   chatwootJobDelayMs?: number;
   /** The arrival time of every Chatwoot API request (see ChatwootSandboxOptions.onApiRequest). */
   onChatwootRequest?: (atMs: number, endpoint: string) => void;
+  /** Each routed Chatwoot request with its parameters (see ChatwootSandboxOptions.onApiCall). */
+  onChatwootCall?: ChatwootSandboxOptions['onApiCall'];
 }
 
 export interface Scenario {
@@ -104,6 +111,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     jobDelayMs: options.chatwootJobDelayMs,
     floodLimitPerMinute: options.chatwootMessagesPerMinute,
     onApiRequest: options.onChatwootRequest,
+    onApiCall: options.onChatwootCall,
   });
   const widgetInbox = chatwoot.state
     .account(account)

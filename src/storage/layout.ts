@@ -14,6 +14,7 @@
  *     contacts/extras/<intercom id>.json         what the import last wrote of its notes, labels, companies
  *     sync/conversations/<intercom id>.json      what the last sync of a conversation took from Intercom
  *     import/creating/<intercom id>.json         written before a conversation's create: it may exist since
+ *     import/run-start/<run>/<question>.json     what Chatwoot held before the run's first create (yes/no)
  *     import/final-state/<intercom id>.json      labels and status waiting for POST /bulk_actions
  *     rejected/conversations/<id>.json           a conversation set aside at export, with its payload
  *     attachments/<conversation>/index.json      what was rehosted for a conversation, and what failed
@@ -86,6 +87,12 @@ export const blobLayout = {
    */
   conversationCreateMarker: (account: number, intercomConversationId: string) =>
     `${root(account)}/import/creating/${safeSegment(intercomConversationId)}.json`,
+  /**
+   * A yes/no question about Chatwoot asked once per migration run before its first create of the kind
+   * asked about, and the answer (activities/import/runStartProbes.ts).
+   */
+  runStartProbe: (account: number, run: string, question: string) =>
+    `${root(account)}/import/run-start/${safeSegment(run)}/${safeSegment(question)}.json`,
   /**
    * The labels and final status a created conversation still waits for, written by its import and
    * applied by POST /bulk_actions with others (activities/import/bulkActions.ts); its sync record is

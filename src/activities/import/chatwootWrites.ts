@@ -37,6 +37,7 @@ import { createContactLabelBatch } from './contactLabels.js';
 import { applyFinalState, type ConversationTarget } from './conversationState.js';
 import { markCreating, mayAlreadyExist } from './createMarker.js';
 import { mergedSurvivor } from './mergedContacts.js';
+import { legacyIdentifiersPossible } from './runStartProbes.js';
 
 /** Contacts of one chunk written at once (the import runs two chunks at a time). */
 const CONTACTS_AT_ONCE = 8;
@@ -119,7 +120,8 @@ export function createImportActivities(deps: ActivityDeps) {
    * so a contact an earlier attempt or run created answers 422 "Identifier has already been taken",
    * and only then, or after a 5xx, is it looked up. The one exception: a contact with an external id
    * but no e-mail, which an import from before external ids may hold as `intercom:<id>` (H1): no
-   * unique field would refuse its create, so it is looked up first under both forms.
+   * unique field would refuse its create, so it is looked up first under both forms, in accounts
+   * where the run found such identifiers before its first create (runStartProbes.ts).
    */
   async function findOrCreateContact(
     input: MigrationInput,
@@ -140,7 +142,9 @@ export function createImportActivities(deps: ActivityDeps) {
       blobLayout.contactAlias(input.account, contact.id),
     );
     if (alias) return { id: alias.chatwootId, created: false, mergedByEmail: true };
-    if (forms.length > 1 && !payload.email) {
+    // Asked before any of the run's contact creates, whichever contact comes first.
+    const legacyPossible = await legacyIdentifiersPossible(deps, input, chatwoot);
+    if (forms.length > 1 && !payload.email && legacyPossible) {
       const legacy = await lookUp();
       if (legacy) return legacy;
     }

@@ -1,9 +1,12 @@
 /**
  * One Intercom ticket into Chatwoot (chatwoot-writes), exactly once, like a conversation: the
- * conversation is looked up by its `intercom_ticket_id` attribute before one is created, messages by
- * their source id before they are posted, and the link notes by theirs. (No create marker spares that
- * look-up as it does a conversation's: tickets imported by a version before markers have none, so a
- * missing marker would not prove that no ticket conversation exists.)
+ * conversation is looked up by its `intercom_ticket_id` attribute where an attempt may have created
+ * it, messages by their source id before they are posted, and the link notes by theirs. Where it may
+ * exist: a create marker is written before each create (createMarker.ts, under the ticket's
+ * `ticket-<id>`), a retried attempt looks regardless, and tickets imported by a version before those
+ * markers are covered by one question per run: did any conversation have an `intercom_ticket_id`
+ * before the run (runStartProbes.ts)? Only on an account where none did does a missing marker prove
+ * that no ticket conversation exists.
  *
  * - The ticket's contact: its first Intercom contact (merged by e-mail as the contacts were), found
  *   by identifier like a conversation's. A ticket without a contact (trackers, most back-office
@@ -51,7 +54,8 @@ import { readChunk } from '../manifests.js';
 import type { OnQueue } from '../queues.js';
 import type { MigrationMapping } from '../setup/chatwootWrites.js';
 import { findContactByIdentifiers, type MergePlan } from './chatwootWrites.js';
-import { mayAlreadyExist } from './createMarker.js';
+import { markCreating, mayAlreadyExist } from './createMarker.js';
+import { legacyIdentifiersPossible, ticketConversationsPossible } from './runStartProbes.js';
 import { applyTicketFinalState, type TicketTarget, ticketTeamId } from './ticketState.js';
 
 export interface TicketImportArgs {
@@ -135,7 +139,18 @@ export function createTicketImportActivities(deps: ActivityDeps) {
         )
       )?.chatwootId;
     };
-    let id = await lookup();
+    // Created first, as the contacts step does (chatwootWrites.ts findOrCreateContact): the contacts
+    // step or another ticket may have created it, and then its identifier answers 422. Looked up first
+    // only where an earlier import may hold it under `intercom:<id>` (runStartProbes.ts).
+    const legacyPossible = forms.length > 1 && (await legacyIdentifiersPossible(deps, input, chatwoot));
+    let id = legacyPossible
+      ? await lookup()
+      : (
+          await getJson<{ chatwootId: number }>(
+            deps.store(input),
+            blobLayout.contactAlias(input.account, canonicalId),
+          )
+        )?.chatwootId;
     if (id === undefined) {
       const placeholder: Contact = {
         id: canonicalId,
@@ -148,7 +163,7 @@ export function createTicketImportActivities(deps: ActivityDeps) {
       try {
         id = (await chatwoot.createContact(contactPayload(placeholder))).id;
       } catch (error) {
-        // Two tickets creating the shared contact at once: the second finds the first's.
+        // Created before (422 taken), or by another ticket at the same time, or maybe by a 5xx'd create.
         if (!(error instanceof HttpFailure) || (error.status !== 422 && !error.retryable)) throw error;
         id = await lookup();
         if (id === undefined) throw error;
@@ -235,7 +250,13 @@ export function createTicketImportActivities(deps: ActivityDeps) {
       (await chatwoot.filterConversationsByCustomAttribute('intercom_ticket_id', ticket.id))[0];
     let target: TicketTarget | undefined;
     let sameAsConversation = false;
-    const existing = await byTicketId();
+    // Looked up where an attempt may have created it: this version's create marker (or a retry), or
+    // any ticket conversation in the account before the run (an earlier version's, without markers).
+    const markerId = ticketConversationId(ticket.id);
+    const mayExist =
+      (await ticketConversationsPossible(deps, input, chatwoot)) ||
+      (await mayAlreadyExist(deps, input, markerId, context.info.attempt)) !== undefined;
+    const existing = mayExist ? await byTicketId() : undefined;
     if (existing) target = { id: existing.id, created: false, found: existing };
     // Only a conversation the conversation import marked (or synced) can be the ticket's own.
     if (!target && (await mayAlreadyExist(deps, input, ticket.id, 1))) {
@@ -262,6 +283,7 @@ export function createTicketImportActivities(deps: ActivityDeps) {
     if (!target) {
       const contactId = await resolveContact(input, chatwoot, ticket);
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+      await markCreating(deps, input, markerId);
       try {
         const created = await chatwoot.createConversation({
           inbox_id: mapping.inboxId,
@@ -347,10 +369,13 @@ export function createTicketImportActivities(deps: ActivityDeps) {
     const linked = linkedConversationIds(ticket);
     if (linked.length === 0) return;
     const found: { intercomId: string; chatwootId?: number }[] = [];
+    // All of them in one filter (OR): the filter compares lower-cased text, so the exact id is picked here.
+    const matches = await chatwoot.filterConversationsByCustomAttributeValues(
+      'intercom_conversation_id',
+      linked,
+    );
     for (const intercomId of linked) {
-      const match = (
-        await chatwoot.filterConversationsByCustomAttribute('intercom_conversation_id', intercomId)
-      )[0];
+      const match = matches.find((c) => String(c.custom_attributes?.intercom_conversation_id) === intercomId);
       found.push({ intercomId, chatwootId: match?.id });
       if (!match || match.id === target.id) {
         if (!match) result.linksMissing++;

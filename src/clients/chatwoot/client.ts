@@ -26,9 +26,11 @@ import {
   type CannedResponse,
   CannedResponseList,
   CannedResponse as CannedResponseSchema,
+  CONTACTS_PER_PAGE,
   type Contact,
   ContactCreated,
   ContactPage,
+  ContactSearchPage,
   ContactUpdated,
   Conversation,
   ConversationLabels,
@@ -328,6 +330,24 @@ export class ChatwootClient {
     );
   }
 
+  /**
+   * One page of GET /contacts/search (ContactsController#search: name, e-mail and phone ILIKE
+   * `%q%`, identifier LIKE `%q%`, 15 a page). `hasMore` is the controller's has_more where it renders
+   * one; without it, a full page counts as possibly more.
+   */
+  async searchContactsPage(query: string, page = 1): Promise<{ contacts: Contact[]; hasMore: boolean }> {
+    const answer = await this.core.request(
+      {
+        method: 'GET',
+        route: this.accountRoute('/contacts/search'),
+        query: { q: query, page, include_contact_inboxes: 'false' },
+      },
+      ContactSearchPage,
+    );
+    const hasMore = answer.meta?.has_more ?? answer.payload.length >= CONTACTS_PER_PAGE;
+    return { contacts: answer.payload, hasMore };
+  }
+
   /** Exact look-up (equal_to) on one standard contact attribute; every page of matches. */
   filterContacts(key: 'identifier' | 'email' | 'phone_number', value: string): Promise<Contact[]> {
     const filterRoute = this.accountRoute('/contacts/filter');
@@ -438,6 +458,61 @@ export class ChatwootClient {
       );
       return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
     });
+  }
+
+  /**
+   * Conversations whose text attribute `key` is any of `values`, in one request a page: one equal_to
+   * condition per value joined by OR (for a text attribute Conversations::FilterService keeps only a
+   * condition's first value, so a list of values in one condition would match the first alone).
+   */
+  async filterConversationsByCustomAttributeValues(
+    key: string,
+    values: readonly string[],
+  ): Promise<Conversation[]> {
+    const distinct = [...new Set(values)];
+    const filterRoute = this.accountRoute('/conversations/filter');
+    const matches: Conversation[] = [];
+    // At most 25 conditions a request: the SQL grows with each, and 25 is a page of answers.
+    for (let start = 0; start < distinct.length; start += 25) {
+      const group = distinct.slice(start, start + 25);
+      const body = {
+        payload: group.map((value, index) => ({
+          attribute_key: key,
+          filter_operator: 'equal_to',
+          values: [value],
+          // None on the last condition: Chatwoot would leave a dangling OR in its SQL.
+          ...(index < group.length - 1 ? { query_operator: 'OR' } : {}),
+        })),
+      };
+      const pages = numberedPages(
+        1,
+        async (page) => {
+          const answer = await this.core.request(
+            { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
+            ConversationPage,
+          );
+          return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
+        },
+        `POST ${filterRoute.path}`,
+      );
+      for await (const page of pages) matches.push(...page.items);
+    }
+    return matches;
+  }
+
+  /** Whether any conversation of the account has attribute `key` at all (is_present), in one request. */
+  async anyConversationWithCustomAttribute(key: string): Promise<boolean> {
+    const answer = await this.core.request(
+      {
+        method: 'POST',
+        route: this.accountRoute('/conversations/filter'),
+        query: { page: 1 },
+        json: { payload: [{ attribute_key: key, filter_operator: 'is_present', values: [] }] },
+        replaySafe: true,
+      },
+      ConversationPage,
+    );
+    return answer.payload.length > 0 || (answer.meta?.all_count ?? 0) > 0;
   }
 
   createConversation(conversation: NewConversation): Promise<Conversation> {

@@ -87,6 +87,13 @@ export const ContactPage = z.looseObject({
   payload: z.array(Contact),
 });
 
+/** GET /contacts/search: 15 a page, and `has_more` where the controller renders it. */
+export const CONTACTS_PER_PAGE = 15;
+export const ContactSearchPage = z.looseObject({
+  meta: z.looseObject({ has_more: z.boolean().nullish() }).nullish(),
+  payload: z.array(Contact),
+});
+
 /** POST /contacts renders `{ payload: { contact, contact_inbox } }` (the contact id is payload.contact.id). */
 export const ContactCreated = z.looseObject({
   payload: z.looseObject({

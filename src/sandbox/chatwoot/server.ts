@@ -65,6 +65,11 @@ export interface ChatwootSandboxOptions {
    * busiest second from these exactly instead of from sampled counters.
    */
   onApiRequest?: (atMs: number, endpoint: string) => void;
+  /**
+   * Told each routed request's `METHOD pattern` and its parameters (query, body and path merged) as
+   * the controller would see them, before it is handled: what exactly a rehearsal asked Chatwoot.
+   */
+  onApiCall?: (route: string, params: Readonly<Params>) => void;
 }
 
 export interface ChatwootSandbox {
@@ -162,6 +167,7 @@ export async function startChatwootSandbox(options: ChatwootSandboxOptions = {})
     const body = parseBody(raw, req.headers['content-type'] ?? '');
     refuseUnstorableText(body);
     const params: Params = { ...query, ...body, ...matched.path };
+    options.onApiCall?.(routeKey, params);
     const reply = await matched.route.handler({ req, params, path: matched.path, actor, account });
     if (reply.empty) return sendText(res, reply.status, 'application/json; charset=utf-8', '');
     sendJson(res, reply.status, reply.body);
