@@ -1,8 +1,11 @@
 /**
- * Contacts and conversations into Chatwoot, exactly once. Chatwoot has no idempotency key, so every
- * write is preceded by a look-up of what the project stamped on it: contact `identifier`, the
- * conversation's `intercom_conversation_id` attribute, each message's `source_id` (the Intercom part
- * id). A retried, resumed or repeated import therefore only writes what is missing.
+ * Contacts and conversations into Chatwoot, exactly once. Chatwoot has no idempotency key, so what may
+ * exist is found by what the project stamped on it: contact `identifier`, the conversation's
+ * `intercom_conversation_id` attribute, each message's `source_id` (the Intercom part id). Looked up
+ * only where it may exist: a contact after its create answers 422 (identifier is unique), a
+ * conversation where its create marker, a retry or an earlier run says so (createMarker.ts,
+ * archiveIndex.ts), what an earlier version wrote without markers by the run's questions
+ * (runStartProbes.ts). A retried, resumed or repeated import therefore only writes what is missing.
  */
 import { Context, sleep } from '@temporalio/activity';
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
