@@ -12,7 +12,7 @@
  *   BENCH_PROFILES [today,realistic]   which profiles, in this order
  *   BENCH_SIZES [1000,5000]            workspaces to migrate, in conversations (contacts = half)
  *   BENCH_CHATWOOT_RPS, BENCH_LATENCY_MS   override the "today" profile's budget and latency
- *   BENCH_CHATWOOT_ACTIVITIES_PER_SECOND [budget/5]   the chatwoot-writes task queue's rate
+ *   BENCH_CHATWOOT_ACTIVITIES_PER_SECOND [budget]     the chatwoot-writes task queue's rate
  *   BENCH_INTERCOM_PER_10S [1666]      the Intercom sandbox's rate limit
  *   BENCH_WINDOW, BENCH_MAX_CHATWOOT_ACTIVITIES    import window and activity slots [pipeline defaults]
  *   BENCH_AGENT_TOKENS [1]             one Chatwoot token per agent, as a real migration has

@@ -104,7 +104,7 @@ export function render(settings: Settings, measured: Measured[], startedAt: Date
     ),
     '',
     `Workspace: seed ${settings.seed}, sizes ${settings.sizes.join(', ')} conversations, ~${settings.partsPerConversation} parts a conversation, an attachment on every 5th message, ${settings.longConversations} conversation over 500 parts, contacts = conversations / 2, a few tickets and contact notes. ` +
-      `Import window ${settings.windowSize ?? 'default'}, Chatwoot activity slots ${settings.maxConcurrentChatwootActivities ?? 'default'}, task-queue rate ${settings.chatwootActivitiesPerSecond ?? 'budget / 5'}, Intercom limit ${settings.intercomPer10s} per 10 s, agent tokens ${settings.agentTokens ? 'yes' : 'no'}. ` +
+      `Import window ${settings.windowSize ?? 'default'}, Chatwoot activity slots ${settings.maxConcurrentChatwootActivities ?? 'default'}, task-queue rate ${settings.chatwootActivitiesPerSecond ?? 'the budget'}, Intercom limit ${settings.intercomPer10s} per 10 s, agent tokens ${settings.agentTokens ? 'yes' : 'no'}. ` +
       "Nothing holds the migration between phases: e2e is the accountMigration workflow's start to the verification's close.",
     '',
     '```text',

@@ -33,7 +33,7 @@ export const PROFILES: Record<string, Profile> = {
 export interface Settings {
   sizes: number[];
   profiles: Profile[];
-  /** The chatwoot-writes task queue's rate; by default budget / 5 of each profile. */
+  /** The chatwoot-writes task queue's rate; by default each profile's budget. */
   chatwootActivitiesPerSecond?: number;
   intercomPer10s: number;
   windowSize?: number;
@@ -54,9 +54,11 @@ export interface Settings {
 export type RunSettings = Settings & { profile: Profile };
 
 export function activitiesPerSecond(settings: RunSettings): number {
-  // A conversation costs at least 2 requests (its create with the first message, one more message or
-  // its contact), so at budget/5 activities a second the task queue's cap never holds the budget back.
-  return settings.chatwootActivitiesPerSecond ?? settings.profile.chatwootRequestsPerSecond / 5;
+  // Every activity makes at least one request, so a cap at the budget never lets through more than
+  // the budget could serve, and the pacer holds the requests themselves to it. A lower cap (budget / 5
+  // until 2026-11-28) held the import's tail back: small conversations, a create and a message each,
+  // started only 5 a second while the budget had room for 15 (BENCHMARKS.md).
+  return settings.chatwootActivitiesPerSecond ?? settings.profile.chatwootRequestsPerSecond;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv): Settings {
