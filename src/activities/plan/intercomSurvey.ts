@@ -41,6 +41,7 @@ import {
 } from '../../plan/threads.js';
 import type { ActivityDeps } from '../deps.js';
 import { contactIdsOf } from '../export/filtering.js';
+import { mapLimited } from '../mapLimited.js';
 import type { OnQueue } from '../queues.js';
 
 /** Fetched at once, as the export does (export/intercomReads.ts fetchConversations). */
@@ -134,20 +135,6 @@ function emptyThreads(): ThreadCounts {
 }
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8') + 1;
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index] as T);
-      }
-    }),
-  );
-  return results;
-}
 
 const isUnserved = (error: unknown) =>
   (error instanceof HttpFailure && error.status === 404) ||

@@ -4,7 +4,7 @@
  * saved to the blob store; workflows only see counts.
  */
 import { log } from '@temporalio/activity';
-import type { AttributeDisplayType } from '../../clients/chatwoot/client.js';
+import type { AttributeDisplayType, NewCustomAttributeDefinition } from '../../clients/chatwoot/client.js';
 import type {
   Admin,
   Article,
@@ -35,6 +35,7 @@ import { type BlobStore, getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
 import { readManifest, recordsOf } from '../manifests.js';
+import { mapLimited } from '../mapLimited.js';
 import type { OnQueue } from '../queues.js';
 import { ensureIntercomBot } from './agentBot.js';
 import { portalLocalesPatch, quietExistingInbox, stopTeamAutoAssign } from './existingSettings.js';
@@ -112,6 +113,9 @@ const DISPLAY_TYPES: Record<string, AttributeDisplayType> = {
 
 export const setupQueue = taskQueues.chatwoot;
 
+/** Setup creates sent at once where they do not depend on each other. */
+export const SETUP_CREATES_AT_ONCE = 4;
+
 export function createSetupActivities(deps: ActivityDeps) {
   async function ensureArchiveInbox({ input }: { input: MigrationInput }): Promise<number> {
     const chatwoot = deps.chatwoot(input);
@@ -130,20 +134,19 @@ export function createSetupActivities(deps: ActivityDeps) {
   async function ensureAttributeDefinitions({ input }: { input: MigrationInput }): Promise<number> {
     const chatwoot = deps.chatwoot(input);
     const store = deps.store(input);
-    let created = 0;
+    const wanted: NewCustomAttributeDefinition[] = [];
     const conversationKeys = new Set(
       (await chatwoot.listCustomAttributeDefinitions('conversation')).map((d) => d.attribute_key),
     );
     for (const attribute of CONVERSATION_ATTRIBUTES) {
       if (conversationKeys.has(attribute.key)) continue;
-      await chatwoot.createCustomAttributeDefinition({
+      wanted.push({
         key: attribute.key,
         displayName: attribute.name,
         displayType: attribute.type,
         model: 'conversation',
         description: 'Set by the Intercom migration',
       });
-      created++;
     }
     const contactKeys = new Set(
       (await chatwoot.listCustomAttributeDefinitions('contact')).map((d) => d.attribute_key),
@@ -160,16 +163,20 @@ export function createSetupActivities(deps: ActivityDeps) {
       const key = customAttributeKey(attribute.name);
       if (contactKeys.has(key)) continue;
       contactKeys.add(key);
-      await chatwoot.createCustomAttributeDefinition({
+      wanted.push({
         key,
         displayName: truncateShort(storableText(attribute.label ?? attribute.name)),
         displayType: DISPLAY_TYPES[attribute.data_type] ?? 'text',
         model: 'contact',
         description: truncateShort(storableText(attribute.description ?? 'Intercom custom attribute')),
       });
-      created++;
     }
-    return created;
+    // A few at once: one after the other, thirty definitions kept the import waiting over a second
+    // at Chatwoot's latency while the budget had room (distinct keys: no two creates collide).
+    await mapLimited(wanted, SETUP_CREATES_AT_ONCE, (definition) =>
+      chatwoot.createCustomAttributeDefinition(definition),
+    );
+    return wanted.length;
   }
 
   async function mapAgents({

@@ -15,7 +15,9 @@ import { getJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
 import { type EntityManifest, recordsOf } from '../manifests.js';
+import { mapLimited } from '../mapLimited.js';
 import type { OnQueue } from '../queues.js';
+import { SETUP_CREATES_AT_ONCE } from './chatwootWrites.js';
 
 export const ticketSetupQueue = taskQueues.chatwoot;
 
@@ -42,19 +44,22 @@ export function createTicketSetupActivities(deps: ActivityDeps) {
       ...TICKET_ATTRIBUTES.map((a) => ({ ...a, description: 'Set by the Intercom migration' })),
       ...ticketAttributeDefinitions(types),
     ];
-    let definitions = 0;
-    for (const definition of wanted) {
-      if (existingKeys.has(definition.key)) continue;
+    const missing = wanted.filter((definition) => {
+      if (existingKeys.has(definition.key)) return false;
       existingKeys.add(definition.key);
-      await chatwoot.createCustomAttributeDefinition({
+      return true;
+    });
+    // Independent creates, a few at once (chatwootWrites.ts ensureAttributeDefinitions).
+    await mapLimited(missing, SETUP_CREATES_AT_ONCE, (definition) =>
+      chatwoot.createCustomAttributeDefinition({
         key: definition.key,
         displayName: definition.name,
         displayType: definition.type,
         model: 'conversation',
         description: definition.description,
-      });
-      definitions++;
-    }
+      }),
+    );
+    const definitions = missing.length;
 
     const existingLabels = new Set((await chatwoot.listLabels()).map((label) => label.title));
     const titles = new Set([
