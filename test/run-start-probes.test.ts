@@ -14,41 +14,36 @@ import {
   ticketConversationsPossible,
 } from '../src/activities/import/runStartProbes.js';
 import { type MigrationInput, parseMigrationInput } from '../src/config.js';
-import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
-
-const ADMIN = 'sandbox-admin-token';
-const A1 = '/api/v1/accounts/1';
+import type { ChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
+import { A1, ADMIN_TOKEN as ADMIN, ok, sandboxesPerTest } from './helpers/chatwootApi.js';
 
 describe('the questions a run asks before its first creates', () => {
+  const startSandbox = sandboxesPerTest(() => ({ rackAttackEnabled: false, floodLimitPerMinute: 100_000 }));
   let sandbox: ChatwootSandbox;
   let dir: string;
 
   beforeEach(async () => {
-    sandbox = await startChatwootSandbox({ rackAttackEnabled: false, floodLimitPerMinute: 100_000 });
+    sandbox = await startSandbox();
     dir = await mkdtemp(join(tmpdir(), 'run-start-'));
   });
-  afterEach(async () => {
-    await sandbox.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  async function call(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${sandbox.url}${A1}${path}`, {
-      method,
-      headers: { api_access_token: ADMIN, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+  const call = (method: string, path: string, body?: unknown) => ok(sandbox, method, `${A1}${path}`, body);
+  const defineTicketAttribute = () =>
+    call('POST', '/custom_attribute_definitions', {
+      attribute_display_name: 'Intercom ticket id',
+      attribute_display_type: 0,
+      attribute_key: 'intercom_ticket_id',
+      attribute_model: 0,
     });
-    assert.equal(response.status, 200, await response.clone().text());
-    return response.json();
-  }
 
-  /** A worker of its own (its own caches), for one migration run. */
-  function worker(run: string | undefined) {
+  /** A worker of its own (its own caches), for one migration run, against `on` (this test's sandbox). */
+  function worker(run: string | undefined, on: ChatwootSandbox = sandbox) {
     const deps = new ActivityDeps({ intercomToken: 'unused', chatwootToken: ADMIN, chatwootAgentTokens: {} });
     const parsed = parseMigrationInput({
       account: 1,
       intercom: { baseUrl: 'http://127.0.0.1:9' },
-      chatwoot: { baseUrl: sandbox.url },
+      chatwoot: { baseUrl: on.url },
       blobStoreUrl: `file://${dir}`,
       run,
     });
@@ -65,12 +60,7 @@ describe('the questions a run asks before its first creates', () => {
   const FILTER = 'POST /api/v1/accounts/:account_id/conversations/filter';
 
   it('answers no on an account no import wrote to, once a run, in one request each', async () => {
-    await call('POST', '/custom_attribute_definitions', {
-      attribute_display_name: 'Intercom ticket id',
-      attribute_display_type: 0,
-      attribute_key: 'intercom_ticket_id',
-      attribute_model: 0,
-    });
+    await defineTicketAttribute();
     await call('POST', '/contacts', { name: 'Ann', identifier: 'user-17', email: 'ann@example.com' });
     const first = worker('run-1');
     assert.deepEqual(await Promise.all([first.legacy(), first.legacy(), first.tickets()]), [
@@ -83,12 +73,7 @@ describe('the questions a run asks before its first creates', () => {
   });
 
   it('answers yes where an earlier import left intercom:<id> identifiers or ticket conversations', async () => {
-    await call('POST', '/custom_attribute_definitions', {
-      attribute_display_name: 'Intercom ticket id',
-      attribute_display_type: 0,
-      attribute_key: 'intercom_ticket_id',
-      attribute_model: 0,
-    });
+    await defineTicketAttribute();
     const inbox = await call('POST', '/inboxes', { name: 'Archive', channel: { type: 'api' } });
     const contact = (await call('POST', '/contacts', { name: 'Bo', identifier: 'intercom:5f1a' })).payload
       .contact;
@@ -105,33 +90,12 @@ describe('the questions a run asks before its first creates', () => {
     for (let i = 0; i < 16; i++)
       await call('POST', '/contacts', { name: `intercom: lead ${i}`, identifier: `u-${i}` });
     assert.equal(await worker('run-3').legacy(), true);
-    // Fifteen such names fit one page: nothing left to guess.
-    await rm(dir, { recursive: true, force: true });
-    const fewer = await startChatwootSandbox({ rackAttackEnabled: false });
-    try {
-      for (let i = 0; i < 3; i++) {
-        await fetch(`${fewer.url}${A1}/contacts`, {
-          method: 'POST',
-          headers: { api_access_token: ADMIN, 'content-type': 'application/json' },
-          body: JSON.stringify({ name: `intercom: lead ${i}`, identifier: `u-${i}` }),
-        });
-      }
-      const deps = new ActivityDeps({
-        intercomToken: 'unused',
-        chatwootToken: ADMIN,
-        chatwootAgentTokens: {},
-      });
-      const parsed = parseMigrationInput({
-        account: 1,
-        intercom: { baseUrl: 'http://127.0.0.1:9' },
-        chatwoot: { baseUrl: fewer.url },
-        blobStoreUrl: `file://${dir}`,
-      });
-      assert.ok(parsed.ok);
-      assert.equal(await legacyIdentifiersPossible(deps, parsed.input, deps.chatwoot(parsed.input)), false);
-    } finally {
-      await fewer.close();
+    // Fewer than a page of such names: nothing left to guess.
+    const fewer = await startSandbox();
+    for (let i = 0; i < 3; i++) {
+      await ok(fewer, 'POST', `${A1}/contacts`, { name: `intercom: lead ${i}`, identifier: `u-${i}` });
     }
+    assert.equal(await worker(undefined, fewer).legacy(), false);
   });
 
   it("keeps the run's first answer for every later worker of the run, not for the next run", async () => {

@@ -351,7 +351,7 @@ export class ChatwootClient {
   /** Exact look-up (equal_to) on one standard contact attribute; every page of matches. */
   filterContacts(key: 'identifier' | 'email' | 'phone_number', value: string): Promise<Contact[]> {
     const filterRoute = this.accountRoute('/contacts/filter');
-    return this.collectFiltered(filterRoute.path, key, value, async (page, body) => {
+    return this.collectFiltered(filterRoute.path, { key, value }, async (page, body) => {
       const answer = await this.core.request(
         { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
         ContactPage,
@@ -366,30 +366,13 @@ export class ChatwootClient {
    */
   async filterContactsByIdentifiers(identifiers: readonly string[]): Promise<Contact[]> {
     const filterRoute = this.accountRoute('/contacts/filter');
-    const distinct = [...new Set(identifiers)];
-    const body = {
-      payload: distinct.map((value, index) => ({
-        attribute_key: 'identifier',
-        filter_operator: 'equal_to',
-        values: [value],
-        // None on the last condition: Chatwoot would leave a dangling OR in its SQL.
-        ...(index < distinct.length - 1 ? { query_operator: 'OR' } : {}),
-      })),
-    };
-    const matches: Contact[] = [];
-    const pages = numberedPages(
-      1,
-      async (page) => {
-        const answer = await this.core.request(
-          { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
-          ContactPage,
-        );
-        return { items: answer.payload, total: answer.meta?.count ?? undefined };
-      },
-      `POST ${filterRoute.path}`,
-    );
-    for await (const page of pages) matches.push(...page.items);
-    return matches;
+    return this.collectFiltered(filterRoute.path, anyOf('identifier', identifiers), async (page, body) => {
+      const answer = await this.core.request(
+        { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
+        ContactPage,
+      );
+      return { items: answer.payload, total: answer.meta?.count ?? undefined };
+    });
   }
 
   /** POST /contacts; answers payload.contact (with its contact_inboxes). */
@@ -451,7 +434,7 @@ export class ChatwootClient {
   /** Conversations whose conversation custom attribute `key` equals `value` (needs an attribute definition). */
   filterConversationsByCustomAttribute(key: string, value: string | number): Promise<Conversation[]> {
     const filterRoute = this.accountRoute('/conversations/filter');
-    return this.collectFiltered(filterRoute.path, key, value, async (page, body) => {
+    return this.collectFiltered(filterRoute.path, { key, value }, async (page, body) => {
       const answer = await this.core.request(
         { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
         ConversationPage,
@@ -475,27 +458,14 @@ export class ChatwootClient {
     // At most 25 conditions a request: the SQL grows with each, and 25 is a page of answers.
     for (let start = 0; start < distinct.length; start += 25) {
       const group = distinct.slice(start, start + 25);
-      const body = {
-        payload: group.map((value, index) => ({
-          attribute_key: key,
-          filter_operator: 'equal_to',
-          values: [value],
-          // None on the last condition: Chatwoot would leave a dangling OR in its SQL.
-          ...(index < group.length - 1 ? { query_operator: 'OR' } : {}),
-        })),
-      };
-      const pages = numberedPages(
-        1,
-        async (page) => {
-          const answer = await this.core.request(
-            { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
-            ConversationPage,
-          );
-          return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
-        },
-        `POST ${filterRoute.path}`,
-      );
-      for await (const page of pages) matches.push(...page.items);
+      const found = await this.collectFiltered(filterRoute.path, anyOf(key, group), async (page, body) => {
+        const answer = await this.core.request(
+          { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
+          ConversationPage,
+        );
+        return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
+      });
+      matches.push(...found);
     }
     return matches;
   }
@@ -839,19 +809,49 @@ export class ChatwootClient {
     return route(`/api/v1/accounts/{account_id}${suffix}`, { account_id: this.accountId, ...params });
   }
 
-  /** Runs a one-condition equal_to filter and gathers every page of matches. */
+  /** Runs a filter (one equal_to condition, or `anyOf`'s) and gathers every page of matches. */
   private async collectFiltered<T extends { id: number }>(
     label: string,
-    key: string,
-    value: string | number,
+    condition: { key: string; value: string | number } | { payload: FilterCondition[] },
     fetchPage: (page: number, body: unknown) => Promise<{ items: T[]; total?: number }>,
   ): Promise<T[]> {
-    // query_operator is omitted: on the last (here the only) condition Chatwoot expects none.
-    const body = { payload: [{ attribute_key: key, filter_operator: 'equal_to', values: [value] }] };
+    // query_operator is omitted on the last (or only) condition: there Chatwoot expects none.
+    const body =
+      'payload' in condition
+        ? condition
+        : {
+            payload: [
+              { attribute_key: condition.key, filter_operator: 'equal_to', values: [condition.value] },
+            ],
+          };
     const matches: T[] = [];
     for await (const page of numberedPages(1, (page) => fetchPage(page, body), `POST ${label}`)) {
       matches.push(...page.items);
     }
     return matches;
   }
+}
+
+interface FilterCondition {
+  attribute_key: string;
+  filter_operator: string;
+  values: (string | number)[];
+  query_operator?: 'OR';
+}
+
+/**
+ * A filter matching any of `values` of `key`: one equal_to condition per distinct value joined by OR.
+ * Not one condition with every value: for a text attribute the filter services keep only its first.
+ * No query_operator on the last condition: Chatwoot would leave a dangling OR in its SQL.
+ */
+function anyOf(key: string, values: readonly string[]): { payload: FilterCondition[] } {
+  const distinct = [...new Set(values)];
+  return {
+    payload: distinct.map((value, index) => ({
+      attribute_key: key,
+      filter_operator: 'equal_to',
+      values: [value],
+      ...(index < distinct.length - 1 ? { query_operator: 'OR' as const } : {}),
+    })),
+  };
 }
