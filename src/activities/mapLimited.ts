@@ -1,7 +1,7 @@
 /**
  * `fn` over `items` with at most `limit` calls in flight, results in the items' order; the first
- * failure rejects once every lane has stopped (no call is left running unobserved). Hand-written:
- * twelve lines, where p-map would be a dependency for one loop.
+ * failure rejects once every lane has stopped (no call is left running unobserved). Hand-written: a
+ * score of lines, where p-map would be a dependency for one loop.
  */
 export async function mapLimited<T, R>(
   items: readonly T[],

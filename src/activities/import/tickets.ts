@@ -128,29 +128,20 @@ export function createTicketImportActivities(deps: ActivityDeps) {
     if (known !== undefined) return known;
     const externalId = canonicalId === intercomId ? reference?.external_id : plan?.identifiers?.[canonicalId];
     const forms = contactIdentifierForms({ id: canonicalId, external_id: externalId });
-    const lookup = async () => {
-      const found = await findContactByIdentifiers(chatwoot, forms);
-      if (found) return found.id;
-      // Merged into another contact by e-mail when the contacts were imported.
-      return (
+    // Merged into another contact by e-mail when the contacts were imported.
+    const aliasOf = async () =>
+      (
         await getJson<{ chatwootId: number }>(
           deps.store(input),
           blobLayout.contactAlias(input.account, canonicalId),
         )
       )?.chatwootId;
-    };
+    const lookup = async () => (await findContactByIdentifiers(chatwoot, forms))?.id ?? (await aliasOf());
     // Created first, as the contacts step does (chatwootWrites.ts findOrCreateContact): the contacts
     // step or another ticket may have created it, and then its identifier answers 422. Looked up first
     // only where an earlier import may hold it under `intercom:<id>` (runStartProbes.ts).
     const legacyPossible = forms.length > 1 && (await legacyIdentifiersPossible(deps, input, chatwoot));
-    let id = legacyPossible
-      ? await lookup()
-      : (
-          await getJson<{ chatwootId: number }>(
-            deps.store(input),
-            blobLayout.contactAlias(input.account, canonicalId),
-          )
-        )?.chatwootId;
+    let id = legacyPossible ? await lookup() : await aliasOf();
     if (id === undefined) {
       const placeholder: Contact = {
         id: canonicalId,

@@ -350,14 +350,7 @@ export class ChatwootClient {
 
   /** Exact look-up (equal_to) on one standard contact attribute; every page of matches. */
   filterContacts(key: 'identifier' | 'email' | 'phone_number', value: string): Promise<Contact[]> {
-    const filterRoute = this.accountRoute('/contacts/filter');
-    return this.collectFiltered(filterRoute.path, { key, value }, async (page, body) => {
-      const answer = await this.core.request(
-        { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
-        ContactPage,
-      );
-      return { items: answer.payload, total: answer.meta?.count ?? undefined };
-    });
+    return this.filteredContacts({ key, value });
   }
 
   /**
@@ -365,14 +358,7 @@ export class ChatwootClient {
    * OR (Contacts::FilterService compares LOWER(identifier), so the caller picks the exact one).
    */
   async filterContactsByIdentifiers(identifiers: readonly string[]): Promise<Contact[]> {
-    const filterRoute = this.accountRoute('/contacts/filter');
-    return this.collectFiltered(filterRoute.path, anyOf('identifier', identifiers), async (page, body) => {
-      const answer = await this.core.request(
-        { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
-        ContactPage,
-      );
-      return { items: answer.payload, total: answer.meta?.count ?? undefined };
-    });
+    return this.filteredContacts(anyOf('identifier', identifiers));
   }
 
   /** POST /contacts; answers payload.contact (with its contact_inboxes). */
@@ -433,14 +419,7 @@ export class ChatwootClient {
 
   /** Conversations whose conversation custom attribute `key` equals `value` (needs an attribute definition). */
   filterConversationsByCustomAttribute(key: string, value: string | number): Promise<Conversation[]> {
-    const filterRoute = this.accountRoute('/conversations/filter');
-    return this.collectFiltered(filterRoute.path, { key, value }, async (page, body) => {
-      const answer = await this.core.request(
-        { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
-        ConversationPage,
-      );
-      return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
-    });
+    return this.filteredConversations({ key, value });
   }
 
   /**
@@ -453,19 +432,10 @@ export class ChatwootClient {
     values: readonly string[],
   ): Promise<Conversation[]> {
     const distinct = [...new Set(values)];
-    const filterRoute = this.accountRoute('/conversations/filter');
     const matches: Conversation[] = [];
     // At most 25 conditions a request: the SQL grows with each, and 25 is a page of answers.
     for (let start = 0; start < distinct.length; start += 25) {
-      const group = distinct.slice(start, start + 25);
-      const found = await this.collectFiltered(filterRoute.path, anyOf(key, group), async (page, body) => {
-        const answer = await this.core.request(
-          { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
-          ConversationPage,
-        );
-        return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
-      });
-      matches.push(...found);
+      matches.push(...(await this.filteredConversations(anyOf(key, distinct.slice(start, start + 25)))));
     }
     return matches;
   }
@@ -809,10 +779,34 @@ export class ChatwootClient {
     return route(`/api/v1/accounts/{account_id}${suffix}`, { account_id: this.accountId, ...params });
   }
 
+  /** POST /contacts/filter (15 a page, the total in meta.count): every page of matches. */
+  private filteredContacts(condition: FilterBody): Promise<Contact[]> {
+    const filterRoute = this.accountRoute('/contacts/filter');
+    return this.collectFiltered(filterRoute.path, condition, async (page, body) => {
+      const answer = await this.core.request(
+        { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
+        ContactPage,
+      );
+      return { items: answer.payload, total: answer.meta?.count ?? undefined };
+    });
+  }
+
+  /** POST /conversations/filter (25 a page, the total in meta.all_count): every page of matches. */
+  private filteredConversations(condition: FilterBody): Promise<Conversation[]> {
+    const filterRoute = this.accountRoute('/conversations/filter');
+    return this.collectFiltered(filterRoute.path, condition, async (page, body) => {
+      const answer = await this.core.request(
+        { method: 'POST', route: filterRoute, query: { page }, json: body, replaySafe: true },
+        ConversationPage,
+      );
+      return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
+    });
+  }
+
   /** Runs a filter (one equal_to condition, or `anyOf`'s) and gathers every page of matches. */
   private async collectFiltered<T extends { id: number }>(
     label: string,
-    condition: { key: string; value: string | number } | { payload: FilterCondition[] },
+    condition: FilterBody,
     fetchPage: (page: number, body: unknown) => Promise<{ items: T[]; total?: number }>,
   ): Promise<T[]> {
     // query_operator is omitted on the last (or only) condition: there Chatwoot expects none.
@@ -831,6 +825,9 @@ export class ChatwootClient {
     return matches;
   }
 }
+
+/** One equal_to condition, or a whole payload of conditions (anyOf). */
+type FilterBody = { key: string; value: string | number } | { payload: FilterCondition[] };
 
 interface FilterCondition {
   attribute_key: string;
