@@ -27,33 +27,39 @@ function someConversation(dataset: IntercomDataset, test: (c: Conversation) => b
 }
 
 describe('the bench minimum', () => {
-  it('counts a first message with attachments inside the create, and notes the request the import spends on it', () => {
-    const dataset = workspace();
-    const conversation = someConversation(
-      dataset,
-      (c) =>
-        (c.source.attachments?.length ?? 0) === 0 && typeof c.conversation_parts?.total_count === 'number',
-    );
-    const before = minimumOf(dataset);
-    conversation.source.attachments = [
-      {
-        type: 'upload',
-        name: 'a.png',
-        url: 'https://example.test/a.png',
-        content_type: 'image/png',
-        filesize: 10,
-      },
-    ] as typeof conversation.source.attachments;
-    const after = minimumOf(dataset);
-    assert.equal(after.importByRoute[ROUTES.messageCreate], before.importByRoute[ROUTES.messageCreate]);
-    assert.equal(
-      after.importByRoute[ROUTES.conversationCreate],
-      before.importByRoute[ROUTES.conversationCreate],
-    );
-    const onItsOwn = (m: typeof after) =>
-      Number(/(\d+) first messages with attachments/.exec(m.notes.join('; '))?.[1] ?? 0);
-    assert.equal(onItsOwn(after), onItsOwn(before) + 1);
-  });
+  for (const [kind, customAttributes, notedMore] of [
+    ['numbers and booleans (a form stores their text)', { 'Refund amount': 12.5, 'Follow up': true }, 0],
+    ['a null (a form cannot carry it)', { 'Order number': null }, 1],
+  ] as const) {
+    it(`counts a first message with attachments inside the create; with ${kind}, notes ${notedMore} sent on its own`, () => {
+      const dataset = workspace();
+      const conversation = someConversation(
+        dataset,
+        (c) =>
+          (c.source.attachments?.length ?? 0) === 0 && typeof c.conversation_parts?.total_count === 'number',
+      );
+      conversation.custom_attributes = { ...customAttributes };
+      const before = minimumOf(dataset);
+      conversation.source.attachments = [
+        {
+          type: 'upload',
+          name: 'a.png',
+          url: 'https://example.test/a.png',
+          content_type: 'image/png',
+          filesize: 10,
+        },
+      ] as typeof conversation.source.attachments;
+      const after = minimumOf(dataset);
+      assert.equal(after.importByRoute[ROUTES.messageCreate], before.importByRoute[ROUTES.messageCreate]);
+      assert.equal(
+        after.importByRoute[ROUTES.conversationCreate],
+        before.importByRoute[ROUTES.conversationCreate],
+      );
+      const onItsOwn = (m: typeof after) =>
+        Number(/(\d+) first messages with attachments/.exec(m.notes.join('; '))?.[1] ?? 0);
+      assert.equal(onItsOwn(after), onItsOwn(before) + notedMore);
+    });
+  }
 
   it('counts a toggle for a conversation snoozed until a time, which the bulk job cannot set', () => {
     const dataset = workspace();

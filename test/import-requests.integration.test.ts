@@ -6,6 +6,9 @@
  * alongside, so that sparing a request never costs a value.
  */
 import assert from 'node:assert/strict';
+import type { ReconciliationReport } from '../src/activities/verification/chatwootWrites.js';
+import { getJson } from '../src/storage/blobStore.js';
+import { createBlobStore } from '../src/storage/index.js';
 import type { MigrationResult } from '../src/workflows/accountMigration.js';
 import { type MigrationRig, startMigrationRig } from './helpers/migrationHarness.js';
 
@@ -151,5 +154,60 @@ describe('requests the import spares', function () {
       const opening = conversation.messages.find((m) => m.source_id);
       assert.equal(opening?.source_id, `source:ticket-${conversation.custom_attributes.intercom_ticket_id}`);
     }
+  });
+
+  it('creates every conversation with its first message, files included; the report lists what a form stored as text', async () => {
+    const creates = calls.filter(
+      (call) =>
+        call.route === `POST ${A}/conversations` &&
+        (call.params.custom_attributes as Record<string, unknown> | undefined)?.intercom_ticket_id ===
+          undefined,
+    );
+    const exported = rig.scenario.intercom.dataset.conversations.length;
+    assert.equal(creates.length, exported, 'one create per conversation');
+    const messageOf = (call: (typeof creates)[number]) =>
+      call.params.message as { source_id?: string; attachments?: unknown[] } | undefined;
+    assert.deepEqual(
+      creates.filter((call) => !messageOf(call)?.source_id).map((call) => call.params.custom_attributes),
+      [],
+      'no create without its first message',
+    );
+    const firstIds = new Set(creates.map((call) => messageOf(call)?.source_id));
+    const postedAfter = calls.filter(
+      (call) =>
+        call.route === `POST ${A}/conversations/:conversation_id/messages` &&
+        firstIds.has(call.params.source_id as string),
+    );
+    assert.deepEqual(
+      postedAfter.map((call) => call.params.source_id),
+      [],
+      'no first message sent again',
+    );
+    // A form's values arrive as Rack hands them over: strings.
+    const asForm = creates.filter((call) => (messageOf(call)?.attachments?.length ?? 0) > 0);
+    assert.ok(asForm.length >= 3, `${asForm.length} first messages with files`);
+    const formIds = asForm.map(
+      (call) =>
+        (call.params.custom_attributes as { intercom_conversation_id: string }).intercom_conversation_id,
+    );
+    for (const call of asForm) {
+      const additional = call.params.additional_attributes as Record<string, unknown>;
+      assert.equal(typeof additional.intercom_parts_exported, 'string');
+    }
+    const store = createBlobStore(rig.blobStoreUrl);
+    const report = await getJson<ReconciliationReport>(store, result.reconciliation.reportKey);
+    assert.deepEqual(
+      (report?.valuesAsText ?? [])
+        .map((item) => item.conversationId)
+        .filter((id, i, all) => all.indexOf(id) === i)
+        .sort(),
+      [...formIds].sort(),
+    );
+    assert.ok(
+      report?.valuesAsText?.some(
+        (item) =>
+          item.attribute === 'additional_attributes' && item.paths.includes('intercom_parts_exported'),
+      ),
+    );
   });
 });

@@ -11,11 +11,11 @@
  *   and the controller's create take `message` with its attachments) and its team (ConversationBuilder
  *   takes `team_id`), then one request per further message, pieces of a long body included (the
  *   reconcile's expectedItems and Chatwoot's 150,000-character limit decide how many messages there
- *   are). Also where the first message has attachments, as the issue defines the minimum, although the
- *   import sends such a message on its own: attachments make the create multipart/form-data, whose
- *   every value reaches the jsonb attributes as a string (Rack's form params; the controller does not
- *   cast them), and the conversation keeps Intercom's part count (total_count) and rating as numbers.
- *   That choice is counted in `notes` (and in the excess), not here;
+ *   are). Also where the first message has attachments: they make the create multipart/form-data,
+ *   whose every value reaches the jsonb attributes as a string (Rack's form params; the controller
+ *   does not cast them), which the import accepts for numbers. A form has no null and no empty list
+ *   or hash, so a conversation whose Intercom custom attributes hold one sends such a message on its
+ *   own: counted in `notes` (and in the excess), not here;
  * - labels, assignee and final status through POST /bulk_actions
  *   (app/controllers/api/v1/accounts/bulk_actions_controller.rb, app/jobs/bulk_actions_job.rb: one
  *   request applies `labels: {add}` and `fields: {status, assignee_id, team_id}` to any number of
@@ -141,7 +141,7 @@ export function minimumRequests(
     const count = tally.messagesExpected;
     messages += count;
     conversationRequests += Math.max(1, count);
-    if ((items[0]?.attachments.length ?? 0) > 0 && keepsNumbers(source)) firstOnItsOwn++;
+    if ((items[0]?.attachments.length ?? 0) > 0 && formCannotCarry(source)) firstOnItsOwn++;
     messagePages += Math.max(1, Math.ceil(count / MESSAGES_PER_PAGE));
     // The conversation's contact, as the reconcile finds it.
     const referenced =
@@ -211,7 +211,7 @@ export function minimumRequests(
   };
   if (firstOnItsOwn > 0) {
     notes.push(
-      `${firstOnItsOwn} first messages with attachments are sent on their own by choice, not counted in this minimum (a multipart create would turn the conversation's number attributes into strings)`,
+      `${firstOnItsOwn} first messages with attachments are sent on their own, not counted in this minimum (a multipart create cannot carry a null or an empty list among Intercom's custom attributes)`,
     );
   }
   const verifyByRoute: Record<string, number> = {
@@ -235,14 +235,21 @@ export function minimumRequests(
 }
 
 /**
- * Whether the migrated conversation holds a number among its attributes: Intercom's part count
- * (conversation_parts.total_count) or a rating, which a form would turn into strings.
+ * Whether a form could not carry the migrated conversation's attributes, so that its first message
+ * goes on its own when it has files: Rack has no null, drops an empty list or hash and nests a key
+ * with brackets. Only Intercom's own custom attributes (kept whole in additional_attributes) can hold
+ * such values; numbers and booleans go as their text.
  */
-function keepsNumbers(source: Conversation): boolean {
-  return (
-    typeof source.conversation_parts?.total_count === 'number' ||
-    typeof source.conversation_rating?.rating === 'number'
-  );
+function formCannotCarry(source: Conversation): boolean {
+  const uncarried = (value: unknown): boolean =>
+    value === null ||
+    (Array.isArray(value)
+      ? value.length === 0 || value.some((item) => typeof item === 'object' || uncarried(item))
+      : typeof value === 'object' &&
+        (Object.keys(value).length === 0 ||
+          Object.entries(value).some(([key, item]) => /[[\]]/.test(key) || uncarried(item))));
+  const custom = source.custom_attributes ?? {};
+  return Object.keys(custom).length > 0 && uncarried(custom);
 }
 
 function ticketCount(account: SandboxDump['accounts'][number]): number {

@@ -94,11 +94,29 @@ export class MigrationRunCache {
    * About 100 bytes an entry, 5 MB at most.
    */
   readonly contactIds = new LRUCache<string, number>({ max: 50_000 });
+  /**
+   * Contact resolutions under way, by contactIds' key: conversations or tickets of one contact that run
+   * at once share its create (or look-up) instead of each creating it, getting a 422 and looking it up.
+   */
+  readonly contactsInFlight = new Map<string, Promise<unknown>>();
   /** The archive inbox's index (import/archiveIndex.ts): one per run, ~300 bytes a conversation. */
   readonly archiveIndex = new LRUCache<string, Promise<ArchiveIndex>>({ max: 1 });
 
   /** What Chatwoot held before the run's first creates (import/runStartProbes.ts), by question. */
   readonly runStartProbes = new Map<string, Promise<boolean>>();
+
+  /** `resolve()` for `key`, or the resolution of `key` already under way (either way settled once). */
+  async sharedContact<T>(key: string, resolve: () => Promise<T>): Promise<T> {
+    const running = this.contactsInFlight.get(key) as Promise<T> | undefined;
+    if (running) return running;
+    const resolution = resolve();
+    this.contactsInFlight.set(key, resolution);
+    try {
+      return await resolution;
+    } finally {
+      this.contactsInFlight.delete(key);
+    }
+  }
 
   /** A blob read once per run; a failed read is forgotten so the next attempt reads again. */
   cached<T>(cache: LRUCache<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {

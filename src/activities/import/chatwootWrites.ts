@@ -9,7 +9,7 @@
  */
 import { Context, sleep } from '@temporalio/activity';
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
-import { survivesForm } from '../../clients/chatwoot/conversationForm.js';
+import { formCarries } from '../../clients/chatwoot/conversationForm.js';
 import { ChatwootPolicyRefusal } from '../../clients/chatwoot/refusals.js';
 import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Contact, Conversation } from '../../clients/intercom/schemas.js';
@@ -283,6 +283,26 @@ export function createImportActivities(deps: ActivityDeps) {
     const cacheKey = contactCacheKey(canonicalId);
     const known = contactIds(input).get(cacheKey);
     if (known !== undefined) return { id: known, remembered: true, cacheKey };
+    const id = await deps
+      .runCache(input)
+      .sharedContact(cacheKey, () => findOrMakeContact(input, chatwoot, conversation, canonicalId, cacheKey));
+    return { id, remembered: false, cacheKey };
+  }
+
+  /** A conversation's contact not in the run's cache: found, the Intercom survivor's, or made. */
+  async function findOrMakeContact(
+    input: MigrationInput,
+    chatwoot: ChatwootClient,
+    conversation: Conversation,
+    canonicalId: string,
+    cacheKey: string,
+  ): Promise<number> {
+    const reference = conversation.contacts?.contacts[0];
+    const plan = await cachedJson<MergePlan>(
+      input,
+      blobLayout.mergePlanIn(blobLayout.entityDir(input.account, 'contacts')),
+    );
+    const intercomId = reference?.id ?? conversation.source.author.id ?? `conversation-${conversation.id}`;
     // The contact reference carries its external id; a merged contact's canonical one is in the plan.
     const externalId = canonicalId === intercomId ? reference?.external_id : plan?.identifiers?.[canonicalId];
     const found = await findContactByIdentifiers(
@@ -291,14 +311,14 @@ export function createImportActivities(deps: ActivityDeps) {
     );
     if (found) {
       contactIds(input).set(cacheKey, found.id);
-      return { id: found.id, remembered: false, cacheKey };
+      return found.id;
     }
     // Merged in Intercom (410 contact_merged, recorded by the export): the survivor's conversation.
     const survivor = await mergedSurvivor(deps.store(input), input.account, plan, canonicalId);
     const held = survivor && (await findContactByIdentifiers(chatwoot, contactIdentifierForms(survivor)));
     if (held) {
       contactIds(input).set(cacheKey, held.id);
-      return { id: held.id, remembered: false, cacheKey };
+      return held.id;
     }
     // A contact Intercom no longer lists (deleted, or new since the export): make one from the author.
     const author = conversation.source.author;
@@ -311,7 +331,7 @@ export function createImportActivities(deps: ActivityDeps) {
       created_at: conversation.created_at,
       updated_at: conversation.updated_at,
     };
-    return { id: (await ensureContact(input, chatwoot, placeholder)).id, remembered: false, cacheKey };
+    return (await ensureContact(input, chatwoot, placeholder)).id;
   }
 
   /**
@@ -461,10 +481,13 @@ export function createImportActivities(deps: ActivityDeps) {
     const teamId = intercomTeam ? mapping.teams[intercomTeam] : undefined;
     const first = planned[0];
     const firstStored = first ? storedFor(first) : [];
-    // Files make the create a form, in which a number attribute would come back a string.
+    // Files make the create a form, which stores numbers as text (nothing in Chatwoot tells them apart)
+    // and cannot carry a null or an empty list (conversationForm.ts): those send the message on its own.
     const foldFirst =
       first !== undefined &&
-      (firstStored.length === 0 || (survivesForm(customAttributes) && survivesForm(additionalAttributes)));
+      (firstStored.length === 0 ||
+        (formCarries('custom_attributes', customAttributes) &&
+          formCarries('additional_attributes', additionalAttributes)));
     const firstAuthor = foldFirst && first ? authorOf(first) : undefined;
     const firstMessage =
       foldFirst && first ? await messageBody(first, firstStored, firstAuthor?.botId) : undefined;

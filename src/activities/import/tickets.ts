@@ -30,7 +30,7 @@
  */
 import { Context, sleep } from '@temporalio/activity';
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
-import { survivesForm } from '../../clients/chatwoot/conversationForm.js';
+import { formCarries } from '../../clients/chatwoot/conversationForm.js';
 import { HttpFailure } from '../../clients/httpFailure.js';
 import type { Contact } from '../../clients/intercom/schemas.js';
 import type { Ticket } from '../../clients/intercom/ticketSchemas.js';
@@ -124,8 +124,27 @@ export function createTicketImportActivities(deps: ActivityDeps) {
     );
     const canonicalId = plan?.mergedInto[intercomId] ?? intercomId;
     const cacheKey = `intercom:${canonicalId}`;
-    const known = deps.runCache(input).contactIds.get(cacheKey);
+    const run = deps.runCache(input);
+    const known = run.contactIds.get(cacheKey);
     if (known !== undefined) return known;
+    return run.sharedContact(cacheKey, () =>
+      createOrFindContact(input, chatwoot, ticket, canonicalId, cacheKey),
+    );
+  }
+
+  async function createOrFindContact(
+    input: MigrationInput,
+    chatwoot: ChatwootClient,
+    ticket: Ticket,
+    canonicalId: string,
+    cacheKey: string,
+  ): Promise<number> {
+    const reference = ticket.contacts?.contacts?.[0];
+    const intercomId = reference?.id ?? TICKETS_WITHOUT_CONTACT_ID;
+    const plan = await cachedJson<MergePlan>(
+      input,
+      blobLayout.mergePlanIn(blobLayout.entityDir(input.account, 'contacts')),
+    );
     const externalId = canonicalId === intercomId ? reference?.external_id : plan?.identifiers?.[canonicalId];
     const forms = contactIdentifierForms({ id: canonicalId, external_id: externalId });
     // Merged into another contact by e-mail when the contacts were imported.
@@ -261,12 +280,15 @@ export function createTicketImportActivities(deps: ActivityDeps) {
     const additionalAttributes = ticketAdditionalAttributes(ticket);
     const first = planned[0];
     const firstFiles = first ? stored.filter((s) => s.messageSourceId === first.sourceId) : [];
-    // Files make the create a form, in which a number attribute would come back a string; and only
-    // the administrator's messages can ride in its create (the token that sends it writes them).
+    // Files make the create a form, which stores numbers as text and cannot carry a null
+    // (conversationForm.ts); and only the administrator's messages can ride in its create (the token
+    // that sends it writes them).
     const foldFirst =
       first !== undefined &&
       !(first.messageType === 'outgoing' && !first.private && deps.hasAgentToken(first.authorEmail)) &&
-      (firstFiles.length === 0 || (survivesForm(customAttributes) && survivesForm(additionalAttributes)));
+      (firstFiles.length === 0 ||
+        (formCarries('custom_attributes', customAttributes) &&
+          formCarries('additional_attributes', additionalAttributes)));
     let firstInCreate = false;
     // The team rides in the create, as a conversation's does (chatwootWrites.ts: allow_auto_assign is
     // off on the import's teams, so AssignmentHandler picks no one).

@@ -9,7 +9,9 @@ import { type MigrationInput, taskQueues } from '../../config.js';
 import {
   type AttributeAdjustment,
   contactIdentifierForms,
+  conversationAdditionalAttributes,
   conversationAttributeAdjustments,
+  conversationCustomAttributes,
   type LabelPlan,
   planLabels,
   planMessages,
@@ -36,6 +38,7 @@ import {
 } from './finalStates.js';
 import { type LeftOutReport, leftOutMarkdown, leftOutReport } from './leftOut.js';
 import { emptyTicketReport, type TicketReport, ticketReportMarkdown, verifyTickets } from './tickets.js';
+import { type ValuesAsText, valuesStoredAsText } from './valuesAsText.js';
 
 const CONCURRENCY = 4;
 
@@ -66,6 +69,11 @@ export interface ReconciliationReport {
    * 9,999,999,999 stored as strings. Keys and lengths only, never values.
    */
   attributeAdjustments: (AttributeAdjustment & { conversationId: string })[];
+  /**
+   * Numbers (and additional_attributes' booleans) Chatwoot holds as text: the conversation was created
+   * with a form because its first message carried files. Observed, not inferred; absent in older reports.
+   */
+  valuesAsText?: ValuesAsText[];
   /** Tickets (./tickets.ts); absent in reports written before tickets were migrated. */
   tickets?: TicketReport;
   /** What the input's filters left out, by reason (./leftOut.ts); absent in older reports. */
@@ -149,6 +157,7 @@ export function renderReportMarkdown(report: ReconciliationReport): string {
     ...finalStatesMarkdown(report.finalStateMismatches),
     ...ticketReportMarkdown(report.tickets),
     ...attributeSection(report.attributeAdjustments),
+    ...valuesAsTextSection(report.valuesAsText),
     ...labelSection(report.labels, report.labelMerges),
   ].join('\n');
 }
@@ -203,6 +212,26 @@ function attributeSection(adjustments: ReconciliationReport['attributeAdjustment
     ...adjustments.slice(0, TABLE_ROWS).map(line),
     ...(adjustments.length > TABLE_ROWS
       ? [`- … and ${adjustments.length - TABLE_ROWS} more, listed in report.json`]
+      : []),
+    '',
+  ];
+}
+
+function valuesAsTextSection(found: ReconciliationReport['valuesAsText']): string[] {
+  if (!found?.length) return [];
+  return [
+    `## Numbers stored as text (${found.length} conversations)`,
+    '',
+    'Their first message carried files, so they were created with one multipart request, whose values ' +
+      'Chatwoot stores as text ("4" for 4). Its filters and reports read both the same way.',
+    '',
+    ...found
+      .slice(0, TABLE_ROWS)
+      .map(
+        (item) => `- ${item.conversationId}: ${item.paths.map((p) => `${item.attribute}.${p}`).join(', ')}`,
+      ),
+    ...(found.length > TABLE_ROWS
+      ? [`- … and ${found.length - TABLE_ROWS} more, listed in report.json`]
       : []),
     '',
   ];
@@ -309,6 +338,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
         )?.emptyArticles ?? [],
       ...(await labelReport(store, input.account)),
       attributeAdjustments: [],
+      valuesAsText: [],
       tickets: emptyTicketReport(),
       leftOut: leftOutReport(input.filters, conversationsManifest, contactsManifest),
       finalStateMismatches: [],
@@ -405,6 +435,13 @@ export function createVerificationActivities(deps: ActivityDeps) {
         );
         if (mismatch) report.finalStateMismatches?.push(mismatch);
         else finalStates.found++;
+        for (const [attribute, expected] of [
+          ['custom_attributes', conversationCustomAttributes(conversation)],
+          ['additional_attributes', conversationAdditionalAttributes(conversation)],
+        ] as const) {
+          const paths = valuesStoredAsText(expected, matches[0][attribute]);
+          if (paths.length) report.valuesAsText?.push({ conversationId: conversation.id, attribute, paths });
+        }
         const seen = new Map<string, number>();
         let attachmentsFound = 0;
         for await (const page of chatwoot.allMessages(matches[0].id)) {
@@ -459,6 +496,9 @@ export function createVerificationActivities(deps: ActivityDeps) {
 
     // Conversations are checked concurrently: the lists are sorted so that the report is stable.
     report.finalStateMismatches?.sort((a, b) => compareText(a.conversationId, b.conversationId));
+    report.valuesAsText?.sort(
+      (a, b) => compareText(a.conversationId, b.conversationId) || compareText(a.attribute, b.attribute),
+    );
     report.attributeAdjustments.sort(
       (a, b) =>
         compareText(a.conversationId, b.conversationId) ||

@@ -8,7 +8,7 @@ import { type ClientTuning, HttpCore, type RequestStats, route } from '../httpCo
 import { type AgentBotCalls, agentBotCalls } from './agentBots.js';
 import { type BulkActionCalls, bulkActionCalls } from './bulkActions.js';
 import { type ContactExtraCalls, contactExtraCalls } from './contactNotes.js';
-import { formFieldsOf } from './conversationForm.js';
+import { attributeFormFields } from './conversationForm.js';
 import { type ErasureCalls, erasureCalls } from './erasure.js';
 import { classifyChatwootFailure } from './failures.js';
 import { type HelpCenterCalls, helpCenterCalls } from './helpCenter.js';
@@ -142,7 +142,7 @@ export interface NewConversation {
   /**
    * The first message, created in the same transaction (ConversationsController#create runs
    * Messages::MessageBuilder on params[:message]); with attachments the request goes as multipart,
-   * which only string attributes survive (conversationForm.ts).
+   * where numbers (and additional_attributes' booleans) are stored as text (conversationForm.ts).
    */
   message?: NewMessage;
 }
@@ -473,9 +473,9 @@ export class ChatwootClient {
     for (const key of ['custom_attributes', 'additional_attributes'] as const) {
       const bag = fields[key];
       if (bag === undefined || Object.keys(bag).length === 0) continue;
-      const encoded = formFieldsOf(key, bag);
+      const encoded = attributeFormFields(key, bag);
       if (!encoded) {
-        throw new TypeError(`${key} would change type in a form: send the first message on its own`);
+        throw new TypeError(`${key} holds a value a form cannot carry: send the first message on its own`);
       }
       form.push(...encoded);
     }
