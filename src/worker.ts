@@ -58,6 +58,7 @@ export interface WorkerSetOptions {
 }
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+const sharedModulesPath = fileURLToPath(new URL('./workflows/sharedModules.js', import.meta.url));
 /** With the payload codec on, failure messages are encrypted too (see codec/encodedFailures.cts). */
 export const encodedFailuresPath = fileURLToPath(new URL('./codec/encodedFailures.cjs', import.meta.url));
 
@@ -72,6 +73,8 @@ export function workflowBundle(options: { encodeFailures?: boolean } = {}): Prom
   if (!bundle) {
     bundle = bundleWorkflowCode({
       workflowsPath,
+      // zod evaluated once per worker instead of once per workflow run (see sharedModules.ts).
+      preloadModules: [sharedModulesPath],
       failureConverterPath: encodeFailures ? encodedFailuresPath : undefined,
       logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     });
