@@ -283,9 +283,13 @@ export function createImportActivities(deps: ActivityDeps) {
     const cacheKey = contactCacheKey(canonicalId);
     const known = contactIds(input).get(cacheKey);
     if (known !== undefined) return { id: known, remembered: true, cacheKey };
+    // The contact reference carries its external id; a merged contact's canonical one is in the plan.
+    const externalId = canonicalId === intercomId ? reference?.external_id : plan?.identifiers?.[canonicalId];
     const id = await deps
       .runCache(input)
-      .sharedContact(cacheKey, () => findOrMakeContact(input, chatwoot, conversation, canonicalId, cacheKey));
+      .sharedContact(cacheKey, () =>
+        findOrMakeContact(input, chatwoot, conversation, { canonicalId, cacheKey, externalId, plan }),
+      );
     return { id, remembered: false, cacheKey };
   }
 
@@ -294,17 +298,9 @@ export function createImportActivities(deps: ActivityDeps) {
     input: MigrationInput,
     chatwoot: ChatwootClient,
     conversation: Conversation,
-    canonicalId: string,
-    cacheKey: string,
+    who: { canonicalId: string; cacheKey: string; externalId?: string | null; plan?: MergePlan },
   ): Promise<number> {
-    const reference = conversation.contacts?.contacts[0];
-    const plan = await cachedJson<MergePlan>(
-      input,
-      blobLayout.mergePlanIn(blobLayout.entityDir(input.account, 'contacts')),
-    );
-    const intercomId = reference?.id ?? conversation.source.author.id ?? `conversation-${conversation.id}`;
-    // The contact reference carries its external id; a merged contact's canonical one is in the plan.
-    const externalId = canonicalId === intercomId ? reference?.external_id : plan?.identifiers?.[canonicalId];
+    const { canonicalId, cacheKey, externalId, plan } = who;
     const found = await findContactByIdentifiers(
       chatwoot,
       contactIdentifierForms({ id: canonicalId, external_id: externalId }),

@@ -127,25 +127,25 @@ export function createTicketImportActivities(deps: ActivityDeps) {
     const run = deps.runCache(input);
     const known = run.contactIds.get(cacheKey);
     if (known !== undefined) return known;
+    // The external id the reference carries; a merged contact's canonical one is in the plan.
+    const externalId = canonicalId === intercomId ? reference?.external_id : plan?.identifiers?.[canonicalId];
     return run.sharedContact(cacheKey, () =>
-      createOrFindContact(input, chatwoot, ticket, canonicalId, cacheKey),
+      createOrFindContact(input, chatwoot, ticket, { canonicalId, cacheKey, externalId }),
     );
   }
 
+  /** A ticket's contact not in the run's cache: created, or found where it may exist already. */
   async function createOrFindContact(
     input: MigrationInput,
     chatwoot: ChatwootClient,
     ticket: Ticket,
-    canonicalId: string,
-    cacheKey: string,
+    {
+      canonicalId,
+      cacheKey,
+      externalId,
+    }: { canonicalId: string; cacheKey: string; externalId?: string | null },
   ): Promise<number> {
     const reference = ticket.contacts?.contacts?.[0];
-    const intercomId = reference?.id ?? TICKETS_WITHOUT_CONTACT_ID;
-    const plan = await cachedJson<MergePlan>(
-      input,
-      blobLayout.mergePlanIn(blobLayout.entityDir(input.account, 'contacts')),
-    );
-    const externalId = canonicalId === intercomId ? reference?.external_id : plan?.identifiers?.[canonicalId];
     const forms = contactIdentifierForms({ id: canonicalId, external_id: externalId });
     // Merged into another contact by e-mail when the contacts were imported.
     const aliasOf = async () =>
