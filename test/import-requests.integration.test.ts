@@ -209,5 +209,17 @@ describe('requests the import spares', function () {
           item.attribute === 'additional_attributes' && item.paths.includes('intercom_parts_exported'),
       ),
     );
+    // Tickets likewise, in the tickets' part of the report (a ticket's first message is its opening
+    // note, without files, in this workspace: none is listed, and none may be).
+    const ticketForms = calls
+      .filter(
+        (call) => call.route === `POST ${A}/conversations` && (messageOf(call)?.attachments?.length ?? 0) > 0,
+      )
+      .map((call) => (call.params.custom_attributes as { intercom_ticket_id?: string }).intercom_ticket_id)
+      .filter((id): id is string => id !== undefined);
+    assert.deepEqual(
+      [...new Set((report?.tickets?.valuesAsText ?? []).map((item) => item.ticketId))].sort(),
+      ticketForms.sort(),
+    );
   });
 });

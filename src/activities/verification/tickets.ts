@@ -13,7 +13,9 @@ import type { AttributeAdjustment } from '../../mapping/attributes.js';
 import { isoUtc } from '../../mapping/text.js';
 import {
   planTicketMessages,
+  ticketAdditionalAttributes,
   ticketAttributeAdjustments,
+  ticketCustomAttributes,
   ticketOpeningSourceId,
 } from '../../mapping/tickets.js';
 import type { ReconciliationCounts } from '../../reconciliationLine.js';
@@ -23,6 +25,7 @@ import { forEachConcurrently } from '../concurrently.js';
 import type { ActivityDeps } from '../deps.js';
 import type { ArchiveIndex } from '../import/archiveIndex.js';
 import { type EntityManifest, recordsOf } from '../manifests.js';
+import { type ValuesAsText, valuesStoredAsText } from './valuesAsText.js';
 
 export interface TicketReport {
   missingTickets: string[];
@@ -37,6 +40,8 @@ export interface TicketReport {
    * never the values; each is whole in the ticket's opening note. Absent in older reports.
    */
   attributeAdjustments?: (AttributeAdjustment & { ticketId: string })[];
+  /** Numbers Chatwoot holds as text: created with a form for its first message's files (./valuesAsText.ts). */
+  valuesAsText?: (Omit<ValuesAsText, 'conversationId'> & { ticketId: string })[];
 }
 
 export function emptyTicketReport(): TicketReport {
@@ -47,6 +52,7 @@ export function emptyTicketReport(): TicketReport {
     rejectedTickets: [],
     ticketMessages: { expected: 0, found: 0 },
     attributeAdjustments: [],
+    valuesAsText: [],
   };
 }
 
@@ -58,7 +64,7 @@ async function findTicketConversation(
   chatwoot: ChatwootClient,
   ticket: Ticket,
   archive: ArchiveIndex | undefined,
-): Promise<{ id: number }[]> {
+): Promise<Conversation[]> {
   const sameAsTicket = (candidates: Conversation[]) =>
     candidates
       .filter((c) => c.custom_attributes?.intercom_created_at === isoUtc(ticket.created_at))
@@ -114,8 +120,20 @@ export async function verifyTickets(
       counts.duplicates += matches.length - 1;
       report.duplicateTickets.push(ticket.id);
     }
+    const held = matches[0] as Conversation;
+    // A ticket that joined the conversation of its id has that conversation's attributes, reported there.
+    const ownAttributes = held.custom_attributes?.intercom_conversation_id === undefined;
+    for (const [attribute, expected] of ownAttributes
+      ? ([
+          ['custom_attributes', ticketCustomAttributes(ticket)],
+          ['additional_attributes', ticketAdditionalAttributes(ticket)],
+        ] as const)
+      : []) {
+      const paths = valuesStoredAsText(expected, held[attribute]);
+      if (paths.length) report.valuesAsText?.push({ ticketId: ticket.id, attribute, paths });
+    }
     const seen = new Map<string, number>();
-    for await (const page of chatwoot.allMessages((matches[0] as { id: number }).id)) {
+    for await (const page of chatwoot.allMessages(held.id)) {
       for (const message of page) {
         if (message.source_id) seen.set(message.source_id, (seen.get(message.source_id) ?? 0) + 1);
       }
@@ -139,6 +157,9 @@ export async function verifyTickets(
       compareText(a.ticketId, b.ticketId) ||
       compareText(a.attribute, b.attribute) ||
       compareText(a.key, b.key),
+  );
+  report.valuesAsText?.sort(
+    (a, b) => compareText(a.ticketId, b.ticketId) || compareText(a.attribute, b.attribute),
   );
   return {
     missing: report.missingTickets.length + report.ticketMessages.expected - report.ticketMessages.found,
@@ -180,6 +201,12 @@ export function ticketReportMarkdown(report: TicketReport | undefined): string[]
     ...list(
       'Ticket attributes changed to fit Chatwoot',
       (report.attributeAdjustments ?? []).map(ticketAttributeLine),
+    ),
+    ...list(
+      'Ticket numbers stored as text (created with a form for the first message’s files)',
+      (report.valuesAsText ?? []).map(
+        (t) => `ticket ${t.ticketId}: ${t.paths.map((p) => `${t.attribute}.${p}`).join(', ')}`,
+      ),
     ),
   );
   return lines;

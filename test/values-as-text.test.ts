@@ -1,0 +1,31 @@
+/** The report's "Numbers stored as text": what the mapping sent against what Chatwoot lists. */
+import assert from 'node:assert/strict';
+import { valuesStoredAsText } from '../src/activities/verification/valuesAsText.js';
+
+describe('values stored as text', () => {
+  it('names each number or boolean Chatwoot holds as its text, nested ones by their path', () => {
+    const sent = {
+      intercom_state: 'closed',
+      intercom_parts_count: 12,
+      intercom_custom_attributes: { 'Refund amount': 12.5, 'Follow up': false, tags: [1, 'a'] },
+    };
+    const held = {
+      intercom_state: 'closed',
+      intercom_parts_count: '12',
+      intercom_custom_attributes: { 'Refund amount': '12.5', 'Follow up': 'false', tags: ['1', 'a'] },
+    };
+    assert.deepEqual(valuesStoredAsText(sent, held), [
+      'intercom_parts_count',
+      'intercom_custom_attributes.Refund amount',
+      'intercom_custom_attributes.Follow up',
+      'intercom_custom_attributes.tags[0]',
+    ]);
+  });
+
+  it('names nothing where the types were kept, a value differs, or a key is gone', () => {
+    assert.deepEqual(valuesStoredAsText({ a: 4, b: true }, { a: 4, b: true }), []);
+    assert.deepEqual(valuesStoredAsText({ a: 4 }, { a: '5' }), [], 'another value is not this one as text');
+    assert.deepEqual(valuesStoredAsText({ a: 4 }, {}), []);
+    assert.deepEqual(valuesStoredAsText({ a: 4 }, null), []);
+  });
+});
