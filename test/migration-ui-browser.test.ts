@@ -3,7 +3,8 @@
  * on the sandboxes, and what an operator does there. The migration's page shows the import's progress
  * in Current Details; pause and resume sent from the signal dialog stop and restart new conversations
  * (checked by query, not by the page); holdRollout with a reason and advanceRollout steer the rollout.
- * Screenshots of those pages are written to docs/screenshots/ for the README.
+ * Screenshots of those pages are taken every run; they replace the README's in docs/screenshots/ only
+ * with UPDATE_SCREENSHOTS=1, so that `make test` leaves the checkout as it found it.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -22,7 +23,10 @@ import { createWorkerSet, type WorkerSet } from '../src/worker.js';
 import { importProgressQuery, rolloutStatusQuery, statusQuery } from '../src/workflows/definitions.js';
 
 const ensureScript = fileURLToPath(new URL('../../scripts/ensure-chromium.sh', import.meta.url));
-const screenshotDir = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const screenshotDir =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+    : join(tmpdir(), 'intercom-to-chatwoot-screenshots');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
