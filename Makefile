@@ -19,7 +19,10 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed
 
+# Built afresh: a compiled file whose source was deleted would otherwise stay in dist/, and mocha's
+# glob would still run it.
 build: install
+	rm -rf dist
 	tsc -p tsconfig.json
 
 lint: install
