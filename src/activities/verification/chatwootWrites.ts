@@ -38,7 +38,7 @@ import {
 } from './finalStates.js';
 import { type LeftOutReport, leftOutMarkdown, leftOutReport } from './leftOut.js';
 import { emptyTicketReport, type TicketReport, ticketReportMarkdown, verifyTickets } from './tickets.js';
-import { type ValuesAsText, valuesStoredAsText } from './valuesAsText.js';
+import { attributeHashesAsText, type ValuesAsText } from './valuesAsText.js';
 
 const CONCURRENCY = 4;
 
@@ -219,8 +219,10 @@ function attributeSection(adjustments: ReconciliationReport['attributeAdjustment
 
 function valuesAsTextSection(found: ReconciliationReport['valuesAsText']): string[] {
   if (!found?.length) return [];
+  // An entry per attribute hash: a conversation with numbers in both has two.
+  const conversations = new Set(found.map((item) => item.conversationId)).size;
   return [
-    `## Numbers stored as text (${found.length} conversations)`,
+    `## Numbers stored as text (${conversations} conversations)`,
     '',
     'Their first message carried files, so they were created with one multipart request, whose values ' +
       'Chatwoot stores as text ("4" for 4). Its filters and reports read both the same way.',
@@ -435,12 +437,12 @@ export function createVerificationActivities(deps: ActivityDeps) {
         );
         if (mismatch) report.finalStateMismatches?.push(mismatch);
         else finalStates.found++;
-        for (const [attribute, expected] of [
-          ['custom_attributes', conversationCustomAttributes(conversation)],
-          ['additional_attributes', conversationAdditionalAttributes(conversation)],
-        ] as const) {
-          const paths = valuesStoredAsText(expected, matches[0][attribute]);
-          if (paths.length) report.valuesAsText?.push({ conversationId: conversation.id, attribute, paths });
+        const sent = {
+          custom_attributes: conversationCustomAttributes(conversation),
+          additional_attributes: conversationAdditionalAttributes(conversation),
+        };
+        for (const hash of attributeHashesAsText(sent, matches[0])) {
+          report.valuesAsText?.push({ conversationId: conversation.id, ...hash });
         }
         const seen = new Map<string, number>();
         let attachmentsFound = 0;

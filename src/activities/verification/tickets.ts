@@ -25,7 +25,7 @@ import { forEachConcurrently } from '../concurrently.js';
 import type { ActivityDeps } from '../deps.js';
 import type { ArchiveIndex } from '../import/archiveIndex.js';
 import { type EntityManifest, recordsOf } from '../manifests.js';
-import { type ValuesAsText, valuesStoredAsText } from './valuesAsText.js';
+import { attributeHashesAsText, type ValuesAsText } from './valuesAsText.js';
 
 export interface TicketReport {
   missingTickets: string[];
@@ -122,15 +122,14 @@ export async function verifyTickets(
     }
     const held = matches[0] as Conversation;
     // A ticket that joined the conversation of its id has that conversation's attributes, reported there.
-    const ownAttributes = held.custom_attributes?.intercom_conversation_id === undefined;
-    for (const [attribute, expected] of ownAttributes
-      ? ([
-          ['custom_attributes', ticketCustomAttributes(ticket)],
-          ['additional_attributes', ticketAdditionalAttributes(ticket)],
-        ] as const)
-      : []) {
-      const paths = valuesStoredAsText(expected, held[attribute]);
-      if (paths.length) report.valuesAsText?.push({ ticketId: ticket.id, attribute, paths });
+    if (held.custom_attributes?.intercom_conversation_id === undefined) {
+      const sent = {
+        custom_attributes: ticketCustomAttributes(ticket),
+        additional_attributes: ticketAdditionalAttributes(ticket),
+      };
+      for (const hash of attributeHashesAsText(sent, held)) {
+        report.valuesAsText?.push({ ticketId: ticket.id, ...hash });
+      }
     }
     const seen = new Map<string, number>();
     for await (const page of chatwoot.allMessages(held.id)) {

@@ -30,6 +30,16 @@ export function valuesStoredAsText(expected: unknown, found: unknown, path = '')
   return [];
 }
 
+/** Each of a conversation's two attribute hashes that holds values as text, with their paths. */
+export function attributeHashesAsText(
+  expected: Record<AttributeHash, unknown>,
+  held: Partial<Record<AttributeHash, unknown>>,
+): { attribute: AttributeHash; paths: string[] }[] {
+  return (['custom_attributes', 'additional_attributes'] as const)
+    .map((attribute) => ({ attribute, paths: valuesStoredAsText(expected[attribute], held[attribute]) }))
+    .filter((hash) => hash.paths.length > 0);
+}
+
 function isHash(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
