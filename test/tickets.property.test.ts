@@ -236,6 +236,23 @@ describe('ticket mapping properties', () => {
     );
   });
 
+  it('settles a key shared by two attributes the same way in any order (the counterexample CI found)', () => {
+    const typeWith = (typeId: string, attributeId: string, dataType: string) => ({
+      id: typeId,
+      name: `Type ${typeId}`,
+      category: 'Customer',
+      ticket_type_attributes: { type: 'list', data: [{ id: attributeId, name: 'A', data_type: dataType }] },
+    });
+    const sameId = [typeWith('1', '1', 'datetime'), typeWith('2', '1', 'string')];
+    const forward = ticketAttributeDefinitions(sameId);
+    assert.deepEqual(ticketAttributeDefinitions([...sameId].reverse()), forward);
+    assert.equal(forward.length, 1);
+    // The older id wins, and "9" is older than "10".
+    const olderShorter = [typeWith('1', '10', 'string'), typeWith('2', '9', 'datetime')];
+    assert.equal(ticketAttributeDefinitions(olderShorter)[0]?.type, 'date');
+    assert.equal(ticketAttributeDefinitions([...olderShorter].reverse())[0]?.type, 'date');
+  });
+
   it('maps a closed or resolved ticket to resolved, a snoozed one to snoozed, the rest to open', () => {
     fc.assert(
       fc.property(ticketArbitrary, (ticket) => {

@@ -300,7 +300,7 @@ export function ticketAttributeDefinitions(types: readonly TicketType[]): Ticket
   const attributes: TicketTypeAttribute[] = types
     .flatMap((type) => ticketTypeAttributes(type))
     .filter((a) => a.name !== DEFAULT_TITLE && a.name !== DEFAULT_DESCRIPTION)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(byAgeThenContent);
   const byKey = new Map<string, TicketAttributeDefinition>();
   for (const attribute of attributes) {
     const key = ticketAttributeKey(attribute.name);
@@ -315,6 +315,23 @@ export function ticketAttributeDefinitions(types: readonly TicketType[]): Ticket
     });
   }
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * A total order, so that which attribute of a shared key wins never depends on the order of the
+ * input. Intercom's ids are digit strings that grow: a shorter id is older, and "9" comes before "10"
+ * (a plain string comparison would put a newer attribute first). Two attributes may carry one id (a
+ * type listed twice, or two workspaces' exports merged): then the data type, name and description
+ * decide, which are all that shape a definition.
+ */
+function byAgeThenContent(a: TicketTypeAttribute, b: TicketTypeAttribute): number {
+  const first = [String(a.id).length, String(a.id), a.data_type ?? '', a.name, a.description ?? ''];
+  const second = [String(b.id).length, String(b.id), b.data_type ?? '', b.name, b.description ?? ''];
+  for (let i = 0; i < first.length; i++) {
+    const [x, y] = [first[i] as string | number, second[i] as string | number];
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 /** The Intercom conversations a ticket is linked to. */
