@@ -253,6 +253,46 @@ describe('ticket mapping properties', () => {
     assert.equal(ticketAttributeDefinitions([...olderShorter].reverse())[0]?.type, 'date');
   });
 
+  it("never lets a type's attribute named like the migration's own keys overwrite them", () => {
+    const names = ['ID', 'id', 'Number', 'Type', 'Category', 'State'];
+    const ticket = Ticket.parse({
+      type: 'ticket',
+      id: '777',
+      ticket_id: '12',
+      ticket_type: {
+        id: '5',
+        name: 'Bug',
+        category: 'Customer',
+        ticket_type_attributes: {
+          type: 'list',
+          data: names.map((name, i) => ({ id: String(100 + i), name, data_type: 'string' })),
+        },
+      },
+      ticket_state: { category: 'submitted' },
+      created_at: 1_700_000_000,
+      ticket_attributes: { _default_title_: 'Title', ID: 'X-1', Number: 'N-2', Type: 'T', State: 'S' },
+      ticket_parts: { ticket_parts: [], total_count: 0 },
+      contacts: { contacts: [] },
+    });
+    const attributes = ticketCustomAttributes(ticket);
+    assert.equal(attributes.intercom_ticket_id, '777');
+    assert.equal(attributes.intercom_ticket_number, '12');
+    assert.equal(attributes.intercom_ticket_type, 'Bug');
+    assert.equal(attributes.intercom_ticket_state, 'submitted');
+    assert.equal(attributes.intercom_ticket_attribute_id, 'X-1');
+    assert.equal(attributes.intercom_ticket_attribute_number, 'N-2');
+    assert.equal(attributes.intercom_ticket_attribute_type, 'T');
+    assert.equal(attributes.intercom_ticket_attribute_state, 'S');
+    const keys = ticketAttributeDefinitions(ticket.ticket_type ? [ticket.ticket_type] : []).map((d) => d.key);
+    assert.deepEqual(keys, [
+      'intercom_ticket_attribute_category',
+      'intercom_ticket_attribute_id',
+      'intercom_ticket_attribute_number',
+      'intercom_ticket_attribute_state',
+      'intercom_ticket_attribute_type',
+    ]);
+  });
+
   it('maps a closed or resolved ticket to resolved, a snoozed one to snoozed, the rest to open', () => {
     fc.assert(
       fc.property(ticketArbitrary, (ticket) => {

@@ -257,9 +257,16 @@ export function ticketLabels(ticket: Pick<Ticket, 'ticket_type' | 'category'>): 
   return [...new Set([FROM_INTERCOM_LABEL, ticketTypeLabel(name)])].sort();
 }
 
-/** The conversation custom attribute holding a ticket type attribute. */
+/**
+ * The conversation custom attribute holding a ticket type attribute. A type may well have an attribute
+ * named "ID", "Type" or "State": its key must not be one of the migration's own (TICKET_ATTRIBUTES),
+ * above all `intercom_ticket_id`, by which the import and the verification find the ticket's
+ * conversation again.
+ */
 export function ticketAttributeKey(name: string): string {
-  return truncateShort(`intercom_ticket_${customAttributeKey(name)}`).replace(/_+$/, '');
+  const base = customAttributeKey(name);
+  const key = truncateShort(`intercom_ticket_${base}`).replace(/_+$/, '');
+  return OWN_TICKET_KEYS.has(key) ? `intercom_ticket_attribute_${base}` : key;
 }
 
 export type TicketAttributeDisplayType = 'text' | 'number' | 'checkbox' | 'date';
@@ -273,6 +280,8 @@ export const TICKET_ATTRIBUTES = [
   { key: 'intercom_ticket_state', name: 'Intercom ticket state', type: 'text' },
   { key: 'intercom_linked_conversation_ids', name: 'Intercom linked conversations', type: 'text' },
 ] as const satisfies readonly { key: string; name: string; type: TicketAttributeDisplayType }[];
+
+const OWN_TICKET_KEYS: ReadonlySet<string> = new Set(TICKET_ATTRIBUTES.map((a) => a.key));
 
 const DISPLAY_TYPES: Record<string, TicketAttributeDisplayType> = {
   string: 'text',
