@@ -16,6 +16,7 @@ import {
 import { findInbox, inboxById } from './inboxes.js';
 import { authorizeInbox, listsConversation } from './inboxMembers.js';
 import { checkConversationAttributes } from './jsonbAttributes.js';
+import { findByAscendingKey } from './lookup.js';
 import { commitMessage, prepareMessage } from './messages.js';
 import {
   enumParam,
@@ -42,7 +43,7 @@ import type { SandboxStore } from './store.js';
 
 export function findConversation(account: AccountRecord, displayId: unknown): ConversationRecord {
   const wanted = integerParam(displayId);
-  const conversation = account.conversations.find((candidate) => candidate.displayId === wanted);
+  const conversation = findByAscendingKey(account.conversations, (candidate) => candidate.displayId, wanted);
   if (!conversation) throw notFound();
   return conversation;
 }

@@ -1,0 +1,82 @@
+/**
+ * Look-ups the real Chatwoot answers from an index (contacts' and conversations' primary keys,
+ * `display_id`, the unique index on contact_inboxes (inbox_id, source_id)), so that a rehearsal of a
+ * large migration does not slow down as the sandbox's tables grow: a scan per request made the
+ * sandbox's contact creates and message posts quadratic in the account's size (a 100,000-conversation
+ * scale run spent 40% of the sandbox's time in contact uniqueness checks alone).
+ *
+ * Written here rather than taken from a library: the records stay in the plain arrays every module
+ * reads and writes (and the state dump serializes), and what is needed is a search over them that
+ * stays right whatever a module does to an array, not a second store to keep in step.
+ */
+
+/**
+ * The record whose numeric key is `wanted`, in an array whose records were appended in ascending key
+ * order (ids and display ids come from sequences). Binary search first; a miss falls back to a scan,
+ * so an array someone reordered still answers correctly, only slower, and a found record always has
+ * the key.
+ */
+export function findByAscendingKey<T>(
+  records: readonly T[],
+  key: (record: T) => number,
+  wanted: number | null,
+): T | undefined {
+  if (wanted === null || !Number.isFinite(wanted)) return undefined;
+  let low = 0;
+  let high = records.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const record = records[middle] as T;
+    const value = key(record);
+    if (value === wanted) return record;
+    if (value < wanted) low = middle + 1;
+    else high = middle - 1;
+  }
+  return records.find((record) => key(record) === wanted);
+}
+
+interface TextIndex<T> {
+  byKey: Map<string, T[]>;
+  /** How many records of the array are indexed, and the last of them (to see a removal). */
+  indexed: number;
+  last: T | undefined;
+}
+
+/**
+ * An index by a text key that is never changed once a record exists (a contact inbox's inbox and
+ * source id), kept per array and brought up to date at each look-up: records appended since are added;
+ * any other change (a record removed, the array reordered) rebuilds it. Answers as
+ * `records.find((r) => keyOf(r) === wanted)` does.
+ */
+export class AppendIndex<T> {
+  private readonly indexes = new WeakMap<readonly T[], TextIndex<T>>();
+
+  constructor(private readonly keyOf: (record: T) => string) {}
+
+  find(records: readonly T[], wanted: string): T | undefined {
+    const index = this.current(records);
+    return index.byKey.get(wanted)?.[0];
+  }
+
+  private current(records: readonly T[]): TextIndex<T> {
+    let index = this.indexes.get(records);
+    const unchangedPrefix =
+      index !== undefined &&
+      index.indexed <= records.length &&
+      (index.indexed === 0 || records[index.indexed - 1] === index.last);
+    if (!index || !unchangedPrefix) {
+      index = { byKey: new Map(), indexed: 0, last: undefined };
+      this.indexes.set(records, index);
+    }
+    for (let i = index.indexed; i < records.length; i++) {
+      const record = records[i] as T;
+      const key = this.keyOf(record);
+      const bucket = index.byKey.get(key);
+      if (bucket) bucket.push(record);
+      else index.byKey.set(key, [record]);
+    }
+    index.indexed = records.length;
+    index.last = records.at(-1);
+    return index;
+  }
+}

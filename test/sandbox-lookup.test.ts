@@ -1,0 +1,76 @@
+/**
+ * The Chatwoot sandbox's indexed look-ups (src/sandbox/chatwoot/lookup.ts) answer exactly as the scans
+ * they replace (`Array.prototype.find`), whatever the modules do to the arrays between look-ups.
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { AppendIndex, findByAscendingKey } from '../src/sandbox/chatwoot/lookup.js';
+
+interface Row {
+  id: number;
+  key: string;
+}
+
+const operation = fc.oneof(
+  fc.record({ kind: fc.constant('append' as const), key: fc.constantFrom('a', 'b', 'c', 'd') }),
+  fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('replace' as const) }),
+  fc.record({ kind: fc.constant('reverse' as const) }),
+  fc.record({ kind: fc.constant('find' as const), key: fc.constantFrom('a', 'b', 'c', 'd', 'e') }),
+);
+
+describe('the Chatwoot sandbox look-ups', () => {
+  it('finds by ascending key exactly what find does, sorted or not, and nothing for null', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { maxLength: 40 }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 0, max: 210 }), { nil: null }),
+        (ids, sorted, wanted) => {
+          const rows = (sorted ? [...ids].sort((a, b) => a - b) : ids).map((id) => ({ id, key: `${id}` }));
+          const expected = wanted === null ? undefined : rows.find((row) => row.id === wanted);
+          assert.equal(
+            findByAscendingKey(rows, (row) => row.id, wanted),
+            expected,
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('sees a record removed and another appended between two look-ups (same length as before)', () => {
+    const index = new AppendIndex<Row>((row) => row.key);
+    const rows: Row[] = [
+      { id: 1, key: 'a' },
+      { id: 2, key: 'b' },
+    ];
+    assert.equal(index.find(rows, 'a'), rows[0]);
+    rows.splice(0, 1);
+    rows.push({ id: 3, key: 'c' });
+    assert.equal(index.find(rows, 'a'), undefined);
+    assert.equal(index.find(rows, 'c'), rows[1]);
+  });
+
+  it('keeps its index in step with appends, removals, reordering and a replaced array', () => {
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 60 }), (operations) => {
+        const index = new AppendIndex<Row>((row) => row.key);
+        let rows: Row[] = [];
+        let nextId = 1;
+        for (const op of operations) {
+          if (op.kind === 'append') rows.push({ id: nextId++, key: op.key });
+          else if (op.kind === 'remove' && rows.length > 0) rows.splice(op.at % rows.length, 1);
+          else if (op.kind === 'replace') rows = rows.filter((row) => row.id % 2 === 0);
+          else if (op.kind === 'reverse') rows.reverse();
+          else if (op.kind === 'find')
+            assert.equal(
+              index.find(rows, op.key),
+              rows.find((row) => row.key === op.key),
+            );
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
