@@ -11,16 +11,16 @@ import { Validation } from './validation.js';
 
 export function findContact(account: AccountRecord, id: unknown): ContactRecord {
   const wanted = integerParam(id);
-  const contact = findByAscendingKey(account.contacts, contactId, wanted);
+  const contact = findByAscendingKey(account.contacts, idOfContact, wanted);
   if (!contact) throw notFound();
   return contact;
 }
 
 export function contactById(account: AccountRecord, id: number): ContactRecord | undefined {
-  return findByAscendingKey(account.contacts, contactId, id);
+  return findByAscendingKey(account.contacts, idOfContact, id);
 }
 
-const contactId = (contact: ContactRecord) => contact.id;
+const idOfContact = (contact: ContactRecord) => contact.id;
 
 export function contactInboxesOf(account: AccountRecord, contactId: number): ContactInboxRecord[] {
   return account.contactInboxes.filter((contactInbox) => contactInbox.contactId === contactId);
