@@ -97,6 +97,14 @@ describe('Intercom sandbox: contacts, notes, companies, tags and merges', () => 
     const list = await call(sandbox, '/contacts?per_page=150');
     const listed = list.json.data.find((contact: { id: string }) => contact.id === busiest.id);
     assert.equal(listed.notes.data.length, 10);
+    // Every listed contact's notes are exactly what its own GET shows (the listing groups them once).
+    for (const contact of list.json.data as { id: string; notes: unknown }[]) {
+      assert.deepEqual(
+        contact.notes,
+        (await call(sandbox, `/contacts/${contact.id}`)).json.notes,
+        contact.id,
+      );
+    }
   });
 
   it("pages a contact's notes newest first by page number, and its companies with a next link", async () => {
