@@ -194,6 +194,9 @@ describe('Intercom sandbox: contacts, notes, companies, tags and merges', () => 
       body: '<p>x</p>',
     });
     (lead as { email?: string | null }).email = user.email.toUpperCase();
+    // Read before the merge too: what the sandbox knew of the notes then must not outlive the merge.
+    const notesBefore = NoteList.parse((await call(sandbox, `/contacts/${user.id}/notes`)).json);
+    assert.ok(!notesBefore.data.some((note) => note.id === '99999'));
     const merged = await call(sandbox, '/contacts/merge', {
       method: 'POST',
       body: { from: lead.id, into: user.id },

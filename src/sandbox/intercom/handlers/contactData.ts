@@ -58,37 +58,60 @@ const newestFirst = (a: Note, b: Note) =>
 
 /** The notes of a contact, newest first (then highest id), as GET /contacts/{id}/notes lists them. */
 export function notesOf(dataset: IntercomDataset, contactId: string): Note[] {
-  return (dataset.notes ?? []).filter((note) => note.contact?.id === contactId).sort(newestFirst);
+  // A bucket's notes are checked again: one moved away since the grouping is not listed.
+  return (notesByContact(dataset).get(contactId) ?? []).filter((note) => note.contact?.id === contactId);
 }
 
+interface NoteGrouping {
+  notes: readonly Note[];
+  length: number;
+  last: Note | undefined;
+  merges: unknown;
+  byContact: Map<string, Note[]>;
+}
+const groupings = new WeakMap<IntercomDataset, NoteGrouping>();
+
 /**
- * Every contact's notes, each newest first, in one pass: a page of 150 contacts would otherwise scan
- * the workspace's notes 150 times (at 100,000 conversations the export's contact listing spent most
- * of the sandbox's time there). Read afresh for each request, so it sees every change a scan would.
+ * Every contact's notes, each newest first. Grouped once and kept while the notes are the same: a scan
+ * per request (a page of 150 contacts, then one notes listing per contact) made the export of a
+ * 100,000-conversation workspace quadratic, most of the sandbox's time. Grouped again when the list
+ * is another, longer or shorter, has another last note, or a merge happened: a note changes contact
+ * only in a merge (mergeContacts), which replaces `dataset.contactMerges`.
  */
 export function notesByContact(dataset: IntercomDataset): Map<string, Note[]> {
+  const notes = dataset.notes ?? [];
+  const known = groupings.get(dataset);
+  if (
+    known &&
+    known.notes === notes &&
+    known.length === notes.length &&
+    known.last === notes.at(-1) &&
+    known.merges === dataset.contactMerges
+  ) {
+    return known.byContact;
+  }
   const byContact = new Map<string, Note[]>();
-  for (const note of dataset.notes ?? []) {
+  for (const note of notes) {
     const contactId = note.contact?.id;
     if (contactId === undefined) continue;
-    const notes = byContact.get(contactId);
-    if (notes) notes.push(note);
+    const bucket = byContact.get(contactId);
+    if (bucket) bucket.push(note);
     else byContact.set(contactId, [note]);
   }
-  for (const notes of byContact.values()) notes.sort(newestFirst);
+  for (const bucket of byContact.values()) bucket.sort(newestFirst);
+  groupings.set(dataset, {
+    notes,
+    length: notes.length,
+    last: notes.at(-1),
+    merges: dataset.contactMerges,
+    byContact,
+  });
   return byContact;
 }
 
-/**
- * A contact as the API sends it: each list capped at 10 references, with its real count. `notes` are
- * the contact's, newest first, when the caller already has them (notesByContact).
- */
-export function contactToWire(
-  dataset: IntercomDataset,
-  contact: Contact,
-  notes: readonly Note[] = notesOf(dataset, contact.id),
-): Record<string, unknown> {
-  const noteRefs = notes.map((note) => ({
+/** A contact as the API sends it: each list capped at 10 references, with its real count. */
+export function contactToWire(dataset: IntercomDataset, contact: Contact): Record<string, unknown> {
+  const noteRefs = notesOf(dataset, contact.id).map((note) => ({
     type: 'note',
     id: note.id,
     url: `/notes/${note.id}`,

@@ -2,7 +2,7 @@
 import type { IntercomDataset } from '../dataset.js';
 import type { Reply } from '../http.js';
 import { keysetPage, perPage } from '../pagination.js';
-import { contactToWire, notesByContact } from './contactData.js';
+import { contactToWire } from './contactData.js';
 
 export { getContact } from './contactData.js';
 
@@ -10,11 +10,10 @@ export { getContact } from './contactData.js';
 export function listContacts(dataset: IntercomDataset, url: URL): Reply {
   const size = perPage(url, 50, 150);
   const { items, total, pages } = keysetPage(url, dataset.contacts, size, (c) => c.created_at, 'asc');
-  const notes = notesByContact(dataset);
   return {
     body: {
       type: 'list',
-      data: items.map((contact) => contactToWire(dataset, contact, notes.get(contact.id) ?? [])),
+      data: items.map((contact) => contactToWire(dataset, contact)),
       total_count: total,
       pages,
     },
