@@ -11,7 +11,6 @@ import {
   mapTicketStatus,
   planTicketMessages,
   ticketAttributeDefinitions,
-  ticketAttributeKey,
   ticketCustomAttributes,
   ticketLabels,
   ticketOpeningSourceId,
@@ -209,21 +208,89 @@ describe('ticket mapping properties', () => {
         ]);
         const attributes = ticketCustomAttributes(ticket);
         assert.equal(attributes.intercom_ticket_id, ticket.id);
-        const typeKeys = new Set(keys);
+        const listedNames = new Set(
+          (ticket.ticket_type?.ticket_type_attributes?.data ?? []).map((a) => a.name as string),
+        );
+        const unlisted = Object.keys(ticket.ticket_attributes ?? {}).filter(
+          (name) => !listedNames.has(name) && name !== '_default_title_' && name !== '_default_description_',
+        );
+        let undefinedKeys = 0;
         for (const [key, value] of Object.entries(attributes)) {
-          // A value of an attribute its type lists has a definition (Chatwoot's filter needs one).
-          const listed = (ticket.ticket_type?.ticket_type_attributes?.data ?? []).some(
-            (a) =>
-              ticketAttributeKey(a.name) === key &&
-              a.name !== '_default_title_' &&
-              a.name !== '_default_description_',
-          );
-          if (listed) assert.ok(typeKeys.has(key), key);
-          else assert.ok(defined.has(key) || key.startsWith('intercom_ticket_'), key);
+          // A value of an attribute its type lists has a definition (Chatwoot's filter needs one);
+          // only an attribute the type does not list may lack one.
+          if (!defined.has(key)) {
+            assert.ok(key.startsWith('intercom_ticket_'), key);
+            undefinedKeys++;
+          }
+          assert.match(key, ATTRIBUTE_KEY);
+          assert.ok([...key].length <= 255, key);
           if (typeof value === 'string') assert.ok([...value].length <= 1_500, key);
           if (typeof value === 'number' && Number.isInteger(value)) assert.ok(value <= 9_999_999_999, key);
         }
+        assert.ok(undefinedKeys <= unlisted.length, `${undefinedKeys} keys without a definition`);
       }),
+    );
+  });
+
+  it('keeps every value of attributes whose names make the same key, each under a key with a definition', () => {
+    // Intercom's attribute names are free text: these pairs differ only where a key cannot (case,
+    // punctuation, what lies past 255 characters), and "Order ID 2" is what a suffix would make.
+    const pool = [
+      'Order ID',
+      'Order id',
+      'order_id',
+      'ORDER-ID',
+      'Order ID 2',
+      'ID',
+      'id',
+      `${'Long name '.repeat(30)}A`,
+      `${'Long name '.repeat(30)}B`,
+    ];
+    const attribute = fc.record({
+      id: fc.stringMatching(/^[1-9][0-9]{0,3}$/),
+      data_type: fc.constantFrom('string', 'list', 'integer'),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.constantFrom(...pool), { minLength: 1, maxLength: pool.length }),
+        fc.array(attribute, { minLength: pool.length, maxLength: pool.length }),
+        fc.uniqueArray(fc.constantFrom(...pool), { maxLength: 3 }),
+        (listedNames, shapes, extraNames) => {
+          const data = listedNames.map((name, i) => ({ ...shapes[i], name }));
+          const given = [...new Set([...listedNames, ...extraNames])];
+          const values = Object.fromEntries(given.map((name, i) => [name, `value ${i}`]));
+          const type = {
+            id: '9',
+            name: 'Order',
+            category: 'Customer',
+            ticket_type_attributes: { type: 'list', data },
+          };
+          const ticket = Ticket.parse({
+            type: 'ticket',
+            id: '31',
+            ticket_type: type,
+            ticket_state: { category: 'submitted' },
+            created_at: 1_700_000_000,
+            ticket_attributes: values,
+            ticket_parts: { ticket_parts: [], total_count: 0 },
+            contacts: { contacts: [] },
+          });
+          const attributes = ticketCustomAttributes(ticket);
+          const definitions = new Set(
+            ticketAttributeDefinitions(ticket.ticket_type ? [ticket.ticket_type] : []).map((d) => d.key),
+          );
+          assert.equal(definitions.size, listedNames.length);
+          for (const [name, value] of Object.entries(values)) {
+            const holding = Object.entries(attributes).filter(([, stored]) => stored === value);
+            assert.equal(holding.length, 1, `${name}: ${holding.length} keys hold its value`);
+            const [key] = holding[0] as [string, unknown];
+            assert.match(key, ATTRIBUTE_KEY);
+            assert.ok([...key].length <= 255, key);
+            if (listedNames.includes(name))
+              assert.ok(definitions.has(key), `${name} -> ${key} has no definition`);
+          }
+        },
+      ),
     );
   });
 
@@ -287,6 +354,7 @@ describe('ticket mapping properties', () => {
     assert.deepEqual(keys, [
       'intercom_ticket_attribute_category',
       'intercom_ticket_attribute_id',
+      'intercom_ticket_attribute_id_2',
       'intercom_ticket_attribute_number',
       'intercom_ticket_attribute_state',
       'intercom_ticket_attribute_type',

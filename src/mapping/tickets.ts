@@ -38,7 +38,14 @@ import { type AttributeAdjustment, fitAttributeHash } from './attributes.js';
 import { FROM_INTERCOM_LABEL, labelTitle } from './labels.js';
 import type { PlanMessagesOptions, PlannedMessage } from './messages.js';
 import { planMessages } from './messages.js';
-import { customAttributeKey, isoUtc, storableJson, storableText, truncateShort } from './text.js';
+import {
+  CHATWOOT_LIMITS,
+  customAttributeKey,
+  isoUtc,
+  storableJson,
+  storableText,
+  truncateShort,
+} from './text.js';
 
 export type TicketKind = 'customer' | 'back-office' | 'tracker';
 
@@ -269,6 +276,39 @@ export function ticketAttributeKey(name: string): string {
   return OWN_TICKET_KEYS.has(key) ? `intercom_ticket_attribute_${base}` : key;
 }
 
+/**
+ * The key of each attribute name of one ticket type, none shared: Intercom's attribute names are free
+ * text, so "Order ID" and "Order id", or two long names alike in their first 255 characters, make one
+ * key, and one value would overwrite the other on every ticket of the type. The older attribute
+ * (byAgeThenContent) keeps `ticketAttributeKey`; a later one gets "_2", "_3"... (as contacts' custom
+ * attributes do, mapping/contacts.ts), cut so that the key stays within Chatwoot's 255 characters.
+ * `extraNames` (a ticket's attribute names its type does not list, an archived attribute's value
+ * say) come after the type's, in sorted order.
+ */
+export function ticketAttributeKeys(
+  type: TicketType | null | undefined,
+  extraNames: readonly string[] = [],
+): Map<string, string> {
+  const listed = ticketTypeAttributes(type)
+    .filter((a) => a.name !== DEFAULT_TITLE && a.name !== DEFAULT_DESCRIPTION)
+    .sort(byAgeThenContent)
+    .map((a) => a.name);
+  const keys = new Map<string, string>();
+  const used = new Set<string>();
+  for (const name of [...listed, ...[...extraNames].sort()]) {
+    if (keys.has(name) || name === DEFAULT_TITLE || name === DEFAULT_DESCRIPTION) continue;
+    const base = ticketAttributeKey(name);
+    let key = base;
+    for (let n = 2; used.has(key); n++) {
+      const suffix = `_${n}`;
+      key = `${truncateShort(base, CHATWOOT_LIMITS.shortText - suffix.length).replace(/_+$/, '')}${suffix}`;
+    }
+    used.add(key);
+    keys.set(name, key);
+  }
+  return keys;
+}
+
 export type TicketAttributeDisplayType = 'text' | 'number' | 'checkbox' | 'date';
 
 /** Definitions every ticket conversation's attributes need (besides intercom_created_at and the like). */
@@ -306,13 +346,19 @@ export interface TicketAttributeDefinition {
  * the first one's type; the same input in any order gives the same definitions.
  */
 export function ticketAttributeDefinitions(types: readonly TicketType[]): TicketAttributeDefinition[] {
-  const attributes: TicketTypeAttribute[] = types
-    .flatMap((type) => ticketTypeAttributes(type))
-    .filter((a) => a.name !== DEFAULT_TITLE && a.name !== DEFAULT_DESCRIPTION)
-    .sort(byAgeThenContent);
+  const attributes: { attribute: TicketTypeAttribute; key: string }[] = types
+    .flatMap((type) => {
+      const keys = ticketAttributeKeys(type);
+      return ticketTypeAttributes(type).flatMap((attribute) => {
+        const key = keys.get(attribute.name);
+        return key === undefined ? [] : [{ attribute, key }];
+      });
+    })
+    .sort(
+      (a, b) => byAgeThenContent(a.attribute, b.attribute) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
   const byKey = new Map<string, TicketAttributeDefinition>();
-  for (const attribute of attributes) {
-    const key = ticketAttributeKey(attribute.name);
+  for (const { attribute, key } of attributes) {
     if (byKey.has(key)) continue;
     byKey.set(key, {
       key,
@@ -397,10 +443,16 @@ function ticketCustomAttributesOf(ticket: Ticket): Record<string, unknown> {
   const linked = linkedConversationIds(ticket);
   if (linked.length) attributes.intercom_linked_conversation_ids = linked.join(', ');
   const types = new Map(ticketTypeAttributes(ticket.ticket_type).map((a) => [a.name, a.data_type]));
-  for (const [name, raw] of Object.entries(ticket.ticket_attributes ?? {})) {
-    if (name === DEFAULT_TITLE || name === DEFAULT_DESCRIPTION) continue;
+  const given = Object.entries(ticket.ticket_attributes ?? {});
+  const keys = ticketAttributeKeys(
+    ticket.ticket_type,
+    given.map(([name]) => name).filter((name) => !types.has(name)),
+  );
+  for (const [name, raw] of given) {
+    const key = keys.get(name);
+    if (key === undefined) continue;
     const value = attributeValue(raw, types.get(name));
-    if (value !== undefined) attributes[ticketAttributeKey(name)] = value;
+    if (value !== undefined) attributes[key] = value;
   }
   return storableJson(attributes);
 }
