@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { AppendIndex, findByAscendingKey } from '../src/sandbox/chatwoot/lookup.js';
+import { AppendIndex, ChangingKeyIndex, findByAscendingKey } from '../src/sandbox/chatwoot/lookup.js';
 
 interface Row {
   id: number;
@@ -72,5 +72,64 @@ describe('the Chatwoot sandbox look-ups', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('finds the holders of a key that records change in place exactly as a scan does', () => {
+    interface Person {
+      id: number;
+      email: string | null;
+      phone: string | null;
+    }
+    const value = fc.option(fc.constantFrom('a', 'b', 'c'), { nil: null });
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), email: value, phone: value }),
+      fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('change' as const), at: fc.nat(), email: value, phone: value }),
+      fc.record({ kind: fc.constant('reverse' as const) }),
+      fc.record({ kind: fc.constant('replace' as const) }),
+      fc.record({
+        kind: fc.constant('holders' as const),
+        field: fc.constantFrom('email', 'phone'),
+        key: value,
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const index = new ChangingKeyIndex<Person>((person) => [
+          ...(person.email === null ? [] : [`email:${person.email}`]),
+          ...(person.phone === null ? [] : [`phone:${person.phone}`]),
+        ]);
+        let people: Person[] = [];
+        let nextId = 1;
+        for (const op of steps) {
+          if (op.kind === 'append') people.push({ id: nextId++, email: op.email, phone: op.phone });
+          else if (op.kind === 'remove' && people.length > 0) people.splice(op.at % people.length, 1);
+          else if (op.kind === 'change' && people.length > 0) {
+            const person = people[op.at % people.length] as Person;
+            person.email = op.email;
+            person.phone = op.phone;
+            index.changed(people, person);
+          } else if (op.kind === 'reverse') people.reverse();
+          else if (op.kind === 'replace') people = people.filter((person) => person.id % 2 === 1);
+          else if (op.kind === 'holders' && op.key !== null) {
+            const found = index.holders(people, `${op.field}:${op.key}`).map((person) => person.id);
+            const scanned = people.filter((person) => person[op.field] === op.key).map((person) => person.id);
+            assert.deepEqual(
+              found.sort((x, y) => x - y),
+              scanned.sort((x, y) => x - y),
+            );
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never names a record under a key it changed without telling the index', () => {
+    const index = new ChangingKeyIndex<{ email: string }>((person) => [person.email]);
+    const people = [{ email: 'a' }, { email: 'b' }];
+    assert.equal(index.holders(people, 'a').length, 1);
+    (people[0] as { email: string }).email = 'c';
+    assert.deepEqual(index.holders(people, 'a'), []);
   });
 });

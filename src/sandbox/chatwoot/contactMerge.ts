@@ -8,7 +8,7 @@
  * (app/controllers/api/v1/accounts/actions/contact_merges_controller.rb) and from ContactIdentifyAction
  * when a widget visitor identifies as a contact that already exists (widget.ts).
  */
-import { findContact, validateContact } from './contacts.js';
+import { assignContact, findContact, validateContact } from './contacts.js';
 import { RubyStandardError } from './errors.js';
 import { isBlank, isPlainObject, type Params } from './params.js';
 import type { AccountRecord, ContactRecord, JsonObject, JsonValue } from './records.js';
@@ -81,7 +81,7 @@ export function mergeContacts(
   };
   // @base_contact.update!(merged_attributes): the mergee is gone, so its e-mail, phone and identifier are free.
   validateContact(account, attributes, base.id);
-  Object.assign(base, attributes, { updatedAt: store.now() });
+  assignContact(account, base, { ...attributes, updatedAt: store.now() });
   return base;
 }
 

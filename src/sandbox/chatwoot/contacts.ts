@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { couldNotCreate, notFound, RecordNotUniqueError } from './errors.js';
 import { findInbox } from './inboxes.js';
 import { CHATWOOT_LIMITS, DEVISE_EMAIL, E164 } from './limits.js';
-import { AppendIndex, findByAscendingKey } from './lookup.js';
+import { AppendIndex, ChangingKeyIndex, findByAscendingKey } from './lookup.js';
 import { booleanParam, has, integerParam, isBlank, objectParam, type Params, stringParam } from './params.js';
 import type { AccountRecord, ContactInboxRecord, ContactRecord, InboxRecord } from './records.js';
 import type { SandboxStore } from './store.js';
@@ -52,22 +52,55 @@ function contactAttributes(params: Params, current: ContactRecord | null): Conta
   };
 }
 
+/**
+ * Contacts by the three attributes each contact write checks for uniqueness (e-mail and identifier have
+ * unique indexes per account in Chatwoot, the phone number a validation): a scan of the account per
+ * create made a large rehearsal's contact phase quadratic (2.3 ms a create at 50,000 contacts).
+ */
+const contactKeys = new ChangingKeyIndex<ContactRecord>((contact) => uniqueKeysOf(contact));
+
+function uniqueKeysOf(contact: Pick<ContactRecord, 'email' | 'identifier' | 'phoneNumber'>): string[] {
+  const keys: string[] = [];
+  if (contact.email !== null) keys.push(`email:${contact.email}`);
+  if (contact.identifier !== null) keys.push(`identifier:${contact.identifier}`);
+  if (contact.phoneNumber !== null) keys.push(`phone:${contact.phoneNumber}`);
+  return keys;
+}
+
+/** Whether a contact of the account other than `selfId` holds `key` (uniqueKeysOf's form). */
+function heldByAnother(account: AccountRecord, key: string, selfId: number | null): boolean {
+  return contactKeys.holders(account.contacts, key).some((contact) => contact.id !== selfId);
+}
+
+/**
+ * Writes a contact's attributes in place (an update, a merge, the widget's identify call): every change
+ * of a contact's e-mail, identifier or phone number goes through here, so that the uniqueness index
+ * follows it. Code that changes those fields otherwise must call contactKeysChanged.
+ */
+export function assignContact(
+  account: AccountRecord,
+  contact: ContactRecord,
+  attributes: Partial<ContactRecord>,
+): void {
+  Object.assign(contact, attributes);
+  contactKeysChanged(account, contact);
+}
+
+/** Tells the uniqueness index that `contact`'s e-mail, identifier or phone number may have changed. */
+export function contactKeysChanged(account: AccountRecord, contact: ContactRecord): void {
+  contactKeys.changed(account.contacts, contact);
+}
+
 export function validateContact(
   account: AccountRecord,
   attributes: ContactAttributes,
   selfId: number | null,
 ): void {
-  // One pass over the contacts for the three uniqueness checks (each a unique index in Chatwoot), not
-  // a copy and three: contact creates are the most frequent write of a migration's first phase.
-  let emailTaken = false;
-  let identifierTaken = false;
-  let phoneTaken = false;
-  for (const contact of account.contacts) {
-    if (contact.id === selfId) continue;
-    emailTaken ||= attributes.email !== null && contact.email === attributes.email;
-    identifierTaken ||= attributes.identifier !== null && contact.identifier === attributes.identifier;
-    phoneTaken ||= attributes.phoneNumber !== null && contact.phoneNumber === attributes.phoneNumber;
-  }
+  const emailTaken = attributes.email !== null && heldByAnother(account, `email:${attributes.email}`, selfId);
+  const identifierTaken =
+    attributes.identifier !== null && heldByAnother(account, `identifier:${attributes.identifier}`, selfId);
+  const phoneTaken =
+    attributes.phoneNumber !== null && heldByAnother(account, `phone:${attributes.phoneNumber}`, selfId);
   const validation = new Validation();
   if (attributes.email !== null) {
     if (emailTaken) validation.add('email', 'has already been taken');
@@ -104,11 +137,9 @@ export async function createContact(
     .filter((holder): holder is Promise<void> => holder !== undefined);
   if (holders.length > 0) {
     await Promise.all(holders);
-    const collides = account.contacts.some(
-      (contact) =>
-        (attributes.email !== null && contact.email === attributes.email) ||
-        (attributes.identifier !== null && contact.identifier === attributes.identifier),
-    );
+    const collides =
+      (attributes.email !== null && heldByAnother(account, `email:${attributes.email}`, null)) ||
+      (attributes.identifier !== null && heldByAnother(account, `identifier:${attributes.identifier}`, null));
     if (collides) {
       throw new RecordNotUniqueError(
         attributes.identifier !== null
@@ -159,7 +190,7 @@ export function updateContact(
   const contact = findContact(account, id);
   const attributes = contactAttributes(params, contact);
   validateContact(account, attributes, contact.id);
-  Object.assign(contact, attributes, { updatedAt: store.now() });
+  assignContact(account, contact, { ...attributes, updatedAt: store.now() });
   return contact;
 }
 

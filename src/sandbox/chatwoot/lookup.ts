@@ -80,3 +80,75 @@ export class AppendIndex<T> {
     return index;
   }
 }
+
+interface ChangingIndex<T> {
+  byKey: Map<string, Set<T>>;
+  /** The keys each record was indexed under, to take it out when they change. */
+  keysAt: Map<T, readonly string[]>;
+  indexed: number;
+  last: T | undefined;
+}
+
+/**
+ * An index by text keys a record may change in place: a contact's e-mail, identifier and phone
+ * number (a PUT, a merge, the widget's identify call), which Chatwoot checks for uniqueness on every
+ * contact write. Records appended since the last look-up are added and a removal or reordering
+ * rebuilds it, as in AppendIndex; a key changed in place must be told with `changed` by the code that
+ * changes it. A record is returned only while its key is still the one asked, so one changed without
+ * telling is never reported under its old key (though missed under its new one until told).
+ */
+export class ChangingKeyIndex<T> {
+  private readonly indexes = new WeakMap<readonly T[], ChangingIndex<T>>();
+
+  constructor(private readonly keysOf: (record: T) => readonly string[]) {}
+
+  /** The records holding `key` now, in no particular order. */
+  holders(records: readonly T[], key: string): T[] {
+    const bucket = this.current(records).byKey.get(key);
+    if (!bucket) return [];
+    return [...bucket].filter((record) => this.keysOf(record).includes(key));
+  }
+
+  /** `record`'s keys may have changed (a record not in `records` is ignored). */
+  changed(records: readonly T[], record: T): void {
+    const index = this.current(records);
+    if (!index.keysAt.has(record)) return;
+    this.remove(index, record);
+    this.add(index, record);
+  }
+
+  private current(records: readonly T[]): ChangingIndex<T> {
+    let index = this.indexes.get(records);
+    const unchangedPrefix =
+      index !== undefined &&
+      index.indexed <= records.length &&
+      (index.indexed === 0 || records[index.indexed - 1] === index.last);
+    if (!index || !unchangedPrefix) {
+      index = { byKey: new Map(), keysAt: new Map(), indexed: 0, last: undefined };
+      this.indexes.set(records, index);
+    }
+    for (let i = index.indexed; i < records.length; i++) this.add(index, records[i] as T);
+    index.indexed = records.length;
+    index.last = records.at(-1);
+    return index;
+  }
+
+  private add(index: ChangingIndex<T>, record: T): void {
+    const keys = [...this.keysOf(record)];
+    index.keysAt.set(record, keys);
+    for (const key of keys) {
+      const bucket = index.byKey.get(key);
+      if (bucket) bucket.add(record);
+      else index.byKey.set(key, new Set([record]));
+    }
+  }
+
+  private remove(index: ChangingIndex<T>, record: T): void {
+    for (const key of index.keysAt.get(record) ?? []) {
+      const bucket = index.byKey.get(key);
+      bucket?.delete(record);
+      if (bucket?.size === 0) index.byKey.delete(key);
+    }
+    index.keysAt.delete(record);
+  }
+}

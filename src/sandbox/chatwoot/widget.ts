@@ -24,7 +24,7 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { deepMerge, mergeContacts } from './contactMerge.js';
-import { type ContactAttributes, validateContact } from './contacts.js';
+import { assignContact, type ContactAttributes, validateContact } from './contacts.js';
 import { ChatwootApiError, notFound } from './errors.js';
 import { DEVISE_EMAIL } from './limits.js';
 import { isBlank, isPlainObject, objectParam, type Params, stringParam } from './params.js';
@@ -336,7 +336,7 @@ function updateIdentified(
     blocked: contact.blocked,
   };
   validateContact(account, attributes, contact.id);
-  Object.assign(contact, attributes, { updatedAt: store.now() });
+  assignContact(account, contact, { ...attributes, updatedAt: store.now() });
   return contact;
 }
 
