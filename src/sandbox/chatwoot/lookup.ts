@@ -45,8 +45,11 @@ interface TextIndex<T> {
 /**
  * An index by a text key that is never changed once a record exists (a contact inbox's inbox and
  * source id), kept per array and brought up to date at each look-up: records appended since are added;
- * any other change (a record removed, the array reordered) rebuilds it. Answers as
- * `records.find((r) => keyOf(r) === wanted)` does.
+ * a removal (splice) rebuilds it, and so does a replaced array. Answers as
+ * `records.find((r) => keyOf(r) === wanted)` does for arrays changed only in those ways, which is how
+ * the sandbox changes its tables (a removal from the indexed part always moves another record to the
+ * last indexed position, which is checked). An array sorted or reversed in place may go unseen: the
+ * sandbox never does that, and anything that did would have to replace the array instead.
  */
 export class AppendIndex<T> {
   private readonly indexes = new WeakMap<readonly T[], TextIndex<T>>();
@@ -92,8 +95,8 @@ interface ChangingIndex<T> {
 /**
  * An index by text keys a record may change in place: a contact's e-mail, identifier and phone
  * number (a PUT, a merge, the widget's identify call), which Chatwoot checks for uniqueness on every
- * contact write. Records appended since the last look-up are added and a removal or reordering
- * rebuilds it, as in AppendIndex; a key changed in place must be told with `changed` by the code that
+ * contact write. Records appended since the last look-up are added and a removal rebuilds it, under
+ * the same terms as AppendIndex (no sorting in place); a key changed in place must be told with `changed` by the code that
  * changes it. A record is returned only while its key is still the one asked, so one changed without
  * telling is never reported under its old key (though missed under its new one until told).
  */
