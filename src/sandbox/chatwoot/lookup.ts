@@ -35,6 +35,16 @@ export function findByAscendingKey<T>(
   return records.find((record) => key(record) === wanted);
 }
 
+/**
+ * Whether `records` still starts with the records an index holds, only appended to since: a removal
+ * from the indexed part moves a later record (or none) to the last indexed position.
+ */
+function prefixKept<T>(index: { indexed: number; last: T | undefined }, records: readonly T[]): boolean {
+  return (
+    index.indexed <= records.length && (index.indexed === 0 || records[index.indexed - 1] === index.last)
+  );
+}
+
 interface TextIndex<T> {
   byKey: Map<string, T[]>;
   /** How many records of the array are indexed, and the last of them (to see a removal). */
@@ -63,11 +73,7 @@ export class AppendIndex<T> {
 
   private current(records: readonly T[]): TextIndex<T> {
     let index = this.indexes.get(records);
-    const unchangedPrefix =
-      index !== undefined &&
-      index.indexed <= records.length &&
-      (index.indexed === 0 || records[index.indexed - 1] === index.last);
-    if (!index || !unchangedPrefix) {
+    if (!index || !prefixKept(index, records)) {
       index = { byKey: new Map(), indexed: 0, last: undefined };
       this.indexes.set(records, index);
     }
@@ -122,11 +128,7 @@ export class ChangingKeyIndex<T> {
 
   private current(records: readonly T[]): ChangingIndex<T> {
     let index = this.indexes.get(records);
-    const unchangedPrefix =
-      index !== undefined &&
-      index.indexed <= records.length &&
-      (index.indexed === 0 || records[index.indexed - 1] === index.last);
-    if (!index || !unchangedPrefix) {
+    if (!index || !prefixKept(index, records)) {
       index = { byKey: new Map(), keysAt: new Map(), indexed: 0, last: undefined };
       this.indexes.set(records, index);
     }
