@@ -290,7 +290,6 @@ export function ticketAttributeKeys(
   extraNames: readonly string[] = [],
 ): Map<string, string> {
   const listed = ticketTypeAttributes(type)
-    .filter((a) => a.name !== DEFAULT_TITLE && a.name !== DEFAULT_DESCRIPTION)
     .sort(byAgeThenContent)
     .map((a) => a.name);
   const keys = new Map<string, string>();

@@ -102,9 +102,10 @@ interface ChangingIndex<T> {
  * An index by text keys a record may change in place: a contact's e-mail, identifier and phone
  * number (a PUT, a merge, the widget's identify call), which Chatwoot checks for uniqueness on every
  * contact write. Records appended since the last look-up are added and a removal rebuilds it, under
- * the same terms as AppendIndex (no sorting in place); a key changed in place must be told with `changed` by the code that
- * changes it. A record is returned only while its key is still the one asked, so one changed without
- * telling is never reported under its old key (though missed under its new one until told).
+ * the same terms as AppendIndex (no sorting in place); a key changed in place must be told with
+ * `changed` by the code that changes it. A record is returned only while its key is still the one
+ * asked, so one changed without telling is never reported under its old key (though missed under its
+ * new one until told).
  */
 export class ChangingKeyIndex<T> {
   private readonly indexes = new WeakMap<readonly T[], ChangingIndex<T>>();

@@ -74,20 +74,15 @@ export function keysetPage<T extends { id: string }>(
   const after = url.searchParams.get('starting_after');
   const cursor: Cursor | undefined = after ? decodeCursor(after, KeysetCursor, 'starting_after') : undefined;
   const sign = order === 'asc' ? 1 : -1;
-  const compare = (a: T, b: T) => sign * (timestamp(a) - timestamp(b) || compareIds(a.id, b.id));
+  const compareKeys = (at: number, id: string, otherAt: number, otherId: string) =>
+    sign * (at - otherAt || compareIds(id, otherId));
+  const compare = (a: T, b: T) => compareKeys(timestamp(a), a.id, timestamp(b), b.id);
   // The page is the `size` first items past the cursor: picked in one pass, not by sorting the whole
   // list for every page (n log n a page made listing 100,000 conversations quadratic).
   const page: T[] = [];
   let past = 0;
   for (const item of items) {
-    if (
-      cursor &&
-      !(
-        sign * (timestamp(item) - cursor[0]) > 0 ||
-        (timestamp(item) === cursor[0] && sign * compareIds(item.id, cursor[1]) > 0)
-      )
-    )
-      continue;
+    if (cursor && compareKeys(timestamp(item), item.id, cursor[0], cursor[1]) <= 0) continue;
     past++;
     if (page.length === size && (size === 0 || compare(item, page[size - 1] as T) >= 0)) continue;
     let low = 0;
