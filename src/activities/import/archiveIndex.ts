@@ -33,6 +33,7 @@
  * with the filter as before. The state in an entry is as of the paging, not of the call.
  */
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import { FULL_WALK_READ_AHEAD } from '../../clients/chatwoot/pages.js';
 import type { Conversation } from '../../clients/chatwoot/schemas.js';
 import type { MigrationInput } from '../../config.js';
 import { getJson } from '../../storage/blobStore.js';
@@ -139,6 +140,7 @@ export async function pageArchiveIndex(
     inboxId,
     status: 'all',
     sortBy: 'created_at_asc',
+    readAhead: FULL_WALK_READ_AHEAD,
   })) {
     if (pages === 0) expectedCount = page.total;
     pages = page.page;

@@ -7,6 +7,7 @@
  * contact written to while the pages are read moves no other across a page boundary.
  */
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
+import { FULL_WALK_READ_AHEAD } from '../../clients/chatwoot/pages.js';
 import { findContactByIdentifiers } from '../import/chatwootWrites.js';
 
 export interface FoundContact {
@@ -73,7 +74,11 @@ export async function contactDirectory(
   onPage: () => void = () => {},
 ): Promise<ContactDirectory> {
   if (lookups <= 1) return filtering(chatwoot);
-  const pages = chatwoot.listContactPages(1, { sort: 'created_at', contactInboxes: false });
+  const pages = chatwoot.listContactPages(1, {
+    sort: 'created_at',
+    contactInboxes: false,
+    readAhead: FULL_WALK_READ_AHEAD,
+  });
   const first = await pages.next();
   if (first.done) return listedDirectory([]);
   const { items, total } = first.value;

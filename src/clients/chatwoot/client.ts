@@ -13,7 +13,7 @@ import { type ErasureCalls, erasureCalls } from './erasure.js';
 import { classifyChatwootFailure } from './failures.js';
 import { type HelpCenterCalls, helpCenterCalls } from './helpCenter.js';
 import { multipartBody, type OutgoingAttachment } from './multipart.js';
-import { type NumberedPage, numberedPages } from './pages.js';
+import { type NumberedPage, type NumberedPagesOptions, numberedPages } from './pages.js';
 
 export type { OutgoingAttachment } from './multipart.js';
 
@@ -400,21 +400,26 @@ export class ChatwootClient {
    */
   async *listContactPages(
     startPage = 1,
-    options: { sort?: 'created_at'; contactInboxes?: boolean } = {},
+    options: { sort?: 'created_at'; contactInboxes?: boolean } & NumberedPagesOptions = {},
   ): AsyncGenerator<NumberedPage<Contact>> {
     const include =
       options.contactInboxes === undefined ? undefined : options.contactInboxes ? 'true' : 'false';
-    yield* numberedPages(startPage, async (page) => {
-      const answer = await this.core.request(
-        {
-          method: 'GET',
-          route: this.accountRoute('/contacts'),
-          query: { page, sort: options.sort, include_contact_inboxes: include },
-        },
-        ContactPage,
-      );
-      return { items: answer.payload, total: answer.meta?.count ?? undefined };
-    });
+    yield* numberedPages(
+      startPage,
+      async (page) => {
+        const answer = await this.core.request(
+          {
+            method: 'GET',
+            route: this.accountRoute('/contacts'),
+            query: { page, sort: options.sort, include_contact_inboxes: include },
+          },
+          ContactPage,
+        );
+        return { items: answer.payload, total: answer.meta?.count ?? undefined };
+      },
+      'GET /contacts',
+      options,
+    );
   }
 
   /** Conversations whose conversation custom attribute `key` equals `value` (needs an attribute definition). */
@@ -579,25 +584,30 @@ export class ChatwootClient {
       inboxId?: number;
       startPage?: number;
       sortBy?: 'created_at_asc' | 'created_at_desc' | 'last_activity_at_desc';
-    } = {},
+    } & NumberedPagesOptions = {},
   ): AsyncGenerator<NumberedPage<Conversation>> {
-    yield* numberedPages(options.startPage ?? 1, async (page) => {
-      const answer = await this.core.request(
-        {
-          method: 'GET',
-          route: this.accountRoute('/conversations'),
-          query: {
-            status: options.status ?? 'all',
-            assignee_type: 'all',
-            inbox_id: options.inboxId,
-            sort_by: options.sortBy,
-            page,
+    yield* numberedPages(
+      options.startPage ?? 1,
+      async (page) => {
+        const answer = await this.core.request(
+          {
+            method: 'GET',
+            route: this.accountRoute('/conversations'),
+            query: {
+              status: options.status ?? 'all',
+              assignee_type: 'all',
+              inbox_id: options.inboxId,
+              sort_by: options.sortBy,
+              page,
+            },
           },
-        },
-        ConversationPage,
-      );
-      return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
-    });
+          ConversationPage,
+        );
+        return { items: answer.payload, total: answer.meta?.all_count ?? undefined };
+      },
+      'GET /conversations',
+      options,
+    );
   }
 
   /**
