@@ -4,7 +4,11 @@
  * contacts paged only where that is cheaper than a filter each.
  */
 import assert from 'node:assert/strict';
-import { buildArchiveIndex, pageArchiveIndex } from '../src/activities/import/archiveIndex.js';
+import {
+  archivedConversation,
+  buildArchiveIndex,
+  pageArchiveIndex,
+} from '../src/activities/import/archiveIndex.js';
 import { contactDirectory, listedDirectory } from '../src/activities/verification/contactDirectory.js';
 import { ChatwootClient } from '../src/clients/chatwoot/client.js';
 import type { Conversation } from '../src/clients/chatwoot/schemas.js';
@@ -45,6 +49,20 @@ describe('archive index', () => {
       assert.deepEqual(nine?.custom_attributes, { intercom_conversation_id: 'c1' }, 'only intercom_* kept');
       assert.deepEqual([nine?.labels, nine?.status], [['a'], 'resolved']);
       assert.equal(index.complete, true);
+      // pageArchiveIndex cuts each page as it comes: the index must be the same from the cut ones.
+      const whole = [
+        listed(9, { intercom_conversation_id: 'c1', other: 'x' }, { labels: ['a'], status: 'resolved' }),
+        listed(3, { intercom_conversation_id: 'c1' }, {
+          meta: { assignee: { id: 4, name: 'Ann' } },
+        } as never),
+        listed(4, { intercom_ticket_id: 't1' }, { additional_attributes: { browser: 'x', intercom_x: 1 } }),
+        listed(5, {}),
+      ];
+      const options = { inboxId: 7, startedAt: 1, expectedCount: 4, pages: 1 };
+      assert.deepEqual(
+        buildArchiveIndex(whole.map(archivedConversation), options),
+        buildArchiveIndex(whole, options),
+      );
     });
 
     it('is complete only when the pages held at least the first page’s all_count, each conversation once', () => {

@@ -133,7 +133,8 @@ export async function pageArchiveIndex(
   onPage: (pages: number) => void | Promise<void> = () => {},
 ): Promise<ArchiveIndex> {
   const startedAt = Date.now();
-  const listed: Conversation[] = [];
+  // Cut as each page comes: the whole listing of a large inbox is never held at full size.
+  const listed: ArchivedConversation[] = [];
   let expectedCount: number | undefined;
   let pages = 0;
   for await (const page of chatwoot.listConversationPages({
@@ -144,7 +145,7 @@ export async function pageArchiveIndex(
   })) {
     if (pages === 0) expectedCount = page.total;
     pages = page.page;
-    for (const conversation of page.items) listed.push(conversation);
+    for (const conversation of page.items) listed.push(archivedConversation(conversation));
     await onPage(pages);
   }
   // An empty inbox answers one empty page, which the loop never sees: nothing was expected.
