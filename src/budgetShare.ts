@@ -32,6 +32,12 @@
  *   raise their caps only RAISE_AFTER_MS later.
  * - A worker missing from its own view (the server restarted and forgot its pollers) holds again as
  *   if joining: the others may no longer count it.
+ * - Stepping out: a worker that has run no Chatwoot activity for STEP_OUT_AFTER_MS while another
+ *   worker is live stops its presence polls, and is dropped and then made up for like a worker that
+ *   left. Some phases are one activity on one worker (the verification, a ticket's last steps): with
+ *   N workers each of them ran at 1/N of the budget while the others' shares sat idle. The step-out
+ *   waits long, because coming back costs a join hold (about JOIN_HOLD_MS plus a refresh): lending
+ *   shares at every short idle spell of an import was measured slower (test/budget-workers).
  * No Temporal import here beyond the type of the client; the activities only see an allowance.
  */
 import { hostname } from 'node:os';
@@ -44,6 +50,8 @@ import { PACING_SHARE, SEND_WINDOW_MS, type SendAllowance } from './clients/send
 export const REFRESH_MS = 2000;
 /** Longest DescribeTaskQueue call waited for; a slower answer is dropped and the last view kept. */
 export const DESCRIBE_DEADLINE_MS = 3000;
+/** How often a worker that stepped out looks for Chatwoot work to come back for. */
+const STEP_BACK_CHECK_MS = 100;
 /** Deadline of one presence poll: the server answers (empty) about a second before it. */
 export const PRESENCE_POLL_MS = 3000;
 /** A worker whose last presence poll is this much older than the freshest one is gone. */
@@ -51,6 +59,12 @@ export const LIVE_FOR_MS = 10_000;
 /** Another worker's refresh interval and slowest answer, then one full window of its cap. */
 export const JOIN_HOLD_MS = REFRESH_MS + DESCRIBE_DEADLINE_MS + SEND_WINDOW_MS;
 export const RAISE_AFTER_MS = REFRESH_MS + DESCRIBE_DEADLINE_MS + SEND_WINDOW_MS;
+/**
+ * Idle this long (no Chatwoot activity running) beside a live worker, a worker stops polling for
+ * presence: longer than the pauses inside an import (a child's start, a chunk's turn), short against
+ * a phase of one activity, which then gets the whole budget about LIVE_FOR_MS + RAISE_AFTER_MS later.
+ */
+export const STEP_OUT_AFTER_MS = 30_000;
 
 export interface PollerSeen {
   identity: string;
@@ -79,11 +93,58 @@ export class BudgetShare {
   private countedSince: number | undefined;
   /** When this worker's last answered presence poll started (its clock), once it polls. */
   private presentAt: number | undefined;
+  /** Chatwoot activities running on this worker now. */
+  private running = 0;
+  /**
+   * Since when none has run (this worker's clock); undefined while one runs, and until the first: a
+   * worker just started is there for work about to come (a scaled-up deployment), and stepping out
+   * before any would only add a join hold to its first activity.
+   */
+  private idleSince: number | undefined;
+  /** Stepped out: not polling for presence until Chatwoot work comes (or it is alone). */
+  private away = false;
+  /** Came back because it was alone: stays until it has run work again, so idle workers do not take turns. */
+  private stayUntilWork = false;
 
   constructor(
     readonly identity: string,
     private readonly now: () => number = Date.now,
+    private readonly stepOutAfterMs: number = STEP_OUT_AFTER_MS,
   ) {}
+
+  /** A Chatwoot activity started on this worker (the slot supplier's markSlotUsed). */
+  activityStarted(): void {
+    this.running++;
+    this.idleSince = undefined;
+    this.away = false;
+    this.stayUntilWork = false;
+  }
+
+  /** A Chatwoot activity ended on this worker, however it ended. */
+  activityFinished(atMs: number = this.now()): void {
+    this.running = Math.max(0, this.running - 1);
+    if (this.running === 0) this.idleSince = atMs;
+  }
+
+  /**
+   * Whether this worker should poll for presence now: it steps out after STEP_OUT_AFTER_MS without
+   * Chatwoot work (once it has run some) while another worker is live, and comes back with work, or
+   * once it is alone.
+   */
+  wantsPresence(nowMs: number = this.now()): boolean {
+    if (this.running > 0 || this.idleSince === undefined) return true;
+    const othersLive = (this.observations.at(-1)?.live ?? []).some((identity) => identity !== this.identity);
+    if (this.away) {
+      if (!othersLive) {
+        this.away = false;
+        this.stayUntilWork = true;
+      }
+      return !this.away;
+    }
+    if (this.stayUntilWork || !othersLive || nowMs < this.idleSince + this.stepOutAfterMs) return true;
+    this.away = true;
+    return false;
+  }
 
   /** This worker's presence poll that started at `atMs` was answered: the server has seen it then. */
   present(atMs: number = this.now()): void {
@@ -160,11 +221,26 @@ export function keepPresent(
   namespace: string,
   taskQueue: string,
   share: BudgetShare,
+  log: (message: string) => void = () => {},
 ): { stop(): void } {
   let stopped = false;
   let controller = new AbortController();
+  let away = false;
   const loop = async () => {
     while (!stopped) {
+      const wanted = share.wantsPresence();
+      if (wanted === away) {
+        away = !wanted;
+        log(
+          away
+            ? 'chatwoot budget: no Chatwoot work here lately; leaving this share to the other workers'
+            : 'chatwoot budget: Chatwoot work again; rejoining (held until the others have counted this worker)',
+        );
+      }
+      if (away) {
+        await sleep(STEP_BACK_CHECK_MS);
+        continue;
+      }
       const startedAt = Date.now();
       // One per poll: a signal reused across polls would gather a listener each time.
       controller = new AbortController();
@@ -221,7 +297,7 @@ export function watchPollers(
   share: BudgetShare,
   log: (message: string) => void = (message) => console.warn(message),
 ): { stop(): void } {
-  const presence = keepPresent(client, namespace, taskQueue, share);
+  const presence = keepPresent(client, namespace, taskQueue, share, log);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
@@ -273,6 +349,7 @@ const SLOT_RECHECK_MS = 20;
 export function budgetSlotSupplier(
   maxSlots: number,
   backlog: () => number,
+  share?: Pick<BudgetShare, 'activityStarted' | 'activityFinished'>,
 ): CustomSlotSupplier<ActivitySlotInfo> {
   let used = 0;
   const free = () => used < maxSlots && backlog() < BACKLOG_FOR_NEW_WORK;
@@ -291,9 +368,13 @@ export function budgetSlotSupplier(
       used++;
       return {};
     },
-    markSlotUsed() {},
-    releaseSlot() {
+    markSlotUsed() {
+      share?.activityStarted();
+    },
+    releaseSlot(ctx) {
       used--;
+      // A slot released unused was a poll that ended without a task.
+      if (ctx.slotInfo) share?.activityFinished();
     },
   };
 }

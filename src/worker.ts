@@ -149,8 +149,10 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
           ? {
               // Takes new Chatwoot work only while its own budget has room (budgetShare.ts).
               tuner: {
-                activityTaskSlotSupplier: budgetSlotSupplier(perQueue[queue].concurrency, () =>
-                  deps.chatwootBacklog(),
+                activityTaskSlotSupplier: budgetSlotSupplier(
+                  perQueue[queue].concurrency,
+                  () => deps.chatwootBacklog(),
+                  chatwootShare,
                 ),
                 workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
                 localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },

@@ -11,7 +11,10 @@ import {
   capOf,
   JOIN_HOLD_MS,
   LIVE_FOR_MS,
+  type PollerSeen,
   RAISE_AFTER_MS,
+  REFRESH_MS,
+  STEP_OUT_AFTER_MS,
 } from '../src/budgetShare.js';
 import {
   PACING_SHARE,
@@ -225,6 +228,113 @@ describe('budget share: each worker takes its part from the pollers Temporal rep
   });
 });
 
+describe('budget share: a worker without Chatwoot work steps out for the others', () => {
+  it('steps out after STEP_OUT_AFTER_MS idle beside a live worker, never while working or alone', () => {
+    let now = 1_000_000;
+    const share = new BudgetShare('b', () => now);
+    const seen = (...identities: string[]) =>
+      share.observe(
+        identities.map((identity) => ({ identity, lastAccessMs: now })),
+        now,
+      );
+    seen('a', 'b');
+    now += STEP_OUT_AFTER_MS * 2;
+    assert.equal(share.wantsPresence(), true, 'just started: there for the work to come');
+    share.activityStarted();
+    share.activityFinished(now);
+    seen('b');
+    now += STEP_OUT_AFTER_MS + 1;
+    assert.equal(share.wantsPresence(), true, 'alone: no one else could use its share');
+    seen('a', 'b');
+    assert.equal(share.wantsPresence(), false, 'idle beside a live worker');
+    share.activityStarted();
+    assert.equal(share.wantsPresence(), true, 'back with work');
+    now += STEP_OUT_AFTER_MS * 2;
+    assert.equal(share.wantsPresence(), true, 'not while an activity runs, however long');
+    share.activityFinished(now);
+    now += STEP_OUT_AFTER_MS - 1;
+    assert.equal(share.wantsPresence(), true, 'idle spells shorter than STEP_OUT_AFTER_MS keep it');
+    now += 1;
+    assert.equal(share.wantsPresence(), false);
+    // The other worker is gone too: one of them must hold the budget for the next work.
+    seen('b');
+    assert.equal(share.wantsPresence(), true, 'alone again: back');
+    seen('a', 'b');
+    assert.equal(
+      share.wantsPresence(),
+      true,
+      'and it stays until it has worked, so idle workers do not take turns',
+    );
+  });
+
+  /**
+   * Two workers on a simulated Temporal: each polls for presence every second while it wants to (the
+   * server keeps its last poll's time), and each describes the list every REFRESH_MS, out of step.
+   * Worker a runs one long activity (a verification); b has nothing to do, then gets work again.
+   */
+  it('gives the working one the whole budget, never more than the budget together, and holds the one back', () => {
+    const budget = 20;
+    let now = 2_000_000;
+    const clock = () => now;
+    const a = new BudgetShare('a', clock);
+    const b = new BudgetShare('b', clock);
+    const lastPoll = new Map<string, number>();
+    const list = (): PollerSeen[] =>
+      [...lastPoll].map(([identity, lastAccessMs]) => ({ identity, lastAccessMs }));
+    const caps: { t: number; a: number; b: number }[] = [];
+    let bStepsOutAt: number | undefined;
+    let aWholeAt: number | undefined;
+    const run = (untilMs: number) => {
+      for (; now < untilMs; now += 100) {
+        for (const share of [a, b]) {
+          if (now % 1000 === 0 && share.wantsPresence()) {
+            lastPoll.set(share.identity, now);
+            share.present(now);
+          }
+        }
+        if (now % REFRESH_MS === 0) a.observe(list(), now);
+        if (now % REFRESH_MS === 1000) b.observe(list(), now);
+        if (bStepsOutAt === undefined && !b.wantsPresence()) bStepsOutAt = now;
+        const capA = a.allowance(budget).perWindow;
+        const capB = b.allowance(budget).perWindow;
+        if (aWholeAt === undefined && capA === budget) aWholeAt = now;
+        caps.push({ t: now, a: capA, b: capB });
+      }
+    };
+    const start = now;
+    a.activityStarted();
+    // b has worked before (an import), and has nothing left.
+    b.activityStarted();
+    b.activityFinished(now);
+    run(start + JOIN_HOLD_MS + 3000);
+    assert.deepEqual(caps.at(-1), { t: now - 100, a: 10, b: 10 }, 'both counted, half each');
+
+    run(start + STEP_OUT_AFTER_MS + 60_000);
+    assert.ok(
+      bStepsOutAt !== undefined && bStepsOutAt - start >= STEP_OUT_AFTER_MS,
+      'b stepped out when idle',
+    );
+    assert.ok(aWholeAt !== undefined, 'a got the whole budget');
+    const waited = aWholeAt - (bStepsOutAt ?? 0);
+    assert.ok(
+      waited >= LIVE_FOR_MS && waited <= LIVE_FOR_MS + RAISE_AFTER_MS + 2 * REFRESH_MS,
+      `${waited} ms`,
+    );
+    assert.equal(caps.at(-1)?.b, 0, 'b holds while it is away');
+
+    const back = now;
+    b.activityStarted();
+    run(back + 30_000);
+    const firstSendOfB = caps.find((c) => c.t >= back && c.b > 0);
+    assert.ok(firstSendOfB, 'b sends again once counted');
+    assert.ok(firstSendOfB.t - back >= JOIN_HOLD_MS, 'after a join hold');
+    assert.deepEqual(caps.at(-1), { t: now - 100, a: 10, b: 10 });
+
+    const over = caps.filter((c) => c.a + c.b > budget);
+    assert.deepEqual(over, [], 'the caps never add up to more than the budget');
+  });
+});
+
 describe('budget slots: a worker takes Chatwoot work only while its budget has room', () => {
   const ctx = {
     slotType: 'activity' as const,
@@ -251,6 +361,20 @@ describe('budget slots: a worker takes Chatwoot work only while its budget has r
     assert.equal(slots.tryReserveSlot(ctx), null, 'two slots at most');
     slots.releaseSlot(slotInfo);
     assert.ok(slots.tryReserveSlot(ctx));
+  });
+
+  it('tells the share when an activity runs, not when a poll ends without one', () => {
+    const events: string[] = [];
+    const slots = budgetSlotSupplier(2, () => 0, {
+      activityStarted: () => events.push('started'),
+      activityFinished: () => events.push('finished'),
+    });
+    const permit = slots.tryReserveSlot(ctx) ?? {};
+    slots.releaseSlot({ permit });
+    const used = slots.tryReserveSlot(ctx) ?? {};
+    slots.markSlotUsed({ slotInfo: slotInfo.slotInfo, permit: used });
+    slots.releaseSlot({ slotInfo: slotInfo.slotInfo, permit: used });
+    assert.deepEqual(events, ['started', 'finished']);
   });
 
   it('gives up a reservation the worker no longer needs', async () => {
