@@ -392,11 +392,27 @@ describe('Chatwoot sandbox', () => {
       });
       assert.equal(again.status, 422);
       assert.equal(again.json.message, 'Attribute key has already been taken');
+      for (const [key, accepted] of [
+        ['order id', false],
+        ['order/id', false],
+        ['ordre_numéro-2.v', true],
+        ['注文番号', true],
+      ] as const) {
+        const answer = await call(sandbox, 'POST', `${A1}/custom_attribute_definitions`, {
+          body: { attribute_display_name: key, attribute_key: key, attribute_model: 1 },
+        });
+        assert.equal(answer.status, accepted ? 200 : 422, key);
+        if (!accepted)
+          assert.equal(
+            answer.json.message,
+            'Attribute key must only contain letters, numbers, underscores, hyphens, and dots',
+          );
+      }
       const listed = await call(sandbox, 'GET', `${A1}/custom_attribute_definitions?attribute_model=0`);
       assert.equal(listed.json.length, 1);
       assert.equal(
         (await call(sandbox, 'GET', `${A1}/custom_attribute_definitions?attribute_model=1`)).json.length,
-        0,
+        2,
       );
 
       const contactId = await contact(sandbox, { identifier: 'f' });

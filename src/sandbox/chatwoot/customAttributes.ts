@@ -13,6 +13,9 @@ import {
 import type { SandboxStore } from './store.js';
 import { Validation } from './validation.js';
 
+/** CustomAttributeDefinition's attribute_key format: letters, digits, "_", "." and "-" only. */
+const ATTRIBUTE_KEY_FORMAT = /^[\p{L}\p{N}_.-]+$/u;
+
 /** Keys a custom attribute may not take (CustomAttributeDefinition::STANDARD_ATTRIBUTES). */
 const STANDARD_ATTRIBUTE_KEYS: Record<AttributeModel, readonly string[]> = {
   conversation_attribute: [
@@ -80,6 +83,12 @@ export function createCustomAttributeDefinition(
     )
   ) {
     validation.add('attribute_key', 'has already been taken');
+  }
+  // app/models/custom_attribute_definition.rb: `format: { with: /\A[\p{L}\p{N}_.\-]+\z/ }`, with
+  // errors.custom_attribute_definition.attribute_key_format (config/locales/en.yml). A blank key has
+  // its own message already.
+  if (key !== '' && !ATTRIBUTE_KEY_FORMAT.test(key)) {
+    validation.add('attribute_key', 'must only contain letters, numbers, underscores, hyphens, and dots');
   }
   if (STANDARD_ATTRIBUTE_KEYS[model].includes(key)) {
     validation.add(
