@@ -143,6 +143,10 @@ export class BudgetShare {
     }
     if (this.stayUntilWork || !othersLive || nowMs < this.idleSince + this.stepOutAfterMs) return true;
     this.away = true;
+    // Back, it waits a full join hold from its next view, whatever that view and the ones before
+    // it said: the others may have raised their caps meanwhile, and a view it failed to take while
+    // away (Temporal slow to answer it) must not let it send at its old share.
+    this.countedSince = undefined;
     return false;
   }
 

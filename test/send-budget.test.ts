@@ -247,6 +247,15 @@ describe('budget share: a worker without Chatwoot work steps out for the others'
     assert.equal(share.wantsPresence(), true, 'alone: no one else could use its share');
     seen('a', 'b');
     assert.equal(share.wantsPresence(), false, 'idle beside a live worker');
+    // Back at once, before Temporal could drop it: still a full join hold from its next view.
+    share.activityStarted();
+    share.present(now);
+    seen('a', 'b');
+    assert.equal(share.allowance(20, now + JOIN_HOLD_MS - 1).perWindow, 0);
+    assert.equal(share.allowance(20, now + JOIN_HOLD_MS).perWindow, 10);
+    share.activityFinished(now);
+    now += STEP_OUT_AFTER_MS;
+    assert.equal(share.wantsPresence(), false);
     share.activityStarted();
     assert.equal(share.wantsPresence(), true, 'back with work');
     now += STEP_OUT_AFTER_MS * 2;
