@@ -24,6 +24,7 @@ import {
   startWorkerProcess,
   type WorkerProcess,
   waitFor,
+  waitForWorkflow,
   workerEnvFor,
 } from './helpers/processes.js';
 
@@ -87,18 +88,7 @@ describeMeasurement('the verification with two Chatwoot workers', function () {
         args: [input],
       });
       const verify = stack.client.workflow.getHandle(workflowIds.child(sandbox.account, 'verify'));
-      await waitFor(
-        'the verification to start',
-        async () => {
-          try {
-            await verify.describe();
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { timeoutMs: 900_000, intervalMs: 1000 },
-      );
+      await waitForWorkflow('the verification to start', verify, { timeoutMs: 900_000, intervalMs: 1000 });
       await verify.result();
       await handle.terminate('the test measured the verification');
       const events = (await verify.fetchHistory()).events ?? [];

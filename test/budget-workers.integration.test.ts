@@ -26,6 +26,7 @@ import {
   startWorkerProcess,
   type WorkerProcess,
   waitFor,
+  waitForWorkflow,
   workerEnvFor,
 } from './helpers/processes.js';
 
@@ -155,18 +156,7 @@ describeMeasurement('one Chatwoot budget across worker processes', function () {
         args: [input],
       });
       const importHandle = client.workflow.getHandle(`${id}/import`);
-      await waitFor(
-        'the import to start',
-        async () => {
-          try {
-            await importHandle.describe();
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { timeoutMs: 240_000, intervalMs: 500 },
-      );
+      await waitForWorkflow('the import to start', importHandle, { timeoutMs: 240_000, intervalMs: 500 });
       const totals = (await importHandle.result()) as ImportTotals;
       const importEnd = Date.now();
       await handle.terminate('the test measured the import');

@@ -42,6 +42,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Resolves once the workflow of `handle` exists (a child the migration has yet to start, say). */
+export async function waitForWorkflow(
+  what: string,
+  handle: { describe(): Promise<unknown> },
+  options: { timeoutMs: number; intervalMs?: number },
+): Promise<void> {
+  await waitFor(
+    what,
+    () =>
+      handle.describe().then(
+        () => true,
+        () => false,
+      ),
+    options,
+  );
+}
+
 /** Resolves when `check` answers true; rejects with `what` once the deadline passes. */
 export async function waitFor(
   what: string,
