@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Conversation } from '../src/clients/intercom/schemas.js';
 import {
+  extractImageSources,
   formatTimestampLine,
   htmlToMarkdown,
   labelSlug,
@@ -330,6 +331,66 @@ describe('mapping properties: htmlToMarkdown', () => {
         assert.doesNotMatch(markdown, /(?<!\\)\]\(\s*javascript:/i);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+/** HTML where images hide in every way a body can hold one, or only look as if it did. */
+const IMAGE_URLS = ['https://cdn.example/a.png', 'http://cdn.example/b.gif', 'https://cdn.example/a.png?s=1'];
+const imageBodyHtml = fc
+  .array(
+    fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(
+        '<p>',
+        '</p>',
+        '<div>',
+        '</div>',
+        '<br>',
+        '<strong>',
+        '</strong>',
+        '<a href="https://x.example/">',
+        '</a>',
+      ),
+      fc
+        .tuple(
+          fc.constantFrom(
+            '<img src="%">',
+            '<IMG SRC="%" alt="x">',
+            '<img\tsrc=%>',
+            '<img src="%"/>',
+            '<img alt="no source">',
+            '<img src="/relative.png">',
+            '<image src="%">',
+            '<imgx src="%">',
+            '&lt;img src="%"&gt;',
+            '<!-- <img src="%"> -->',
+            '<script><img src="%"></script>',
+            '<svg><image href="%"/></svg>',
+            '<textarea><img src="%"></textarea>',
+          ),
+          fc.constantFrom(...IMAGE_URLS),
+        )
+        .map(([template, url]) => template.replace('%', url)),
+    ),
+    { maxLength: 10 },
+  )
+  .map((fragments) => fragments.join(''));
+
+describe('mapping properties: extractImageSources', () => {
+  it('finds exactly the images htmlToMarkdown shows, in order and without repeats', () => {
+    fc.assert(
+      fc.property(imageBodyHtml, (html) => {
+        const shown: string[] = [];
+        htmlToMarkdown(html, {
+          image: (src) => {
+            if (!shown.includes(src)) shown.push(src);
+            return '';
+          },
+        });
+        assert.deepEqual(extractImageSources(html), shown);
+      }),
+      { numRuns: 500 },
     );
   });
 });
