@@ -326,6 +326,21 @@ describe('LocalBlobStore', () => {
     assert.deepEqual(await collect(store.list('a/')), ['a/b.json']);
   });
 
+  it('writes again into a directory removed after its first object, whole bodies and streams alike', async () => {
+    const dir = join(root, 'removed');
+    const store = new LocalBlobStore(dir);
+    await store.put('x/y/first.json', '{"n":1}');
+    await rm(join(dir, 'x'), { recursive: true });
+    await store.put('x/y/second.json', '{"n":2}');
+    await rm(join(dir, 'x'), { recursive: true });
+    await store.put('x/y/third.bin', chunkedStream(patternedBytes(3000)));
+    assert.deepEqual(await collect(store.list('x/')), ['x/y/third.bin']);
+    await rm(join(dir, 'x'), { recursive: true });
+    await store.put('x/y/second.json', '{"n":3}');
+    assert.equal((await store.get('x/y/second.json'))?.toString('utf8'), '{"n":3}');
+    assert.deepEqual(await readdir(join(dir, 'x', 'y')), ['second.json']);
+  });
+
   it('has a file URL for its root', () => {
     const store = new LocalBlobStore(join(root, 'url'));
     assert.equal(store.url, pathToFileURL(join(root, 'url')).href);

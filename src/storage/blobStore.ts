@@ -141,6 +141,17 @@ export class MeasuredBody {
     private readonly maxBytes: number | undefined,
   ) {}
 
+  /**
+   * The whole body when it is already in memory (measured, as chunks() would), so that a store can
+   * write it in one call; undefined for a stream, which only chunks() reads.
+   */
+  whole(): Buffer | undefined {
+    if (typeof this.body !== 'string' && !(this.body instanceof Uint8Array)) return undefined;
+    const bytes = typeof this.body === 'string' ? Buffer.from(this.body, 'utf8') : Buffer.from(this.body);
+    this.accept(bytes);
+    return bytes;
+  }
+
   async *chunks(): AsyncGenerator<Buffer> {
     if (typeof this.body === 'string' || this.body instanceof Uint8Array) {
       const bytes = typeof this.body === 'string' ? Buffer.from(this.body, 'utf8') : Buffer.from(this.body);

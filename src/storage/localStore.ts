@@ -31,6 +31,7 @@ interface Sidecar {
 const SIDECAR_SUFFIX = '~.meta.json';
 const TEMP_MARKER = '~tmp-';
 const SAFE_SEGMENT = /^[A-Za-z0-9._=-]+$/;
+const KNOWN_DIRECTORIES_MAX = 256;
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -41,6 +42,7 @@ function isMissing(error: unknown): boolean {
 export class LocalBlobStore implements BlobStore {
   readonly rootDir: string;
   readonly url: string;
+  private readonly knownDirectories = new Set<string>();
 
   constructor(rootDir: string) {
     this.rootDir = resolve(rootDir);
@@ -49,13 +51,22 @@ export class LocalBlobStore implements BlobStore {
 
   async put(key: string, body: string | Uint8Array | Readable, options: PutOptions = {}): Promise<BlobInfo> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
     const measured = new MeasuredBody(key, body, options.maxBytes);
     // Written beside the target and renamed over it, so readers see the old object or the new one,
     // never a half-written file, and a failed put leaves the old object in place.
     const tempPath = `${path}${TEMP_MARKER}${randomUUID()}`;
     try {
-      await pipeline(Readable.from(measured.chunks()), createWriteStream(tempPath, { flags: 'wx' }));
+      const whole = measured.whole();
+      await this.inDirectory(
+        dirname(path),
+        () =>
+          // Most objects (records, markers, manifests) are small and already in memory: one write,
+          // not a stream's open, writes and close.
+          whole
+            ? writeFile(tempPath, whole, { flag: 'wx' })
+            : pipeline(Readable.from(measured.chunks()), createWriteStream(tempPath, { flags: 'wx' })),
+        whole !== undefined,
+      );
       await rename(tempPath, path);
     } catch (error) {
       await rm(tempPath, { force: true });
@@ -134,6 +145,30 @@ export class LocalBlobStore implements BlobStore {
       if (stats.isFile()) await rm(path, { force: true });
     } catch (error) {
       if (!isMissing(error)) throw error;
+    }
+  }
+
+  /**
+   * Runs `write` (which creates a file in `dir`) once `dir` exists. A directory this store made is
+   * remembered, so that a put of a whole body does not ask for it again; one removed since (by hand,
+   * say) is made again when the write finds it missing. A stream cannot be written twice, so its
+   * directory is always made first.
+   */
+  private async inDirectory<T>(dir: string, write: () => Promise<T>, retryable: boolean): Promise<T> {
+    if (!retryable || !this.knownDirectories.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      // Bounded: the few shared directories (records, markers) come back at their next put, while
+      // a directory per conversation's attachments would otherwise pile up over a long import.
+      if (this.knownDirectories.size >= KNOWN_DIRECTORIES_MAX) this.knownDirectories.clear();
+      this.knownDirectories.add(dir);
+      return write();
+    }
+    try {
+      return await write();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.knownDirectories.delete(dir);
+      return this.inDirectory(dir, write, retryable);
     }
   }
 

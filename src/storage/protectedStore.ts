@@ -93,7 +93,9 @@ export class ProtectedBlobStore implements BlobStore {
     const keyring = this.options.keyring as BlobKeyring;
     // The limit and the digest are the plaintext's: callers compare them with what they wrote and read.
     const measured = new MeasuredBody(key, body, options.maxBytes);
-    const sealed = Readable.from(encryptSegments(measured.chunks(), keyring, key));
+    const segments = encryptSegments(measured.chunks(), keyring, key);
+    // A body already in memory goes to the inner store sealed whole, so that it is written in one call.
+    const sealed = body instanceof Readable ? Readable.from(segments) : await collect(segments);
     await this.inner.put(
       key,
       sealed,
@@ -212,4 +214,10 @@ export class ProtectedBlobStore implements BlobStore {
     }
     return head.subarray(0, MAX_HEADER_BYTES);
   }
+}
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const all: Buffer[] = [];
+  for await (const chunk of chunks) all.push(chunk);
+  return Buffer.concat(all);
 }
