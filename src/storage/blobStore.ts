@@ -153,13 +153,12 @@ export class MeasuredBody {
   }
 
   async *chunks(): AsyncGenerator<Buffer> {
-    if (typeof this.body === 'string' || this.body instanceof Uint8Array) {
-      const bytes = typeof this.body === 'string' ? Buffer.from(this.body, 'utf8') : Buffer.from(this.body);
-      this.accept(bytes);
-      yield bytes;
+    const whole = this.whole();
+    if (whole) {
+      yield whole;
       return;
     }
-    for await (const chunk of this.body) {
+    for await (const chunk of this.body as Readable) {
       const bytes = toBuffer(chunk);
       this.accept(bytes);
       yield bytes;

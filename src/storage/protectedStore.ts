@@ -6,6 +6,7 @@
  * store, or an explicit opt-out, a write fails with a non-retryable error saying what to set.
  */
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import {
   assertSafeKey,
   type BlobInfo,
@@ -95,7 +96,7 @@ export class ProtectedBlobStore implements BlobStore {
     const measured = new MeasuredBody(key, body, options.maxBytes);
     const segments = encryptSegments(measured.chunks(), keyring, key);
     // A body already in memory goes to the inner store sealed whole, so that it is written in one call.
-    const sealed = body instanceof Readable ? Readable.from(segments) : await collect(segments);
+    const sealed = body instanceof Readable ? Readable.from(segments) : await buffer(segments);
     await this.inner.put(
       key,
       sealed,
@@ -214,10 +215,4 @@ export class ProtectedBlobStore implements BlobStore {
     }
     return head.subarray(0, MAX_HEADER_BYTES);
   }
-}
-
-async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
-  const all: Buffer[] = [];
-  for await (const chunk of chunks) all.push(chunk);
-  return Buffer.concat(all);
 }
