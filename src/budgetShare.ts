@@ -45,7 +45,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { ActivitySlotInfo, CustomSlotSupplier } from '@temporalio/worker';
-import { PACING_SHARE, SEND_WINDOW_MS, type SendAllowance } from './clients/sendBudget.js';
+import { SEND_GUARD_MS, SEND_WINDOW_MS, type SendAllowance } from './clients/sendBudget.js';
 
 export const REFRESH_MS = 2000;
 /** Longest DescribeTaskQueue call waited for; a slower answer is dropped and the last view kept. */
@@ -56,9 +56,12 @@ const STEP_BACK_CHECK_MS = 100;
 export const PRESENCE_POLL_MS = 3000;
 /** A worker whose last presence poll is this much older than the freshest one is gone. */
 export const LIVE_FOR_MS = 10_000;
-/** Another worker's refresh interval and slowest answer, then one full window of its cap. */
-export const JOIN_HOLD_MS = REFRESH_MS + DESCRIBE_DEADLINE_MS + SEND_WINDOW_MS;
-export const RAISE_AFTER_MS = REFRESH_MS + DESCRIBE_DEADLINE_MS + SEND_WINDOW_MS;
+/**
+ * Another worker's refresh interval and slowest answer, then one full window of its cap and the
+ * lateness of a request it sent under its old cap (sendWindow.ts).
+ */
+export const JOIN_HOLD_MS = REFRESH_MS + DESCRIBE_DEADLINE_MS + SEND_WINDOW_MS + SEND_GUARD_MS;
+export const RAISE_AFTER_MS = REFRESH_MS + DESCRIBE_DEADLINE_MS + SEND_WINDOW_MS + SEND_GUARD_MS;
 /**
  * Idle this long (no Chatwoot activity running) beside a live worker, a worker stops polling for
  * presence: longer than the pauses inside an import (a child's start, a chunk's turn), short against
@@ -192,7 +195,7 @@ export class BudgetShare {
     }
     let cap = Number.POSITIVE_INFINITY;
     for (const { live } of this.observations) cap = Math.min(cap, capOf(budget, live, this.identity));
-    return { perWindow: cap, perSecond: cap * PACING_SHARE };
+    return { perWindow: cap, perSecond: cap };
   }
 }
 

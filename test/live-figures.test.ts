@@ -18,7 +18,7 @@ import {
 function clocked(perWindow: number, perSecond: number) {
   const clock = { now: 1_000_000 };
   const allowance = { perWindow, perSecond };
-  const scheduler = new SendScheduler(() => allowance, {
+  const pacer = new SendScheduler(() => allowance, {
     now: () => clock.now,
     sleep: (ms) =>
       new Promise<void>((resolve) =>
@@ -28,6 +28,11 @@ function clocked(perWindow: number, perSecond: number) {
         }),
       ),
   });
+  // Each request answered as it is released: its place is held for 1,000 ms from its send.
+  const scheduler = {
+    take: () => pacer.take().then((ticket) => ticket.answered()),
+    usage: (nowMs?: number) => pacer.usage(nowMs),
+  };
   return { clock, allowance, scheduler };
 }
 
@@ -43,7 +48,7 @@ describe('live figures: the request rate a pacer measures', () => {
     const usage = scheduler.usage(now);
     assert.equal(usage.capPerSecond, 8);
     assert.equal(usage.sentPerSecond, (inWindow * 1000) / USAGE_WINDOW_MS);
-    // Near the cap (8 per 1,100 ms: 7.3/s), never above it.
+    // Near the cap (8 per 1,000 ms), never above it.
     assert.ok(usage.sentPerSecond > 7 && usage.sentPerSecond <= 8, String(usage.sentPerSecond));
     // Ten seconds of silence later nothing is counted.
     assert.equal(scheduler.usage(now + USAGE_WINDOW_MS).sentPerSecond, 0);

@@ -98,7 +98,7 @@ describe('the plan’s estimate', () => {
     });
     const budgeted = estimatePlan(c, settings({ chatwootRequestsPerSecond: 20, intercomPer10s: 1000 }));
     assert.equal(budgeted.chatwoot.budgetSource, 'CHATWOOT_REQUESTS_PER_SECOND');
-    assert.ok(Math.abs(budgeted.chatwoot.seconds - budgeted.chatwoot.requests / ((20 * 1000) / 1100)) < 1e-9);
+    assert.ok(Math.abs(budgeted.chatwoot.seconds - budgeted.chatwoot.requests / ((20 * 1000) / 1050)) < 1e-9);
     assert.equal(budgeted.boundBy, 'chatwoot budget');
     assert.equal(budgeted.intercom.rateSource, 'X-RateLimit-Limit');
     assert.equal(budgeted.intercom.perSecond, 100);

@@ -7,10 +7,13 @@ import assert from 'node:assert/strict';
 import { PRIORITY_WAIT_LIMIT_MS, type SendAllowance, SendScheduler } from '../src/clients/sendBudget.js';
 import { currentSendPriority, withSendPriority } from '../src/clients/sendPriority.js';
 
-/** A scheduler on a virtual clock: each of its sleeps advances the clock by what it asked. */
+/**
+ * A scheduler on a virtual clock: each of its sleeps advances the clock by what it asked. Every
+ * request is answered the moment it is released, so a place is held for `windowMs` from its send.
+ */
 function virtualScheduler(allowance: () => SendAllowance, windowMs?: number) {
   const clock = { now: 0 };
-  const scheduler = new SendScheduler(allowance, {
+  const pacer = new SendScheduler(allowance, {
     windowMs,
     now: () => clock.now,
     sleep: (ms) =>
@@ -21,6 +24,9 @@ function virtualScheduler(allowance: () => SendAllowance, windowMs?: number) {
         }),
       ),
   });
+  const scheduler = {
+    take: (priority?: number) => pacer.take(priority).then((ticket) => ticket.answered()),
+  };
   return { clock, scheduler };
 }
 

@@ -11,7 +11,7 @@ import { ChatwootClient } from '../clients/chatwoot/client.js';
 import { RequestPacer } from '../clients/httpCore.js';
 import { IntercomClient } from '../clients/intercom/client.js';
 import type { Conversation } from '../clients/intercom/schemas.js';
-import { PACING_SHARE, type SendAllowance, SendScheduler } from '../clients/sendBudget.js';
+import { type SendAllowance, SendScheduler } from '../clients/sendBudget.js';
 import { intercomBaseUrl, type MigrationInput } from '../config.js';
 import type { BlobStore } from '../storage/blobStore.js';
 import { createBlobStore } from '../storage/index.js';
@@ -57,13 +57,6 @@ export class MissingSecretError extends Error {
 }
 
 /**
- * Chatwoot requests are paced this far under the worker's share of CHATWOOT_REQUESTS_PER_SECOND (91%),
- * and never more than the share are sent in any 1,100 ms (clients/sendBudget.ts): the benchmark saw
- * 203 arrive within one second when pacing at exactly 200/s.
- */
-export const CHATWOOT_PACING_SHARE = PACING_SHARE;
-
-/**
  * This worker's part of the Chatwoot budget. The worker process derives it from the workers Temporal
  * sees polling the chatwoot-writes queue (src/budgetShare.ts); without one, the worker has it all.
  */
@@ -76,7 +69,7 @@ export interface ActivityDepsOptions {
 }
 
 const wholeBudget: ChatwootBudgetShare = {
-  allowance: (budget) => ({ perWindow: Math.floor(budget), perSecond: budget * CHATWOOT_PACING_SHARE }),
+  allowance: (budget) => ({ perWindow: Math.floor(budget), perSecond: budget }),
 };
 
 /**

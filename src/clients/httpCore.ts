@@ -142,30 +142,41 @@ export class TokenBucket {
     return Math.max(0, allowedAt - nowMs);
   }
 
-  async take(): Promise<void> {
+  async take(): Promise<undefined> {
     const waitMs = this.reserve();
     if (waitMs > 0) await sleep(waitMs);
+    return undefined;
   }
 }
+
+/** What a pacer hands out with each send: a SendScheduler's ticket wants to know when the answer came. */
+export interface SentRequest {
+  answered(): void;
+}
+const NOTHING_TO_TELL: SentRequest = { answered: () => {} };
 
 /** Everything that holds requests back before they are sent: the token bucket and server-requested pauses. */
 export class RequestPacer {
   private resumeAt = 0;
 
-  /** A TokenBucket, or a SendScheduler (sendBudget.ts) that also caps the sends of any 1,000 ms. */
-  constructor(private readonly bucket?: { take(): Promise<void> }) {}
+  /**
+   * A TokenBucket, or a SendScheduler (sendBudget.ts), which caps the requests of any 1,000 ms at
+   * Chatwoot and so needs each one's answer time.
+   */
+  constructor(private readonly bucket?: { take(): Promise<SentRequest | undefined> }) {}
 
   /** Holds every later request of this client until the given time (ms since the epoch). */
   holdUntil(epochMs: number): void {
     this.resumeAt = Math.max(this.resumeAt, epochMs);
   }
 
-  async acquire(): Promise<void> {
+  /** Resolves when the request may go; call `answered()` on the result once its answer came (or not). */
+  async acquire(): Promise<SentRequest> {
     // A loop, because another call may push the pause further while this one sleeps.
     for (let waitMs = this.resumeAt - Date.now(); waitMs > 0; waitMs = this.resumeAt - Date.now()) {
       await sleep(waitMs);
     }
-    await this.bucket?.take();
+    return (await this.bucket?.take()) ?? NOTHING_TO_TELL;
   }
 }
 
@@ -340,6 +351,8 @@ interface AttemptFailure {
   mayHaveBeenApplied: boolean;
 }
 
+type AttemptOutcome<T> = { ok: true; value: T } | ({ ok: false } & AttemptFailure);
+
 const WAIT_REPORT_SLICE_MS = 5000;
 const MAX_SERVER_WAIT_JITTER_MS = 250;
 
@@ -379,9 +392,14 @@ export class HttpCore {
     const endpoint = `${call.method} ${call.route.path}`;
     const replaySafe = call.replaySafe ?? !(call.method === 'POST' || call.method === 'PATCH');
     for (let attempt = 1; ; attempt++) {
-      await this.pacer.acquire();
+      const sent = await this.pacer.acquire();
       this.count(routeKey, attempt);
-      const outcome = await this.attempt(call, endpoint, schema);
+      let outcome: AttemptOutcome<z.output<S>>;
+      try {
+        outcome = await this.attempt(call, endpoint, schema, sent);
+      } finally {
+        sent.answered();
+      }
       if (outcome.ok) return outcome.value;
       const { failure, mayHaveBeenApplied } = outcome;
       if (!failure.retryable || attempt >= this.settings.maxAttempts) throw failure;
@@ -412,7 +430,8 @@ export class HttpCore {
     call: CallSpec,
     endpoint: string,
     schema: S,
-  ): Promise<{ ok: true; value: z.output<S> } | ({ ok: false } & AttemptFailure)> {
+    sent: SentRequest,
+  ): Promise<AttemptOutcome<z.output<S>>> {
     let response: { statusCode: number; headers: IncomingHttpHeaders; body: string };
     const cap = this.options.maxResponseBytes;
     const stopReading = cap === undefined ? undefined : new AbortController();
@@ -441,7 +460,12 @@ export class HttpCore {
         });
       }
       response = await pending;
+      // Told before the body is parsed: the request reached the server before this moment.
+      sent.answered();
     } catch (error) {
+      // A failed attempt (a reset, a timeout) also ends its place: whatever reached the server did
+      // so before the failure was seen, except a request still sitting in a network buffer.
+      sent.answered();
       if (oversized && cap !== undefined) return this.tooLarge(endpoint, oversized, cap);
       return { ok: false, ...this.networkFailure(error, endpoint) };
     }

@@ -1,17 +1,25 @@
 /**
  * The window and pace of the Chatwoot send cap (sendBudget.ts), in a module without imports, so that
- * pure code (the plan's estimate) follows the same constants as the pacer.
+ * pure code (the plan's estimate, the budget share) follows the same constants as the pacer.
  *
- * The cap holds over 1,000 ms plus a guard: requests do not reach Chatwoot after exactly the same
- * delay (a busy network, a server that reads its sockets late), and a second over budget at the
- * sender must not become one at Chatwoot. The sandbox, sharing two cores with the test, read some
- * requests 20 ms late at the 99th percentile; a 1,000 ms cap alone let 17 or 18 arrive within one
- * second of a 16/s budget (test/budget-workers.integration.test.ts). With a 50 ms guard the bench
- * (its sandboxes share a process with the bench itself, which stalled up to 115 ms) still saw 53
- * arrive within one second of a 50/s budget on 2026-11-28; a steady pace absorbs as much lateness as
- * the guard is long, so 100 ms, at the cost of pacing at 91% of the budget instead of 95%.
+ * Chatwoot counts a request when it arrives (Rack::Attack, config/initializers/rack_attack.rb), and
+ * the sender cannot see that moment, only that it lies between the send and the answer. So the cap
+ * counts each request from its send until SEND_WINDOW_MS after its answer (or for as long as none has
+ * come): whatever the network or a busy server does to arrival times, no 1,000 ms at Chatwoot then
+ * holds more than the cap (the proof is in sendBudget.ts). Until 2026-11-29 the cap counted sends over
+ * 1,100 ms instead, a guard that paced at 91% of the budget and was still not a proof.
+ */
+export const SEND_WINDOW_MS = 1000;
+/**
+ * How late a request may still reach Chatwoot after a worker lowered its cap: the budget share's
+ * join hold and raise delay (budgetShare.ts) wait this long past a window, for requests sent under the
+ * old cap. The bench measured arrivals up to 60 ms after their send (BENCHMARKS.md, "The send guard").
  */
 export const SEND_GUARD_MS = 100;
-export const SEND_WINDOW_MS = 1000 + SEND_GUARD_MS;
-/** Even pacing at the rate the guarded cap allows, so that the cap rarely has to stop a burst. */
-export const PACING_SHARE = 1000 / SEND_WINDOW_MS;
+/**
+ * A request's answer time the plan's estimate assumes: the cap's window lasts until 1,000 ms after the
+ * answer, so a sender reaches SEND_WINDOW_MS / (SEND_WINDOW_MS + answer time) of its cap.
+ */
+export const TYPICAL_ANSWER_MS = 50;
+/** The share of the budget the plan's estimate expects the pacer to use. */
+export const EXPECTED_BUDGET_SHARE = SEND_WINDOW_MS / (SEND_WINDOW_MS + TYPICAL_ANSWER_MS);

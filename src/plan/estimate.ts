@@ -24,7 +24,7 @@
  */
 
 // The share of its budget the Chatwoot client paces at: the estimate follows the pacer's own constant.
-import { PACING_SHARE } from '../clients/sendWindow.js';
+import { EXPECTED_BUDGET_SHARE } from '../clients/sendWindow.js';
 
 /** GET /contacts/search and POST /conversations/filter, once a run, before the first creates. */
 const RUN_START_QUESTIONS = 2;
@@ -249,7 +249,7 @@ export function estimatePlan(counts: PlanCounts, settings: PlanSettings): PlanEs
   const byStep = chatwootRequests(counts, settings);
   const requests = sum(Object.values(byStep));
   const budgetPerSecond = settings.chatwootRequestsPerSecond ?? CHATWOOT_DEFAULT_REQUESTS_PER_SECOND;
-  const chatwootSeconds = requests / (budgetPerSecond * PACING_SHARE);
+  const chatwootSeconds = requests / (budgetPerSecond * EXPECTED_BUDGET_SHARE);
 
   const fromHeader = settings.intercomPer10s ? settings.intercomPer10s / 10 : undefined;
   const candidates: { perSecond: number; source: PlanEstimate['intercom']['rateSource'] }[] = [];
