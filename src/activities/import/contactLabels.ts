@@ -33,6 +33,10 @@ import { sleep } from '@temporalio/activity';
 import type { ChatwootClient } from '../../clients/chatwoot/client.js';
 import { HttpFailure } from '../../clients/httpFailure.js';
 import { contactLabelsToSet } from '../../mapping/contactNotes.js';
+import { mapLimited } from '../mapLimited.js';
+
+/** Label listings read back at once. */
+const READ_BACKS_AT_ONCE = 4;
 
 /** Contacts per request: the job saves them one after the other in one Sidekiq thread. */
 export const CONTACT_IDS_PER_REQUEST = 100;
@@ -172,9 +176,15 @@ export function createContactLabelBatch(
         group.ids.add(entry.chatwootId);
       }
     }
+    const groups = [...waiting.values()];
+    // Reads, so a few labels at once: one after the other they kept the conversations waiting at
+    // Chatwoot's latency (the contacts step ends with them) while the budget had room.
+    const shown = await mapLimited(groups, READ_BACKS_AT_ONCE, ({ label, ids }) =>
+      shownWithLabel(chatwoot, label, ids, result),
+    );
     const missing = new Map<number, string[]>();
-    for (const { label, ids } of waiting.values()) {
-      const seen = await shownWithLabel(chatwoot, label, ids, result);
+    for (const [index, { label, ids }] of groups.entries()) {
+      const seen = shown[index] as Set<number>;
       for (const id of ids) {
         if (seen.has(id)) continue;
         const entry = pending.get(id) as Pending;

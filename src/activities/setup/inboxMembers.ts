@@ -11,6 +11,9 @@ import type { MigrationInput } from '../../config.js';
 import { getJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
+import { mapLimited } from '../mapLimited.js';
+
+const TOKEN_CHECKS_AT_ONCE = 8;
 
 /**
  * Adds to the archive inbox every agent with a token in CHATWOOT_AGENT_TOKENS (they write) and every
@@ -52,11 +55,12 @@ export async function ensureArchiveInboxMembers(
   // being dropped should a server treat the list as the whole membership.
   if (missing.length > 0) await chatwoot.addInboxMembers(inbox.id, [...current, ...missing]);
 
-  for (const email of writers) {
+  // One read per token, all at once: the import waits for the mapping, and these are independent.
+  await mapLimited(writers, TOKEN_CHECKS_AT_ONCE, async (email) => {
     try {
       await deps.chatwoot(input, email).listInboxMembers(inbox.id);
     } catch (error) {
       throw error instanceof ChatwootPolicyRefusal ? error.inInbox(inbox) : error;
     }
-  }
+  });
 }
