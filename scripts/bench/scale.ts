@@ -63,6 +63,22 @@ export async function runScale(base: Settings, size: number): Promise<void> {
   };
   const startedAt = new Date();
   console.log(`bench: scale run of ${size} conversations at ${rps} req/s, samples every ${step}`);
+  const command = commandLine(size, rps, latency);
+  // An hour-long run can die late (the 100,000 run of 2026-11-29 did, after its verification): the
+  // block is written at every sample and once the verification is known, and replaced at the end.
+  const writeSoFar = (samples: Sample[], verification?: string) => {
+    const lines = [
+      `Run started on ${startedAt.toISOString()} — machine: ${machineLine()}.`,
+      '',
+      `**Incomplete: the bench writes this block as the run goes and replaces it at the end; this is where it stopped** (${samples.at(-1)?.conversations ?? 0} of ${size} conversations created${verification ? ', verification done' : ''}).`,
+      '',
+      command,
+      '',
+      ...sampleTable(samples),
+      ...(verification ? ['', `- workflow: \`${verification}\``] : []),
+    ];
+    writeReport(base.output, lines.join('\n'), SCALE_MARKERS);
+  };
   const report = await withStack(async ({ client, server, bundlePath, dataDir }) => {
     const scenario = await startScenario({
       ...scenarioOptions(settings, size, 1),
@@ -126,6 +142,7 @@ export async function runScale(base: Settings, size: number): Promise<void> {
                 : 0) / 1024,
           });
           console.log(`bench: scale ${JSON.stringify(samples.at(-1))}`);
+          writeSoFar(samples);
           last = { n, t: now, worker: workerCpu, temporal: temporalCpu };
           while (next <= n) next += step;
           // Every conversation is created: one last sample, then only wait for the verification.
@@ -139,6 +156,7 @@ export async function runScale(base: Settings, size: number): Promise<void> {
       }
       const verifyHandle = client.workflow.getHandle(workflowIds.child(1, 'verify'));
       const verification = reconciliationLine(await verifyHandle.result());
+      writeSoFar(samples, verification);
       const verifyDescription = await verifyHandle.describe();
       const e2eMs = (verifyDescription.closeTime?.getTime() ?? Date.now()) - start;
       await handle.terminate('the scale run measures up to the verification');
@@ -188,22 +206,32 @@ export async function runScale(base: Settings, size: number): Promise<void> {
   const lines = [
     `Run on ${startedAt.toISOString()} — machine: ${machineLine()}.`,
     '',
-    `Command: \`BENCH_SCALE=${r.size}${r.rps !== 2000 ? ` BENCH_SCALE_RPS=${r.rps}` : ''}${r.latency ? ` BENCH_LATENCY_MS=${r.latency}` : ''} make bench\` — ${r.size} conversations of one or two messages, budget ${r.rps} req/s, latency ${r.latency} ms, no rollout.`,
+    commandLine(r.size, r.rps, r.latency),
     '',
     `e2e (start to the verification's end) ${seconds(r.e2eMs)}; import rate ${steady(r.samples)}; ${r.workflows} workflows, ${r.events} history events (${fixed(r.events / r.size)} per conversation); the import ran as ${r.importRuns} runs (continue-as-new), the largest ${r.largestImportHistory} events; worker RSS peak ${fixed(r.rssPeakMb)} MB; CPU over the run: worker ${fixed(r.cpu.worker)} s (${fixed((r.cpu.worker * 1000) / r.size)} ms/conv), Temporal ${fixed(r.cpu.temporal)} s (${fixed((r.cpu.temporal * 1000) / r.size)} ms/conv), whole machine ${fixed(r.cpu.machine)} s.`,
     '',
-    '| conversations created | at | rate since the last sample | worker RSS | worker heap | worker CPU ms/conv | Temporal CPU ms/conv | import run | its history | its size |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...r.samples.map(
-      (s) =>
-        `| ${s.conversations} | ${fixed(s.atS)} s | ${fixed(s.ratePerS)}/s | ${fixed(s.rssMb)} MB | ${fixed(s.heapMb)} MB | ${fixed(s.workerCpuMsPerConv)} | ${fixed(s.temporalCpuMsPerConv)} | ${s.importRun} | ${s.historyEvents} events | ${fixed(s.historyKb)} KiB |`,
-    ),
+    ...sampleTable(r.samples),
     '',
     `- workflow: \`${r.verification}\``,
     `- sandbox state: \`${r.sandbox}\``,
   ];
   writeReport(base.output, lines.join('\n'), SCALE_MARKERS);
   console.log(`bench: wrote the scale block of ${base.output}`);
+}
+
+function commandLine(size: number, rps: number, latency: number): string {
+  return `Command: \`BENCH_SCALE=${size}${rps !== 2000 ? ` BENCH_SCALE_RPS=${rps}` : ''}${latency ? ` BENCH_LATENCY_MS=${latency}` : ''} make bench\` — ${size} conversations of one or two messages, budget ${rps} req/s, latency ${latency} ms, no rollout.`;
+}
+
+function sampleTable(samples: Sample[]): string[] {
+  return [
+    '| conversations created | at | rate since the last sample | worker RSS | worker heap | worker CPU ms/conv | Temporal CPU ms/conv | import run | its history | its size |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...samples.map(
+      (s) =>
+        `| ${s.conversations} | ${fixed(s.atS)} s | ${fixed(s.ratePerS)}/s | ${fixed(s.rssMb)} MB | ${fixed(s.heapMb)} MB | ${fixed(s.workerCpuMsPerConv)} | ${fixed(s.temporalCpuMsPerConv)} | ${s.importRun} | ${s.historyEvents} events | ${fixed(s.historyKb)} KiB |`,
+    ),
+  ];
 }
 
 /** Conversations a second from the first sample to the last: the export's head start left out. */

@@ -37,17 +37,7 @@ export async function mappingWorkflow({ input }: { input: MigrationInput }): Pro
     chatwoot.syncCannedResponses({ input }),
     chatwoot.syncHelpCenter({ input }),
   ]);
-  const mappingKey = await chatwoot.saveMapping({ input }, { inboxId });
-  return {
-    mappingKey,
-    inboxId,
-    labels,
-    teams,
-    agentsMatched: agents.matched,
-    agentsUnmatched: agents.unmatched,
-    cannedResponses,
-    articles,
-  };
+  return saved(input, { inboxId, agents, labels, teams, cannedResponses, articles });
 }
 
 async function mapInThreeLines(input: MigrationInput): Promise<MappingResult> {
@@ -72,6 +62,20 @@ async function mapInThreeLines(input: MigrationInput): Promise<MappingResult> {
     chatwoot.syncCannedResponses({ input }),
     chatwoot.syncHelpCenter({ input }),
   ]);
+  return saved(input, { inboxId, agents, labels, teams, cannedResponses, articles });
+}
+
+interface MappedParts {
+  inboxId: number;
+  agents: { matched: number; unmatched: number };
+  labels: number;
+  teams: number;
+  cannedResponses: number;
+  articles: number;
+}
+
+async function saved(input: MigrationInput, parts: MappedParts): Promise<MappingResult> {
+  const { inboxId, agents, labels, teams, cannedResponses, articles } = parts;
   const mappingKey = await chatwoot.saveMapping({ input }, { inboxId });
   return {
     mappingKey,
