@@ -220,9 +220,10 @@ export function createSetupActivities(deps: ActivityDeps) {
     const plan = planLabels(names);
     await putJson(store, blobLayout.mappingPart(input.account, 'labels'), plan);
     const wanted = new Set<string>([FROM_INTERCOM_LABEL, ...plan.labels.map((label) => label.title)]);
-    for (const title of wanted) {
-      if (!existing.has(title)) await chatwoot.createLabel(title);
-    }
+    // Distinct titles, so a few at once (as the attribute definitions above): one after the other they
+    // were the mapping's last half second at Chatwoot's latency, and the import waits for the mapping.
+    const missing = [...wanted].filter((title) => !existing.has(title));
+    await mapLimited(missing, SETUP_CREATES_AT_ONCE, (title) => chatwoot.createLabel(title));
     return wanted.size;
   }
 

@@ -66,13 +66,10 @@ export function createTicketSetupActivities(deps: ActivityDeps) {
       FROM_INTERCOM_LABEL,
       ...types.map((type) => ticketTypeLabel(type.name ?? type.category ?? 'ticket')),
     ]);
-    let labels = 0;
-    for (const title of titles) {
-      if (existingLabels.has(title)) continue;
-      await chatwoot.createLabel(title);
-      labels++;
-    }
-    return { definitions, labels };
+    // Distinct titles: a few at once, like the definitions.
+    const missingLabels = [...titles].filter((title) => !existingLabels.has(title));
+    await mapLimited(missingLabels, SETUP_CREATES_AT_ONCE, (title) => chatwoot.createLabel(title));
+    return { definitions, labels: missingLabels.length };
   }
 
   return { ensureTicketSetup };
