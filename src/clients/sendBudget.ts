@@ -93,12 +93,17 @@ export class SendScheduler {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<unknown>;
   private readonly queue: Waiting[] = [];
+  /** Requests released and not yet answered: each holds a place until its answer. */
+  private unanswered = 0;
   /**
-   * Answer times of the requests holding a place: undefined while one waits for its answer. Kept as
-   * a plain array, in no order (answers come out of order): it holds at most the cap and the
-   * requests in flight, and is read once per send.
+   * Answer times of the answered requests still holding a place, oldest first: answers are stamped
+   * when they come, so appending keeps the order, and the place to free next is always the first.
+   * A queue rather than a scan: at a budget of a few thousand a second, sorting the places at every
+   * send would cost more than the sends.
    */
-  private readonly places: { answeredAt: number | undefined }[] = [];
+  private readonly answeredAt: number[] = [];
+  /** Index of the oldest entry of `answeredAt` still holding a place (entries before it are gone). */
+  private answeredFrom = 0;
   /** Wakes the pump when an answer frees a place before its planned sleep ends. */
   private wake: (() => void) | undefined;
   /** The last waitMs found the cap full of requests without answers: only an answer can help. */
@@ -155,15 +160,14 @@ export class SendScheduler {
     this.forgetAnsweredBefore(nowMs - this.windowMs);
     let windowWait = 0;
     this.awaitingAnswers = false;
-    const over = this.places.length - cap + 1;
+    const answered = this.answeredAt.length - this.answeredFrom;
+    const over = this.unanswered + answered - cap + 1;
     if (over > 0) {
-      // The over-th place to come free among the answered ones; unanswered ones free none yet.
-      const freedAt = this.places
-        .filter((place) => place.answeredAt !== undefined)
-        .map((place) => (place.answeredAt as number) + this.windowMs)
-        .sort((a, b) => a - b);
-      this.awaitingAnswers = freedAt.length < over;
-      windowWait = this.awaitingAnswers ? HOLD_RECHECK_MS : (freedAt[over - 1] as number) - nowMs;
+      // The over-th answered place frees first; unanswered ones free none yet.
+      this.awaitingAnswers = answered < over;
+      windowWait = this.awaitingAnswers
+        ? HOLD_RECHECK_MS
+        : (this.answeredAt[this.answeredFrom + over - 1] as number) + this.windowMs - nowMs;
     }
     const intervalMs = 1000 / perSecond;
     const rateWait = this.theoreticalArrival - Math.max(intervalMs, this.catchUpMs) - nowMs;
@@ -173,11 +177,17 @@ export class SendScheduler {
 
   /** Drops the places answered at or before `limitMs`: their requests reached Chatwoot by then. */
   private forgetAnsweredBefore(limitMs: number): void {
-    let kept = 0;
-    for (const place of this.places) {
-      if (place.answeredAt === undefined || place.answeredAt > limitMs) this.places[kept++] = place;
+    while (
+      this.answeredFrom < this.answeredAt.length &&
+      (this.answeredAt[this.answeredFrom] as number) <= limitMs
+    ) {
+      this.answeredFrom++;
     }
-    this.places.length = kept;
+    // Compacted now and then rather than shifted per entry.
+    if (this.answeredFrom > 1024 && this.answeredFrom * 2 > this.answeredAt.length) {
+      this.answeredAt.splice(0, this.answeredFrom);
+      this.answeredFrom = 0;
+    }
   }
 
   /** Sends per second lately and the cap now (per 1,000 ms, the budget's unit). */
@@ -204,12 +214,15 @@ export class SendScheduler {
     if (this.recent.length > 64 && (this.recent[0] as number) <= nowMs - USAGE_WINDOW_MS)
       this.forgetBefore(nowMs - USAGE_WINDOW_MS);
     this.theoreticalArrival = Math.max(this.theoreticalArrival, nowMs) + 1000 / perSecond;
-    const place: { answeredAt: number | undefined } = { answeredAt: undefined };
-    this.places.push(place);
+    this.unanswered++;
+    let done = false;
     return {
       answered: () => {
-        if (place.answeredAt !== undefined) return;
-        place.answeredAt = this.now();
+        if (done) return;
+        done = true;
+        this.unanswered--;
+        // Never before the last one: a clock set back must not free a place early.
+        this.answeredAt.push(Math.max(this.now(), this.answeredAt.at(-1) ?? 0));
         // Only a pump that waits for answers needs waking: otherwise it already knows when to look.
         if (this.awaitingAnswers) this.wake?.();
       },
