@@ -62,9 +62,8 @@ export function useLocalBlobKey(): { keyId: string; key: string } {
  * the --sqlite-pragma values), and Temporal's SQLite plugin serialises every transaction on one
  * connection (common/persistence/sql/sqlplugin/sqlite/plugin.go, SetMaxOpenConns(1)), so under
  * SQLite's defaults (a rollback journal, synchronous=full) each history write waited for several
- * fsyncs in turn: on the bench's 300 conversations that was
- * 81 ms of the server's CPU a conversation and 45 s end to end, against 52 ms and 36 s in WAL
- * (BENCHMARKS.md). WAL with `normal` keeps every committed transaction through a crash of the server
+ * fsyncs in turn: on the bench's 300 conversations that was 81 ms of the server's CPU a conversation
+ * and 45 s end to end, against 52 ms and 36 s in WAL (BENCHMARKS.md). WAL with `normal` keeps every committed transaction through a crash of the server
  * process (the restart tests kill it); only a crash of the machine itself may lose the last ones,
  * which a local stack can afford.
  */

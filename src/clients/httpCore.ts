@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import got, { type Delays, RequestError, TimeoutError } from 'got';
 import type { z } from 'zod';
 import { HttpFailure } from './httpFailure.js';
+import type { SendTicket } from './sendBudget.js';
 
 export type ServiceName = HttpFailure['service'];
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -149,11 +150,8 @@ export class TokenBucket {
   }
 }
 
-/** What a pacer hands out with each send: a SendScheduler's ticket wants to know when the answer came. */
-export interface SentRequest {
-  answered(): void;
-}
-const NOTHING_TO_TELL: SentRequest = { answered: () => {} };
+/** The ticket of a pacer that does not need the answer times (a TokenBucket, or none). */
+const NOTHING_TO_TELL: SendTicket = { answered: () => {} };
 
 /** Everything that holds requests back before they are sent: the token bucket and server-requested pauses. */
 export class RequestPacer {
@@ -163,7 +161,7 @@ export class RequestPacer {
    * A TokenBucket, or a SendScheduler (sendBudget.ts), which caps the requests of any 1,000 ms at
    * Chatwoot and so needs each one's answer time.
    */
-  constructor(private readonly bucket?: { take(): Promise<SentRequest | undefined> }) {}
+  constructor(private readonly bucket?: { take(): Promise<SendTicket | undefined> }) {}
 
   /** Holds every later request of this client until the given time (ms since the epoch). */
   holdUntil(epochMs: number): void {
@@ -171,7 +169,7 @@ export class RequestPacer {
   }
 
   /** Resolves when the request may go; call `answered()` on the result once its answer came (or not). */
-  async acquire(): Promise<SentRequest> {
+  async acquire(): Promise<SendTicket> {
     // A loop, because another call may push the pause further while this one sleeps.
     for (let waitMs = this.resumeAt - Date.now(); waitMs > 0; waitMs = this.resumeAt - Date.now()) {
       await sleep(waitMs);
@@ -430,7 +428,7 @@ export class HttpCore {
     call: CallSpec,
     endpoint: string,
     schema: S,
-    sent: SentRequest,
+    sent: SendTicket,
   ): Promise<AttemptOutcome<z.output<S>>> {
     let response: { statusCode: number; headers: IncomingHttpHeaders; body: string };
     const cap = this.options.maxResponseBytes;

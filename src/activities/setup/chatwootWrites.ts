@@ -4,7 +4,11 @@
  * saved to the blob store; workflows only see counts.
  */
 import { log } from '@temporalio/activity';
-import type { AttributeDisplayType, NewCustomAttributeDefinition } from '../../clients/chatwoot/client.js';
+import type {
+  AttributeDisplayType,
+  ChatwootClient,
+  NewCustomAttributeDefinition,
+} from '../../clients/chatwoot/client.js';
 import type {
   Admin,
   Article,
@@ -116,6 +120,21 @@ export const setupQueue = taskQueues.chatwoot;
 /** Setup creates sent at once where they do not depend on each other. */
 export const SETUP_CREATES_AT_ONCE = 4;
 
+/**
+ * Creates the titles of `wanted` that `existing` lacks, a few at once: distinct titles cannot
+ * collide, and one after the other they were the mapping's last half second at Chatwoot's latency
+ * (the import waits for the mapping). Answers how many it created.
+ */
+export async function createMissingLabels(
+  chatwoot: ChatwootClient,
+  wanted: Iterable<string>,
+  existing: ReadonlySet<string>,
+): Promise<number> {
+  const missing = [...wanted].filter((title) => !existing.has(title));
+  await mapLimited(missing, SETUP_CREATES_AT_ONCE, (title) => chatwoot.createLabel(title));
+  return missing.length;
+}
+
 export function createSetupActivities(deps: ActivityDeps) {
   async function ensureArchiveInbox({ input }: { input: MigrationInput }): Promise<number> {
     const chatwoot = deps.chatwoot(input);
@@ -220,10 +239,7 @@ export function createSetupActivities(deps: ActivityDeps) {
     const plan = planLabels(names);
     await putJson(store, blobLayout.mappingPart(input.account, 'labels'), plan);
     const wanted = new Set<string>([FROM_INTERCOM_LABEL, ...plan.labels.map((label) => label.title)]);
-    // Distinct titles, so a few at once (as the attribute definitions above): one after the other they
-    // were the mapping's last half second at Chatwoot's latency, and the import waits for the mapping.
-    const missing = [...wanted].filter((title) => !existing.has(title));
-    await mapLimited(missing, SETUP_CREATES_AT_ONCE, (title) => chatwoot.createLabel(title));
+    await createMissingLabels(chatwoot, wanted, existing);
     return wanted.size;
   }
 

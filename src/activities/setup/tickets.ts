@@ -17,7 +17,7 @@ import type { ActivityDeps } from '../deps.js';
 import { type EntityManifest, recordsOf } from '../manifests.js';
 import { mapLimited } from '../mapLimited.js';
 import type { OnQueue } from '../queues.js';
-import { SETUP_CREATES_AT_ONCE } from './chatwootWrites.js';
+import { createMissingLabels, SETUP_CREATES_AT_ONCE } from './chatwootWrites.js';
 
 export const ticketSetupQueue = taskQueues.chatwoot;
 
@@ -66,10 +66,8 @@ export function createTicketSetupActivities(deps: ActivityDeps) {
       FROM_INTERCOM_LABEL,
       ...types.map((type) => ticketTypeLabel(type.name ?? type.category ?? 'ticket')),
     ]);
-    // Distinct titles: a few at once, like the definitions.
-    const missingLabels = [...titles].filter((title) => !existingLabels.has(title));
-    await mapLimited(missingLabels, SETUP_CREATES_AT_ONCE, (title) => chatwoot.createLabel(title));
-    return { definitions, labels: missingLabels.length };
+    const labels = await createMissingLabels(chatwoot, titles, existingLabels);
+    return { definitions, labels };
   }
 
   return { ensureTicketSetup };
