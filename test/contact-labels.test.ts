@@ -141,9 +141,36 @@ describe('contact labels in bulk', () => {
       assert.equal(sent(BULK) - before.bulk, 3, 'one request per distinct label');
       assert.equal(result.requests, 3);
       assert.equal(sent(SET_LABELS) - before.set, 0, 'no per-contact label write');
-      assert.equal(sent(LIST) - before.list, 3, 'one listing page per label, despite 40 older vip contacts');
+      assert.equal(
+        sent(LIST) - before.list,
+        1 + 3,
+        'a probe (the newest contact’s first label), then one listing page per label, despite 40 older vip contacts',
+      );
       assert.deepEqual([result.resent, result.oneByOne, result.gone], [0, 0, 0]);
       assert.equal(sandbox.state.contactBulkActionJobs.applied, 3);
+    });
+
+    it('looks early with one listing while the jobs wait, and sends nothing again', async () => {
+      const ids = [await create('p1'), await create('p2'), await create('p3')];
+      const labels = [['beta'], ['trial'], ['vip', 'beta']];
+      const wanted = ids.map((id, i) => ({ chatwootId: id, labels: labels[i] as string[] }));
+      sandbox.state.contactBulkActionJobs.delayMs = 400;
+      // The first probe looks before the jobs run, the second after.
+      const waits: number[] = [];
+      const wait = (ms: number) => {
+        waits.push(ms);
+        return new Promise<void>((resolve) => setTimeout(resolve, waits.length === 1 ? 0 : 800));
+      };
+      const before = { bulk: sent(BULK), list: sent(LIST) };
+      const batch = createContactLabelBatch(client, wait);
+      const recorded: number[] = [];
+      for (const entry of wanted) batch.add(entry, async () => void recorded.push(entry.chatwootId));
+      const result = await batch.flush();
+      assert.deepEqual([...recorded].sort(), [...ids].sort());
+      assert.deepEqual([result.resent, result.oneByOne, waits.length], [0, 0, 2]);
+      assert.equal(sent(BULK) - before.bulk, 3);
+      // Without probes: every label's listing at each look, 3 + 3.
+      assert.equal(sent(LIST) - before.list, 2 + 3, 'two probes of one listing, then a listing per label');
     });
 
     it('sends again what a lost job did not apply, and records it only then', async () => {

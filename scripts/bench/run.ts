@@ -5,9 +5,11 @@
  * runs). Phase times come from the children's start and close times; requests are told apart by
  * route (setup, import, verification), the minimum is counted from the workspace (./minimum.ts).
  */
+
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { type MigrationInputRaw, migrationInputSchema, workflowIds } from '../../src/config.js';
 import { reconciliationLine } from '../../src/reconciliationLine.js';
 import { reconcileSandboxes } from '../../src/sandbox/reconcile.js';
@@ -283,6 +285,23 @@ export async function runPipeline(
     const inImport = arrivals.filter((t) => t >= importFrom && t <= importTo).length;
 
     if (process.env.BENCH_TRACE) {
+      // The import's own history (its latest run): what it waited for between its requests.
+      const importHistory = await child('import')
+        .fetchHistory()
+        .then((history) =>
+          (history.events ?? []).map((event) => {
+            const seconds = Number(event.eventTime?.seconds ?? 0);
+            const at = seconds * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6) - start;
+            const scheduled = event.activityTaskScheduledEventAttributes?.activityType?.name;
+            const childType = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name;
+            return [
+              at,
+              proto.temporal.api.enums.v1.EventType[event.eventType ?? 0],
+              scheduled ?? childType ?? '',
+            ];
+          }),
+        )
+        .catch(() => []);
       writeFileSync(
         `${process.env.BENCH_TRACE}-${profile.name}-${size}.json`,
         JSON.stringify({
@@ -293,6 +312,7 @@ export async function runPipeline(
           endpoints,
           memory: worker.samples,
           intercomSamples,
+          importHistory,
           dump,
         }),
       );

@@ -55,6 +55,7 @@ import type { StatusWrite, SyncedIntercomState } from '../../mapping/syncMerge.j
 import { getJson, putJson } from '../../storage/blobStore.js';
 import { blobLayout } from '../../storage/layout.js';
 import type { ActivityDeps } from '../deps.js';
+import { mapLimited } from '../mapLimited.js';
 import type { OnQueue } from '../queues.js';
 import type { MigrationMapping } from '../setup/chatwootWrites.js';
 
@@ -63,12 +64,19 @@ export const bulkActionsQueue = taskQueues.chatwoot;
 /** Conversations per POST /bulk_actions (see the header). */
 export const BULK_IDS_PER_REQUEST = 100;
 
+/** Bulk requests of one batch in flight at once (the pacer spaces them; see send in applyPending). */
+export const BULK_SENDS_AT_ONCE = 8;
+
 /**
- * Seconds between the send and each read-back. A job normally runs within a second; from the second
- * read-back on, what is still not applied is sent again (its job was lost, or raised). After the last
- * the attempt fails and Temporal's retry starts over with what is still unconfirmed.
+ * Milliseconds between the send and each read-back. The first PROBE_ROUNDS are probes: a job of a
+ * small batch on an idle Sidekiq has run within a few hundred milliseconds, and a probe that finds the
+ * batch's newest conversation not applied yet stops at the first page (readBack, `settled`), so an
+ * early look costs one request. From the round after them (3 s after the send, as before probes),
+ * what is still not applied is sent again (its job was lost, or raised). After the last the attempt
+ * fails and Temporal's retry starts over with what is still unconfirmed.
  */
-export const READ_BACK_WAITS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 30_000, 30_000];
+export const READ_BACK_WAITS_MS = [300, 700, 2_000, 4_000, 8_000, 15_000, 30_000, 30_000, 30_000];
+const PROBE_ROUNDS = 2;
 
 export type BulkStatus = 'open' | 'resolved' | 'pending' | 'snoozed';
 
@@ -249,29 +257,99 @@ export function assigneeRequests(entries: readonly PendingFinalState[]): Assigne
     );
 }
 
+/** Conversation pages of one read-back in flight at once (pages.ts: a real page is a heavy answer). */
+const READ_BACK_PAGES_AT_ONCE = 4;
+
+/** Conversations per page of GET /conversations (ConversationFinder: 25). */
+const CONVERSATIONS_PER_PAGE = 25;
+
 /**
- * The archive inbox's newest conversations, newest first, until every wanted id was seen or a whole
- * page is older than all of them (created_at_desc; display ids grow with creation): a batch just
- * imported is at the top, so this reads a few pages, not the inbox.
+ * How deep to read the listing after its first page: for each wanted conversation the page that
+ * holds it at the latest (its rank below the newest is at most the difference of display ids, as
+ * display ids grow with creation and the gaps are other inboxes' or deleted conversations), and the
+ * depth that costs the fewest requests, pages below the first plus one GET for each conversation
+ * deeper than that. The smaller depth on a tie: a page is several queries on a real server.
  */
-async function readBack(
+export function readBackDepth(newestId: number, unseen: readonly number[]): number {
+  const latestPages = unseen
+    .map((id) => Math.floor(Math.max(0, newestId - id) / CONVERSATIONS_PER_PAGE) + 1)
+    .sort((a, b) => a - b);
+  let best = 1;
+  let bestCost = latestPages.filter((page) => page > 1).length;
+  for (const depth of new Set(latestPages)) {
+    const cost = depth - 1 + latestPages.filter((page) => page > depth).length;
+    if (cost < bestCost) {
+      best = depth;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+/**
+ * The wanted conversations as Chatwoot shows them now: the archive inbox's first page, newest first
+ * (a batch just imported is at the top), then the pages down to readBackDepth at once, then
+ * GET /conversations/:id for the rest (the longest conversation of an import starts first and ends
+ * last: paging down to it read the whole inbox, one page after the other). A conversation that moved
+ * a page down meanwhile (others created in between) is only looked up on its own too. `gone`: no
+ * longer in Chatwoot (deleted meanwhile).
+ */
+export async function readBack(
   chatwoot: ChatwootClient,
   inboxId: number,
   wanted: ReadonlySet<number>,
-): Promise<Map<number, Conversation>> {
+  settled?: (conversation: Conversation) => boolean,
+): Promise<{ found: Map<number, Conversation>; gone: Set<number> }> {
   const found = new Map<number, Conversation>();
-  const oldest = Math.min(...wanted);
-  for await (const page of chatwoot.listConversationPages({
-    inboxId,
-    status: 'all',
-    sortBy: 'created_at_desc',
-  })) {
-    for (const conversation of page.items)
-      if (wanted.has(conversation.id)) found.set(conversation.id, conversation);
-    if (found.size === wanted.size) break;
-    if (page.items.every((conversation) => conversation.id < oldest)) break;
+  const gone = new Set<number>();
+  const page = async (number: number) => {
+    for await (const answer of chatwoot.listConversationPages({
+      inboxId,
+      status: 'all',
+      sortBy: 'created_at_desc',
+      startPage: number,
+    })) {
+      for (const conversation of answer.items)
+        if (wanted.has(conversation.id)) found.set(conversation.id, conversation);
+      return answer.items;
+    }
+    return [];
+  };
+  const lookUp = async (id: number) => {
+    try {
+      found.set(id, await chatwoot.getConversation(id));
+    } catch (error) {
+      if (!(error instanceof HttpFailure && error.status === 404)) throw error;
+      gone.add(id);
+    }
+  };
+  const first = await page(1);
+  if (settled) {
+    // A probe. BulkActionsJob saves its conversations in the order Postgres returns them, oldest
+    // first in practice: if the newest ones are not settled the job is still running, and the pages
+    // below would show nothing more. No wanted conversation on the first page: the newest one alone.
+    let evidence = first.filter((conversation) => wanted.has(conversation.id));
+    if (evidence.length === 0) {
+      const newest = Math.max(...wanted);
+      await lookUp(newest);
+      evidence = found.has(newest) ? [found.get(newest) as Conversation] : [];
+    }
+    if (evidence.some((conversation) => !settled(conversation))) return { found, gone };
   }
-  return found;
+  const unseen = () => [...wanted].filter((id) => !found.has(id));
+  if (first.length === CONVERSATIONS_PER_PAGE && unseen().length > 0) {
+    const newestId = Math.max(...first.map((conversation) => conversation.id));
+    const depth = readBackDepth(newestId, unseen());
+    const below = Array.from({ length: depth - 1 }, (_, index) => index + 2);
+    await mapLimited(below, READ_BACK_PAGES_AT_ONCE, page);
+  }
+  // Not in the listing: further down, or deleted or moved by someone meanwhile. One look says which.
+  await mapLimited(
+    unseen().filter((id) => !gone.has(id)),
+    READ_BACK_PAGES_AT_ONCE,
+    lookUp,
+  );
+  return { found, gone };
 }
 
 /** Where the pending final states of one kind of item are, and their sync records (none for tickets). */
@@ -340,36 +418,49 @@ export function createBulkActionActivities(deps: ActivityDeps) {
     const mapping = await getJson<MigrationMapping>(store, blobLayout.mapping(input.account));
     if (!mapping) throw new Error('the mapping step has not run: no mapping.json');
 
-    // Assignees first, then the administrator's status and labels: with the token-less fallback below
-    // the conversation is then still pending when the administrator assigns it (no notification).
+    // Token-less assignees first, then every bulk request at once: with the per-conversation fallback
+    // below the conversation is still pending when the administrator assigns it (no notification).
+    // The bulk requests need no order among them: an agent's self-assignment and the administrator's
+    // status may run in either order (header), and two label jobs on one conversation may race
+    // (Labelable#add_labels reads, then writes) whether their requests went 40 ms apart or at once,
+    // as Sidekiq runs the medium queue on several threads and a job of 100 conversations outlasts a
+    // request: the read-back is what catches a lost label. One after the other, the import's last
+    // batch kept the budget idle for a round trip per request.
     const send = async (parts: PendingFinalState[]) => {
       const withToken: PendingFinalState[] = [];
+      const oneByOne: PendingFinalState[] = [];
       for (const part of parts) {
         if (part.assigneeId === undefined) continue;
         const email = mapping.agentEmails?.[part.assigneeId];
         if (email && deps.hasAgentToken(email)) withToken.push(part);
-        else {
-          // The mapping saw a token this worker lacks (workers with different environments). On the
-          // first send the conversation is still pending; a re-send after a read-back never needs
-          // this, the assignment being synchronous, unless someone changed it in between.
-          await chatwoot.assign(part.chatwootId, { assignee_id: part.assigneeId });
-          result.assignedOneByOne++;
-        }
+        else oneByOne.push(part);
       }
-      for (const request of assigneeRequests(withToken)) {
-        const agent = deps.chatwoot(input, mapping.agentEmails?.[request.assigneeId]);
-        await agent.bulkActions.updateConversations({ ids: request.ids, assigneeId: request.assigneeId });
+      // The mapping saw a token this worker lacks (workers with different environments). On the first
+      // send the conversation is still pending; a re-send after a read-back never needs this, the
+      // assignment being synchronous, unless someone changed it in between.
+      await mapLimited(oneByOne, BULK_SENDS_AT_ONCE, async (part) => {
+        await chatwoot.assign(part.chatwootId, { assignee_id: part.assigneeId });
+        result.assignedOneByOne++;
+      });
+      const sends: (() => Promise<void>)[] = [
+        ...assigneeRequests(withToken).map((request) => async () => {
+          const agent = deps.chatwoot(input, mapping.agentEmails?.[request.assigneeId]);
+          await agent.bulkActions.updateConversations({ ids: request.ids, assigneeId: request.assigneeId });
+          result.assigneeRequests++;
+        }),
+        ...bulkRequests(parts).map(
+          (request) => () =>
+            chatwoot.bulkActions.updateConversations({
+              ids: request.ids,
+              status: request.status,
+              addLabels: request.labels.length > 0 ? request.labels : undefined,
+            }),
+        ),
+      ];
+      await mapLimited(sends, BULK_SENDS_AT_ONCE, async (sendOne) => {
+        await sendOne();
         result.requests++;
-        result.assigneeRequests++;
-      }
-      for (const request of bulkRequests(parts)) {
-        await chatwoot.bulkActions.updateConversations({
-          ids: request.ids,
-          status: request.status,
-          addLabels: request.labels.length > 0 ? request.labels : undefined,
-        });
-        result.requests++;
-      }
+      });
     };
     const confirm = async (entry: Entry) => {
       if (keys.synced && entry.pending.record !== undefined) {
@@ -383,27 +474,32 @@ export function createBulkActionActivities(deps: ActivityDeps) {
     await send([...unconfirmed.values()].map((entry) => entry.pending));
     for (const [round, wait] of READ_BACK_WAITS_MS.entries()) {
       await sleep(wait);
-      const seen = await readBack(chatwoot, mapping.inboxId, new Set(unconfirmed.keys()));
+      const settled = (conversation: Conversation) => {
+        const entry = unconfirmed.get(conversation.id);
+        return entry === undefined || notYetApplied(conversation, entry.pending) === undefined;
+      };
+      const { found, gone } = await readBack(
+        chatwoot,
+        mapping.inboxId,
+        new Set(unconfirmed.keys()),
+        round < PROBE_ROUNDS ? settled : undefined,
+      );
       const notApplied: PendingFinalState[] = [];
       for (const entry of [...unconfirmed.values()]) {
-        let conversation = seen.get(entry.pending.chatwootId);
+        const conversation = found.get(entry.pending.chatwootId);
         if (!conversation) {
-          // Not in the archive inbox's listing: deleted or moved by someone meanwhile. One look says which.
-          try {
-            conversation = await chatwoot.getConversation(entry.pending.chatwootId);
-          } catch (error) {
-            if (!(error instanceof HttpFailure && error.status === 404)) throw error;
+          if (gone.has(entry.pending.chatwootId)) {
             unconfirmed.delete(entry.pending.chatwootId);
             result.gone++;
-            continue;
           }
+          continue;
         }
         const missing = notYetApplied(conversation, entry.pending);
         if (missing === undefined) await confirm(entry);
         else notApplied.push(missing);
       }
       if (unconfirmed.size === 0) return result;
-      if (round >= 1) {
+      if (round >= PROBE_ROUNDS) {
         result.resent += notApplied.length;
         await send(notApplied);
       }

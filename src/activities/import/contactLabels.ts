@@ -38,14 +38,22 @@ import { mapLimited } from '../mapLimited.js';
 /** Label listings read back at once. */
 const READ_BACKS_AT_ONCE = 4;
 
+/** Bulk requests in flight at once (the pacer spaces them). */
+const SENDS_AT_ONCE = 8;
+
 /** Contacts per request: the job saves them one after the other in one Sidekiq thread. */
 export const CONTACT_IDS_PER_REQUEST = 100;
 
 /**
- * Waits before each read-back. The job usually runs within a fraction of a second; from the second
- * read-back on what is missing is sent again; after the last, per contact.
+ * Waits before each read-back. The job usually runs within a fraction of a second. The first
+ * PROBE_ROUNDS are probes: one listing, of the newest contact's first label (the job saves its
+ * contacts oldest first in practice, so that one last), and the whole read-back only once it shows
+ * that contact: an early look costs one request, and the conversations' import, which waits for the
+ * contacts, starts sooner. From the round after them (1.5 s after the send, as before probes) what
+ * is missing is sent again; after the last, per contact.
  */
-export const CONTACT_LABEL_READ_BACK_WAITS_MS = [500, 1_000, 2_000, 4_000, 8_000];
+export const CONTACT_LABEL_READ_BACK_WAITS_MS = [250, 250, 1_000, 2_000, 4_000, 8_000];
+const PROBE_ROUNDS = 2;
 
 export interface ContactLabelsWanted {
   /** The Chatwoot contact id. */
@@ -153,11 +161,13 @@ export function createContactLabelBatch(
     gone: 0,
   };
 
+  // At once, like the conversations' bulk requests (bulkActions.ts, send): one after the other they
+  // held the conversations' import back a round trip each, and kept no two jobs apart on Sidekiq.
   const send = async (entries: readonly ContactLabelsWanted[]) => {
-    for (const request of contactLabelRequests(entries)) {
+    await mapLimited(contactLabelRequests(entries), SENDS_AT_ONCE, async (request) => {
       await chatwoot.bulkActions.addContactLabels(request.ids, request.labels);
       result.requests++;
-    }
+    });
   };
 
   const confirm = async (entry: Pending) => {
@@ -194,6 +204,18 @@ export function createContactLabelBatch(
     return missing;
   };
 
+  /** A probe: whether the listing of the newest pending contact's first label shows it. */
+  const newestShown = async (): Promise<boolean> => {
+    const newest = pending.get(Math.max(...pending.keys())) as Pending;
+    const seen = await shownWithLabel(
+      chatwoot,
+      newest.labels[0] as string,
+      new Set([newest.chatwootId]),
+      result,
+    );
+    return seen.has(newest.chatwootId);
+  };
+
   /** After the last read-back: GET /contacts/:id/labels, then POST what is missing. */
   const oneByOne = async (entry: Pending) => {
     let existing: string[];
@@ -227,10 +249,11 @@ export function createContactLabelBatch(
       await send([...pending.values()]);
       for (const [round, ms] of CONTACT_LABEL_READ_BACK_WAITS_MS.entries()) {
         await wait(ms);
+        if (round < PROBE_ROUNDS && !(await newestShown())) continue;
         const missing = await readBack();
         for (const entry of [...pending.values()]) if (!missing.has(entry.chatwootId)) await confirm(entry);
         if (pending.size === 0) return result;
-        if (round >= 1 && round < CONTACT_LABEL_READ_BACK_WAITS_MS.length - 1) {
+        if (round >= PROBE_ROUNDS && round < CONTACT_LABEL_READ_BACK_WAITS_MS.length - 1) {
           result.resent += missing.size;
           await send([...missing].map(([chatwootId, labels]) => ({ chatwootId, labels })));
         }
