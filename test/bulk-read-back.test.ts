@@ -12,14 +12,18 @@ import { ChatwootClient } from '../src/clients/chatwoot/client.js';
 import { type ChatwootSandbox, startChatwootSandbox } from '../src/sandbox/chatwoot/index.js';
 import { A1, ADMIN_TOKEN as ADMIN, ok } from './helpers/chatwootApi.js';
 
-/** Requests for a depth: the pages below the first, and a GET for each conversation on a deeper page. */
-function requestsAt(depth: number, newestId: number, ids: readonly number[]): number {
+/**
+ * Requests to read down to `depth` with pages 1..deepestRead read: the pages below, and a GET for each
+ * conversation on a deeper page, counting one not seen on a page read as on the next.
+ */
+function requestsAt(depth: number, newestId: number, ids: readonly number[], deepestRead: number): number {
   let deeper = 0;
   for (const id of ids) {
     // Page of the id if every id between it and the newest is in the listing.
-    if (Math.ceil((newestId - id + 1) / 25) > depth) deeper++;
+    const onPage = Math.ceil((newestId - id + 1) / 25);
+    if (Math.max(onPage, deepestRead + 1) > depth) deeper++;
   }
-  return depth - 1 + deeper;
+  return depth - deepestRead + deeper;
 }
 
 describe('bulk read-back', () => {
@@ -29,13 +33,16 @@ describe('bulk read-back', () => {
         fc.property(
           fc.integer({ min: 1, max: 5_000 }),
           fc.uniqueArray(fc.integer({ min: 0, max: 4_999 }), { maxLength: 120 }),
-          (newestId, offsets) => {
+          fc.integer({ min: 1, max: 8 }),
+          (newestId, offsets, deepestRead) => {
             const ids = offsets.filter((offset) => offset < newestId).map((offset) => newestId - offset);
-            const depth = readBackDepth(newestId, ids);
-            const deepest = Math.ceil(newestId / 25) + 1;
+            const depth = readBackDepth(newestId, ids, deepestRead);
+            assert.ok(depth >= deepestRead);
+            const deepest = Math.ceil(newestId / 25) + deepestRead + 1;
             let fewest = Number.POSITIVE_INFINITY;
-            for (let d = 1; d <= deepest; d++) fewest = Math.min(fewest, requestsAt(d, newestId, ids));
-            assert.equal(requestsAt(depth, newestId, ids), fewest);
+            for (let d = deepestRead; d <= deepest; d++)
+              fewest = Math.min(fewest, requestsAt(d, newestId, ids, deepestRead));
+            assert.equal(requestsAt(depth, newestId, ids, deepestRead), fewest);
           },
         ),
       );
@@ -46,6 +53,9 @@ describe('bulk read-back', () => {
       const batch = [...Array.from({ length: 30 }, (_, i) => newest - i), 3];
       assert.equal(readBackDepth(newest, batch), 2);
       assert.equal(readBackDepth(newest, [newest - 60, newest - 61, newest - 62, newest - 63]), 3);
+      // Three not on the three pages read: pushed onto the fourth by newer conversations.
+      assert.equal(readBackDepth(newest, [newest - 10, newest - 30, newest - 74], 3), 4);
+      assert.equal(readBackDepth(newest, [newest - 74], 3), 3, 'one alone: looked up');
     });
   });
 
@@ -55,6 +65,7 @@ describe('bulk read-back', () => {
     let client: ChatwootClient;
     let inboxId: number;
     let ids: number[];
+    let contact: number;
 
     const call = (method: string, path: string, body?: unknown) => ok(sandbox, method, `${A1}${path}`, body);
 
@@ -62,8 +73,7 @@ describe('bulk read-back', () => {
       sandbox = await startChatwootSandbox({ rackAttackEnabled: false, floodLimitPerMinute: 100_000 });
       client = new ChatwootClient({ baseUrl: sandbox.url, accountId: 1, token: ADMIN });
       inboxId = (await call('POST', '/inboxes', { name: 'Archive', channel: { type: 'api' } })).id;
-      const contact = (await call('POST', '/contacts', { name: 'Ann', identifier: 'ann' })).payload.contact
-        .id;
+      contact = (await call('POST', '/contacts', { name: 'Ann', identifier: 'ann' })).payload.contact.id;
       ids = [];
       for (let index = 0; index < 110; index++) {
         ids.push((await call('POST', '/conversations', { inbox_id: inboxId, contact_id: contact })).id);
@@ -103,6 +113,30 @@ describe('bulk read-back', () => {
         sent,
         { [LIST]: 3, [SHOW]: 1 },
         '70 of the newest: 3 pages; only the missing one looked up',
+      );
+    });
+
+    it('reads one page more, not a look-up each, when conversations created meanwhile push the batch down', async () => {
+      const listPages = client.listConversationPages.bind(client);
+      let created = false;
+      // Five conversations created while the first page is answered: the batch's last five move a page down.
+      client.listConversationPages = async function* (options) {
+        for await (const answer of listPages(options)) {
+          if (options?.startPage === 1 && !created) {
+            created = true;
+            for (let i = 0; i < 5; i++)
+              await call('POST', '/conversations', { inbox_id: inboxId, contact_id: contact });
+          }
+          yield answer;
+        }
+      } as typeof client.listConversationPages;
+      const wanted = new Set(ids.slice(-75));
+      const { value, sent } = await sentDuring(() => readBack(client, inboxId, wanted));
+      assert.equal(value.found.size, 75);
+      assert.deepEqual(
+        sent,
+        { [LIST]: 4, 'POST /api/v1/accounts/:account_id/conversations': 5 },
+        'pages 1-3, then page 4 for the five pushed down; no look-up',
       );
     });
   });

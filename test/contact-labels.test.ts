@@ -173,6 +173,30 @@ describe('contact labels in bulk', () => {
       assert.equal(sent(LIST) - before.list, 2 + 3, 'two probes of one listing, then a listing per label');
     });
 
+    it('sent early, the batch is read back at once when flushed after the jobs ran', async () => {
+      const ids = [await create('e1'), await create('e2')];
+      const waits: number[] = [];
+      const wait = (ms: number) => {
+        waits.push(ms);
+        return new Promise<void>((resolve) => setTimeout(resolve, ms));
+      };
+      const batch = createContactLabelBatch(client, wait);
+      const recorded: number[] = [];
+      for (const id of ids)
+        batch.add({ chatwootId: id, labels: ['early'] }, async () => void recorded.push(id));
+      const before = { bulk: sent(BULK), list: sent(LIST) };
+      batch.sendEarly();
+      batch.sendEarly();
+      // The notes of the last contacts would be written meanwhile; the job (100 ms) runs.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(sent(BULK) - before.bulk, 1, 'sent before flush, once');
+      const result = await batch.flush();
+      assert.deepEqual([...recorded].sort(), [...ids].sort());
+      assert.equal(waits[0], 0, 'no wait left: the send was 400 ms ago');
+      assert.deepEqual([result.requests, result.resent, sent(BULK) - before.bulk], [1, 0, 1]);
+      assert.equal(sent(LIST) - before.list, 2, 'the probe, then the read-back');
+    });
+
     it('sends again what a lost job did not apply, and records it only then', async () => {
       const ids = [await create('a'), await create('b')];
       sandbox.state.contactBulkActionJobs.dropNext = 1;

@@ -264,21 +264,23 @@ const READ_BACK_PAGES_AT_ONCE = 4;
 const CONVERSATIONS_PER_PAGE = 25;
 
 /**
- * How deep to read the listing after its first page: for each wanted conversation the page that
- * holds it at the latest (its rank below the newest is at most the difference of display ids, as
- * display ids grow with creation and the gaps are other inboxes' or deleted conversations), and the
- * depth that costs the fewest requests, pages below the first plus one GET for each conversation
- * deeper than that. The smaller depth on a tie: a page is several queries on a real server.
+ * How deep to read the listing, pages 1..deepestRead being read: for each wanted conversation not
+ * seen yet the page that holds it at the latest (its rank below the newest is at most the difference
+ * of display ids, as display ids grow with creation and the gaps are other inboxes' or deleted
+ * conversations; one that should have been on a page read was pushed down by conversations created
+ * meanwhile, onto the next), and the depth that costs the fewest requests: pages below deepestRead
+ * plus one GET for each conversation deeper than that. The smaller depth on a tie: a page is several
+ * queries on a real server.
  */
-export function readBackDepth(newestId: number, unseen: readonly number[]): number {
-  const latestPages = unseen
-    .map((id) => Math.floor(Math.max(0, newestId - id) / CONVERSATIONS_PER_PAGE) + 1)
-    .sort((a, b) => a - b);
-  let best = 1;
-  let bestCost = latestPages.filter((page) => page > 1).length;
+export function readBackDepth(newestId: number, unseen: readonly number[], deepestRead = 1): number {
+  const latestPages = unseen.map((id) =>
+    Math.max(deepestRead + 1, Math.floor(Math.max(0, newestId - id) / CONVERSATIONS_PER_PAGE) + 1),
+  );
+  let best = deepestRead;
+  let bestCost = latestPages.length;
   for (const depth of new Set(latestPages)) {
-    const cost = depth - 1 + latestPages.filter((page) => page > depth).length;
-    if (cost < bestCost) {
+    const cost = depth - deepestRead + latestPages.filter((page) => page > depth).length;
+    if (cost < bestCost || (cost === bestCost && depth < best)) {
       best = depth;
       bestCost = cost;
     }
@@ -336,19 +338,22 @@ export async function readBack(
     }
     if (evidence.some((conversation) => !settled(conversation))) return { found, gone };
   }
-  const unseen = () => [...wanted].filter((id) => !found.has(id));
-  if (first.length === CONVERSATIONS_PER_PAGE && unseen().length > 0) {
-    const newestId = Math.max(...first.map((conversation) => conversation.id));
-    const depth = readBackDepth(newestId, unseen());
-    const below = Array.from({ length: depth - 1 }, (_, index) => index + 2);
-    await mapLimited(below, READ_BACK_PAGES_AT_ONCE, page);
+  const unseen = () => [...wanted].filter((id) => !found.has(id) && !gone.has(id));
+  // Down to the cheapest depth, and once or twice more when conversations created meanwhile pushed
+  // some of those wanted below it (a page then finds several of them at once).
+  let deepestRead = 1;
+  let lastFull = first.length === CONVERSATIONS_PER_PAGE;
+  const newestId = Math.max(0, ...first.map((conversation) => conversation.id));
+  for (let pass = 0; pass < 3 && lastFull && unseen().length > 0; pass++) {
+    const depth = readBackDepth(newestId, unseen(), deepestRead);
+    if (depth <= deepestRead) break;
+    const below = Array.from({ length: depth - deepestRead }, (_, index) => deepestRead + 1 + index);
+    const items = await mapLimited(below, READ_BACK_PAGES_AT_ONCE, page);
+    lastFull = items.every((pageItems) => pageItems.length === CONVERSATIONS_PER_PAGE);
+    deepestRead = depth;
   }
   // Not in the listing: further down, or deleted or moved by someone meanwhile. One look says which.
-  await mapLimited(
-    unseen().filter((id) => !gone.has(id)),
-    READ_BACK_PAGES_AT_ONCE,
-    lookUp,
-  );
+  await mapLimited(unseen(), READ_BACK_PAGES_AT_ONCE, lookUp);
   return { found, gone };
 }
 

@@ -230,6 +230,11 @@ export function createImportActivities(deps: ActivityDeps) {
     for (let index = start; index < contacts.length; index++) order.push(index);
     let next = 0;
     let stopped = false;
+    // Once every contact's labels are in the batch, it goes out while the last notes are written.
+    let labelsKnown = 0;
+    const oneMoreKnown = () => {
+      if (++labelsKnown === order.length) labelBatch.sendEarly();
+    };
     const lane = async () => {
       while (!stopped && next < order.length) {
         const index = order[next++];
@@ -238,13 +243,14 @@ export function createImportActivities(deps: ActivityDeps) {
         if (canonicalId) {
           result.merged++;
           await extras.writeForMerged(contact, canonicalId, plan.identifiers?.[canonicalId]);
+          oneMoreKnown();
         } else {
           const outcome = await ensureContact(input, chatwoot, contact, await extras.companiesOf(contact));
           if (outcome.created) result.created++;
           else if (outcome.mergedByEmail) result.merged++;
           else result.existing++;
           // Notes, labels and companies (contactExtras.ts): nothing to do for most contacts.
-          await extras.write(contact, outcome.id, outcome.created);
+          await extras.write(contact, outcome.id, outcome.created, oneMoreKnown);
         }
         done[index] = true;
         while (done[watermark]) watermark++;

@@ -133,6 +133,8 @@ export function createContactExtrasWriter(
     contact: Contact,
     chatwootId: number,
     created: boolean,
+    /** Called once the contact's labels are in the batch, or known to need none from it. */
+    labelsKnown: () => void = () => undefined,
   ): Promise<ContactExtrasOutcome> {
     const outcome: ContactExtrasOutcome = {
       notesWritten: 0,
@@ -143,7 +145,10 @@ export function createContactExtrasWriter(
     };
     const want = await wanted(contact);
     const hasCompanies = Object.keys(want.companies).length > 0;
-    if (want.notes.length === 0 && want.labels.length === 0 && !hasCompanies) return outcome;
+    if (want.notes.length === 0 && want.labels.length === 0 && !hasCompanies) {
+      labelsKnown();
+      return outcome;
+    }
     const digest = createHash('sha256')
       .update(
         JSON.stringify([
@@ -157,8 +162,21 @@ export function createContactExtrasWriter(
     const before = created ? undefined : await getJson<WrittenState>(store, stateKey);
     if (before?.digest === digest && before.chatwootId === chatwootId) {
       outcome.unchanged = true;
+      labelsKnown();
       return outcome;
     }
+    const record = async () => {
+      await putJson(store, stateKey, { chatwootId, digest } satisfies WrittenState);
+    };
+    // Into the batch before the notes, so that it can be sent while the notes are written; the record
+    // still waits for the labels (flush runs after every contact's notes): until Chatwoot shows them
+    // the contact is unfinished.
+    const deferLabels = created && labelBatch !== undefined && want.labels.length > 0;
+    if (deferLabels) {
+      outcome.labelsDeferred = true;
+      labelBatch?.add({ chatwootId, labels: want.labels }, record);
+    }
+    labelsKnown();
 
     if (want.notes.length > 0) {
       const existing = created
@@ -171,9 +189,7 @@ export function createContactExtrasWriter(
         outcome.notesWritten++;
       }
     }
-    const deferLabels = created && labelBatch !== undefined && want.labels.length > 0;
-    if (deferLabels) outcome.labelsDeferred = true;
-    else if (want.labels.length > 0) {
+    if (!deferLabels && want.labels.length > 0) {
       const existing = created ? [] : await chatwoot.contactExtras.labels(chatwootId);
       const labels = contactLabelsToSet(existing, want.tagNames);
       if (labels) {
@@ -190,12 +206,7 @@ export function createContactExtrasWriter(
         outcome.companiesWritten = true;
       }
     }
-    const record = async () => {
-      await putJson(store, stateKey, { chatwootId, digest } satisfies WrittenState);
-    };
-    // The record waits for the labels: until Chatwoot shows them the contact is unfinished.
-    if (deferLabels) labelBatch?.add({ chatwootId, labels: want.labels }, record);
-    else await record();
+    if (!deferLabels) await record();
     return outcome;
   }
 

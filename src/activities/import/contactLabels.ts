@@ -233,7 +233,30 @@ export function createContactLabelBatch(
     await confirm(entry);
   };
 
+  /** Contacts whose labels went in a first send (sendEarly or flush), and when it was answered. */
+  const sent = new Set<number>();
+  let earlySend: Promise<void> | undefined;
+  let sentAt = 0;
+  const sendUnsent = async () => {
+    const entries = [...pending.values()].filter((entry) => !sent.has(entry.chatwootId));
+    if (entries.length === 0) return;
+    for (const entry of entries) sent.add(entry.chatwootId);
+    await send(entries);
+    sentAt = Date.now();
+  };
+
   return {
+    /**
+     * Sends what was added so far without waiting for it: called once every contact of the chunk
+     * is in, while the last ones' notes are still being written, so that Sidekiq runs the jobs
+     * meanwhile and flush() finds them applied at its first look. A failure surfaces in flush().
+     */
+    sendEarly(): void {
+      if (earlySend || pending.size === 0) return;
+      earlySend = sendUnsent();
+      earlySend.catch(() => undefined);
+    },
+
     /** `confirm` writes the contact's extras record; it runs once Chatwoot shows the labels. */
     add(wanted: ContactLabelsWanted, confirmWritten: () => Promise<void>): void {
       if (wanted.labels.length === 0) return;
@@ -246,9 +269,11 @@ export function createContactLabelBatch(
 
     async flush(): Promise<ContactLabelBatchResult> {
       if (pending.size === 0) return result;
-      await send([...pending.values()]);
+      await earlySend;
+      await sendUnsent();
       for (const [round, ms] of CONTACT_LABEL_READ_BACK_WAITS_MS.entries()) {
-        await wait(ms);
+        // The first wait counts from the send, which sendEarly may have made a while ago.
+        await wait(round === 0 ? Math.max(0, sentAt + ms - Date.now()) : ms);
         if (round < PROBE_ROUNDS && !(await newestShown())) continue;
         const missing = await readBack();
         for (const entry of [...pending.values()]) if (!missing.has(entry.chatwootId)) await confirm(entry);
