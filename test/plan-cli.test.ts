@@ -46,7 +46,7 @@ describe('cli.js plan', function () {
     assert.match(stdout, /^## Estimate$/m);
     assert.match(
       stdout,
-      /^\| Chatwoot \| [\d,]+ \| .+ \| 50\/s \(Chatwoot default \(Rack::Attack 3,000\/min\)\) \|$/m,
+      /^\| Chatwoot \| [\d,]+ \| .+ \| 50\/s \(Chatwoot default \(Rack::Attack 3,000\/min\)\), answers in \d+ ms \(measured\) \|$/m,
     );
     assert.match(stdout, /\*\*Wall time until the verification ends: about .+\*\*/);
     assert.match(stdout, /^## Intercom admins with no Chatwoot agent .*\(1\)$/m);

@@ -103,6 +103,15 @@ describe('the plan’s estimate', () => {
     assert.equal(budgeted.intercom.rateSource, 'X-RateLimit-Limit');
     assert.equal(budgeted.intercom.perSecond, 100);
     assert.equal(budgeted.intercom.requests, 1101);
+    // Measured answers: the pacer holds each place until 1,000 ms after the answer.
+    const fast = estimatePlan(c, settings({ chatwootRequestsPerSecond: 20, chatwootAnswerMs: 0 }));
+    const slower = estimatePlan(c, settings({ chatwootRequestsPerSecond: 20, chatwootAnswerMs: 250 }));
+    assert.ok(Math.abs(fast.chatwoot.seconds - fast.chatwoot.requests / 20) < 1e-9);
+    assert.ok(Math.abs(slower.chatwoot.seconds / fast.chatwoot.seconds - 1.25) < 1e-9);
+    assert.deepEqual(
+      [slower.chatwoot.answerMs, slower.chatwoot.answerMeasured, budgeted.chatwoot.answerMeasured],
+      [250, true, false],
+    );
     const unset = estimatePlan(c, settings());
     assert.equal(unset.chatwoot.budgetPerSecond, CHATWOOT_DEFAULT_REQUESTS_PER_SECOND);
     assert.ok(unset.wallSeconds < budgeted.wallSeconds);
@@ -260,7 +269,10 @@ describe('the plan’s Markdown', () => {
       planCost: { intercomRequests: 5, chatwootRequests: 3 },
     });
     assert.match(markdown, /^# Migration plan for Chatwoot account 3$/m);
-    assert.match(markdown, /\| Chatwoot \| \d+ \| .* \| 10\/s \(CHATWOOT_REQUESTS_PER_SECOND\) \|/);
+    assert.match(
+      markdown,
+      /\| Chatwoot \| \d+ \| .* \| 10\/s \(CHATWOOT_REQUESTS_PER_SECOND\), answers in 50 ms \(assumed\) \|/,
+    );
     assert.match(markdown, /"Billing \/ VAT" → `billing-vat`/);
     assert.match(markdown, /- 42: 900 parts/);
     assert.match(markdown, /Nina \(Intercom admin 9\)/);

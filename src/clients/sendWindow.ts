@@ -21,5 +21,9 @@ export const SEND_GUARD_MS = 100;
  * answer, so a sender reaches SEND_WINDOW_MS / (SEND_WINDOW_MS + answer time) of its cap.
  */
 export const TYPICAL_ANSWER_MS = 50;
-/** The share of the budget the plan's estimate expects the pacer to use. */
-export const EXPECTED_BUDGET_SHARE = SEND_WINDOW_MS / (SEND_WINDOW_MS + TYPICAL_ANSWER_MS);
+/** The share of its cap a sender reaches when each answer takes `answerMs`. */
+export function budgetShareAt(answerMs: number): number {
+  return SEND_WINDOW_MS / (SEND_WINDOW_MS + Math.max(0, answerMs));
+}
+/** The share of the budget the plan's estimate expects the pacer to use, answers not measured. */
+export const EXPECTED_BUDGET_SHARE = budgetShareAt(TYPICAL_ANSWER_MS);

@@ -24,7 +24,7 @@
  */
 
 // The share of its budget the Chatwoot client paces at: the estimate follows the pacer's own constant.
-import { EXPECTED_BUDGET_SHARE } from '../clients/sendWindow.js';
+import { budgetShareAt, TYPICAL_ANSWER_MS } from '../clients/sendWindow.js';
 
 /** GET /contacts/search and POST /conversations/filter, once a run, before the first creates. */
 const RUN_START_QUESTIONS = 2;
@@ -37,8 +37,13 @@ export const INTERCOM_DEFAULT_PER_10S = 1666;
 const CONVERSATIONS_PER_PAGE = 25;
 /** Conversations per bulk batch (workflows/importWorkflow.ts BULK_BATCH). */
 export const BULK_BATCH = 100;
-/** Workflow starts, the children's, and the budget share's hold of a new worker (budgetShare.ts). */
-const STARTUP_SECONDS = 5;
+/**
+ * Seconds with the Chatwoot budget not in use: the workflows' and children's starts, the preflight,
+ * the mapping's wait for Intercom's lists, the ends of the contacts' and the import's bulk batches.
+ * Measured at 2-3 s on the bench (BENCHMARKS.md); a worker started just before the migration adds
+ * its budget share's join hold (budgetShare.ts), about 6 s, not counted.
+ */
+const STARTUP_SECONDS = 3;
 const CONTACTS_PER_PAGE = 15;
 /** What the blob store keeps per conversation besides its chunk line: marker, sync record. */
 const BLOB_BYTES_PER_CONVERSATION = 420;
@@ -128,6 +133,12 @@ export interface PlanSettings {
   agentTokens: number;
   /** import.windowSize: conversations at once, over which the flood guard's waits spread. */
   windowSize: number;
+  /**
+   * Chatwoot's answer time measured by the plan's own reads (ms), when it made any: the pacer holds a
+   * request's place until 1,000 ms after its answer (sendWindow.ts), so slower answers leave more
+   * of the budget unused. Undefined: TYPICAL_ANSWER_MS is assumed.
+   */
+  chatwootAnswerMs?: number;
 }
 
 export interface PlanEstimate {
@@ -144,6 +155,9 @@ export interface PlanEstimate {
     /** The budget used for the time, and where it came from. */
     budgetPerSecond: number;
     budgetSource: 'CHATWOOT_REQUESTS_PER_SECOND' | 'Chatwoot default (Rack::Attack 3,000/min)';
+    /** The answer time the time assumes (ms), and whether the plan measured it. */
+    answerMs: number;
+    answerMeasured: boolean;
     seconds: number;
   };
   intercom: {
@@ -249,7 +263,8 @@ export function estimatePlan(counts: PlanCounts, settings: PlanSettings): PlanEs
   const byStep = chatwootRequests(counts, settings);
   const requests = sum(Object.values(byStep));
   const budgetPerSecond = settings.chatwootRequestsPerSecond ?? CHATWOOT_DEFAULT_REQUESTS_PER_SECOND;
-  const chatwootSeconds = requests / (budgetPerSecond * EXPECTED_BUDGET_SHARE);
+  const answerMs = settings.chatwootAnswerMs ?? TYPICAL_ANSWER_MS;
+  const chatwootSeconds = requests / (budgetPerSecond * budgetShareAt(answerMs));
 
   const fromHeader = settings.intercomPer10s ? settings.intercomPer10s / 10 : undefined;
   const candidates: { perSecond: number; source: PlanEstimate['intercom']['rateSource'] }[] = [];
@@ -302,6 +317,8 @@ export function estimatePlan(counts: PlanCounts, settings: PlanSettings): PlanEs
         settings.chatwootRequestsPerSecond === undefined
           ? 'Chatwoot default (Rack::Attack 3,000/min)'
           : 'CHATWOOT_REQUESTS_PER_SECOND',
+      answerMs: Math.round(answerMs),
+      answerMeasured: settings.chatwootAnswerMs !== undefined,
       seconds: chatwootSeconds,
     },
     intercom: {

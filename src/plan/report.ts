@@ -110,7 +110,7 @@ export function renderPlanMarkdown(report: PlanReport): string {
     '',
     '| | requests | time | at |',
     '|---|---|---|---|',
-    `| Chatwoot | ${n(e.chatwoot.requests)} | ${formatDuration(e.chatwoot.seconds)} | ${e.chatwoot.budgetPerSecond}/s (${e.chatwoot.budgetSource}) |`,
+    `| Chatwoot | ${n(e.chatwoot.requests)} | ${formatDuration(e.chatwoot.seconds)} | ${e.chatwoot.budgetPerSecond}/s (${e.chatwoot.budgetSource}), answers in ${e.chatwoot.answerMs} ms (${e.chatwoot.answerMeasured ? 'measured' : 'assumed'}) |`,
     `| Intercom | ${n(e.intercom.requests)} | ${formatDuration(e.intercom.seconds)} | ${Math.round(e.intercom.perSecond * 10) / 10}/s (${e.intercom.rateSource}) |`,
     '',
     `**Wall time until the verification ends: about ${formatDuration(e.wallSeconds)}** (bound by the ${e.boundBy}). ` +

@@ -75,6 +75,8 @@ export function createPlanReportActivities(deps: ActivityDeps) {
     const chatwoot = deps.chatwoot(input);
     let intercomReads = 0;
     let chatwootReads = 0;
+    // Each of the plan's Chatwoot reads is one request, sent alone: its time is an answer time.
+    const chatwootAnswers: number[] = [];
     const read = async <T>(
       side: 'intercom' | 'chatwoot',
       what: string,
@@ -84,7 +86,10 @@ export function createPlanReportActivities(deps: ActivityDeps) {
       if (side === 'intercom') intercomReads++;
       else chatwootReads++;
       try {
-        return await load();
+        const sentAt = performance.now();
+        const answer = await load();
+        if (side === 'chatwoot') chatwootAnswers.push(performance.now() - sentAt);
+        return answer;
       } catch (error) {
         findings.push({
           source: 'plan',
@@ -146,6 +151,7 @@ export function createPlanReportActivities(deps: ActivityDeps) {
       matchedAdmins,
       agentTokens: Object.keys(deps.env.chatwootAgentTokens).length,
       windowSize: input.import.windowSize,
+      chatwootAnswerMs: median(chatwootAnswers),
     });
     if (survey && survey.overPartsCap.count > 0)
       findings.push({
@@ -233,3 +239,9 @@ export type PlanReportActivities = OnQueue<
   typeof planReportQueue,
   ReturnType<typeof createPlanReportActivities>
 >;
+
+/** The middle value (the lower of the two middle ones), or undefined for none. */
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  return [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+}
