@@ -107,7 +107,8 @@ describe('bad configuration and refused tokens', function () {
 
   it('a wrong Intercom token fails before anything is written, naming INTERCOM_TOKEN', async () => {
     const scenario = await sandboxes({ account: 22 });
-    // An agent token wrong too: the checks run at once, and Intercom's verdict still comes first.
+    // An agent token wrong too: the two services are checked at once (the Chatwoot half on the
+    // Chatwoot queue), and Intercom's verdict still comes first.
     const [first, second] = Object.entries(scenario.chatwootAgentTokens);
     assert.ok(first && second, 'the scenario has at least two agents with tokens');
     const swapped = { ...scenario.chatwootAgentTokens, [first[0]]: second[1], [second[0]]: first[1] };

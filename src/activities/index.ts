@@ -7,7 +7,8 @@
  *   migration        preflight, export manifest, attachment rehosting, import planning,
  *                    rollout publishing and sealing, retention reminder and snapshot deletion
  *   intercom-reads   export (full and delta), cut-over tagging, retention deletion
- *   chatwoot-writes  setup (mapping), import, verification, rollout checks (CSAT, labels), contact re-key
+ *   chatwoot-writes  preflight's Chatwoot checks, setup (mapping), import, verification, rollout checks
+ *                    (CSAT, labels), contact re-key
  */
 
 import { attachmentsQueue, createAttachmentActivities } from './attachments/rehost.js';
@@ -27,7 +28,12 @@ import { createTicketImportActivities, ticketImportQueue } from './import/ticket
 import { withKeepAlive } from './keepAlive.js';
 import { createPlanSurveyActivities, planSurveyQueue } from './plan/intercomSurvey.js';
 import { createPlanReportActivities, planReportQueue } from './plan/report.js';
-import { createPreflightActivities, preflightQueue } from './preflight.js';
+import {
+  createPreflightActivities,
+  createPreflightChatwootActivities,
+  preflightChatwootQueue,
+  preflightQueue,
+} from './preflight.js';
 import type { TaskQueueName } from './queues.js';
 import { createRekeyActivities, rekeyQueue } from './rekey/chatwootWrites.js';
 import { createDeletionActivities, deletionQueue } from './retention/deletion.js';
@@ -47,6 +53,7 @@ export const activityModules: readonly {
   create: (deps: ActivityDeps) => ActivityFunctions;
 }[] = [
   { queue: preflightQueue, create: createPreflightActivities },
+  { queue: preflightChatwootQueue, create: createPreflightChatwootActivities },
   { queue: exportQueue, create: createExportActivities },
   { queue: exportManifestQueue, create: createExportManifestActivities },
   { queue: mergedContactsQueue, create: createMergedContactActivities },

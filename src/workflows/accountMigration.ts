@@ -24,11 +24,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReconciliationSummary } from '../activities/contract.js';
-import type { PreflightActivities } from '../activities/preflight.js';
+import type { PreflightActivities, PreflightChatwootActivities } from '../activities/preflight.js';
 import { type MigrationInput, parseMigrationInput, workflowIds } from '../config.js';
 import { reconciliationLine } from '../reconciliationLine.js';
 import { retryAfterAccessFixed } from './accessRefusal.js';
-import { proxyOn, shortOptions } from './activityOptions.js';
+import { chatwootWriteOptions, proxyOn, shortOptions } from './activityOptions.js';
 import {
   accessRefusedSignal,
   advanceRolloutSignal,
@@ -55,9 +55,20 @@ import { IMPORT_TICKETS, ticketImport } from './ticketImport.js';
 import { verifyWorkflow } from './verifyWorkflow.js';
 
 const preflight = proxyOn<PreflightActivities>(shortOptions);
+// Short like the migration queue's check, on the Chatwoot queue's own options otherwise.
+const preflightChatwoot = proxyOn<PreflightChatwootActivities>({
+  ...chatwootWriteOptions,
+  startToCloseTimeout: shortOptions.startToCloseTimeout,
+});
 
 /** Marks histories recorded since the migration checks its tokens and account before the export. */
 const PREFLIGHT_PATCH = 'preflight-access-check';
+/**
+ * The preflight's Chatwoot checks on the Chatwoot queue (checkChatwootAccess), Intercom's on this
+ * one, side by side: a worker that does not poll chatwoot-writes has no share of the Chatwoot budget,
+ * so checkAccess's requests from it went beside the budget the Chatwoot workers share.
+ */
+const PREFLIGHT_WITHIN_BUDGET = 'preflight-within-budget';
 
 export interface MigrationResult {
   account: number;
@@ -184,7 +195,17 @@ export async function accountMigration(rawInput: unknown): Promise<MigrationResu
   if (patched(PREFLIGHT_PATCH)) {
     describe();
     try {
-      await preflight.checkAccess({ input });
+      if (patched(PREFLIGHT_WITHIN_BUDGET)) {
+        const [intercom, chatwoot] = await Promise.allSettled([
+          preflight.checkIntercomAccess({ input }),
+          preflightChatwoot.checkChatwootAccess({ input }),
+        ]);
+        // Intercom's verdict first, as checkAccess gave it.
+        if (intercom.status === 'rejected') throw intercom.reason;
+        if (chatwoot.status === 'rejected') throw chatwoot.reason;
+      } else {
+        await preflight.checkAccess({ input });
+      }
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
       throw ApplicationFailure.create({
