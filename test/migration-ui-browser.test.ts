@@ -205,6 +205,22 @@ describe('the migration in the Temporal Web UI (Chromium)', function () {
     await page.screenshot({ path: join(screenshotDir, 'migration-import-progress.png') });
 
     const dialog = await openSignalDialog();
+    // The list fills in from the workflow's metadata query: read it once every signal is in it (a
+    // clean-clone run read it half-filled once).
+    for (const name of [
+      'pause',
+      'resume',
+      'advanceRollout',
+      'holdRollout',
+      'rollbackRollout',
+      'accessRefused',
+      'childProgress',
+    ]) {
+      await dialog
+        .locator('li[role=option]')
+        .filter({ has: page.locator('.menu-item-wrapper span').getByText(name, { exact: true }) })
+        .waitFor();
+    }
     const options = await dialog.locator('li[role=option]').allInnerTexts();
     const described = (name: string) => options.find((o) => o.split('\n')[0].trim() === name) ?? '';
     for (const name of ['pause', 'resume', 'advanceRollout', 'holdRollout', 'rollbackRollout']) {
