@@ -292,9 +292,9 @@ export function readBackDepth(newestId: number, unseen: readonly number[], deepe
  * The wanted conversations as Chatwoot shows them now: the archive inbox's first page, newest first
  * (a batch just imported is at the top), then the pages down to readBackDepth at once, then
  * GET /conversations/:id for the rest (the longest conversation of an import starts first and ends
- * last: paging down to it read the whole inbox, one page after the other). A conversation that moved
- * a page down meanwhile (others created in between) is only looked up on its own too. `gone`: no
- * longer in Chatwoot (deleted meanwhile).
+ * last: paging down to it read the whole inbox, one page after the other). Conversations pushed below
+ * the depth read by others created meanwhile cost one page more (readBackDepth counts them there), a
+ * single one a look-up. `gone`: no longer in Chatwoot (deleted meanwhile).
  */
 export async function readBack(
   chatwoot: ChatwootClient,
